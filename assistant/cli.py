@@ -1,0 +1,135 @@
+"""`assistant mic`, `assistant simulate`, `assistant devices`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from assistant.audio import AudioFileError
+from assistant.config import Config, ConfigError, load_config
+from assistant.models import ModelError
+
+
+def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
+    overrides = list(args.set or [])
+    if getattr(args, "llm_url", None):
+        overrides += ["llm.backend=openai", f"llm.base_url={args.llm_url}"]
+    return load_config(args.config, overrides + (extra or []))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help="YAML config (default: configs/default.yaml)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. asr.model=bundled:base")
+    parser.add_argument("--llm-url", help="use an OpenAI-compatible server at this base URL")
+    parser.add_argument("-v", "--verbose", action="store_true")
+
+
+async def _run_mic(args: argparse.Namespace) -> int:
+    from assistant.console import ConsoleView
+    from assistant.engine import Conversation
+    from assistant.transports.mic import MicrophoneTransport, pick_rate, resolve_device
+
+    input_device = resolve_device(args.input_device, "input")
+    output_device = resolve_device(args.output_device, "output")
+    rate = pick_rate(input_device, output_device, args.sample_rate)
+    cfg = _config(args, [f"audio.output_sample_rate={rate}"])
+    print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
+    conv = Conversation(cfg)
+    await conv.start()
+    view = ConsoleView()
+    viewer = asyncio.create_task(view.run(conv.bus.subscribe()))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if args.duration:
+        loop.call_later(args.duration, stop.set)
+    transport = MicrophoneTransport(conv, rate, input_device, output_device)
+    print(f"Listening at {rate} Hz. Talk to me; Ctrl+C to quit.", flush=True)
+    try:
+        await transport.run(stop)
+    finally:
+        await conv.close()
+        viewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await viewer
+    if args.report:
+        Path(args.report).write_text(json.dumps({"turns": conv.records}, indent=2))
+    return 0
+
+
+async def _run_simulate(args: argparse.Namespace) -> int:
+    from assistant.console import ConsoleView
+    from assistant.transports.simulate import SimulationOptions, simulate, write_conversation
+
+    cfg = _config(args)
+    options = SimulationOptions(barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms)
+    view = ConsoleView() if not args.quiet else None
+    result = await simulate(cfg, [Path(p) for p in args.inputs], options, on_tick=None)
+    if view:
+        for event in result.events:
+            view.show(event)
+    if args.out:
+        write_conversation(result, Path(args.out))
+    if args.report:
+        Path(args.report).write_text(json.dumps(result.report, indent=2))
+    for warning in result.report["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    for error in result.report["errors"]:
+        print(f"error during the conversation: {error}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="assistant", description="A full-duplex voice assistant.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    mic = sub.add_parser("mic", help="talk to it at the desktop microphone")
+    _common(mic)
+    mic.add_argument("--input-device", help="index or name (see `assistant devices`)")
+    mic.add_argument("--output-device", help="index or name")
+    mic.add_argument("--sample-rate", type=int, help="device rate (default: the output device's)")
+    mic.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
+    mic.add_argument("--duration", type=float, help="stop after this many seconds")
+    mic.add_argument("--report", help="write the turns as JSON here on exit")
+
+    sim = sub.add_parser("simulate", help="drive the engine with recorded speech in real time")
+    _common(sim)
+    sim.add_argument("inputs", nargs="+", help="WAV (or any audio) files, said one after another")
+    sim.add_argument("--out", help="stereo WAV of the conversation (left: microphone, right: assistant)")
+    sim.add_argument("--report", help="JSON report with one entry per user turn")
+    sim.add_argument("--barge-in-after", type=float, metavar="SECONDS", help="interrupt each reply after this long")
+    sim.add_argument("--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)")
+    sim.add_argument("--echo-delay-ms", type=int, default=40)
+    sim.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("devices", help="list audio devices")
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from assistant.transports.mic import AudioDeviceError, list_devices
+
+    try:
+        if args.command == "devices" or getattr(args, "list_devices", False):
+            print(list_devices())
+            return 0
+        if args.command == "mic":
+            return asyncio.run(_run_mic(args))
+        return asyncio.run(_run_simulate(args))
+    except (ConfigError, AudioFileError, ModelError, AudioDeviceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Configuration: one pydantic model, loaded from YAML, overridden by environment variables and flags.
+
+Every section refuses unknown keys, so a typo in a YAML file stops the start with the key's dotted path
+instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
+ENV_PREFIX = "ASSISTANT__"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class AudioConfig(Section):
+    sample_rate: Literal[16000] = 16000
+    """The engine's rate: VAD and Whisper both work at 16 kHz."""
+    frame_ms: Literal[10, 20, 30] = 20
+    output_sample_rate: int = Field(22050, ge=8000, le=48000)
+
+
+class VadConfig(Section):
+    engine: Literal["webrtc", "silero"] = "webrtc"
+    aggressiveness: int = Field(3, ge=0, le=3)
+    """webrtcvad mode: 3 rejects the most noise."""
+    threshold: float = Field(0.5, gt=0, lt=1)
+    """Silero speech probability above which a frame counts as voiced."""
+    onset_ms: int = Field(80, ge=20, le=1000)
+    """Voiced audio within a 200 ms window needed to call it speech."""
+    min_rms_dbfs: float = -50.0
+    """Frames quieter than this are never speech, whatever the VAD says."""
+
+
+class AsrConfig(Section):
+    model: str = "bundled:tiny.en"
+    """`bundled:tiny.en`, `bundled:base`, any faster-whisper size name, a Hugging Face repo, or a local path."""
+    device: str = "cpu"
+    compute_type: str = "int8"
+    cpu_threads: int = Field(2, ge=1)
+    beam_size: int = Field(1, ge=1)
+    language: str | None = "en"
+    partial_interval_ms: int = Field(600, ge=100)
+
+
+class LlmConfig(Section):
+    backend: Literal["llamacpp", "openai"] = "llamacpp"
+    model: str = "bundled:gemma-3-270m"
+    """llamacpp: `bundled:gemma-3-270m`, a GGUF path, or `hf:REPO/FILE.gguf`. openai: the served model name."""
+    base_url: str | None = None
+    api_key: str = "not-needed"
+    prompt: Literal["auto", "fewshot", "chat"] = "auto"
+    """`fewshot` completion prompt for base models, `chat` for chat-template models; auto picks by model."""
+    system_prompt: str = (
+        "You are a friendly voice assistant. You answer in one or two short spoken sentences, "
+        "without lists, markdown or emoji."
+    )
+    max_tokens: int = Field(64, ge=1, le=4096)
+    temperature: float = Field(0.6, ge=0, le=2)
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int = Field(2, ge=1)
+    request_timeout_s: float = Field(30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _openai_needs_url(self) -> LlmConfig:
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("llm.base_url is required when llm.backend is 'openai'")
+        return self
+
+
+class TtsConfig(Section):
+    voice: str = "bundled:joe"
+    """`bundled:joe`, a path to a Piper .onnx voice, or a Piper voice name such as en_US-lessac-medium."""
+    length_scale: float = Field(1.0, gt=0.3, lt=3)
+    volume: float = Field(0.5, gt=0, le=1)
+
+
+class TurnConfig(Section):
+    speculate_after_ms: int = Field(120, ge=20)
+    """Silence after which the final transcript and the reply start, before the endpoint is sure."""
+    endpoint_complete_ms: int = Field(280, ge=50)
+    """Silence that ends a turn whose transcript is a finished sentence."""
+    endpoint_default_ms: int = Field(550, ge=50)
+    endpoint_incomplete_ms: int = Field(1200, ge=50)
+    """Silence that ends a turn that trails off ("and...", "um")."""
+    preroll_ms: int = Field(300, ge=0)
+    interruption_min_speech_ms: int = Field(500, ge=100)
+    """Speech longer than this during a reply is an interruption whatever it says."""
+    max_turn_s: float = Field(30.0, gt=1)
+
+
+class EchoConfig(Section):
+    cancel: bool = True
+    gate_margin_db: float = 6.0
+    """During playback, user speech must exceed the expected echo residual by this much."""
+
+
+class Config(Section):
+    audio: AudioConfig = AudioConfig()
+    vad: VadConfig = VadConfig()
+    asr: AsrConfig = AsrConfig()
+    llm: LlmConfig = LlmConfig()
+    tts: TtsConfig = TtsConfig()
+    turn: TurnConfig = TurnConfig()
+    echo: EchoConfig = EchoConfig()
+
+    @property
+    def frame_samples(self) -> int:
+        return self.audio.sample_rate * self.audio.frame_ms // 1000
+
+
+class ConfigError(ValueError):
+    """A config that cannot be used, with a message that names the offending key."""
+
+
+def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"cannot set {dotted!r}: {key!r} is not a section")
+        node = child
+    node[leaf] = value
+
+
+def _env_overrides(environ: dict[str, str]) -> list[tuple[str, str]]:
+    """ASSISTANT__LLM__BASE_URL=... becomes ("llm.base_url", "...")."""
+    return [
+        (name[len(ENV_PREFIX) :].lower().replace("__", "."), value)
+        for name, value in environ.items()
+        if name.startswith(ENV_PREFIX)
+    ]
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: list[str] | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Load YAML, then environment overrides, then `key.path=value` flag overrides (last wins)."""
+    source = Path(path) if path else DEFAULT_CONFIG
+    tree: dict[str, Any] = {}
+    if path or source.exists():
+        try:
+            loaded = yaml.safe_load(source.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {source}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{source}: the top level must be a mapping of sections")
+        tree = loaded or {}
+    pairs = _env_overrides(dict(os.environ if environ is None else environ))
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} must look like section.key=value")
+        pairs.append((key.strip(), value))
+    for key, value in pairs:
+        _set_dotted(tree, key, yaml.safe_load(value) if value != "" else None)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            problems.append(f"{where}: {err['msg']}")
+        raise ConfigError(f"invalid config ({source.name}): " + "; ".join(problems)) from None

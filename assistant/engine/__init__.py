@@ -1,0 +1,5 @@
+"""The conversation engine: turn-taking, barge-in, replies and the output buffer."""
+
+from assistant.engine.conversation import Conversation
+
+__all__ = ["Conversation"]

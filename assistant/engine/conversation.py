@@ -1,0 +1,457 @@
+"""One conversation: listens all the time, decides when the user's turn ends, speaks, and gets interrupted.
+
+Transports drive it with two calls every frame: `pull_output(n)` for the speaker (thread-safe) and
+`push_input(frame, played)` on the event loop with the microphone frame and what the speaker played at the
+same moment (the echo reference). Everything else happens inside.
+
+Turn-taking, in short:
+- a VAD onset opens a user turn; while the user speaks, partial transcripts run in the background;
+- after `speculate_after_ms` of silence the final transcript and the reply start, before the endpoint is
+  sure, with the reply's audio held back; the required silence depends on the transcript;
+- if the user speaks again before the endpoint, the speculative reply is dropped and the turn goes on;
+- speech during a reply pauses the audio at once (barge-in); it becomes an interruption when it is long
+  or says something, and the reply resumes when it was only a cough, a noise or a "mm-hmm".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.asr import Transcriber, Transcript
+from assistant.audio import StreamResampler, rms_dbfs
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.engine.endpointing import is_backchannel, required_silence_ms
+from assistant.engine.output import OutputBuffer
+from assistant.engine.reply import Reply
+from assistant.events import (
+    BargeIn,
+    ErrorOccurred,
+    FinalTranscript,
+    PartialTranscript,
+    ReplyEnded,
+    ReplySpoken,
+    ReplyStarted,
+    Resumed,
+    SpeechStarted,
+    SpeechStopped,
+    State,
+    StateChanged,
+    TurnCompleted,
+)
+from assistant.llm import LanguageModel, Message, make_llm
+from assistant.tts import Synthesizer
+from assistant.vad import SpeechDetector
+from assistant.vad.echo import EchoCanceller
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _UserTurn:
+    frames: list[np.ndarray]
+    t_onset: float
+    t_last_voiced: float
+    voiced_ms: float = 0.0
+    interrupting: int | None = None
+    """The reply this speech paused, until it is judged an interruption or a false alarm."""
+    t_audio_stopped: float | None = None
+    partial_at: int = 0
+    final_task: asyncio.Task[Transcript] | None = None
+    final_frames: int = 0
+    final: Transcript | None = None
+    t_final: float | None = None
+    voiced_since_final: int = 0
+    spec_reply: Reply | None = None
+
+    def audio(self, upto: int | None = None) -> np.ndarray:
+        return np.concatenate(self.frames[:upto]) if self.frames else np.zeros(0, np.int16)
+
+
+@dataclass
+class _TurnRecord:
+    """What the report says about one user turn and the reply to it."""
+
+    user_text: str
+    t_last_voiced: float
+    t_endpoint: float
+    t_final: float
+    reply: Reply
+    t_first_output: float | None = None
+    interrupted: bool = False
+    assistant_text: str = ""
+    barge_in_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def rel(t: float | None) -> float | None:
+            return None if t is None else round((t - self.t_last_voiced) * 1000, 1)
+
+        timings = {
+            "endpoint": rel(self.t_endpoint),
+            "asr_final": rel(self.t_final),
+            "llm_first_token": rel(self.reply.t_first_token),
+            "tts_first_audio": rel(self.reply.t_first_audio),
+            "voice_to_voice": rel(self.t_first_output),
+        }
+        if self.barge_in_ms is not None:
+            timings["barge_in"] = round(self.barge_in_ms, 1)
+        out = {
+            "user_text": self.user_text,
+            "assistant_text": self.assistant_text,
+            "interrupted": self.interrupted,
+            "timings_ms": timings,
+        }
+        if self.reply.error:
+            out["error"] = self.reply.error
+        out.update(self.extra)
+        return out
+
+
+class Conversation:
+    def __init__(
+        self,
+        cfg: Config,
+        llm: LanguageModel | None = None,
+        bus: EventBus | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.cfg = cfg
+        self.bus = bus or EventBus()
+        self.clock = clock
+        self.frame_ms = cfg.audio.frame_ms
+        self.frame_samples = cfg.frame_samples
+        self.transcriber = Transcriber(cfg.asr)
+        self.llm = llm or make_llm(cfg.llm)
+        self.tts = Synthesizer(cfg.tts, cfg.audio.output_sample_rate)
+        self.detector = SpeechDetector(cfg.vad, self.frame_ms)
+        self.echo = EchoCanceller(cfg.audio.sample_rate, self.frame_samples) if cfg.echo.cancel else None
+        self.output = OutputBuffer(cfg.audio.output_sample_rate, clock)
+        self.history: list[Message] = [Message("system", cfg.llm.system_prompt)]
+        self.state = State.LISTENING
+        self.records: list[dict[str, Any]] = []
+        self.false_interruptions = 0
+        self._ids = itertools.count(1)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
+        self._turn: _UserTurn | None = None
+        self._reply: Reply | None = None
+        self._record: _TurnRecord | None = None
+        self._asr_busy = False
+        self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
+        self._ref = np.zeros(0, np.int16)
+        self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
+        self._closed = False
+
+    # ----------------------------------------------------------------- transport side
+
+    def pull_output(self, n: int) -> np.ndarray:
+        """Thread-safe: the next n speaker samples at the output rate."""
+        return self.output.pull(n)
+
+    def push_input(self, frame: np.ndarray, played: np.ndarray | None = None, now: float | None = None) -> None:
+        """One microphone frame (16 kHz int16) and what the speaker played meanwhile (output rate)."""
+        if self._closed:
+            return
+        now = self.clock() if now is None else now
+        if frame.size != self.frame_samples:
+            raise ValueError(f"input frames must be {self.frame_samples} samples, got {frame.size}")
+        self._drain_notices()
+        ref = self._reference(played)
+        clean = frame
+        if self.echo is not None and self._output_active():
+            clean = self.echo.process(frame, ref)
+        elif self.echo is not None:
+            self.echo.process(frame, ref)  # keep the filter's history aligned while idle
+        verdict = self.detector.process(clean, self._echo_floor())
+        self._preroll.append(clean)
+        turn = self._turn
+        if turn is None:
+            if verdict.onset:
+                self._open_turn(now)
+            return
+        turn.frames.append(clean)
+        if verdict.voiced:
+            turn.t_last_voiced = now
+            turn.voiced_ms += self.frame_ms
+            if turn.final_task is not None:
+                turn.voiced_since_final += 1
+                if turn.voiced_since_final * self.frame_ms >= self.cfg.vad.onset_ms:
+                    self._user_resumed(turn)
+        self._advance_turn(turn, now)
+
+    async def start(self) -> None:
+        """Warm the LLM's prompt cache so the first turn is as fast as the rest."""
+        await self.llm.warm_up(self.history)
+
+    async def close(self) -> None:
+        """Cancel everything this conversation owns."""
+        self._closed = True
+        if self._turn and self._turn.spec_reply:
+            await self._turn.spec_reply.cancel()
+        if self._reply:
+            await self._reply.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.output.flush()
+
+    @property
+    def busy(self) -> bool:
+        """A user turn or a reply is still in progress."""
+        return self._turn is not None or self._reply is not None
+
+    # ----------------------------------------------------------------- input helpers
+
+    def _reference(self, played: np.ndarray | None) -> np.ndarray:
+        if played is not None and played.size:
+            self._ref = np.concatenate([self._ref, self._ref_resampler(played)])
+            self._ref_level.append(rms_dbfs(played))
+        else:
+            self._ref_level.append(-120.0)
+        ref, self._ref = self._ref[: self.frame_samples], self._ref[self.frame_samples :]
+        if ref.size < self.frame_samples:
+            ref = np.concatenate([ref, np.zeros(self.frame_samples - ref.size, np.int16)])
+        return ref
+
+    def _output_active(self) -> bool:
+        return max(self._ref_level, default=-120.0) > -70.0
+
+    def _echo_floor(self) -> float:
+        """The level under which a frame is taken for leftover echo while the assistant is audible."""
+        if self.echo is None or not self._output_active():
+            return -120.0
+        rms = self.echo.expected_residual_rms()
+        return 20 * math.log10(max(rms, 1.0) / 32768) + self.cfg.echo.gate_margin_db
+
+    def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("task %s failed: %r", task.get_name(), exc)
+            self.bus.publish(ErrorOccurred("engine", f"{task.get_name()}: {exc}"))
+
+    def _set_state(self, state: State) -> None:
+        if state != self.state:
+            self.state = state
+            self.bus.publish(StateChanged(state))
+
+    # ----------------------------------------------------------------- the user's turn
+
+    def _open_turn(self, now: float) -> None:
+        frames = list(self._preroll)
+        voiced_frames = max(1, self.cfg.vad.onset_ms // self.frame_ms)
+        onset = now - (voiced_frames - 1) * self.frame_ms / 1000
+        turn = _UserTurn(frames=frames, t_onset=onset, t_last_voiced=now, voiced_ms=voiced_frames * self.frame_ms)
+        self._turn = turn
+        self.bus.publish(SpeechStarted(onset))
+        if self._reply is not None:
+            self.output.pause()
+            turn.interrupting = self._reply.id
+            self._set_state(State.LISTENING)
+
+    def _advance_turn(self, turn: _UserTurn, now: float) -> None:
+        silence_ms = (now - turn.t_last_voiced) * 1000
+        if turn.interrupting is not None and (
+            turn.voiced_ms >= self.cfg.turn.interruption_min_speech_ms or now - turn.t_onset > 3.0
+        ):
+            self._confirm_interruption(turn)
+        if not self._asr_busy and turn.final_task is None:
+            if silence_ms >= self.cfg.turn.speculate_after_ms:
+                self._launch_final(turn)
+            elif silence_ms < 2 * self.frame_ms:
+                new_ms = (len(turn.frames) - turn.partial_at) * self.frame_ms
+                if new_ms >= self.cfg.asr.partial_interval_ms:
+                    self._launch_partial(turn)
+        if turn.final is not None:
+            needed = required_silence_ms(turn.final.text, self.cfg.turn)
+            if turn.interrupting is not None and silence_ms >= self.cfg.turn.speculate_after_ms:
+                self._judge_interruption(turn, now)
+            elif silence_ms >= needed:
+                self._endpoint(turn, now)
+        elif (now - turn.t_onset) > self.cfg.turn.max_turn_s and not self._asr_busy:
+            self._launch_final(turn)
+
+    def _launch_partial(self, turn: _UserTurn) -> None:
+        turn.partial_at = len(turn.frames)
+        audio = turn.audio()
+        self._asr_busy = True
+
+        async def run() -> None:
+            try:
+                result = await self.transcriber.transcribe(audio)
+                if result.text and self._turn is turn and turn.final is None:
+                    self.bus.publish(PartialTranscript(result.text))
+            finally:
+                self._asr_busy = False
+
+        self._spawn(run(), "asr-partial")
+
+    def _launch_final(self, turn: _UserTurn) -> None:
+        """Transcribe what was said up to the last voiced frame, plus a little tail."""
+        tail = max(1, 100 // self.frame_ms)
+        silent = int(((self.clock() - turn.t_last_voiced) * 1000) // self.frame_ms)
+        upto = max(1, len(turn.frames) - max(0, silent - tail))
+        turn.final_frames = upto
+        turn.voiced_since_final = 0
+        audio = turn.audio(upto)
+        self._asr_busy = True
+
+        async def run() -> Transcript:
+            try:
+                return await self.transcriber.transcribe(audio)
+            finally:
+                self._asr_busy = False
+
+        task = self._spawn(run(), "asr-final")
+        turn.final_task = task
+        task.add_done_callback(lambda t: self._final_ready(turn, t))
+
+    def _final_ready(self, turn: _UserTurn, task: asyncio.Task[Transcript]) -> None:
+        if task.cancelled() or task.exception() is not None or turn.final_task is not task or self._closed:
+            return
+        turn.final = task.result()
+        turn.t_final = self.clock()
+        if turn.final.text and turn.interrupting is None and self._turn is turn:
+            turn.spec_reply = self._new_reply(turn.final.text)
+
+    def _user_resumed(self, turn: _UserTurn) -> None:
+        """More speech after the final transcript started: the turn was not over."""
+        turn.final_task = None  # a transcription still running is ignored when it lands
+        turn.final = None
+        turn.t_final = None
+        turn.voiced_since_final = 0
+        if turn.spec_reply is not None:
+            reply, turn.spec_reply = turn.spec_reply, None
+            self.output.discard(reply.id)
+            self._spawn(reply.cancel(), "cancel-speculative")
+
+    def _new_reply(self, user_text: str) -> Reply:
+        messages = [*self.history, Message("user", user_text)]
+        return Reply(
+            next(self._ids), messages, self.llm, self.tts, self.output, self._report_error, self.clock
+        )
+
+    def _report_error(self, source: str, message: str) -> None:
+        log.warning("%s error: %s", source, message)
+        self.bus.publish(ErrorOccurred(source, message))
+
+    # ----------------------------------------------------------------- barge-in
+
+    def _judge_interruption(self, turn: _UserTurn, now: float) -> None:
+        """Short speech during a reply: resume if it said nothing that takes the turn."""
+        assert turn.final is not None
+        if is_backchannel(turn.final.text):
+            self._resume_reply(turn)
+        else:
+            self._confirm_interruption(turn)
+            if turn.final.text:
+                turn.spec_reply = self._new_reply(turn.final.text)
+
+    def _resume_reply(self, turn: _UserTurn) -> None:
+        rid = turn.interrupting
+        self._turn = None
+        self.detector.end_speech()
+        self.false_interruptions += 1
+        self.output.resume()
+        self._set_state(State.SPEAKING)
+        self.bus.publish(Resumed(rid or -1, turn.final.text if turn.final else ""))
+
+    def _confirm_interruption(self, turn: _UserTurn) -> None:
+        rid, turn.interrupting = turn.interrupting, None
+        reply, record = self._reply, self._record
+        if reply is None or reply.id != rid:
+            return
+        heard = self.output.heard(reply.id)
+        self.output.flush()
+        self._reply = None
+        self._spawn(reply.cancel(), "cancel-reply")
+        self._finish_reply(reply, heard, interrupted=True, record=record, turn=turn)
+
+    # ----------------------------------------------------------------- endpoint and reply lifecycle
+
+    def _endpoint(self, turn: _UserTurn, now: float) -> None:
+        assert turn.final is not None and turn.t_final is not None
+        self._turn = None
+        self.detector.end_speech()
+        self.bus.publish(SpeechStopped(turn.t_last_voiced))
+        text = turn.final.text
+        if not text:
+            self._set_state(State.SPEAKING if self._reply else State.LISTENING)
+            return
+        self.bus.publish(FinalTranscript(text))
+        reply = turn.spec_reply or self._new_reply(text)
+        turn.spec_reply = None
+        self.history.append(Message("user", text))
+        self._reply = reply
+        self._record = _TurnRecord(text, turn.t_last_voiced, now, turn.t_final, reply)
+        reply.release()
+        self.bus.publish(ReplyStarted(reply.id))
+        self._set_state(State.THINKING)
+
+    def _drain_notices(self) -> None:
+        while self.output.notices:
+            notice = self.output.notices.popleft()
+            reply, record = self._reply, self._record
+            if reply is None or notice.reply_id != reply.id:
+                if notice.kind == "paused" and self._turn and self._turn.interrupting is not None:
+                    self._note_paused(notice.at)
+                continue
+            if notice.kind == "first_audio" and record is not None:
+                record.t_first_output = notice.at
+                self._set_state(State.SPEAKING)
+            elif notice.kind == "segment":
+                self.bus.publish(ReplySpoken(reply.id, notice.text))
+            elif notice.kind == "paused":
+                self._note_paused(notice.at)
+            elif notice.kind == "finished":
+                self._reply = None
+                self._finish_reply(reply, notice.text, interrupted=False, record=record, turn=None)
+
+    def _note_paused(self, at: float) -> None:
+        turn = self._turn
+        if turn is None or turn.t_audio_stopped is not None:
+            return
+        turn.t_audio_stopped = at
+        reaction = (at - turn.t_onset) * 1000
+        self.bus.publish(BargeIn(turn.interrupting or -1, reaction))
+
+    def _finish_reply(
+        self,
+        reply: Reply,
+        heard: str,
+        interrupted: bool,
+        record: _TurnRecord | None,
+        turn: _UserTurn | None,
+    ) -> None:
+        if heard:
+            self.history.append(Message("assistant", heard, interrupted=interrupted))
+        self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
+        if record is not None:
+            record.interrupted = interrupted
+            record.assistant_text = heard
+            if interrupted and turn is not None:
+                stopped = turn.t_audio_stopped or self.clock()
+                record.barge_in_ms = (stopped - turn.t_onset) * 1000
+            data = record.as_dict()
+            self.records.append(data)
+            self._record = None
+            self.bus.publish(TurnCompleted(data))
+        if self._turn is None:
+            self._set_state(State.LISTENING)

@@ -1,0 +1,46 @@
+"""How long a silence ends the user's turn, judged from what they said so far.
+
+A finished sentence ("What time is it?") can end the turn after a short pause; a turn that trails off on
+a conjunction or a filler ("I want to go to the...", "and um") gets a long one.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.config import TurnConfig
+
+_TRAILING = {
+    "and", "but", "or", "so", "because", "um", "uh", "er", "the", "a", "an", "to", "of", "with", "for", "in",
+    "on", "at", "my", "your", "is", "was", "if", "then", "like", "that", "which", "i", "we", "you", "about",
+    "from", "into", "than", "as", "what", "when", "where", "how", "also", "maybe", "well",
+}
+_BACKCHANNELS = {
+    "mm hmm", "mhm", "mm", "hmm", "uh huh", "yeah", "yes", "yep", "okay", "ok", "right", "sure", "uh", "um",
+    "ah", "oh", "i see", "got it", "alright", "all right",
+}
+
+
+def _words(text: str) -> list[str]:
+    return re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
+
+
+def required_silence_ms(text: str, cfg: TurnConfig) -> int:
+    words = _words(text)
+    if not words:
+        return cfg.endpoint_default_ms
+    stripped = text.rstrip()
+    if words[-1] in _TRAILING or stripped.endswith((",", "...", "…", "-")):
+        return cfg.endpoint_incomplete_ms
+    if stripped.endswith((".", "?", "!")):
+        return cfg.endpoint_complete_ms
+    return cfg.endpoint_default_ms
+
+
+def is_backchannel(text: str) -> bool:
+    """'mm-hmm', 'yeah', 'okay': the listener is following, not taking the turn."""
+    words = _words(text)
+    if not words:
+        return True
+    phrase = " ".join(words)
+    return phrase in _BACKCHANNELS or (len(words) <= 3 and all(w in {"mm", "hmm", "mhm", "uh", "huh", "yeah"} for w in words))

@@ -1,0 +1,1 @@
+"""Transports feed microphone frames in and take speaker frames out: a sound card, or recorded files."""

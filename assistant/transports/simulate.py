@@ -1,0 +1,207 @@
+"""Drive a conversation with recorded speech in real time, as if a person spoke into the microphone.
+
+The driver is a virtual duplex sound card ticking every frame: it pulls the speaker's frame, mixes it back
+into the microphone when a loudspeaker is simulated (`echo_db`), and pushes the microphone frame in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from assistant.audio import StreamResampler, gain_db, read_audio, rms_dbfs, write_wav
+from assistant.config import Config
+from assistant.engine import Conversation
+from assistant.events import BargeIn, ErrorOccurred, Resumed
+
+
+@dataclass
+class SimulationOptions:
+    barge_in_after_s: float | None = None
+    """Start each following input this long after the reply's audio begins (interrupt it)."""
+    echo_db: float | None = None
+    """Mix the assistant's output back into the microphone at this gain (a loudspeaker)."""
+    echo_delay_ms: int = 40
+    gap_s: float = 0.8
+    """Silence between the end of a reply and the next input."""
+    reply_timeout_s: float = 25.0
+    tail_s: float = 1.0
+
+
+@dataclass
+class _Input:
+    path: Path
+    audio: np.ndarray
+    speech_start_ms: float
+    speech_end_ms: float
+
+
+@dataclass
+class SimulationResult:
+    report: dict[str, Any]
+    mic: np.ndarray
+    speaker: np.ndarray
+    output_rate: int
+    events: list[Any] = field(default_factory=list)
+
+
+def speech_span_ms(audio: np.ndarray, rate: int = 16000) -> tuple[float, float]:
+    """Where the speech in a recording starts and ends, by level: a reference the VAD is judged against."""
+    n = rate // 100
+    chunks = audio[: audio.size // n * n].reshape(-1, n)
+    levels = np.array([rms_dbfs(c) for c in chunks])
+    loud = np.nonzero(levels > max(levels.max() - 35, -55))[0]
+    if loud.size == 0:
+        return 0.0, 0.0
+    return float(loud[0] * 10), float((loud[-1] + 1) * 10)
+
+
+def load_inputs(paths: list[Path]) -> list[_Input]:
+    """Read every file before starting, so a bad one is refused up front and nothing is half done."""
+    inputs = []
+    for path in paths:
+        audio = read_audio(path)
+        start, end = speech_span_ms(audio)
+        inputs.append(_Input(Path(path), audio, start, end))
+    return inputs
+
+
+async def simulate(
+    cfg: Config,
+    paths: list[Path],
+    options: SimulationOptions | None = None,
+    conversation: Conversation | None = None,
+    on_tick: Any = None,
+) -> SimulationResult:
+    opts = options or SimulationOptions()
+    inputs = load_inputs(paths)
+    conv = conversation or Conversation(cfg)
+    await conv.start()
+    events = conv.bus.subscribe(maxsize=100000)
+    frame_ms = cfg.audio.frame_ms
+    n_in = conv.frame_samples
+    n_out = cfg.audio.output_sample_rate * frame_ms // 1000
+    echo_lag = max(0, opts.echo_delay_ms // frame_ms)
+    echo_line: deque[np.ndarray] = deque([np.zeros(n_in, np.int16)] * echo_lag)
+    echo_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
+    echo_pending = np.zeros(0, np.int16)
+    mic_rec: list[np.ndarray] = []
+    spk_rec: list[np.ndarray] = []
+    user_spans: list[tuple[float, float]] = []
+    warnings: list[str] = []
+    collected: list[Any] = []
+
+    idx, pos = 0, 0
+    playing = False
+    input_end_t: float | None = None
+    reply_audio_t: float | None = None
+    quiet_since: float | None = None
+    next_start = 0.0
+    finished_at: float | None = None
+    t0 = time.monotonic()
+    tick = 0
+    try:
+        while True:
+            now = time.monotonic()
+            out = conv.pull_output(n_out)
+            audible = bool(np.any(out))
+            mic = np.zeros(n_in, np.int16)
+            if not playing and idx < len(inputs) and now - t0 >= next_start:
+                playing, pos, next_start = True, 0, float("inf")
+                item = inputs[idx]
+                user_spans.append((now + item.speech_start_ms / 1000, now + item.speech_end_ms / 1000))
+            if playing:
+                chunk = inputs[idx].audio[pos : pos + n_in]
+                mic[: chunk.size] = chunk
+                pos += n_in
+                if pos >= inputs[idx].audio.size:
+                    playing, idx = False, idx + 1
+                    input_end_t, reply_audio_t, quiet_since = now, None, None
+            if opts.echo_db is not None:
+                echo_pending = np.concatenate([echo_pending, echo_resampler(out)])
+                frame, echo_pending = echo_pending[:n_in], echo_pending[n_in:]
+                frame = np.pad(frame, (0, n_in - frame.size))
+                echo_line.append(gain_db(frame, opts.echo_db))
+                echo = echo_line.popleft()
+                mic = np.clip(mic.astype(np.int32) + echo, -32768, 32767).astype(np.int16)
+            conv.push_input(mic, out, now)
+            mic_rec.append(mic)
+            spk_rec.append(out)
+            while not events.empty():
+                collected.append((now, events.get_nowait()))
+            if on_tick is not None:
+                on_tick(now)
+
+            if not playing and input_end_t is not None:
+                if audible and reply_audio_t is None:
+                    reply_audio_t = now
+                quiet = not audible and not conv.busy
+                quiet_since = (quiet_since or now) if quiet else None
+                waited = now - input_end_t
+                if idx < len(inputs):
+                    if opts.barge_in_after_s is not None and reply_audio_t is not None:
+                        next_start = reply_audio_t + opts.barge_in_after_s - t0
+                        input_end_t = None
+                    elif quiet_since is not None and now - quiet_since >= opts.gap_s and waited > 0.5:
+                        next_start = now - t0
+                        input_end_t = None
+                    elif waited > opts.reply_timeout_s:
+                        warnings.append(f"{inputs[idx - 1].path.name}: no reply within {opts.reply_timeout_s:.0f} s")
+                        next_start = now - t0
+                        input_end_t = None
+                else:
+                    if quiet_since is not None and now - quiet_since >= opts.tail_s and waited > 0.5:
+                        finished_at = now
+                    elif waited > opts.reply_timeout_s:
+                        warnings.append(f"{inputs[-1].path.name}: no reply within {opts.reply_timeout_s:.0f} s")
+                        finished_at = now
+            if finished_at is not None:
+                break
+            tick += 1
+            delay = t0 + tick * frame_ms / 1000 - time.monotonic()
+            await asyncio.sleep(max(0.0, delay))
+    finally:
+        await conv.close()
+        events.close()
+
+    barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
+    self_interruptions = sum(
+        1 for t, e in barge_ins if not any(a - 0.3 <= t - e.reaction_ms / 1000 <= b + 0.3 for a, b in user_spans)
+    )
+    if not conv.records:
+        warnings.append("no user speech was recognised in the input")
+    report = {
+        "inputs": [str(i.path) for i in inputs],
+        "config": {"asr": cfg.asr.model, "llm": f"{cfg.llm.backend}:{cfg.llm.model}", "vad": cfg.vad.engine},
+        "turns": conv.records,
+        "barge_ins": len(barge_ins),
+        "false_interruptions_resumed": sum(1 for _, e in collected if isinstance(e, Resumed)),
+        "self_interruptions": self_interruptions,
+        "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
+        "warnings": warnings,
+    }
+    return SimulationResult(
+        report,
+        np.concatenate(mic_rec) if mic_rec else np.zeros(0, np.int16),
+        np.concatenate(spk_rec) if spk_rec else np.zeros(0, np.int16),
+        cfg.audio.output_sample_rate,
+        [e for _, e in collected],
+    )
+
+
+def write_conversation(result: SimulationResult, path: Path, mic_rate: int = 16000) -> None:
+    """Stereo WAV: left is what the microphone heard, right is what the assistant said."""
+    from assistant.audio import resample
+
+    mic = resample(result.mic, mic_rate, result.output_rate)
+    n = max(mic.size, result.speaker.size)
+    stereo = np.zeros((n, 2), np.int16)
+    stereo[: mic.size, 0] = mic
+    stereo[: result.speaker.size, 1] = result.speaker
+    write_wav(path, stereo, result.output_rate)

@@ -1,0 +1,30 @@
+"""Piper text-to-speech (onnxruntime, CPU), one clause at a time in a worker thread."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+
+from assistant.audio import resample
+from assistant.config import TtsConfig
+from assistant.models import HUB
+
+
+class Synthesizer:
+    def __init__(self, cfg: TtsConfig, output_rate: int) -> None:
+        from piper import SynthesisConfig
+
+        self._voice = HUB.piper(cfg)
+        self._syn = SynthesisConfig(length_scale=cfg.length_scale, volume=cfg.volume, normalize_audio=True)
+        self.native_rate = int(self._voice.config.sample_rate)
+        self.output_rate = output_rate
+
+    def synthesize_sync(self, text: str) -> np.ndarray:
+        """Blocking: int16 audio at the output rate for one clause (Piper splits sentences itself)."""
+        parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, self._syn)]
+        audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
+        return resample(audio, self.native_rate, self.output_rate)
+
+    async def synthesize(self, text: str) -> np.ndarray:
+        return await asyncio.to_thread(self.synthesize_sync, text)

@@ -1,0 +1,67 @@
+"""Turns per-frame speech probabilities into speech onsets, with a level floor and an echo gate."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.audio import rms_dbfs
+from assistant.config import VadConfig
+from assistant.vad.classifiers import FrameClassifier, SileroClassifier, WebRtcClassifier
+
+
+def make_classifier(cfg: VadConfig) -> FrameClassifier:
+    if cfg.engine == "silero":
+        from assistant.models import HUB
+
+        return SileroClassifier(HUB.silero())
+    return WebRtcClassifier(cfg.aggressiveness)
+
+
+@dataclass
+class FrameVerdict:
+    voiced: bool
+    """This frame is speech (after the level floor and the echo gate)."""
+    onset: bool
+    """Speech has just been confirmed: enough voiced frames in the recent window."""
+    level_dbfs: float
+
+
+class SpeechDetector:
+    """Smooths frame decisions: an onset needs `onset_ms` of voiced audio within a 200 ms window.
+
+    `echo_floor_dbfs` lets the engine raise the bar while the assistant is speaking: a frame only counts
+    as the user's when it is louder than the echo that is expected to remain after cancellation.
+    """
+
+    WINDOW_MS = 200
+
+    def __init__(self, cfg: VadConfig, frame_ms: int) -> None:
+        self._cfg = cfg
+        self._classify = make_classifier(cfg)
+        self._window: deque[bool] = deque(maxlen=max(1, self.WINDOW_MS // frame_ms))
+        self._needed = max(1, cfg.onset_ms // frame_ms)
+        self.in_speech = False
+
+    def reset(self) -> None:
+        self._window.clear()
+        self.in_speech = False
+        self._classify.reset()
+
+    def end_speech(self) -> None:
+        """The engine decided the speech is over; the next onset must be earned afresh."""
+        self.in_speech = False
+        self._window.clear()
+
+    def process(self, frame: np.ndarray, echo_floor_dbfs: float = -120.0) -> FrameVerdict:
+        level = rms_dbfs(frame)
+        prob = self._classify(frame)
+        threshold = self._cfg.threshold if self._cfg.engine == "silero" else 0.5
+        voiced = prob >= threshold and level >= max(self._cfg.min_rms_dbfs, echo_floor_dbfs)
+        self._window.append(voiced)
+        onset = False
+        if not self.in_speech and sum(self._window) >= self._needed:
+            self.in_speech = onset = True
+        return FrameVerdict(voiced=voiced, onset=onset, level_dbfs=level)
