@@ -156,7 +156,6 @@ class ModelHub:
 
     def silero(self) -> Any:
         import onnxruntime
-
         from faster_whisper.utils import get_assets_path
 
         def load() -> Any:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import math
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -112,6 +112,8 @@ class _TurnRecord:
             "interrupted": self.interrupted,
             "timings_ms": timings,
         }
+        if self.interrupted:
+            out["generated_text"] = self.reply.text
         if self.reply.error:
             out["error"] = self.reply.error
         out.update(self.extra)
@@ -151,6 +153,7 @@ class Conversation:
         self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
         self._ref = np.zeros(0, np.int16)
         self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
+        self._residual_level: deque[float] = deque(maxlen=max(1, 400 // self.frame_ms))
         self._closed = False
 
     # ----------------------------------------------------------------- transport side
@@ -176,6 +179,10 @@ class Conversation:
         verdict = self.detector.process(clean, self._echo_floor())
         self._preroll.append(clean)
         turn = self._turn
+        if turn is None and self._output_active():
+            self._residual_level.append(verdict.level_dbfs)
+        elif not self._output_active():
+            self._residual_level.clear()
         if turn is None:
             if verdict.onset:
                 self._open_turn(now)
@@ -228,11 +235,18 @@ class Conversation:
         return max(self._ref_level, default=-120.0) > -70.0
 
     def _echo_floor(self) -> float:
-        """The level under which a frame is taken for leftover echo while the assistant is audible."""
+        """The level under which a frame is taken for leftover echo while the assistant is audible.
+
+        The canceller's own estimate is cautious until it has converged (it then assumes the echo is as
+        loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
+        once a few frames of it exist the lower of the two is used.
+        """
         if self.echo is None or not self._output_active():
             return -120.0
-        rms = self.echo.expected_residual_rms()
-        return 20 * math.log10(max(rms, 1.0) / 32768) + self.cfg.echo.gate_margin_db
+        estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
+        if len(self._residual_level) >= 8:
+            estimate = min(estimate, max(self._residual_level))
+        return estimate + self.cfg.echo.gate_margin_db
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)

@@ -1,0 +1,54 @@
+"""Shared fixtures: real speech, generated noise, configs. Models are loaded once per test process."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio import write_wav
+from assistant.config import Config, load_config
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def references() -> dict[str, str]:
+    """The reference transcripts from the data README's table."""
+    refs = {}
+    for line in (DATA / "README.md").read_text().splitlines():
+        match = re.match(r"\|\s*([\w.-]+\.wav)\s*\|\s*([^|]+?)\s*\|", line)
+        if match:
+            refs[match.group(1)] = match.group(2)
+    return refs
+
+
+@pytest.fixture(scope="session")
+def speech() -> dict[str, Path]:
+    return {p.stem: p for p in DATA.glob("*.wav")}
+
+
+@pytest.fixture
+def cfg() -> Config:
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def noise_burst(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 ms of loud broadband noise (a cough, a door), with silence around it."""
+    rng = np.random.default_rng(7)
+    burst = (rng.standard_normal(4800) * 6000).astype(np.int16)
+    audio = np.concatenate([np.zeros(1600, np.int16), burst, np.zeros(1600, np.int16)])
+    path = tmp_path_factory.mktemp("noise") / "burst300ms.wav"
+    write_wav(path, audio, 16000)
+    return path
+
+
+@pytest.fixture(scope="session")
+def silence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("silence") / "silence.wav"
+    write_wav(path, np.zeros(16000 * 2, np.int16), 16000)
+    return path

@@ -1,0 +1,136 @@
+"""Whole conversations through the real bundled models (Whisper tiny.en, Gemma 3 270M, Piper joe), in real time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.asr import Transcriber
+from assistant.asr.wer import normalise, word_error_rate
+from assistant.audio import resample, write_wav
+from assistant.engine import Conversation
+from assistant.transports.simulate import SimulationOptions, simulate
+from assistant.tts import Synthesizer
+
+TIMINGS = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")
+
+
+def spoken_segments(speaker: np.ndarray, rate: int) -> list[np.ndarray]:
+    """Split the assistant's channel into replies separated by at least 300 ms of silence."""
+    n = rate // 50
+    loud = [bool(np.any(speaker[i : i + n])) for i in range(0, speaker.size, n)]
+    segments, start, quiet = [], None, 0
+    for i, on in enumerate(loud + [False] * 20):
+        if on:
+            start = i if start is None else start
+            quiet = 0
+        elif start is not None:
+            quiet += 1
+            if quiet >= 15:
+                segments.append(speaker[start * n : (i - quiet + 1) * n])
+                start = None
+    return segments
+
+
+async def test_full_conversation_with_spoken_reply(cfg, speech):
+    conv = Conversation(cfg)
+    result = await simulate(cfg, [speech["goforward"], speech["cards-003"]], conversation=conv)
+    report = result.report
+    assert report["errors"] == [] and report["self_interruptions"] == 0
+    turns = report["turns"]
+    assert [normalise(t["user_text"]) for t in turns] == ["go forward ten meters", "seven of clubs"]
+    for turn in turns:
+        assert turn["assistant_text"] and not turn["interrupted"]
+        timings = turn["timings_ms"]
+        assert all(isinstance(timings[k], float) for k in TIMINGS), timings
+        assert 0 < timings["endpoint"] <= timings["voice_to_voice"] < 5000
+    # The assistant's channel holds two replies, and they say what the report claims they said.
+    replies = spoken_segments(result.speaker, result.output_rate)
+    assert len(replies) == 2
+    transcriber = Transcriber(cfg.asr)
+    for audio, turn in zip(replies, turns, strict=True):
+        heard = transcriber.transcribe_sync(resample(audio, result.output_rate, 16000), short_guard=False).text
+        assert word_error_rate([turn["assistant_text"]], [heard]) < 0.35, (turn["assistant_text"], heard)
+    # History: user, assistant, user, assistant after the system prompt, prefix kept stable.
+    assert [m.role for m in conv.history] == ["system", "user", "assistant", "user", "assistant"]
+
+
+async def test_barge_in_cuts_history_to_what_was_heard(cfg, speech):
+    conv = Conversation(cfg)
+    result = await simulate(
+        cfg, [speech["sense_and_sensibility_01_austen_64kb-0930"], speech["cards-001"]],
+        SimulationOptions(barge_in_after_s=0.7), conversation=conv,
+    )
+    first, second = result.report["turns"][:2]
+    assert first["interrupted"] is True
+    assert first["timings_ms"]["barge_in"] < 400
+    heard, generated = first["assistant_text"], first["generated_text"].strip()
+    assert len(heard) < len(generated) and generated.startswith(heard.split(" ")[0])
+    interrupted = [m for m in conv.history if m.role == "assistant" and m.interrupted]
+    assert len(interrupted) == 1 and interrupted[0].content == heard
+    assert "clubs" in normalise(second["user_text"])
+    assert not second["interrupted"] and second["assistant_text"]
+    # Nothing of the cut reply leaks: the first reply's audio stops for good at the barge-in.
+    replies = spoken_segments(result.speaker, result.output_rate)
+    assert len(replies) == 2
+    assert len(replies[0]) / result.output_rate < 1.3
+
+
+async def test_echo_does_not_interrupt_the_assistant(cfg, speech):
+    result = await simulate(cfg, [speech["cards-005"]], SimulationOptions(echo_db=-6))
+    report = result.report
+    assert report["self_interruptions"] == 0 and report["barge_ins"] == 0
+    (turn,) = report["turns"]
+    assert not turn["interrupted"] and turn["assistant_text"]
+
+
+async def test_real_interruption_still_works_with_echo(cfg, speech):
+    """Echo at -6 dB and the user talking over it: the gate must still let the user through.
+
+    A scripted long reply makes sure the assistant is still talking when the user starts; VAD, echo
+    cancellation, ASR and TTS are the real ones."""
+    from scripted import ScriptedLLM
+
+    llm = ScriptedLLM("Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
+                      "who steer them through storms, and the harbours where they rest at night.")
+    result = await simulate(
+        cfg, [speech["sense_and_sensibility_01_austen_64kb-0880"], speech["goforward"]],
+        SimulationOptions(barge_in_after_s=1.2, echo_db=-6), conversation=Conversation(cfg, llm=llm),
+    )
+    first = result.report["turns"][0]
+    assert first["interrupted"] and first["timings_ms"]["barge_in"] < 400
+    assert result.report["self_interruptions"] == 0
+
+
+@pytest.fixture(scope="module")
+def mm_hmm(tmp_path_factory, cfg_module):
+    """A spoken backchannel, synthesised with the bundled voice at 16 kHz."""
+    tts = Synthesizer(cfg_module.tts, 16000)
+    audio = tts.synthesize_sync("Mm-hmm.")
+    path = tmp_path_factory.mktemp("mmhmm") / "mmhmm.wav"
+    write_wav(path, np.concatenate([np.zeros(3200, np.int16), audio, np.zeros(3200, np.int16)]), 16000)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cfg_module():
+    from assistant.config import load_config
+
+    return load_config()
+
+
+@pytest.mark.parametrize("distraction", ["noise", "mm-hmm"])
+async def test_false_interruption_resumes_the_reply(cfg, speech, noise_burst, mm_hmm, distraction):
+    other = noise_burst if distraction == "noise" else mm_hmm
+    result = await simulate(
+        cfg, [speech["sense_and_sensibility_01_austen_64kb-0890"], other], SimulationOptions(barge_in_after_s=0.8)
+    )
+    report = result.report
+    (turn,) = report["turns"]
+    assert not turn["interrupted"], turn
+    assert report["barge_ins"] == report["false_interruptions_resumed"]
+    if distraction == "mm-hmm":
+        assert report["false_interruptions_resumed"] == 1
+    replies = spoken_segments(result.speaker, result.output_rate)
+    total_s = sum(len(r) for r in replies) / result.output_rate
+    assert total_s > 1.0

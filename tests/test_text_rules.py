@@ -1,0 +1,54 @@
+"""Clause chunking, adaptive endpointing, backchannels, the bus's control lane."""
+
+import asyncio
+
+from assistant.bus import EventBus
+from assistant.config import TurnConfig
+from assistant.engine.endpointing import is_backchannel, required_silence_ms
+from assistant.events import BargeIn, PartialTranscript
+from assistant.tts import ClauseChunker
+
+
+def test_first_clause_is_short_and_abbreviations_do_not_split():
+    chunker = ClauseChunker()
+    out = []
+    for piece in ["Well", ",", " Mr.", " Smith", " lives", " at", " 3.5", " Main", " Street.", " He", " is", " nice", "."]:
+        out += chunker.feed(piece)
+    out += chunker.flush()
+    assert out[0] == "Well, Mr. Smith lives at 3.5 Main Street."
+    assert out[-1] == "He is nice."
+
+
+def test_comma_cuts_the_first_clause_after_three_words():
+    chunker = ClauseChunker()
+    assert chunker.feed("Sure thing my friend, here is the answer ") == ["Sure thing my friend,"]
+
+
+def test_long_text_without_punctuation_is_cut():
+    chunker = ClauseChunker(max_words=5)
+    assert chunker.feed("one two three four five six seven ") == ["one two three four five"]
+
+
+def test_endpoint_adapts_to_what_was_said():
+    cfg = TurnConfig()
+    complete = required_silence_ms("What time is it?", cfg)
+    trailing = required_silence_ms("I want to go to the", cfg)
+    conj = required_silence_ms("Ten of clubs and.", cfg)
+    assert complete < required_silence_ms("ten of clubs", cfg) < trailing
+    assert conj == trailing
+
+
+def test_backchannels():
+    assert is_backchannel("Mm-hmm.") and is_backchannel("Yeah.") and is_backchannel("")
+    assert not is_backchannel("Stop.") and not is_backchannel("What about tomorrow?")
+
+
+async def test_control_events_overtake_queued_ones():
+    bus = EventBus()
+    sub = bus.subscribe()
+    for i in range(5):
+        bus.publish(PartialTranscript(f"p{i}"))
+    bus.publish(BargeIn(1, 80.0))
+    first = await asyncio.wait_for(sub.get(), 1)
+    assert isinstance(first, BargeIn)
+    assert [sub.get_nowait().text for _ in range(5)] == [f"p{i}" for i in range(5)]

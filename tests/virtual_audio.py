@@ -1,0 +1,273 @@
+"""Virtual sound devices for tests: a private PulseAudio daemon with two null sinks.
+
+* ``vmic``: tests play speech into it; its monitor ``vmic.monitor`` is the default
+  source, i.e. what the app records as "the microphone".
+* ``vspk``: the default sink, i.e. where the app's playback goes; tests record
+  its monitor ``vspk.monitor``.
+
+PortAudio (python-sounddevice) reaches the daemon through the ALSA ``pulse``
+plugin, so pass :attr:`VirtualAudio.device_name` (``"pulse"``) as the device.
+System packages: ``.ci/install_audio.sh``.
+
+Audio played into ``vmic`` while nobody records ``vmic.monitor`` is discarded,
+so open the input stream *before* calling :meth:`VirtualAudio.play_into_mic`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+import numpy as np
+
+MIC_SINK = "vmic"
+SPEAKER_SINK = "vspk"
+DEVICE_NAME = "pulse"
+PAREC_FLAGS = "--raw --format=s16le --channels=1 --latency-msec=10"
+# -n: no system default.pa; no pid file / idle exit / realtime: fine as root and in CI.
+DAEMON_FLAGS = (
+    "--daemonize=no --use-pid-file=no --exit-idle-time=-1 --disallow-exit"
+    " --realtime=no --high-priority=no --no-cpu-limit --log-target=stderr"
+)
+
+
+def audio_tools_available() -> bool:
+    """Whether the daemon and clients from ``.ci/install_audio.sh`` are installed."""
+    return all(shutil.which(t) for t in ("pulseaudio", "pactl", "paplay", "parec"))
+
+
+def reinit_portaudio() -> None:
+    """Make an already imported sounddevice re-enumerate devices.
+
+    Closes every open sounddevice stream. No-op if sounddevice is not imported.
+    """
+    sd = sys.modules.get("sounddevice")
+    if sd is not None:
+        sd._terminate()
+        sd._initialize()
+
+
+def _parec(device: str, rate: int, stdout: IO[bytes] | int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Record ``device`` as raw mono s16le in 10 ms fragments."""
+    args = ["parec", f"--device={device}", f"--rate={rate}", *PAREC_FLAGS.split()]
+    return subprocess.Popen(args, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+
+
+class SpeakerRecorder:
+    """Background ``parec`` capture of the virtual speaker (``vspk.monitor``)."""
+
+    def __init__(self, out: Path, rate: int, env: dict[str, str]) -> None:
+        self.rate = rate
+        self._out = out
+        self._file = out.open("wb")
+        self._proc = _parec(f"{SPEAKER_SINK}.monitor", rate, self._file, env)
+        # The monitor always streams (silence at least): first bytes == connected.
+        deadline = time.monotonic() + 5
+        while out.stat().st_size == 0 and self._proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def stop(self) -> np.ndarray:
+        """Stop recording and return the mono int16 samples."""
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._file.close()
+        data = self._out.read_bytes()
+        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
+
+
+class VirtualAudio:
+    """Private PulseAudio daemon with a virtual mic and speaker; a context manager.
+
+    While active, ``os.environ`` carries PULSE_SERVER & co., so sounddevice in this
+    process and any child process (the app, paplay, ...) talk to this daemon.
+    """
+
+    device_name: str = DEVICE_NAME
+
+    def __init__(self, rate: int = 48000, startup_timeout: float = 10.0) -> None:
+        self.rate = rate
+        self.startup_timeout = startup_timeout
+        self.startup_seconds = 0.0
+        self.env: dict[str, str] = {}
+        self._dir: Path | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._keepalive: list[subprocess.Popen[bytes]] = []
+        self._saved_env: dict[str, str | None] = {}
+
+    @property
+    def tmpdir(self) -> Path:
+        """The daemon's private runtime directory."""
+        if self._dir is None:
+            raise RuntimeError("VirtualAudio is not started")
+        return self._dir
+
+    def start(self) -> VirtualAudio:
+        """Start the daemon, wait until it answers, export the environment."""
+        d = self._dir = Path(tempfile.mkdtemp(prefix="vaudio-"))
+        (d / "client.conf").write_text("autospawn = no\n")
+        sink = f"rate={self.rate} channels=1 format=s16le"
+        (d / "default.pa").write_text(
+            f"load-module module-native-protocol-unix auth-anonymous=1"
+            f" socket={d}/native auth-cookie={d}/cookie\n"
+            f"load-module module-null-sink sink_name={MIC_SINK} {sink}"
+            f" sink_properties=device.description=VirtualMic\n"
+            f"load-module module-null-sink sink_name={SPEAKER_SINK} {sink}"
+            f" sink_properties=device.description=VirtualSpeaker\n"
+            f"set-default-sink {SPEAKER_SINK}\n"
+            f"set-default-source {MIC_SINK}.monitor\n"
+        )
+        self.env = {
+            "PULSE_SERVER": f"unix:{d}/native",
+            "PULSE_RUNTIME_PATH": str(d),
+            "PULSE_STATE_PATH": str(d),
+            "PULSE_COOKIE": str(d / "cookie"),
+            "PULSE_CLIENTCONFIG": str(d / "client.conf"),
+        }
+        # HOME/XDG_* only for the daemon, so it writes nothing outside tmpdir; no
+        # D-Bus/X11, so it cannot meet a desktop's sound server.
+        daemon_env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
+        daemon_env |= {**self.env, "HOME": str(d), "XDG_RUNTIME_DIR": str(d), "XDG_CONFIG_HOME": str(d)}
+        t0 = time.monotonic()
+        try:
+            with (d / "daemon.log").open("wb") as log:
+                self._proc = subprocess.Popen(
+                    ["pulseaudio", "-n", "-F", str(d / "default.pa"), *DAEMON_FLAGS.split()],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=daemon_env,
+                )  # fmt: skip
+            self._export_env()
+            self._wait_ready(t0)
+            self._pin_latency()
+        except BaseException:
+            self.stop()
+            raise
+        reinit_portaudio()
+        return self
+
+    def _export_env(self) -> None:
+        for k, v in self.env.items():
+            self._saved_env.setdefault(k, os.environ.get(k))
+            os.environ[k] = v
+
+    def _wait_ready(self, t0: float) -> None:
+        assert self._proc is not None
+        while time.monotonic() - t0 < self.startup_timeout:
+            if self._proc.poll() is not None:
+                break
+            ok = subprocess.run(["pactl", "info"], capture_output=True, env=self.proc_env())
+            if ok.returncode == 0:
+                self.startup_seconds = time.monotonic() - t0
+                return
+            time.sleep(0.05)
+        log = (self.tmpdir / "daemon.log").read_text(errors="replace")[-2000:]
+        raise RuntimeError(f"pulseaudio did not start:\n{log}")
+
+    def _pin_latency(self) -> None:
+        """Keep both null sinks clocked in ~10 ms blocks instead of 2 s.
+
+        An unwatched null sink renders 2 s ahead, so the first 2 s of any new stream
+        arrive in one late burst (captures then lose audio and paplay takes 2 s
+        extra). A 10 ms ``parec`` on each monitor pins the sink latency; the
+        suspend/resume cycle restarts the sink clock so it applies at once.
+        """
+        for sink in (MIC_SINK, SPEAKER_SINK):
+            self._keepalive.append(_parec(f"{sink}.monitor", self.rate, subprocess.DEVNULL, self.proc_env()))
+        deadline = time.monotonic() + self.startup_timeout
+        while len(self.pactl("list", "short", "source-outputs").splitlines()) < 2:
+            if time.monotonic() > deadline:
+                raise RuntimeError("keep-alive parec did not connect")
+            time.sleep(0.01)
+        for sink in (MIC_SINK, SPEAKER_SINK):
+            self.pactl("suspend-sink", sink, "1")
+            self.pactl("suspend-sink", sink, "0")
+
+    def stop(self) -> None:
+        """Kill the daemon, restore ``os.environ``, delete the runtime directory."""
+        for p in self._keepalive:
+            p.terminate()
+            p.wait()
+        self._keepalive.clear()
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+        for k, v in self._saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        self._saved_env.clear()
+        if self._dir is not None:
+            reinit_portaudio()
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+
+    def __enter__(self) -> VirtualAudio:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def proc_env(self) -> dict[str, str]:
+        """Environment for a child process that should use the virtual devices."""
+        return {**os.environ, **self.env}
+
+    def pactl(self, *args: str) -> str:
+        """Run ``pactl`` against this daemon and return its stdout."""
+        return subprocess.run(
+            ["pactl", *args], check=True, capture_output=True, text=True, env=self.proc_env()
+        ).stdout
+
+    def play_into_mic(self, wav_path: str | Path, wait: bool = True) -> subprocess.Popen[bytes]:
+        """Play a sound file into the virtual mic; blocks until done unless ``wait=False``."""
+        proc = subprocess.Popen(
+            ["paplay", f"--device={MIC_SINK}", str(wav_path)], stderr=subprocess.PIPE, env=self.proc_env()
+        )
+        if wait:
+            _, err = proc.communicate(timeout=120)
+            if proc.returncode:
+                raise RuntimeError(f"paplay failed: {err.decode(errors='replace')}")
+        return proc
+
+    def start_speaker_recording(self, rate: int = 16000) -> SpeakerRecorder:
+        """Start recording the virtual speaker; call ``.stop()`` for the samples."""
+        fd, name = tempfile.mkstemp(suffix=".raw", dir=self.tmpdir)
+        os.close(fd)
+        out = Path(name)
+        return SpeakerRecorder(out, rate, self.proc_env())
+
+    def record_speaker(self, seconds: float, rate: int = 16000) -> np.ndarray:
+        """Record the virtual speaker for ``seconds``; mono int16 samples."""
+        rec = self.start_speaker_recording(rate)
+        time.sleep(seconds)
+        return rec.stop()
+
+
+@contextmanager
+def virtual_audio(rate: int = 48000) -> Iterator[VirtualAudio]:
+    """``with virtual_audio() as va:`` shorthand, handy as a pytest fixture body."""
+    with VirtualAudio(rate=rate) as va:
+        yield va
