@@ -25,7 +25,12 @@ def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="YAML config (default: configs/default.yaml)")
-    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config key, e.g. asr.model=bundled:base")
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. asr.model=bundled:base",
+    )
     parser.add_argument("--llm-url", help="use an OpenAI-compatible server at this base URL")
     parser.add_argument("-v", "--verbose", action="store_true")
 
@@ -61,7 +66,7 @@ async def _run_mic(args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await viewer
     if args.report:
-        Path(args.report).write_text(json.dumps({"turns": conv.records}, indent=2))
+        await asyncio.to_thread(Path(args.report).write_text, json.dumps({"turns": conv.records}, indent=2))
     return 0
 
 
@@ -70,7 +75,9 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     from assistant.transports.simulate import SimulationOptions, simulate, write_conversation
 
     cfg = _config(args)
-    options = SimulationOptions(barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms)
+    options = SimulationOptions(
+        barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms
+    )
     view = ConsoleView() if not args.quiet else None
     result = await simulate(cfg, [Path(p) for p in args.inputs], options, on_tick=None)
     if view:
@@ -79,7 +86,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     if args.out:
         write_conversation(result, Path(args.out))
     if args.report:
-        Path(args.report).write_text(json.dumps(result.report, indent=2))
+        await asyncio.to_thread(Path(args.report).write_text, json.dumps(result.report, indent=2))
     for warning in result.report["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     for error in result.report["errors"]:
@@ -105,16 +112,22 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("inputs", nargs="+", help="WAV (or any audio) files, said one after another")
     sim.add_argument("--out", help="stereo WAV of the conversation (left: microphone, right: assistant)")
     sim.add_argument("--report", help="JSON report with one entry per user turn")
-    sim.add_argument("--barge-in-after", type=float, metavar="SECONDS", help="interrupt each reply after this long")
-    sim.add_argument("--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)")
+    sim.add_argument(
+        "--barge-in-after", type=float, metavar="SECONDS", help="interrupt each reply after this long"
+    )
+    sim.add_argument(
+        "--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
+    )
     sim.add_argument("--echo-delay-ms", type=int, default=40)
     sim.add_argument("--quiet", action="store_true")
 
     sub.add_parser("devices", help="list audio devices")
 
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     from assistant.transports.mic import AudioDeviceError, list_devices
 
     try:

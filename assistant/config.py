@@ -43,7 +43,7 @@ class VadConfig(Section):
 
 class AsrConfig(Section):
     model: str = "bundled:tiny.en"
-    """`bundled:tiny.en`, `bundled:base`, any faster-whisper size name, a Hugging Face repo, or a local path."""
+    """`bundled:tiny.en`, `bundled:base`, a faster-whisper size name, a Hugging Face repo, or a local path."""
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = Field(2, ge=1)
@@ -55,7 +55,7 @@ class AsrConfig(Section):
 class LlmConfig(Section):
     backend: Literal["llamacpp", "openai"] = "llamacpp"
     model: str = "bundled:gemma-3-270m"
-    """llamacpp: `bundled:gemma-3-270m`, a GGUF path, or `hf:REPO/FILE.gguf`. openai: the served model name."""
+    """llamacpp: `bundled:gemma-3-270m`, a GGUF path or `hf:REPO/FILE.gguf`; openai: the served model name."""
     base_url: str | None = None
     api_key: str = "not-needed"
     prompt: Literal["auto", "fewshot", "chat"] = "auto"

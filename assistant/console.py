@@ -23,8 +23,14 @@ _ICONS = {"listening": "👂 listening", "thinking": "💭 thinking", "speaking"
 
 
 def format_timings(timings: dict[str, float | None]) -> str:
-    names = [("endpoint", "endpoint"), ("asr_final", "asr"), ("llm_first_token", "llm 1st token"),
-             ("tts_first_audio", "tts 1st audio"), ("voice_to_voice", "voice-to-voice"), ("barge_in", "barge-in")]
+    names = [
+        ("endpoint", "endpoint"),
+        ("asr_final", "asr"),
+        ("llm_first_token", "llm 1st token"),
+        ("tts_first_audio", "tts 1st audio"),
+        ("voice_to_voice", "voice-to-voice"),
+        ("barge_in", "barge-in"),
+    ]
     parts = [f"{label} {timings[key]:.0f} ms" for key, label in names if timings.get(key) is not None]
     return " · ".join(parts)
 

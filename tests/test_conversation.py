@@ -1,4 +1,4 @@
-"""Whole conversations through the real bundled models (Whisper tiny.en, Gemma 3 270M, Piper joe), in real time."""
+"""Whole conversations through the real bundled models (Whisper tiny.en, Gemma 3 270M, Piper joe)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ async def test_full_conversation_with_spoken_reply(cfg, speech):
     assert len(replies) == 2
     transcriber = Transcriber(cfg.asr)
     for audio, turn in zip(replies, turns, strict=True):
-        heard = transcriber.transcribe_sync(resample(audio, result.output_rate, 16000), short_guard=False).text
+        heard = transcriber.transcribe_sync(
+            resample(audio, result.output_rate, 16000), short_guard=False
+        ).text
         assert word_error_rate([turn["assistant_text"]], [heard]) < 0.35, (turn["assistant_text"], heard)
     # History: user, assistant, user, assistant after the system prompt, prefix kept stable.
     assert [m.role for m in conv.history] == ["system", "user", "assistant", "user", "assistant"]
@@ -58,8 +60,10 @@ async def test_full_conversation_with_spoken_reply(cfg, speech):
 async def test_barge_in_cuts_history_to_what_was_heard(cfg, speech):
     conv = Conversation(cfg)
     result = await simulate(
-        cfg, [speech["sense_and_sensibility_01_austen_64kb-0930"], speech["cards-001"]],
-        SimulationOptions(barge_in_after_s=0.7), conversation=conv,
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0930"], speech["cards-001"]],
+        SimulationOptions(barge_in_after_s=0.7),
+        conversation=conv,
     )
     first, second = result.report["turns"][:2]
     assert first["interrupted"] is True
@@ -91,11 +95,15 @@ async def test_real_interruption_still_works_with_echo(cfg, speech):
     cancellation, ASR and TTS are the real ones."""
     from scripted import ScriptedLLM
 
-    llm = ScriptedLLM("Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
-                      "who steer them through storms, and the harbours where they rest at night.")
+    llm = ScriptedLLM(
+        "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
+        "who steer them through storms, and the harbours where they rest at night."
+    )
     result = await simulate(
-        cfg, [speech["sense_and_sensibility_01_austen_64kb-0880"], speech["goforward"]],
-        SimulationOptions(barge_in_after_s=1.2, echo_db=-6), conversation=Conversation(cfg, llm=llm),
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0880"], speech["goforward"]],
+        SimulationOptions(barge_in_after_s=1.2, echo_db=-6),
+        conversation=Conversation(cfg, llm=llm),
     )
     first = result.report["turns"][0]
     assert first["interrupted"] and first["timings_ms"]["barge_in"] < 400
@@ -123,7 +131,9 @@ def cfg_module():
 async def test_false_interruption_resumes_the_reply(cfg, speech, noise_burst, mm_hmm, distraction):
     other = noise_burst if distraction == "noise" else mm_hmm
     result = await simulate(
-        cfg, [speech["sense_and_sensibility_01_austen_64kb-0890"], other], SimulationOptions(barge_in_after_s=0.8)
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0890"], other],
+        SimulationOptions(barge_in_after_s=0.8),
     )
     report = result.report
     (turn,) = report["turns"]

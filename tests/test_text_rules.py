@@ -12,7 +12,21 @@ from assistant.tts import ClauseChunker
 def test_first_clause_is_short_and_abbreviations_do_not_split():
     chunker = ClauseChunker()
     out = []
-    for piece in ["Well", ",", " Mr.", " Smith", " lives", " at", " 3.5", " Main", " Street.", " He", " is", " nice", "."]:
+    for piece in [
+        "Well",
+        ",",
+        " Mr.",
+        " Smith",
+        " lives",
+        " at",
+        " 3.5",
+        " Main",
+        " Street.",
+        " He",
+        " is",
+        " nice",
+        ".",
+    ]:
         out += chunker.feed(piece)
     out += chunker.flush()
     assert out[0] == "Well, Mr. Smith lives at 3.5 Main Street."

@@ -17,8 +17,19 @@ from assistant.config import AsrConfig
 from assistant.models import HUB
 
 _HALLUCINATIONS = {
-    "you", "thank you", "thanks for watching", "thank you for watching", "bye", "so", "oh", "uh", "um", "hmm",
-    "the", "i", "a",
+    "you",
+    "thank you",
+    "thanks for watching",
+    "thank you for watching",
+    "bye",
+    "so",
+    "oh",
+    "uh",
+    "um",
+    "hmm",
+    "the",
+    "i",
+    "a",
 }
 
 

@@ -162,7 +162,9 @@ class Conversation:
         """Thread-safe: the next n speaker samples at the output rate."""
         return self.output.pull(n)
 
-    def push_input(self, frame: np.ndarray, played: np.ndarray | None = None, now: float | None = None) -> None:
+    def push_input(
+        self, frame: np.ndarray, played: np.ndarray | None = None, now: float | None = None
+    ) -> None:
         """One microphone frame (16 kHz int16) and what the speaker played meanwhile (output rate)."""
         if self._closed:
             return
@@ -272,7 +274,9 @@ class Conversation:
         frames = list(self._preroll)
         voiced_frames = max(1, self.cfg.vad.onset_ms // self.frame_ms)
         onset = now - (voiced_frames - 1) * self.frame_ms / 1000
-        turn = _UserTurn(frames=frames, t_onset=onset, t_last_voiced=now, voiced_ms=voiced_frames * self.frame_ms)
+        turn = _UserTurn(
+            frames=frames, t_onset=onset, t_last_voiced=now, voiced_ms=voiced_frames * self.frame_ms
+        )
         self._turn = turn
         self.bus.publish(SpeechStarted(onset))
         if self._reply is not None:

@@ -11,13 +11,70 @@ import re
 from assistant.config import TurnConfig
 
 _TRAILING = {
-    "and", "but", "or", "so", "because", "um", "uh", "er", "the", "a", "an", "to", "of", "with", "for", "in",
-    "on", "at", "my", "your", "is", "was", "if", "then", "like", "that", "which", "i", "we", "you", "about",
-    "from", "into", "than", "as", "what", "when", "where", "how", "also", "maybe", "well",
+    "and",
+    "but",
+    "or",
+    "so",
+    "because",
+    "um",
+    "uh",
+    "er",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "with",
+    "for",
+    "in",
+    "on",
+    "at",
+    "my",
+    "your",
+    "is",
+    "was",
+    "if",
+    "then",
+    "like",
+    "that",
+    "which",
+    "i",
+    "we",
+    "you",
+    "about",
+    "from",
+    "into",
+    "than",
+    "as",
+    "what",
+    "when",
+    "where",
+    "how",
+    "also",
+    "maybe",
+    "well",
 }
 _BACKCHANNELS = {
-    "mm hmm", "mhm", "mm", "hmm", "uh huh", "yeah", "yes", "yep", "okay", "ok", "right", "sure", "uh", "um",
-    "ah", "oh", "i see", "got it", "alright", "all right",
+    "mm hmm",
+    "mhm",
+    "mm",
+    "hmm",
+    "uh huh",
+    "yeah",
+    "yes",
+    "yep",
+    "okay",
+    "ok",
+    "right",
+    "sure",
+    "uh",
+    "um",
+    "ah",
+    "oh",
+    "i see",
+    "got it",
+    "alright",
+    "all right",
 }
 
 
@@ -43,4 +100,6 @@ def is_backchannel(text: str) -> bool:
     if not words:
         return True
     phrase = " ".join(words)
-    return phrase in _BACKCHANNELS or (len(words) <= 3 and all(w in {"mm", "hmm", "mhm", "uh", "huh", "yeah"} for w in words))
+    return phrase in _BACKCHANNELS or (
+        len(words) <= 3 and all(w in {"mm", "hmm", "mhm", "uh", "huh", "yeah"} for w in words)
+    )

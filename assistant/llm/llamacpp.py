@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message
@@ -20,7 +21,7 @@ _DONE = object()
 
 
 class LlamaCppLLM:
-    _locks: dict[int, threading.Lock] = {}
+    _locks: ClassVar[dict[int, threading.Lock]] = {}
 
     def __init__(self, cfg: LlmConfig) -> None:
         self._cfg = cfg

@@ -48,9 +48,13 @@ class OpenAICompatibleLLM:
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
         except (openai.APIConnectionError, httpx.HTTPError) as exc:
-            raise LlmError(f"LLM server at {self._cfg.base_url} is unreachable or dropped the answer ({exc})") from None
+            raise LlmError(
+                f"LLM server at {self._cfg.base_url} is unreachable or dropped the answer ({exc})"
+            ) from None
         except openai.APIStatusError as exc:
-            raise LlmError(f"LLM server at {self._cfg.base_url} answered {exc.status_code}: {exc.message}") from None
+            raise LlmError(
+                f"LLM server at {self._cfg.base_url} answered {exc.status_code}: {exc.message}"
+            ) from None
         except openai.OpenAIError as exc:
             raise LlmError(f"LLM server at {self._cfg.base_url} failed: {exc}") from None
         finally:
@@ -66,7 +70,9 @@ class OpenAICompatibleLLM:
                 )
             else:
                 await self._client.chat.completions.create(
-                    model=self._cfg.model, messages=chat_messages(messages), max_tokens=1  # type: ignore[arg-type]
+                    model=self._cfg.model,
+                    messages=chat_messages(messages),
+                    max_tokens=1,  # type: ignore[arg-type]
                 )
         except openai.OpenAIError:
             pass

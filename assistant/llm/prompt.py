@@ -11,7 +11,10 @@ from assistant.llm.base import Message
 FEW_SHOT = [
     ("Hello, who are you?", "Hi! I'm your voice assistant. What can I do for you?"),
     ("What is the capital of France?", "The capital of France is Paris."),
-    ("Tell me something about dogs.", "Dogs are loyal animals that have lived alongside people for thousands of years."),
+    (
+        "Tell me something about dogs.",
+        "Dogs are loyal animals that have lived alongside people for thousands of years.",
+    ),
     ("Ten of clubs.", "The ten of clubs, a nice card. Are you playing a card game?"),
 ]
 STOP = ["\nUser:", "\n", "User:"]

@@ -60,7 +60,9 @@ def resolve_device(spec: str | int | None, kind: str) -> int | None:
     if isinstance(spec, int) or str(spec).isdigit():
         index = int(spec)
         if index >= len(devices) or not devices[index][channels]:
-            raise AudioDeviceError(f"{kind} device {index} does not exist; run `assistant devices` to list them")
+            raise AudioDeviceError(
+                f"{kind} device {index} does not exist; run `assistant devices` to list them"
+            )
         return index
     matches = [i for i, d in enumerate(devices) if str(spec).lower() in d["name"].lower() and d[channels]]
     if not matches:
@@ -107,7 +109,9 @@ class MicrophoneTransport:
         self.status_errors = 0
         self._stream: Any = None
 
-    def _callback(self, loop: asyncio.AbstractEventLoop, indata: np.ndarray, outdata: np.ndarray, status: Any) -> None:
+    def _callback(
+        self, loop: asyncio.AbstractEventLoop, indata: np.ndarray, outdata: np.ndarray, status: Any
+    ) -> None:
         if status:
             self.status_errors += 1
         out = self.conv.pull_output(outdata.shape[0])

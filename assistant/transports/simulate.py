@@ -152,14 +152,18 @@ async def simulate(
                         next_start = now - t0
                         input_end_t = None
                     elif waited > opts.reply_timeout_s:
-                        warnings.append(f"{inputs[idx - 1].path.name}: no reply within {opts.reply_timeout_s:.0f} s")
+                        warnings.append(
+                            f"{inputs[idx - 1].path.name}: no reply within {opts.reply_timeout_s:.0f} s"
+                        )
                         next_start = now - t0
                         input_end_t = None
                 else:
                     if quiet_since is not None and now - quiet_since >= opts.tail_s and waited > 0.5:
                         finished_at = now
                     elif waited > opts.reply_timeout_s:
-                        warnings.append(f"{inputs[-1].path.name}: no reply within {opts.reply_timeout_s:.0f} s")
+                        warnings.append(
+                            f"{inputs[-1].path.name}: no reply within {opts.reply_timeout_s:.0f} s"
+                        )
                         finished_at = now
             if finished_at is not None:
                 break
@@ -172,7 +176,9 @@ async def simulate(
 
     barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
     self_interruptions = sum(
-        1 for t, e in barge_ins if not any(a - 0.3 <= t - e.reaction_ms / 1000 <= b + 0.3 for a, b in user_spans)
+        1
+        for t, e in barge_ins
+        if not any(a - 0.3 <= t - e.reaction_ms / 1000 <= b + 0.3 for a, b in user_spans)
     )
     if not conv.records:
         warnings.append("no user speech was recognised in the input")
