@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
 import openai
 
 from assistant.config import LlmConfig
@@ -47,7 +46,7 @@ class OpenAICompatibleLLM:
                 async for chunk in stream:
                     if chunk.choices and chunk.choices[0].delta.content:
                         yield chunk.choices[0].delta.content
-        except (openai.APIConnectionError, httpx.HTTPError) as exc:
+        except (openai.APIConnectionError, OSError) as exc:
             raise LlmError(
                 f"LLM server at {self._cfg.base_url} is unreachable or dropped the answer ({exc})"
             ) from None
@@ -57,6 +56,10 @@ class OpenAICompatibleLLM:
             ) from None
         except openai.OpenAIError as exc:
             raise LlmError(f"LLM server at {self._cfg.base_url} failed: {exc}") from None
+        except Exception as exc:  # the HTTP layer's own errors when a stream breaks off mid-answer
+            if type(exc).__module__.split(".")[0] not in {"httpx", "httpx2", "httpcore", "httpcore2", "h11"}:
+                raise
+            raise LlmError(f"LLM server at {self._cfg.base_url} dropped the answer ({exc})") from None
         finally:
             if stream is not None:
                 await stream.close()

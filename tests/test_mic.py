@@ -1,0 +1,92 @@
+"""`assistant mic` on its real audio path (sounddevice, PortAudio, ALSA's pulse plugin) with virtual devices.
+
+A private PulseAudio daemon provides a virtual microphone (we play real speech into it) and a virtual
+speaker (we record what the assistant says).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from virtual_audio import VirtualAudio
+
+
+@pytest.fixture(scope="module")
+def devices():
+    with VirtualAudio(rate=48000) as va:
+        yield va
+
+
+def run_mic(devices: VirtualAudio, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "assistant", "mic", *args],
+        env=devices.proc_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_talk_through_the_microphone(devices, speech, tmp_path):
+    report = tmp_path / "mic.json"
+    proc = run_mic(
+        devices,
+        "--input-device",
+        devices.device_name,
+        "--output-device",
+        devices.device_name,
+        "--sample-rate",
+        "48000",
+        "--duration",
+        "25",
+        "--report",
+        str(report),
+    )
+    lines = []
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if "Listening at" in line or not line:
+            break
+    assert any("Listening at" in line for line in lines), "".join(lines)
+    time.sleep(1.0)
+    recorder = devices.start_speaker_recording(16000)
+    devices.play_into_mic(speech["goforward"])
+    time.sleep(6)
+    spoken = recorder.stop()
+    out, _ = proc.communicate(timeout=60)
+    screen = "".join(lines) + out
+    assert proc.returncode == 0, screen
+    turns = json.loads(report.read_text())["turns"]
+    assert turns, screen
+    assert "forward" in turns[0]["user_text"].lower()
+    assert turns[0]["assistant_text"]
+    assert "you: " in screen and "assistant: " in screen and "voice-to-voice" in screen
+    frames = spoken[: spoken.size // 320 * 320].reshape(-1, 320).astype(np.float32)
+    voiced_ms = 20 * int((np.sqrt((frames**2).mean(axis=1)) > 300).sum())
+    assert voiced_ms >= 400, f"the assistant's voice should reach the speaker ({voiced_ms} ms heard)"
+
+
+def test_missing_device_gets_a_clear_message(devices):
+    proc = run_mic(devices, "--input-device", "no-such-microphone")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert "no input device matches 'no-such-microphone'" in out
+
+
+def test_devices_are_listed(devices):
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "devices"],
+        env=devices.proc_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert "pulse" in out
