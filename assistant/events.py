@@ -80,6 +80,8 @@ class BargeIn(Event):
     control = True
     reply_id: int
     reaction_ms: float
+    stopped_at: float = 0.0
+    """When the speaker went silent (monotonic clock); `reaction_ms` counts from the VAD's onset."""
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from assistant.events import BargeIn, PartialTranscript
 from assistant.tts import ClauseChunker
 
 
-def test_first_clause_is_short_and_abbreviations_do_not_split():
-    chunker = ClauseChunker()
+def test_abbreviations_and_decimals_do_not_split():
+    chunker = ClauseChunker(first_max_words=12)
     out = []
     for piece in [
         "Well",
@@ -39,8 +39,11 @@ def test_comma_cuts_the_first_clause_after_three_words():
 
 
 def test_long_text_without_punctuation_is_cut():
-    chunker = ClauseChunker(max_words=5)
-    assert chunker.feed("one two three four five six seven ") == ["one two three four five"]
+    chunker = ClauseChunker(max_words=5, first_max_words=3)
+    assert chunker.feed("one two three four five six seven eight nine ten ") == [
+        "one two three",
+        "four five six seven eight",
+    ]
 
 
 def test_endpoint_adapts_to_what_was_said():

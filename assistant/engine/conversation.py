@@ -448,7 +448,7 @@ class Conversation:
             return
         turn.t_audio_stopped = at
         reaction = (at - turn.t_onset) * 1000
-        self.bus.publish(BargeIn(turn.interrupting or -1, reaction))
+        self.bus.publish(BargeIn(turn.interrupting or -1, reaction, at))
 
     def _finish_reply(
         self,

@@ -18,7 +18,7 @@ import numpy as np
 from assistant.audio import StreamResampler, gain_db, read_audio, rms_dbfs, write_wav
 from assistant.config import Config
 from assistant.engine import Conversation
-from assistant.events import BargeIn, ErrorOccurred, Resumed
+from assistant.events import BargeIn, ErrorOccurred, ReplyEnded, Resumed
 
 
 @dataclass
@@ -175,6 +175,7 @@ async def simulate(
         events.close()
 
     barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
+    _true_barge_in_times(conv.records, [e for _, e in collected], user_spans)
     self_interruptions = sum(
         1
         for t, e in barge_ins
@@ -199,6 +200,29 @@ async def simulate(
         cfg.audio.output_sample_rate,
         [e for _, e in collected],
     )
+
+
+def _true_barge_in_times(
+    records: list[dict[str, Any]], events: list[Any], user_spans: list[tuple[float, float]]
+) -> None:
+    """Measure barge-in from the interrupting recording's real speech onset, not the engine's VAD onset.
+
+    The driver knows when that speech began; the last BargeIn of each interrupted reply says when the
+    speaker went silent. Interrupted records appear in the same order as interrupted ReplyEnded events.
+    """
+    last_stop: dict[int, float] = {}
+    cut_replies: list[int] = []
+    for event in events:
+        if isinstance(event, BargeIn):
+            last_stop[event.reply_id] = event.stopped_at
+        elif isinstance(event, ReplyEnded) and event.interrupted:
+            cut_replies.append(event.reply_id)
+    interrupted = [r for r in records if r.get("interrupted")]
+    for record, reply_id in zip(interrupted, cut_replies, strict=False):
+        stop = last_stop.get(reply_id)
+        onsets = [a for a, b in user_spans if stop is not None and a - 0.5 <= stop <= b + 0.5]
+        if onsets:
+            record["timings_ms"]["barge_in"] = round(max(0.0, stop - max(onsets)) * 1000, 1)
 
 
 def write_conversation(result: SimulationResult, path: Path, mic_rate: int = 16000) -> None:

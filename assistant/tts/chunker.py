@@ -12,12 +12,15 @@ _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "et
 class ClauseChunker:
     """feed() returns the clauses completed so far; flush() returns what is left at the end."""
 
-    def __init__(self, first_min_words: int = 3, min_words: int = 6, max_words: int = 24) -> None:
+    def __init__(
+        self, first_min_words: int = 3, min_words: int = 6, max_words: int = 24, first_max_words: int = 6
+    ) -> None:
         self._buffer = ""
         self._first = True
         self._first_min = first_min_words
         self._min = min_words
         self._max = max_words
+        self._first_max = first_max_words
 
     def feed(self, text: str) -> list[str]:
         self._buffer += text
@@ -46,9 +49,10 @@ class ClauseChunker:
                     cut = match.end()
                     break
         if cut is None:
+            limit = self._first_max if self._first else self._max
             words = self._buffer.split(" ")
-            if len(words) > self._max + 1:
-                cut = len(" ".join(words[: self._max])) + 1
+            if len(words) > limit + 1:
+                cut = len(" ".join(words[:limit])) + 1
         if cut is None:
             return None
         clause, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:]
