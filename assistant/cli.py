@@ -79,7 +79,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
         barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms
     )
     view = ConsoleView() if not args.quiet else None
-    result = await simulate(cfg, [Path(p) for p in args.inputs], options, on_tick=None)
+    result = await simulate(cfg, [Path(p) for p in args.inputs], options)
     if view:
         for event in result.events:
             view.show(event)

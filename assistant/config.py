@@ -93,7 +93,7 @@ class TurnConfig(Section):
     endpoint_incomplete_ms: int = Field(1200, ge=50)
     """Silence that ends a turn that trails off ("and...", "um")."""
     preroll_ms: int = Field(300, ge=0)
-    interruption_min_speech_ms: int = Field(500, ge=100)
+    interruption_min_speech_ms: int = Field(700, ge=100)
     """Speech longer than this during a reply is an interruption whatever it says."""
     max_turn_s: float = Field(30.0, gt=1)
 

@@ -8,7 +8,6 @@ Loaded models are kept here and shared by every conversation in the process.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from importlib import import_module
@@ -173,10 +172,6 @@ class ModelHub:
             return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=opts)
 
         return self._get("silero", load)
-
-
-def digest(text: str) -> str:
-    return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
 HUB = ModelHub()

@@ -33,7 +33,8 @@ def speech() -> dict[str, Path]:
 
 @pytest.fixture
 def cfg() -> Config:
-    return load_config()
+    """The default config with greedy decoding, so that replies (and their lengths) are repeatable."""
+    return load_config(overrides=["llm.temperature=0"])
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,12 @@ def test_endpoint_adapts_to_what_was_said():
     assert conj == trailing
 
 
+def test_fillers_are_not_requests():
+    from assistant.engine.endpointing import is_filler
+
+    assert is_filler("Mm-hmm.") and is_filler("Uh...") and not is_filler("Yeah.") and not is_filler("")
+
+
 def test_backchannels():
     assert is_backchannel("Mm-hmm.") and is_backchannel("Yeah.") and is_backchannel("")
     assert not is_backchannel("Stop.") and not is_backchannel("What about tomorrow?")

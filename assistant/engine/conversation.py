@@ -31,7 +31,7 @@ from assistant.asr import Transcriber, Transcript
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.engine.endpointing import is_backchannel, required_silence_ms
+from assistant.engine.endpointing import is_backchannel, is_filler, required_silence_ms
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import Reply
 from assistant.events import (
@@ -153,7 +153,8 @@ class Conversation:
         self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
         self._ref = np.zeros(0, np.int16)
         self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
-        self._residual_level: deque[float] = deque(maxlen=max(1, 400 // self.frame_ms))
+        self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
+        self._residual_pending: deque[float] = deque()
         self._closed = False
 
     # ----------------------------------------------------------------- transport side
@@ -181,10 +182,7 @@ class Conversation:
         verdict = self.detector.process(clean, self._echo_floor())
         self._preroll.append(clean)
         turn = self._turn
-        if turn is None and self._output_active():
-            self._residual_level.append(verdict.level_dbfs)
-        elif not self._output_active():
-            self._residual_level.clear()
+        self._track_residual(verdict.level_dbfs, turn is None)
         if turn is None:
             if verdict.onset:
                 self._open_turn(now)
@@ -236,6 +234,19 @@ class Conversation:
     def _output_active(self) -> bool:
         return max(self._ref_level, default=-120.0) > -70.0
 
+    def _track_residual(self, level: float, nobody_speaking: bool) -> None:
+        """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo."""
+        if not self._output_active():
+            self._residual_level.clear()
+            self._residual_pending.clear()
+            return
+        if not nobody_speaking:
+            self._residual_pending.clear()
+            return
+        self._residual_pending.append(level)
+        if len(self._residual_pending) > 200 // self.frame_ms:
+            self._residual_level.append(self._residual_pending.popleft())
+
     def _echo_floor(self) -> float:
         """The level under which a frame is taken for leftover echo while the assistant is audible.
 
@@ -278,6 +289,7 @@ class Conversation:
             frames=frames, t_onset=onset, t_last_voiced=now, voiced_ms=voiced_frames * self.frame_ms
         )
         self._turn = turn
+        self._residual_pending.clear()
         self.bus.publish(SpeechStarted(onset))
         if self._reply is not None:
             self.output.pause()
@@ -346,7 +358,12 @@ class Conversation:
             return
         turn.final = task.result()
         turn.t_final = self.clock()
-        if turn.final.text and turn.interrupting is None and self._turn is turn:
+        if (
+            turn.final.text
+            and not is_filler(turn.final.text)
+            and turn.interrupting is None
+            and self._turn is turn
+        ):
             turn.spec_reply = self._new_reply(turn.final.text)
 
     def _user_resumed(self, turn: _UserTurn) -> None:
@@ -410,7 +427,7 @@ class Conversation:
         self.detector.end_speech()
         self.bus.publish(SpeechStopped(turn.t_last_voiced))
         text = turn.final.text
-        if not text:
+        if not text or is_filler(text):
             self._set_state(State.SPEAKING if self._reply else State.LISTENING)
             return
         self.bus.publish(FinalTranscript(text))

@@ -94,6 +94,15 @@ def required_silence_ms(text: str, cfg: TurnConfig) -> int:
     return cfg.endpoint_default_ms
 
 
+_FILLERS = {"mm", "hmm", "mhm", "uh", "um", "huh", "er", "ah", "oh"}
+
+
+def is_filler(text: str) -> bool:
+    """'mm-hmm', 'uh': sounds that carry no request, so they never start a reply on their own."""
+    words = _words(text)
+    return bool(words) and all(w in _FILLERS for w in words)
+
+
 def is_backchannel(text: str) -> bool:
     """'mm-hmm', 'yeah', 'okay': the listener is following, not taking the turn."""
     words = _words(text)

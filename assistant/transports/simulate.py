@@ -77,7 +77,6 @@ async def simulate(
     paths: list[Path],
     options: SimulationOptions | None = None,
     conversation: Conversation | None = None,
-    on_tick: Any = None,
 ) -> SimulationResult:
     opts = options or SimulationOptions()
     inputs = load_inputs(paths)
@@ -135,8 +134,6 @@ async def simulate(
             spk_rec.append(out)
             while not events.empty():
                 collected.append((now, events.get_nowait()))
-            if on_tick is not None:
-                on_tick(now)
 
             if not playing and input_end_t is not None:
                 if audible and reply_audio_t is None:
