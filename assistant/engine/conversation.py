@@ -177,6 +177,8 @@ class Conversation:
         clean = frame
         if self.echo is not None and self._output_active():
             clean = self.echo.process(frame, ref)
+            if rms_dbfs(clean) > rms_dbfs(frame):  # a misadapted filter adds its echo estimate: never amplify
+                clean = frame
         elif self.echo is not None:
             self.echo.process(frame, ref)  # keep the filter's history aligned while idle
         verdict = self.detector.process(clean, self._echo_floor())
