@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -21,6 +22,20 @@ def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
     if getattr(args, "llm_url", None):
         overrides += ["llm.backend=openai", f"llm.base_url={args.llm_url}"]
     return load_config(args.config, overrides + (extra or []))
+
+
+def _prepare_output(path: str | None) -> Path | None:
+    """Create the folder and check the file can be written before any work, so nothing is lost at the end."""
+    if not path:
+        return None
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
+    if target.is_dir() or not os.access(target if target.exists() else target.parent, os.W_OK):
+        raise ConfigError(f"cannot write {target}")
+    return target
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +59,7 @@ async def _run_mic(args: argparse.Namespace) -> int:
     output_device = resolve_device(args.output_device, "output")
     rate = pick_rate(input_device, output_device, args.sample_rate)
     cfg = _config(args, [f"audio.output_sample_rate={rate}"])
+    report_path = _prepare_output(args.report)
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
     conv = Conversation(cfg)
     await conv.start()
@@ -65,8 +81,8 @@ async def _run_mic(args: argparse.Namespace) -> int:
         viewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await viewer
-    if args.report:
-        await asyncio.to_thread(Path(args.report).write_text, json.dumps({"turns": conv.records}, indent=2))
+    if report_path:
+        await asyncio.to_thread(report_path.write_text, json.dumps({"turns": conv.records}, indent=2))
     return 0
 
 
@@ -75,6 +91,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     from assistant.transports.simulate import SimulationOptions, simulate, write_conversation
 
     cfg = _config(args)
+    out_path, report_path = _prepare_output(args.out), _prepare_output(args.report)
     options = SimulationOptions(
         barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms
     )
@@ -83,10 +100,10 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     if view:
         for event in result.events:
             view.show(event)
-    if args.out:
-        write_conversation(result, Path(args.out))
-    if args.report:
-        await asyncio.to_thread(Path(args.report).write_text, json.dumps(result.report, indent=2))
+    if out_path:
+        write_conversation(result, out_path)
+    if report_path:
+        await asyncio.to_thread(report_path.write_text, json.dumps(result.report, indent=2))
     for warning in result.report["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     for error in result.report["errors"]:

@@ -67,3 +67,20 @@ async def test_other_sample_rates_and_clipping_still_work(cfg, speech, tmp_path)
     texts = [normalise(t["user_text"]) for t in result.report["turns"]]
     assert texts[:2] == ["go forward ten meters", "go forward ten meters"], texts
     assert len(texts) == 3 and "clubs" in texts[2]
+
+
+def test_outputs_go_into_new_folders_and_unwritable_ones_are_refused_first(tmp_path, speech):
+    out = tmp_path / "new" / "folder"
+    result = run_cli(
+        "simulate",
+        str(speech["cards-001"]),
+        "--out",
+        str(out / "c.wav"),
+        "--report",
+        str(out / "r.json"),
+        "--quiet",
+    )
+    assert result.returncode == 0, result.stderr
+    assert (out / "c.wav").stat().st_size > 44 and json.loads((out / "r.json").read_text())["turns"]
+    result = run_cli("simulate", str(speech["cards-001"]), "--report", str(tmp_path))
+    assert result.returncode == 2 and "cannot write" in result.stderr
