@@ -88,11 +88,3 @@ def rms_dbfs(samples: np.ndarray) -> float:
 def gain_db(samples: np.ndarray, db: float) -> np.ndarray:
     scaled = samples.astype(np.float32) * (10 ** (db / 20))
     return np.clip(scaled, -32768, 32767).astype(np.int16)
-
-
-def frames(samples: np.ndarray, frame_samples: int) -> list[np.ndarray]:
-    """Split into whole frames, zero-padding the last one."""
-    pad = (-samples.size) % frame_samples
-    if pad:
-        samples = np.concatenate([samples, np.zeros(pad, np.int16)])
-    return list(samples.reshape(-1, frame_samples))

@@ -174,17 +174,17 @@ class Conversation:
             raise ValueError(f"input frames must be {self.frame_samples} samples, got {frame.size}")
         self._drain_notices()
         ref = self._reference(played)
+        audible = self._output_active()
         clean = frame
-        if self.echo is not None and self._output_active():
-            clean = self.echo.process(frame, ref)
-            if rms_dbfs(clean) > rms_dbfs(frame):  # a misadapted filter adds its echo estimate: never amplify
-                clean = frame
-        elif self.echo is not None:
-            self.echo.process(frame, ref)  # keep the filter's history aligned while idle
-        verdict = self.detector.process(clean, self._echo_floor())
+        if self.echo is not None:
+            cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
+            # A misadapted filter adds its echo estimate to a quiet microphone: never amplify.
+            if audible and rms_dbfs(cancelled) <= rms_dbfs(frame):
+                clean = cancelled
+        verdict = self.detector.process(clean, self._echo_floor(audible))
         self._preroll.append(clean)
         turn = self._turn
-        self._track_residual(verdict.level_dbfs, turn is None)
+        self._track_residual(verdict.level_dbfs, turn is None, audible)
         if turn is None:
             if verdict.onset:
                 self._open_turn(now)
@@ -236,9 +236,9 @@ class Conversation:
     def _output_active(self) -> bool:
         return max(self._ref_level, default=-120.0) > -70.0
 
-    def _track_residual(self, level: float, nobody_speaking: bool) -> None:
+    def _track_residual(self, level: float, nobody_speaking: bool, audible: bool) -> None:
         """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo."""
-        if not self._output_active():
+        if not audible:
             self._residual_level.clear()
             self._residual_pending.clear()
             return
@@ -249,14 +249,14 @@ class Conversation:
         if len(self._residual_pending) > 200 // self.frame_ms:
             self._residual_level.append(self._residual_pending.popleft())
 
-    def _echo_floor(self) -> float:
+    def _echo_floor(self, audible: bool) -> float:
         """The level under which a frame is taken for leftover echo while the assistant is audible.
 
         The canceller's own estimate is cautious until it has converged (it then assumes the echo is as
         loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
         once a few frames of it exist the lower of the two is used.
         """
-        if self.echo is None or not self._output_active():
+        if self.echo is None or not audible:
             return -120.0
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
         if len(self._residual_level) >= 8:

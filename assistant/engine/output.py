@@ -115,15 +115,6 @@ class OutputBuffer:
                     words.append(" ".join(spoken))
             return " ".join(words)
 
-    @property
-    def playing(self) -> int | None:
-        """The reply whose audio is being played (or is paused mid-way)."""
-        with self._lock:
-            rid = self._released
-            if rid is None or rid not in self._replies or not self._replies[rid].started:
-                return None
-            return rid
-
     def pull(self, n: int) -> np.ndarray:
         """Next n samples for the speaker; silence when nothing is released or while paused."""
         out = np.zeros(n, np.int16)

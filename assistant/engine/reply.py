@@ -7,15 +7,12 @@ reach the speaker, because the output buffer drops segments of replies it no lon
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 
 from assistant.engine.output import OutputBuffer
 from assistant.llm.base import LanguageModel, LlmError, Message
 from assistant.tts import ClauseChunker, Synthesizer
-
-log = logging.getLogger(__name__)
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
@@ -102,7 +99,3 @@ class Reply:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    @property
-    def done(self) -> bool:
-        return all(task.done() for task in self._tasks)

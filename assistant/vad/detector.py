@@ -45,11 +45,6 @@ class SpeechDetector:
         self._needed = max(1, cfg.onset_ms // frame_ms)
         self.in_speech = False
 
-    def reset(self) -> None:
-        self._window.clear()
-        self.in_speech = False
-        self._classify.reset()
-
     def end_speech(self) -> None:
         """The engine decided the speech is over; the next onset must be earned afresh."""
         self.in_speech = False
