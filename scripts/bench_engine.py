@@ -80,6 +80,11 @@ async def run(config: str | None) -> dict:
     barge = await simulate(cfg, long_inputs, SimulationOptions(barge_in_after_s=0.5))
     reactions = [t["timings_ms"]["barge_in"] for t in barge.report["turns"] if "barge_in" in t["timings_ms"]]
     out["barge_in_ms"] = summary(reactions) if reactions else {}
+    barge_echo = await simulate(cfg, long_inputs, SimulationOptions(barge_in_after_s=0.5, echo_db=-6))
+    reactions = [
+        t["timings_ms"]["barge_in"] for t in barge_echo.report["turns"] if "barge_in" in t["timings_ms"]
+    ]
+    out["barge_in_echo_-6dB_ms"] = summary(reactions) if reactions else {}
 
     rng = np.random.default_rng(3)
     burst = np.concatenate([np.zeros(1600), rng.standard_normal(4800) * 6000, np.zeros(1600)]).astype(

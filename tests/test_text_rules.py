@@ -46,6 +46,17 @@ def test_long_text_without_punctuation_is_cut():
     ]
 
 
+def test_first_clause_is_short_but_never_ends_on_an_article_or_preposition():
+    chunker = ClauseChunker()
+    out = []
+    for token in [" He", " might", " have", " a", " very", " old", " friend", " in", " town", "."]:
+        out += chunker.feed(token)
+    out += chunker.flush()
+    assert out[0] == "He might have a very"
+    chunker = ClauseChunker()
+    assert chunker.feed(" The queen of the north is here ") == ["The queen of the north"]
+
+
 def test_endpoint_adapts_to_what_was_said():
     cfg = TurnConfig()
     complete = required_silence_ms("What time is it?", cfg)

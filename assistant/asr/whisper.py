@@ -6,7 +6,6 @@ invents text for noise ("Thank you.", "you"); segments that look like that are d
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ import numpy as np
 
 from assistant.config import AsrConfig
 from assistant.models import HUB
+from assistant.workers import run_on
 
 _HALLUCINATIONS = {
     "you",
@@ -74,7 +74,7 @@ class Transcriber:
         return Transcript(text, audio_ms, (time.perf_counter() - start) * 1000)
 
     async def transcribe(self, audio: np.ndarray) -> Transcript:
-        return await asyncio.to_thread(self.transcribe_sync, audio)
+        return await run_on(self._model, "whisper", self.transcribe_sync, audio)
 
 
 def _is_weak(audio: np.ndarray) -> bool:

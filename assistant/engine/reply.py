@@ -41,6 +41,7 @@ class Reply:
         self.t_first_audio: float | None = None
         self.released = False
         self._clauses: asyncio.Queue[str | None] = asyncio.Queue()
+        self._first_synthesised = asyncio.Event()
         output.open(reply_id)
         self._tasks = [
             asyncio.create_task(self._generate(), name=f"reply{reply_id}-llm"),
@@ -60,6 +61,10 @@ class Reply:
                 self.text += piece
                 for clause in chunker.feed(piece):
                     self._clauses.put_nowait(clause)
+                    # Stop reading the LLM until the first clause is audio: with backpressure (llama.cpp)
+                    # the synthesiser gets the cores and speech starts sooner; later clauses catch up
+                    # while the first one plays.
+                    await self._first_synthesised.wait()
             for clause in chunker.flush():
                 self._clauses.put_nowait(clause)
             if not self.text.strip():
@@ -82,11 +87,15 @@ class Reply:
                     audio = await self._tts.synthesize(clause)
                 except Exception as exc:
                     self._on_error("tts", f"could not synthesise {clause!r}: {exc}")
+                    audio = None
+                self._first_synthesised.set()
+                if audio is None:
                     continue
                 if self.t_first_audio is None:
                     self.t_first_audio = self._clock()
                 self._output.add(self.id, clause, audio)
         finally:
+            self._first_synthesised.set()
             self._output.end(self.id)
 
     def release(self) -> None:

@@ -52,14 +52,24 @@ class SimulationResult:
 
 
 def speech_span_ms(audio: np.ndarray, rate: int = 16000) -> tuple[float, float]:
-    """Where the speech in a recording starts and ends, by level: a reference the VAD is judged against."""
+    """Where the speech in a recording starts and ends: a reference the VAD is judged against.
+
+    Speech is a run of at least 50 ms whose every 10 ms is 10 dB above the recording's noise floor (its
+    10th-percentile level) and within 35 dB of its peak; a lone click or the hiss of a noisy recording
+    does not count.
+    """
     n = rate // 100
     chunks = audio[: audio.size // n * n].reshape(-1, n)
-    levels = np.array([rms_dbfs(c) for c in chunks])
-    loud = np.nonzero(levels > max(levels.max() - 35, -55))[0]
-    if loud.size == 0:
+    if chunks.shape[0] == 0:
         return 0.0, 0.0
-    return float(loud[0] * 10), float((loud[-1] + 1) * 10)
+    levels = np.array([rms_dbfs(c) for c in chunks])
+    threshold = max(float(np.percentile(levels, 10)) + 10, float(levels.max()) - 35, -60.0)
+    above = levels > threshold
+    run = 5
+    starts = [i for i in range(above.size - run + 1) if above[i : i + run].all()]
+    if not starts:
+        return 0.0, 0.0
+    return float(starts[0] * 10), float((starts[-1] + run) * 10)
 
 
 def load_inputs(paths: list[Path]) -> list[_Input]:

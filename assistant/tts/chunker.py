@@ -6,6 +6,8 @@ import re
 
 _SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s")
 _CLAUSE_END = re.compile(r"[,;:—–]\s")
+_WEAK_ENDINGS = {"a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "but", "with", "my"}
+"""A clause cut at the word limit never ends on one of these: "He was a" / "very young man" sounds broken."""
 _ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.", "approx."}
 
 
@@ -13,7 +15,7 @@ class ClauseChunker:
     """feed() returns the clauses completed so far; flush() returns what is left at the end."""
 
     def __init__(
-        self, first_min_words: int = 3, min_words: int = 6, max_words: int = 24, first_max_words: int = 6
+        self, first_min_words: int = 3, min_words: int = 6, max_words: int = 24, first_max_words: int = 4
     ) -> None:
         self._buffer = ""
         self._first = True
@@ -23,7 +25,7 @@ class ClauseChunker:
         self._first_max = first_max_words
 
     def feed(self, text: str) -> list[str]:
-        self._buffer += text
+        self._buffer = (self._buffer + text).lstrip()
         out = []
         while (clause := self._next_clause()) is not None:
             out.append(clause)
@@ -51,6 +53,8 @@ class ClauseChunker:
         if cut is None:
             limit = self._first_max if self._first else self._max
             words = self._buffer.split(" ")
+            while limit < len(words) - 1 and words[limit - 1].lower().strip(",") in _WEAK_ENDINGS:
+                limit += 1
             if len(words) > limit + 1:
                 cut = len(" ".join(words[:limit])) + 1
         if cut is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import numpy as np
 
 from assistant.audio import resample
 from assistant.config import TtsConfig
 from assistant.models import HUB
+from assistant.workers import run_on
 
 
 class Synthesizer:
@@ -27,4 +26,4 @@ class Synthesizer:
         return resample(audio, self.native_rate, self.output_rate)
 
     async def synthesize(self, text: str) -> np.ndarray:
-        return await asyncio.to_thread(self.synthesize_sync, text)
+        return await run_on(self._voice, "piper", self.synthesize_sync, text)
