@@ -1,4 +1,4 @@
-"""`assistant mic`, `assistant simulate`, `assistant devices`."""
+"""`assistant mic`, `assistant simulate`, `assistant serve`, `assistant devices`."""
 
 from __future__ import annotations
 
@@ -111,6 +111,29 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from assistant.server import create_app
+
+    cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
+    print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            "warning: browsers only allow the microphone on https:// or localhost; "
+            "see the README for reaching the server from another device",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        create_app(cfg),
+        host=args.host,
+        port=args.port,
+        log_level="info" if args.verbose else "warning",
+        ws_max_size=1 << 20,
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant", description="A full-duplex voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--echo-delay-ms", type=int, default=40)
     sim.add_argument("--quiet", action="store_true")
 
+    serve = sub.add_parser("serve", help="serve the web client (WebRTC) and the WebSocket transport")
+    _common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--max-sessions", type=int, help="conversations at once (default 4)")
+
     sub.add_parser("devices", help="list audio devices")
 
     args = parser.parse_args(argv)
@@ -153,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "mic":
             return asyncio.run(_run_mic(args))
+        if args.command == "serve":
+            return _run_serve(args)
         return asyncio.run(_run_simulate(args))
     except (ConfigError, AudioFileError, ModelError, AudioDeviceError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -104,6 +104,16 @@ class EchoConfig(Section):
     """During playback, user speech must exceed the expected echo residual by this much."""
 
 
+class ServerConfig(Section):
+    max_sessions: int = Field(4, ge=1)
+    """A full server refuses a new session with a clear message instead of slowing everyone down."""
+    echo_cancel: bool = False
+    """Browsers cancel echo themselves (getUserMedia's echoCancellation); a second canceller on the server
+    would only make barge-in less sensitive while it converges."""
+    max_body_bytes: int = Field(65536, ge=1024)
+    """Largest signalling request accepted; an SDP offer is a few kilobytes."""
+
+
 class Config(Section):
     audio: AudioConfig = AudioConfig()
     vad: VadConfig = VadConfig()
@@ -112,6 +122,7 @@ class Config(Section):
     tts: TtsConfig = TtsConfig()
     turn: TurnConfig = TurnConfig()
     echo: EchoConfig = EchoConfig()
+    server: ServerConfig = ServerConfig()
 
     @property
     def frame_samples(self) -> int:

@@ -7,6 +7,7 @@ extra=""
 [ "${1:-}" = "--test" ] && extra="[test]"
 
 bash .ci/install_audio.sh
+if [ -n "$extra" ]; then bash .ci/install_browser.sh; fi
 
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv

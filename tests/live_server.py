@@ -1,0 +1,58 @@
+"""`assistant serve`'s app on a real socket, in a thread with its own event loop, for the web tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import uvicorn
+
+from assistant.config import Config
+from assistant.server import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, cfg: Config) -> None:
+        self.app = create_app(cfg)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", ws_max_size=1 << 20
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="live-server", daemon=True)
+
+    @property
+    def manager(self):
+        return self.app.state.manager
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + 120
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
+
+    def sessions(self) -> int:
+        return httpx.get(f"{self.url}/health", timeout=5).json()["sessions"]
+
+    def wait_sessions(self, count: int, timeout: float = 15.0) -> int:
+        deadline = time.monotonic() + timeout
+        while (now := self.sessions()) != count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return now

@@ -1,0 +1,111 @@
+"""The web client in a real headless Chromium: recorded speech goes in as the fake microphone, over WebRTC
+to `assistant serve`, and the page must show the words, the reply, and receive the reply's audio."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_server import LiveServer
+from playwright.sync_api import Page, sync_playwright
+
+from assistant.audio import read_audio, write_wav
+from assistant.config import load_config
+
+CHROMIUM = "/usr/bin/chromium"
+OUT = Path(__file__).resolve().parent.parent / "out" / "browser"
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(16000 * seconds), np.int16)
+
+
+@pytest.fixture(scope="module")
+def server():
+    cfg = load_config(overrides=["llm.temperature=0"])
+    with LiveServer(cfg) as live:
+        yield live
+
+
+def open_page(playwright, server: LiveServer, wav: Path) -> tuple[object, Page]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required",
+            "--no-sandbox",
+        ],
+    )
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server.url}/?autostart=1")
+    page.errors = errors  # type: ignore[attr-defined]
+    return browser, page
+
+
+def stats(page: Page) -> dict:
+    return page.evaluate("JSON.parse(JSON.stringify(window.assistantStats))")
+
+
+def save(name: str, page: Page) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    data = stats(page)
+    data.pop("events", None)
+    (OUT / f"{name}.json").write_text(json.dumps(data, indent=2))
+    return data
+
+
+def test_browser_conversation(server, speech, tmp_path):
+    wav = tmp_path / "question.wav"
+    write_wav(wav, np.concatenate([silence(1.5), read_audio(speech["goforward"]), silence(12)]), 16000)
+    with sync_playwright() as pw:
+        browser, page = open_page(pw, server, wav)
+        try:
+            page.wait_for_function(
+                "document.querySelector('#transcript [data-role=user]')?.textContent.toLowerCase()"
+                ".includes('forward')",
+                timeout=30000,
+            )
+            page.wait_for_function(
+                "window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000
+            )
+            page.wait_for_timeout(500)
+            assistant = page.locator("#transcript [data-role=assistant]").first.text_content()
+            data = save("conversation", page)
+            assert assistant and assistant.strip()
+            assert data["remoteAudio"]["frames"] > 10 and data["remoteAudio"]["peakDbfs"] > -40
+            assert not page.errors, page.errors  # type: ignore[attr-defined]
+        finally:
+            browser.close()
+    assert server.wait_sessions(0, timeout=30) == 0
+
+
+def test_browser_interrupts_the_assistant(server, speech, tmp_path):
+    question = read_audio(speech["forever"])
+    interruption = read_audio(speech["sense_and_sensibility_01_austen_64kb-0870"])
+    wav = tmp_path / "interrupt.wav"
+    # The reply starts about a second after the question; the interruption comes 1.4 s after it.
+    write_wav(wav, np.concatenate([silence(1.5), question, silence(1.4), interruption, silence(10)]), 16000)
+    with sync_playwright() as pw:
+        browser, page = open_page(pw, server, wav)
+        try:
+            page.wait_for_selector(
+                "#transcript [data-role=assistant][data-interrupted=true]", state="attached", timeout=40000
+            )
+            page.wait_for_timeout(1000)
+            events = page.evaluate("window.assistantStats.events")
+            save("interrupted", page)
+            assert not page.errors, page.errors  # type: ignore[attr-defined]
+            cut = [e for e in events if e["type"] == "reply_ended" and e["interrupted"]]
+            assert cut, "the server never reported an interrupted reply"
+            turn = next(e["turn"] for e in events if e["type"] == "turn" and e["turn"]["interrupted"])
+            assert turn["assistant_text"] in turn["generated_text"]
+        finally:
+            browser.close()
+    assert server.wait_sessions(0, timeout=30) == 0

@@ -1,0 +1,210 @@
+"""`assistant serve` on a real socket: the WebSocket transport with real speech, WebRTC with aiortc as the
+peer, several sessions at once, the cap, resource release, and the bad inputs that must get a 4xx."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import numpy as np
+import pytest
+import websockets
+from live_server import LiveServer
+
+from assistant.asr.wer import word_error_rate
+from assistant.audio import read_audio
+from assistant.config import load_config
+
+
+@pytest.fixture(scope="module")
+def server():
+    cfg = load_config(overrides=["llm.temperature=0", "server.max_sessions=4"])
+    with LiveServer(cfg) as live:
+        yield live
+
+
+async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) -> tuple[list, np.ndarray]:
+    """Say `audio` in real time, then silence until tail_s after a turn completes."""
+    events: list[dict] = []
+    received: list[np.ndarray] = []
+    chunk = 320
+    silence = np.zeros(chunk, np.int16)
+    async with websockets.connect(url) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "session" and hello["input_rate"] == 16000
+        events.append(hello)
+        t0 = time.monotonic()
+        sent = 0
+        deadline = None
+        while True:
+            piece = audio[sent * chunk : (sent + 1) * chunk] if sent * chunk < audio.size else silence
+            piece = np.pad(piece, (0, chunk - piece.size))
+            await ws.send(piece.tobytes())
+            sent += 1
+            while True:  # the binary answer, and any events before it
+                message = await asyncio.wait_for(ws.recv(), 5)
+                if isinstance(message, bytes):
+                    received.append(np.frombuffer(message, "<i2"))
+                    break
+                events.append(json.loads(message))
+            if any(e["type"] == "turn" for e in events) and deadline is None:
+                deadline = time.monotonic() + tail_s
+            if (deadline and time.monotonic() > deadline) or time.monotonic() - t0 > 40:
+                break
+            await asyncio.sleep(max(0.0, t0 + sent * 0.02 - time.monotonic()))
+        await ws.send(json.dumps({"type": "stop"}))
+    return events, np.concatenate(received)
+
+
+async def test_websocket_conversation_with_real_speech(server, speech):
+    audio = read_audio(speech["goforward"])
+    events, reply_audio = await talk_over_websocket(server.ws_url, audio)
+    types = [e["type"] for e in events]
+    final = next(e["text"] for e in events if e["type"] == "final")
+    assert word_error_rate(["Go forward ten meters."], [final]) <= 0.25, final
+    assert "partial" in types or "final" in types
+    assert "reply_spoken" in types and {"thinking", "speaking"} <= {e.get("state") for e in events}
+    turn = next(e["turn"] for e in events if e["type"] == "turn")
+    assert turn["assistant_text"] and not turn["interrupted"]
+    for key in ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice"):
+        assert turn["timings_ms"][key] is not None and turn["timings_ms"][key] > 0
+    # Reply audio came back on the socket: well above silence for at least a second.
+    loud = np.abs(reply_audio.astype(np.int32)) > 1000
+    assert loud.sum() > 0 and reply_audio.size / 16000 > 1
+    assert server.wait_sessions(0) == 0
+
+
+@pytest.mark.parametrize(
+    ("message", "code", "reason"),
+    [
+        ("hello", 1003, "JSON"),
+        (json.dumps({"type": "dance"}), 1003, "stop"),
+        (b"\x01\x02\x03", 1007, "16-bit"),
+        (b"\x00" * 40000, 1009, "one second"),
+    ],
+)
+async def test_websocket_junk_closes_with_a_reason(server, message, code, reason):
+    async with websockets.connect(server.ws_url) as ws:
+        await ws.recv()  # session
+        await ws.send(message)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd.code == code and reason in closed.value.rcvd.reason
+    assert server.wait_sessions(0) == 0
+
+
+async def test_full_server_refuses_new_sessions_clearly(server):
+    sockets = [await websockets.connect(server.ws_url) for _ in range(4)]
+    try:
+        for ws in sockets:
+            assert json.loads(await ws.recv())["type"] == "session"
+        assert server.sessions() == 4
+        async with websockets.connect(server.ws_url) as extra:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(extra.recv(), 5)
+        assert closed.value.rcvd.code == 1013 and "full" in closed.value.rcvd.reason
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(f"{server.url}/offer", json={"sdp": "v=0\r\n", "type": "offer"})
+        assert answer.status_code == 503 and "full" in answer.json()["detail"]
+    finally:
+        for ws in sockets:
+            await ws.close()
+    assert server.wait_sessions(0) == 0
+
+
+async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
+    first, second = await asyncio.gather(
+        talk_over_websocket(server.ws_url, read_audio(speech["goforward"]), tail_s=1),
+        talk_over_websocket(server.ws_url, read_audio(speech["forever"]), tail_s=1),
+    )
+    finals = [next(e["text"] for e in events if e["type"] == "final") for events, _ in (first, second)]
+    assert "forward" in finals[0].lower() and "forever" in finals[1].lower()
+    ids = {next(e["session_id"] for e in events if e["type"] == "session") for events, _ in (first, second)}
+    assert len(ids) == 2
+    assert server.wait_sessions(0) == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "detail"),
+    [
+        ({"content": "v=0", "headers": {"content-type": "text/plain"}}, 415, "application/json"),
+        ({"content": "{not json", "headers": {"content-type": "application/json"}}, 400, "not JSON"),
+        ({"json": {"type": "offer"}}, 400, "sdp"),
+        ({"json": {"sdp": "v=0", "type": "answer"}}, 400, "type"),
+        ({"json": {"sdp": "x" * 70000, "type": "offer"}}, 413, "larger"),
+        ({"json": {"sdp": "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}},
+         400, "invalid SDP"),
+        ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "invalid SDP"),
+        ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),
+    ],
+)
+async def test_bad_offers_get_a_4xx_and_leak_nothing(server, kwargs, status, detail):
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{server.url}/offer", **kwargs)
+    assert response.status_code == status, response.text
+    assert detail in response.json()["detail"]
+    assert server.wait_sessions(0) == 0
+
+
+async def test_health_and_page(server):
+    async with httpx.AsyncClient() as client:
+        health = (await client.get(f"{server.url}/health")).json()
+        page = await client.get(f"{server.url}/")
+        script = await client.get(f"{server.url}/static/app.js")
+    assert health["status"] == "ok" and health["max_sessions"] == 4
+    assert page.status_code == 200 and 'id="transcript"' in page.text
+    assert script.status_code == 200 and "RTCPeerConnection" in script.text
+
+
+async def test_webrtc_peer_gets_reply_audio_and_is_freed_on_disconnect(server, speech, tmp_path):
+    """A real WebRTC peer (aiortc) says a recording; the reply comes back as audio; hanging up frees it."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc.contrib.media import MediaPlayer
+
+    from assistant.audio import write_wav
+
+    wav = tmp_path / "say.wav"
+    audio = read_audio(speech["goforward"])
+    write_wav(wav, np.concatenate([audio, np.zeros(16000 * 6, np.int16)]), 16000)
+    pc = RTCPeerConnection()
+    channel = pc.createDataChannel("events")
+    events: list[dict] = []
+    channel.on("message", lambda m: events.append(json.loads(m)))
+    player = MediaPlayer(str(wav))
+    pc.addTrack(player.audio)
+    levels: list[float] = []
+    readers: list[asyncio.Task] = []
+
+    @pc.on("track")
+    def on_track(track) -> None:
+        async def read() -> None:
+            while True:
+                frame = await track.recv()
+                pcm = frame.to_ndarray().astype(np.float32)
+                levels.append(float(np.sqrt(np.mean(pcm**2))))
+
+        readers.append(asyncio.ensure_future(read()))
+
+    await pc.setLocalDescription(await pc.createOffer())
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{server.url}/offer", json={"sdp": pc.localDescription.sdp, "type": "offer"}
+        )
+    assert response.status_code == 200, response.text
+    await pc.setRemoteDescription(RTCSessionDescription(**{k: response.json()[k] for k in ("sdp", "type")}))
+    assert server.sessions() == 1
+    for _ in range(300):  # the turn arrives on the data channel within 30 s
+        if any(e["type"] == "turn" for e in events):
+            break
+        await asyncio.sleep(0.1)
+    turn = next(e["turn"] for e in events if e["type"] == "turn")
+    assert "forward" in turn["user_text"].lower() and turn["assistant_text"]
+    assert max(levels) > 1000, "no reply audio reached the peer"
+    await pc.close()
+    player.audio.stop()
+    for reader in readers:
+        reader.cancel()
+    assert server.wait_sessions(0, timeout=20) == 0
