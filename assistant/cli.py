@@ -118,7 +118,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
         print(
             "warning: browsers only allow the microphone on https:// or localhost; "
             "see the README for reaching the server from another device",
@@ -130,6 +130,8 @@ def _run_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level="info" if args.verbose else "warning",
         ws_max_size=1 << 20,
+        ssl_certfile=args.ssl_certfile,
+        ssl_keyfile=args.ssl_keyfile,
     )
     return 0
 
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--max-sessions", type=int, help="conversations at once (default 4)")
+    serve.add_argument("--ssl-certfile", help="serve HTTPS (browsers need it for the mic off localhost)")
+    serve.add_argument("--ssl-keyfile")
 
     sub.add_parser("devices", help="list audio devices")
 

@@ -271,8 +271,9 @@ function poll() {
   // Speech onset while the reply is audible starts a browser-side barge-in timer.
   if (micVoiced) {
     const onset = micBelowSince !== null && now - micBelowSince >= 300;
-    const replyAudible = audible || (lastRemoteAudibleAt !== null && now - lastRemoteAudibleAt <= 100);
-    if (onset && replyAudible && bargeT0 === null) { bargeT0 = now; bargeSilentSince = null; }
+    // Only while the reply is audible at this very poll: an onset in a gap between words would time the
+    // gap, not the barge-in.
+    if (onset && audible && bargeT0 === null) { bargeT0 = now; bargeSilentSince = null; }
     micBelowSince = null;
     lastMicVoicedAt = now;
   } else if (micBelowSince === null) {
@@ -291,11 +292,12 @@ function poll() {
     lastRemoteAudibleAt = now;
   }
 
-  // Barge-in ends when the reply stays silent for 60 ms; it counts from the first silent poll.
+  // Barge-in ends when the reply stays silent for 250 ms (longer than a gap between words); it counts
+  // from the first silent poll.
   if (bargeT0 !== null) {
     if (audible) bargeSilentSince = null;
     else if (bargeSilentSince === null) bargeSilentSince = now;
-    if (bargeSilentSince !== null && now - bargeSilentSince >= 60) {
+    if (bargeSilentSince !== null && now - bargeSilentSince >= 250) {
       stats.bargeIns.push(bargeSilentSince - bargeT0);
       bargeT0 = bargeSilentSince = null;
     } else if (bargeSilentSince === null && now - bargeT0 > 3000) {

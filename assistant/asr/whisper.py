@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -45,9 +46,21 @@ def normalise(text: str) -> str:
 
 
 class Transcriber:
+    _in_flight: ClassVar[dict[int, int]] = {}
+    """Transcriptions queued or running per loaded model, across every conversation sharing it."""
+
     def __init__(self, cfg: AsrConfig) -> None:
         self._cfg = cfg
         self._model = HUB.whisper(cfg)
+
+    @property
+    def busy(self) -> bool:
+        """Another transcription is queued or running on this model (perhaps for another conversation).
+
+        Partial transcripts are a nicety: they only use an idle model, so that a final transcript, which
+        someone is waiting for, never queues behind other sessions' partials.
+        """
+        return self._in_flight.get(id(self._model), 0) > 0
 
     def transcribe_sync(self, audio: np.ndarray, short_guard: bool = True) -> Transcript:
         """Blocking; call from a worker thread. `audio` is 16 kHz int16."""
@@ -74,7 +87,12 @@ class Transcriber:
         return Transcript(text, audio_ms, (time.perf_counter() - start) * 1000)
 
     async def transcribe(self, audio: np.ndarray) -> Transcript:
-        return await run_on(self._model, "whisper", self.transcribe_sync, audio)
+        key = id(self._model)
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            return await run_on(self._model, "whisper", self.transcribe_sync, audio)
+        finally:
+            self._in_flight[key] -= 1
 
 
 def _is_weak(audio: np.ndarray) -> bool:

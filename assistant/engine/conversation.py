@@ -309,7 +309,7 @@ class Conversation:
                 self._launch_final(turn)
             elif silence_ms < 2 * self.frame_ms:
                 new_ms = (len(turn.frames) - turn.partial_at) * self.frame_ms
-                if new_ms >= self.cfg.asr.partial_interval_ms:
+                if new_ms >= self.cfg.asr.partial_interval_ms and not self.transcriber.busy:
                     self._launch_partial(turn)
         if turn.final is not None:
             needed = required_silence_ms(turn.final.text, self.cfg.turn)
