@@ -119,14 +119,15 @@ def main() -> None:
     questions = tmp / "questions.wav"
     write_wav(questions, np.concatenate(parts), 16000)
     interrupt_parts = [silence(1.5)]
-    for _ in range(3):
-        interrupt_parts += [read_audio(DATA / "forever.wav"), silence(1.4)]
+    for _ in range(5):
+        # The reply starts about 1.3 s after the question in the browser; interrupt 0.3 s into it.
+        interrupt_parts += [read_audio(DATA / "forever.wav"), silence(1.6)]
         interrupt_parts += [read_audio(DATA / "sense_and_sensibility_01_austen_64kb-0880.wav"), silence(4)]
     interrupts = tmp / "interrupts.wav"
     write_wav(interrupts, np.concatenate(interrupt_parts), 16000)
 
-    counts = [int(n) for n in args.sessions.split(",")]
-    cfg = load_config(args.config, [f"server.max_sessions={max(counts)}"])
+    counts = [int(n) for n in args.sessions.split(",") if n.strip()]
+    cfg = load_config(args.config, [f"server.max_sessions={max(counts, default=1)}"])
     out: dict = {"config": args.config or "configs/default.yaml", "per_session_count": []}
     with LiveServer(cfg) as server:
         for n in counts:
@@ -134,7 +135,7 @@ def main() -> None:
             print(json.dumps(figures), flush=True)
             out["per_session_count"].append(figures)
             server.wait_sessions(0, timeout=30)
-        stats = run_pages(server, interrupts, 1, 6, 90)[0]
+        stats = run_pages(server, interrupts, 1, 10, 90)[0]
         engine_barge = [
             e["turn"]["timings_ms"]["barge_in"]
             for e in stats["events"]
