@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import DATA  # noqa: E402
-from live_server import LiveServer  # noqa: E402
+from live_server import LiveServer, launch_chromium  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from assistant.audio import read_audio, write_wav  # noqa: E402
@@ -51,16 +51,7 @@ def summary(values: list[float]) -> dict[str, float]:
 
 def run_pages(server: LiveServer, wav: Path, pages: int, turns: int, timeout_s: float) -> list[dict]:
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-audio-capture={wav}%noloop",
-                "--autoplay-policy=no-user-gesture-required",
-                "--no-sandbox",
-            ],
-        )
+        browser = launch_chromium(pw, wav)
         opened = [browser.new_page() for _ in range(pages)]
         for index, page in enumerate(opened):
             if index:

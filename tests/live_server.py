@@ -1,10 +1,13 @@
-"""`assistant serve`'s app on a real socket, in a thread with its own event loop, for the web tests."""
+"""`assistant serve`'s app on a real socket, in a thread with its own event loop, and the Chromium that
+speaks to it, for the web tests and the web benchmark."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -56,3 +59,20 @@ class LiveServer:
         while (now := self.sessions()) != count and time.monotonic() < deadline:
             time.sleep(0.1)
         return now
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def launch_chromium(playwright: Any, wav: Path) -> Any:
+    """Debian's Chromium whose fake microphone says `wav` once, from the moment a page starts capturing."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}%noloop",
+            "--autoplay-policy=no-user-gesture-required",
+            "--no-sandbox",
+        ],
+    )

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from live_server import LiveServer
+from live_server import LiveServer, launch_chromium
 from playwright.sync_api import Page, sync_playwright
 
 from assistant.audio import read_audio, write_wav
 from assistant.config import load_config
 
-CHROMIUM = "/usr/bin/chromium"
 OUT = Path(__file__).resolve().parent.parent / "out" / "browser"
 
 
@@ -30,16 +29,7 @@ def server():
 
 
 def open_page(playwright, server: LiveServer, wav: Path) -> tuple[object, Page]:
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--use-fake-ui-for-media-stream",
-            "--use-fake-device-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}%noloop",
-            "--autoplay-policy=no-user-gesture-required",
-            "--no-sandbox",
-        ],
-    )
+    browser = launch_chromium(playwright, wav)
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
