@@ -117,6 +117,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     from assistant.server import create_app
 
     cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
+    logging.getLogger("assistant.turns").setLevel(logging.INFO)  # one structured line per turn
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
         print(

@@ -112,6 +112,8 @@ class ServerConfig(Section):
     would only make barge-in less sensitive while it converges."""
     max_body_bytes: int = Field(65536, ge=1024)
     """Largest signalling request accepted; an SDP offer is a few kilobytes."""
+    log_transcripts: bool = False
+    """Put what was said in the per-turn log line; off by default because transcripts are personal data."""
 
 
 class Config(Section):

@@ -1,4 +1,4 @@
-"""`assistant serve`: the web client, WebRTC signalling, a WebSocket transport and a health check.
+"""`assistant serve`: the web client, WebRTC signalling, a WebSocket transport, health and metrics.
 
 Every conversation shares the models loaded at start; a full server answers 503 rather than letting every
 conversation slow down. Bad requests get a 4xx with a reason, never a 500 and never a leaked session.
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import FastAPI, Request, WebSocket
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.config import Config
@@ -57,6 +58,10 @@ def create_app(cfg: Config, warm_up: bool = True) -> FastAPI:
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(manager.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     @app.get("/health")
     async def health() -> dict:
         return {"status": "ok", "sessions": len(manager.sessions), "max_sessions": cfg.server.max_sessions}
@@ -84,6 +89,7 @@ def create_app(cfg: Config, warm_up: bool = True) -> FastAPI:
             where = ".".join(str(p) for p in first["loc"]) or "body"
             return _error(400, f"bad offer: {where}: {first['msg']}")
         if manager.full:
+            manager.metrics.refused.inc()
             return _error(503, f"the server is full ({cfg.server.max_sessions} conversations); try later")
         try:
             session = await manager.open(RATE)

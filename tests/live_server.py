@@ -54,6 +54,9 @@ class LiveServer:
     def sessions(self) -> int:
         return httpx.get(f"{self.url}/health", timeout=5).json()["sessions"]
 
+    def metrics(self) -> str:
+        return httpx.get(f"{self.url}/metrics", timeout=5).text
+
     def wait_sessions(self, count: int, timeout: float = 15.0) -> int:
         deadline = time.monotonic() + timeout
         while (now := self.sessions()) != count and time.monotonic() < deadline:

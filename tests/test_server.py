@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import httpx
@@ -58,7 +59,9 @@ async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) 
     return events, np.concatenate(received)
 
 
-async def test_websocket_conversation_with_real_speech(server, speech):
+async def test_websocket_conversation_with_real_speech(server, speech, caplog):
+    caplog.set_level(logging.INFO, logger="assistant.turns")
+    turns_before = turns_in_metrics(server)
     audio = read_audio(speech["goforward"])
     events, reply_audio = await talk_over_websocket(server.ws_url, audio)
     types = [e["type"] for e in events]
@@ -74,6 +77,19 @@ async def test_websocket_conversation_with_real_speech(server, speech):
     loud = np.abs(reply_audio.astype(np.int32)) > 1000
     assert loud.sum() > 0 and reply_audio.size / 16000 > 1
     assert server.wait_sessions(0) == 0
+    # /metrics counted the turn and its stages; the log has one line per turn, without the words.
+    assert turns_in_metrics(server) == turns_before + 1
+    metrics = server.metrics()
+    assert 'assistant_stage_seconds_count{stage="voice_to_voice"}' in metrics
+    assert "assistant_active_sessions 0.0" in metrics
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "assistant.turns"]
+    assert lines and lines[-1]["timings_ms"]["voice_to_voice"] == turn["timings_ms"]["voice_to_voice"]
+    assert "forward" not in caplog.text.lower()
+
+
+def turns_in_metrics(server: LiveServer) -> float:
+    lines = server.metrics().splitlines()
+    return sum(float(line.split()[-1]) for line in lines if line.startswith("assistant_turns_total{"))
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ from assistant.events import (
     StateChanged,
     TurnCompleted,
 )
+from assistant.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,9 @@ def event_message(event: Event) -> dict[str, Any] | None:
 class RemoteSession:
     """One client's conversation: audio in and out, events out; `close()` frees all of it."""
 
-    def __init__(self, session_id: str, conversation: Conversation, output_rate: int) -> None:
+    def __init__(
+        self, session_id: str, conversation: Conversation, output_rate: int, metrics: Metrics
+    ) -> None:
         self.id = session_id
         self.conv = conversation
         self.output_rate = output_rate
@@ -75,7 +78,13 @@ class RemoteSession:
         self._played = np.zeros(0, np.int16)
         self._out_per_frame = output_rate * conversation.frame_ms // 1000
         self._events = conversation.bus.subscribe(maxsize=2000)
+        self._metrics_events = conversation.bus.subscribe(maxsize=2000)
+        self._observer = asyncio.create_task(self._observe(metrics), name=f"metrics-{session_id}")
         self.closed = asyncio.Event()
+
+    async def _observe(self, metrics: Metrics) -> None:
+        async for event in self._metrics_events:
+            metrics.observe(event, self.id)
 
     def push_audio(self, pcm16k: np.ndarray) -> None:
         """Microphone audio as it arrives; whole engine frames go in with what was played meanwhile."""
@@ -109,13 +118,18 @@ class RemoteSession:
         self.closed.set()
         self._events.close()
         await self.conv.close()
+        await asyncio.sleep(0)  # let the observer see the events the close produced
+        self._observer.cancel()
+        await asyncio.gather(self._observer, return_exceptions=True)
+        self._metrics_events.close()
 
 
 class SessionManager:
     """Creates sessions up to the configured cap; every model is loaded once and shared by all of them."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, metrics: Metrics | None = None) -> None:
         self.cfg = cfg
+        self.metrics = metrics or Metrics(cfg.server.log_transcripts)
         self.sessions: dict[str, RemoteSession] = {}
         self._lock = asyncio.Lock()
 
@@ -126,6 +140,7 @@ class SessionManager:
     async def open(self, output_rate: int) -> RemoteSession:
         async with self._lock:
             if self.full:
+                self.metrics.refused.inc()
                 raise ServerFull(
                     f"the server is full ({self.cfg.server.max_sessions} conversations at once); "
                     "try again when one ends"
@@ -135,13 +150,16 @@ class SessionManager:
             cfg.echo.cancel = self.cfg.server.echo_cancel
             conv = await asyncio.to_thread(Conversation, cfg)
             await conv.start()
-            session = RemoteSession(uuid.uuid4().hex[:12], conv, output_rate)
+            session = RemoteSession(uuid.uuid4().hex[:12], conv, output_rate, self.metrics)
             self.sessions[session.id] = session
+            self.metrics.sessions.inc()
+            self.metrics.active_sessions.set(len(self.sessions))
             log.info("session %s opened (%d active)", session.id, len(self.sessions))
             return session
 
     async def close(self, session: RemoteSession) -> None:
         self.sessions.pop(session.id, None)
+        self.metrics.active_sessions.set(len(self.sessions))
         await session.close()
         log.info("session %s closed (%d active)", session.id, len(self.sessions))
 

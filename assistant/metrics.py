@@ -1,0 +1,88 @@
+"""Live figures for `assistant serve`: Prometheus metrics and one structured log line per turn.
+
+Transcripts are personal data: the per-turn log line carries timings and lengths only, unless
+`server.log_transcripts` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from assistant.events import BargeIn, ErrorOccurred, Event, TurnCompleted
+
+log = logging.getLogger("assistant.turns")
+
+STAGES = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")
+_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+class Metrics:
+    """One registry per server, so that several servers in one process (tests) never share counters."""
+
+    def __init__(self, log_transcripts: bool = False) -> None:
+        self.registry = CollectorRegistry()
+        self.log_transcripts = log_transcripts
+        self.stage_seconds = Histogram(
+            "assistant_stage_seconds",
+            "Time from the user's last voiced frame to each stage of the reply",
+            ["stage"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.barge_in_seconds = Histogram(
+            "assistant_barge_in_seconds",
+            "User speech onset to the reply's audio stopping",
+            buckets=(0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 2.0),
+            registry=self.registry,
+        )
+        self.active_sessions = Gauge(
+            "assistant_active_sessions", "Conversations open now", registry=self.registry
+        )
+        self.sessions = Counter("assistant_sessions", "Conversations opened", registry=self.registry)
+        self.refused = Counter(
+            "assistant_sessions_refused", "Conversations refused because the server was full",
+            registry=self.registry,
+        )
+        self.turns = Counter(
+            "assistant_turns", "User turns answered", ["interrupted"], registry=self.registry
+        )
+        self.barge_ins = Counter(
+            "assistant_barge_ins", "Times user speech paused a reply", registry=self.registry
+        )
+        self.errors = Counter("assistant_errors", "Errors by source", ["source"], registry=self.registry)
+
+    def observe(self, event: Event, session_id: str) -> None:
+        match event:
+            case TurnCompleted(turn=turn):
+                self._turn(turn, session_id)
+            case BargeIn():
+                self.barge_ins.inc()
+            case ErrorOccurred(source=source):
+                self.errors.labels(source=source).inc()
+
+    def _turn(self, turn: dict[str, Any], session_id: str) -> None:
+        timings = turn.get("timings_ms", {})
+        for stage in STAGES:
+            if timings.get(stage) is not None:
+                self.stage_seconds.labels(stage=stage).observe(max(0.0, timings[stage]) / 1000)
+        if timings.get("barge_in") is not None:
+            self.barge_in_seconds.observe(timings["barge_in"] / 1000)
+        self.turns.labels(interrupted=str(bool(turn.get("interrupted"))).lower()).inc()
+        line: dict[str, Any] = {
+            "event": "turn",
+            "session": session_id,
+            "interrupted": bool(turn.get("interrupted")),
+            "timings_ms": timings,
+            "user_chars": len(turn.get("user_text", "")),
+            "assistant_chars": len(turn.get("assistant_text", "")),
+        }
+        if "error" in turn:
+            line["error"] = turn["error"]
+        if self.log_transcripts:
+            line["user_text"] = turn.get("user_text", "")
+            line["assistant_text"] = turn.get("assistant_text", "")
+        log.info(json.dumps(line))
