@@ -88,6 +88,8 @@ def create_app(cfg: Config, warm_up: bool = True) -> FastAPI:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "body"
             return _error(400, f"bad offer: {where}: {first['msg']}")
+        if "m=audio" not in parsed.sdp:
+            return _error(400, "the offer has no audio: add the microphone track before createOffer()")
         if manager.full:
             manager.metrics.refused.inc()
             return _error(503, f"the server is full ({cfg.server.max_sessions} conversations); try later")

@@ -123,7 +123,8 @@ async def test_full_server_refuses_new_sessions_clearly(server):
                 await asyncio.wait_for(extra.recv(), 5)
         assert closed.value.rcvd.code == 1013 and "full" in closed.value.rcvd.reason
         async with httpx.AsyncClient() as client:
-            answer = await client.post(f"{server.url}/offer", json={"sdp": "v=0\r\n", "type": "offer"})
+            offer = {"sdp": "v=0\r\nm=audio 9 UDP 111\r\n", "type": "offer"}
+            answer = await client.post(f"{server.url}/offer", json=offer)
         assert answer.status_code == 503 and "full" in answer.json()["detail"]
     finally:
         for ws in sockets:
@@ -154,7 +155,8 @@ async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
         ({"json": {"sdp": "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}},
          400, "invalid SDP"),
         ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "invalid SDP"),
-        ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),
+        ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "no audio"),
+        ({"json": {"sdp": "m=audio \x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),
     ],
 )
 async def test_bad_offers_get_a_4xx_and_leak_nothing(server, kwargs, status, detail):
@@ -224,3 +226,35 @@ async def test_webrtc_peer_gets_reply_audio_and_is_freed_on_disconnect(server, s
     for reader in readers:
         reader.cancel()
     assert server.wait_sessions(0, timeout=20) == 0
+
+
+async def test_webrtc_peer_without_a_microphone_is_let_go(server):
+    """An offer without audio is refused; one that offers audio but never sends any is closed in 5 s."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    async def offer(pc: RTCPeerConnection) -> httpx.Response:
+        await pc.setLocalDescription(await pc.createOffer())
+        async with httpx.AsyncClient() as client:
+            return await client.post(
+                f"{server.url}/offer", json={"sdp": pc.localDescription.sdp, "type": "offer"}
+            )
+
+    silent = RTCPeerConnection()
+    silent.createDataChannel("events")
+    response = await offer(silent)
+    assert response.status_code == 400 and "no audio" in response.json()["detail"]
+    await silent.close()
+
+    listener = RTCPeerConnection()
+    listener.createDataChannel("events")
+    listener.addTransceiver("audio", direction="recvonly")
+    response = await offer(listener)
+    assert response.status_code == 200, response.text
+    await listener.setRemoteDescription(
+        RTCSessionDescription(**{k: response.json()[k] for k in ("sdp", "type")})
+    )
+    try:
+        assert server.sessions() == 1
+        assert await asyncio.to_thread(server.wait_sessions, 0, 15) == 0
+    finally:
+        await listener.close()

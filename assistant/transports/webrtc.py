@@ -77,9 +77,12 @@ class WebRtcSession:
         pc = self.pc
         pc.addTrack(ReplyTrack(self.session))
 
+        has_audio = asyncio.Event()
+
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio":
+            if track.kind == "audio" and not has_audio.is_set():
+                has_audio.set()
                 self._spawn(self._receive(track))
 
         @pc.on("datachannel")
@@ -94,7 +97,16 @@ class WebRtcSession:
 
         await pc.setRemoteDescription(offer)
         await pc.setLocalDescription(await pc.createAnswer())
+        self._spawn(self._require_audio(has_audio))
         return pc.localDescription
+
+    async def _require_audio(self, has_audio: asyncio.Event) -> None:
+        """A peer that sends no microphone would hold a session slot for nothing."""
+        try:
+            await asyncio.wait_for(has_audio.wait(), SILENT_PEER_TIMEOUT_S)
+        except TimeoutError:
+            log.info("session %s: the peer sent no audio track", self.session.id)
+            await self.close()
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
