@@ -1,37 +1,72 @@
-"""Each loaded model runs its blocking calls on one long-lived thread of its own.
+"""Each loaded model runs its blocking calls on one long-lived thread of its own, urgent calls first.
 
 Native thread pools (OpenMP in llama.cpp and CTranslate2) keep a team of worker threads per calling
 thread. Calling a model from asyncio's shared executor hands it a different caller each time, so teams
 multiply and the idle ones spin on the two cores every model shares: measured here, llama.cpp's token
 time went from 25 to 40 ms after a few turns. One thread per model also serialises calls into a model
-that is not thread-safe.
+that is not thread-safe. When several conversations share a model, an urgent call (a first clause that
+someone is waiting to hear) goes before work whose result is not awaited yet (a later clause).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from concurrent.futures import Future
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_executors: dict[int, ThreadPoolExecutor] = {}
+URGENT, NORMAL = 0, 1
+
+
+class ModelThread:
+    """A single worker thread that runs submitted calls by priority, FIFO within a priority."""
+
+    def __init__(self, name: str) -> None:
+        self._queue: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
+        self._seq = itertools.count()
+        self._ready = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, priority: int, fn: Callable[..., T], *args: Any) -> Future[T]:
+        future: Future[T] = Future()
+        with self._ready:
+            heapq.heappush(self._queue, (priority, next(self._seq), future, fn, args))
+            self._ready.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue:
+                    self._ready.wait()
+                _, _, future, fn, args = heapq.heappop(self._queue)
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the awaiting coroutine
+                future.set_exception(exc)
+
+
+_threads: dict[int, ModelThread] = {}
 _lock = threading.Lock()
 
 
-def executor_for(model: object, name: str) -> ThreadPoolExecutor:
+def thread_for(model: object, name: str) -> ModelThread:
     """The one thread that runs `model`'s blocking calls (created on first use, kept for the process)."""
     with _lock:
-        executor = _executors.get(id(model))
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
-            _executors[id(model)] = executor
-        return executor
+        worker = _threads.get(id(model))
+        if worker is None:
+            worker = _threads[id(model)] = ModelThread(name)
+        return worker
 
 
-async def run_on(model: object, name: str, fn: Callable[..., T], *args: object) -> T:
+async def run_on(model: object, name: str, fn: Callable[..., T], *args: object, priority: int = NORMAL) -> T:
     """Run `fn(*args)` on `model`'s own thread without blocking the event loop."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(executor_for(model, name), fn, *args)
+    return await asyncio.wrap_future(thread_for(model, name).submit(priority, fn, *args))

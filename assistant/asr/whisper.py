@@ -15,7 +15,7 @@ import numpy as np
 
 from assistant.config import AsrConfig
 from assistant.models import HUB
-from assistant.workers import run_on
+from assistant.workers import NORMAL, URGENT, run_on
 
 _HALLUCINATIONS = {
     "you",
@@ -86,11 +86,13 @@ class Transcriber:
             text = ""
         return Transcript(text, audio_ms, (time.perf_counter() - start) * 1000)
 
-    async def transcribe(self, audio: np.ndarray) -> Transcript:
+    async def transcribe(self, audio: np.ndarray, urgent: bool = False) -> Transcript:
+        """`urgent`: a final transcript, which goes before other conversations' partials."""
         key = id(self._model)
         self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
-            return await run_on(self._model, "whisper", self.transcribe_sync, audio)
+            priority = URGENT if urgent else NORMAL
+            return await run_on(self._model, "whisper", self.transcribe_sync, audio, priority=priority)
         finally:
             self._in_flight[key] -= 1
 

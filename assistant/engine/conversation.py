@@ -347,7 +347,7 @@ class Conversation:
 
         async def run() -> Transcript:
             try:
-                return await self.transcriber.transcribe(audio)
+                return await self.transcriber.transcribe(audio, urgent=True)
             finally:
                 self._asr_busy = False
 

@@ -84,7 +84,7 @@ class Reply:
         try:
             while (clause := await self._clauses.get()) is not None:
                 try:
-                    audio = await self._tts.synthesize(clause)
+                    audio = await self._tts.synthesize(clause, urgent=self.t_first_audio is None)
                 except Exception as exc:
                     self._on_error("tts", f"could not synthesise {clause!r}: {exc}")
                     audio = None

@@ -15,7 +15,7 @@ from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message
 from assistant.llm.prompt import STOP, chat_messages, fewshot_prompt, uses_fewshot
 from assistant.models import HUB
-from assistant.workers import executor_for, run_on
+from assistant.workers import NORMAL, run_on, thread_for
 
 _DONE = object()
 _TOKENS_AHEAD = 1
@@ -85,7 +85,7 @@ class LlamaCppLLM:
             finally:
                 emit(_DONE)
 
-        worker = loop.run_in_executor(executor_for(self._llama, "llama"), run)
+        worker = asyncio.wrap_future(thread_for(self._llama, "llama").submit(NORMAL, run))
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, LlmError):

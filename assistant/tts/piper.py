@@ -7,7 +7,7 @@ import numpy as np
 from assistant.audio import resample
 from assistant.config import TtsConfig
 from assistant.models import HUB
-from assistant.workers import run_on
+from assistant.workers import NORMAL, URGENT, run_on
 
 
 class Synthesizer:
@@ -25,5 +25,7 @@ class Synthesizer:
         audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
         return resample(audio, self.native_rate, self.output_rate)
 
-    async def synthesize(self, text: str) -> np.ndarray:
-        return await run_on(self._voice, "piper", self.synthesize_sync, text)
+    async def synthesize(self, text: str, urgent: bool = False) -> np.ndarray:
+        """`urgent`: someone is waiting to hear this (a reply's first clause); it goes before later ones."""
+        priority = URGENT if urgent else NORMAL
+        return await run_on(self._voice, "piper", self.synthesize_sync, text, priority=priority)
