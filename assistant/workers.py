@@ -29,14 +29,21 @@ class ModelThread:
     def __init__(self, name: str) -> None:
         self._queue: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
         self._seq = itertools.count()
+        self._unfinished = 0
         self._ready = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """A call is queued or running (perhaps for another conversation)."""
+        return self._unfinished > 0
 
     def submit(self, priority: int, fn: Callable[..., T], *args: Any) -> Future[T]:
         future: Future[T] = Future()
         with self._ready:
             heapq.heappush(self._queue, (priority, next(self._seq), future, fn, args))
+            self._unfinished += 1
             self._ready.notify()
         return future
 
@@ -46,12 +53,15 @@ class ModelThread:
                 while not self._queue:
                     self._ready.wait()
                 _, _, future, fn, args = heapq.heappop(self._queue)
-            if not future.set_running_or_notify_cancel():
-                continue
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the awaiting coroutine
-                future.set_exception(exc)
+                if future.set_running_or_notify_cancel():
+                    try:
+                        future.set_result(fn(*args))
+                    except BaseException as exc:  # handed to the awaiting coroutine
+                        future.set_exception(exc)
+            finally:
+                with self._ready:
+                    self._unfinished -= 1
 
 
 _threads: dict[int, ModelThread] = {}

@@ -17,6 +17,7 @@ async def test_urgent_calls_overtake_queued_ones():
     worker.submit(NORMAL, gate.wait)  # occupies the thread while the others queue
     later = [asyncio.wrap_future(worker.submit(NORMAL, order.append, f"later{i}")) for i in range(3)]
     first = asyncio.wrap_future(worker.submit(URGENT, order.append, "first clause"))
+    assert worker.busy
     gate.set()
     await asyncio.gather(first, *later)
     assert order == ["first clause", "later0", "later1", "later2"]

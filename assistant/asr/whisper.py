@@ -9,13 +9,12 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 
 from assistant.config import AsrConfig
 from assistant.models import HUB
-from assistant.workers import NORMAL, URGENT, run_on
+from assistant.workers import NORMAL, URGENT, run_on, thread_for
 
 _HALLUCINATIONS = {
     "you",
@@ -46,9 +45,6 @@ def normalise(text: str) -> str:
 
 
 class Transcriber:
-    _in_flight: ClassVar[dict[int, int]] = {}
-    """Transcriptions queued or running per loaded model, across every conversation sharing it."""
-
     def __init__(self, cfg: AsrConfig) -> None:
         self._cfg = cfg
         self._model = HUB.whisper(cfg)
@@ -60,7 +56,7 @@ class Transcriber:
         Partial transcripts are a nicety: they only use an idle model, so that a final transcript, which
         someone is waiting for, never queues behind other sessions' partials.
         """
-        return self._in_flight.get(id(self._model), 0) > 0
+        return thread_for(self._model, "whisper").busy
 
     def transcribe_sync(self, audio: np.ndarray, short_guard: bool = True) -> Transcript:
         """Blocking; call from a worker thread. `audio` is 16 kHz int16."""
@@ -88,13 +84,8 @@ class Transcriber:
 
     async def transcribe(self, audio: np.ndarray, urgent: bool = False) -> Transcript:
         """`urgent`: a final transcript, which goes before other conversations' partials."""
-        key = id(self._model)
-        self._in_flight[key] = self._in_flight.get(key, 0) + 1
-        try:
-            priority = URGENT if urgent else NORMAL
-            return await run_on(self._model, "whisper", self.transcribe_sync, audio, priority=priority)
-        finally:
-            self._in_flight[key] -= 1
+        priority = URGENT if urgent else NORMAL
+        return await run_on(self._model, "whisper", self.transcribe_sync, audio, priority=priority)
 
 
 def _is_weak(audio: np.ndarray) -> bool:

@@ -14,6 +14,7 @@ import numpy as np
 
 from assistant.audio import StreamResampler
 from assistant.engine import Conversation
+from assistant.transports.framing import InputFramer
 
 
 class AudioDeviceError(RuntimeError):
@@ -104,8 +105,7 @@ class MicrophoneTransport:
         self.devices = (input_device, output_device)
         self.block = device_rate * conversation.frame_ms // 1000
         self._to_engine = StreamResampler(device_rate, 16000)
-        self._pending = np.zeros(0, np.int16)
-        self._played = np.zeros(0, np.int16)
+        self._framer = InputFramer(conversation, device_rate)
         self.status_errors = 0
         self._stream: Any = None
 
@@ -120,14 +120,8 @@ class MicrophoneTransport:
         loop.call_soon_threadsafe(self._deliver, mic, out)
 
     def _deliver(self, mic: np.ndarray, played: np.ndarray) -> None:
-        self._pending = np.concatenate([self._pending, mic])
-        self._played = np.concatenate([self._played, played])
-        n = self.conv.frame_samples
-        per_frame_out = self.block
-        while self._pending.size >= n:
-            frame, self._pending = self._pending[:n], self._pending[n:]
-            ref, self._played = self._played[:per_frame_out], self._played[per_frame_out:]
-            self.conv.push_input(frame, ref)
+        self._framer.played(played)
+        self._framer.feed(mic)
 
     async def run(self, stop: asyncio.Event) -> None:
         sd = _sd()

@@ -31,6 +31,7 @@ from assistant.events import (
     TurnCompleted,
 )
 from assistant.metrics import Metrics
+from assistant.transports.framing import InputFramer
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,7 @@ class RemoteSession:
         self.id = session_id
         self.conv = conversation
         self.output_rate = output_rate
-        self._pending = np.zeros(0, np.int16)
-        self._played = np.zeros(0, np.int16)
-        self._out_per_frame = output_rate * conversation.frame_ms // 1000
+        self._framer = InputFramer(conversation, output_rate)
         self._events = conversation.bus.subscribe(maxsize=2000)
         self._metrics_events = conversation.bus.subscribe(maxsize=2000)
         self._observer = asyncio.create_task(self._observe(metrics), name=f"metrics-{session_id}")
@@ -88,20 +87,13 @@ class RemoteSession:
 
     def push_audio(self, pcm16k: np.ndarray) -> None:
         """Microphone audio as it arrives; whole engine frames go in with what was played meanwhile."""
-        if self.closed.is_set():
-            return
-        self._pending = np.concatenate([self._pending, pcm16k.astype(np.int16, copy=False)])
-        n = self.conv.frame_samples
-        while self._pending.size >= n:
-            frame, self._pending = self._pending[:n], self._pending[n:]
-            ref, self._played = self._played[: self._out_per_frame], self._played[self._out_per_frame :]
-            self.conv.push_input(frame, ref)
+        if not self.closed.is_set():
+            self._framer.feed(pcm16k)
 
     def pull_audio(self, n: int) -> np.ndarray:
         """The next n speaker samples at the output rate; kept as the echo reference."""
         out = self.conv.pull_output(n)
-        # Bounded: a client that sends no audio must not make the reference grow for ever.
-        self._played = np.concatenate([self._played, out])[-self.output_rate :]
+        self._framer.played(out)
         return out
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:

@@ -117,7 +117,8 @@ class WebRtcSession:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
         try:
             while True:
-                frame = await asyncio.wait_for(track.recv(), SILENT_PEER_TIMEOUT_S)
+                async with asyncio.timeout(SILENT_PEER_TIMEOUT_S):  # no task per frame, unlike wait_for
+                    frame = await track.recv()
                 for out in resampler.resample(frame):
                     self.session.push_audio(out.to_ndarray().reshape(-1))
         except (MediaStreamError, TimeoutError):  # the browser stopped sending: the tab is gone
