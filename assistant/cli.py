@@ -1,4 +1,4 @@
-"""`assistant mic`, `assistant simulate`, `assistant serve`, `assistant devices`."""
+"""`assistant mic`, `assistant simulate`, `assistant serve`, `assistant bench`, `assistant devices`."""
 
 from __future__ import annotations
 
@@ -8,20 +8,33 @@ import contextlib
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
 
 from assistant.audio import AudioFileError
+from assistant.bench.suite import BenchError
 from assistant.config import Config, ConfigError, load_config
 from assistant.models import ModelError
+from assistant.tools import ToolLoadError
 
 
-def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
+def _overrides(args: argparse.Namespace) -> list[str]:
     overrides = list(args.set or [])
     if getattr(args, "llm_url", None):
         overrides += ["llm.backend=openai", f"llm.base_url={args.llm_url}"]
-    return load_config(args.config, overrides + (extra or []))
+    return overrides
+
+
+def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
+    """The config with flags applied; tools are loaded here so that a broken tools file stops the start."""
+    from assistant.engine.tooling import toolbox_for
+
+    cfg = load_config(args.config, _overrides(args) + (extra or []))
+    cfg.tools.load = [*cfg.tools.load, *(getattr(args, "tools", None) or [])]
+    toolbox_for(cfg.tools)
+    return cfg
 
 
 def _prepare_output(path: str | None) -> Path | None:
@@ -47,6 +60,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="override a config key, e.g. asr.model=bundled:base",
     )
     parser.add_argument("--llm-url", help="use an OpenAI-compatible server at this base URL")
+    parser.add_argument(
+        "--tools",
+        action="append",
+        metavar="PATH_OR_MODULE",
+        help="load tools from a .py file or an importable module (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -137,6 +156,70 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_list(text: str, what: str) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        raise BenchError(f"{what} must be a comma-separated list, got {text!r}")
+    return items
+
+
+def _run_bench(args: argparse.Namespace, argv: list[str]) -> int:
+    from assistant.bench import builtin_suite, load_suite
+    from assistant.bench.dialogues import PASSES
+    from assistant.bench.runner import run_bench
+
+    if not args.out:
+        raise BenchError("--out OUTDIR is required (where results.json, report.md and the plots go)")
+    passes = _split_list(args.passes, "--passes")
+    if unknown := [p for p in passes if p not in PASSES]:
+        raise BenchError(f"unknown pass {', '.join(unknown)}; choose from {','.join(PASSES)}")
+    try:
+        sessions = sorted({int(n) for n in _split_list(args.sessions, "--sessions")})
+    except ValueError:
+        raise BenchError(f"--sessions takes counts such as 1,2,4, got {args.sessions!r}") from None
+    if sessions[0] < 1:
+        raise BenchError("--sessions counts must be at least 1")
+    cfg = _config(args)
+    suite = load_suite(args.suite) if args.suite else builtin_suite()
+    for skipped in suite.skipped:
+        print(f"warning: {skipped['file']}: skipped, {skipped['reason']}", file=sys.stderr)
+    for note in suite.notes:
+        print(f"note: {note}", file=sys.stderr)
+    out_dir = Path(args.out)
+    _prepare_output(str(out_dir / "results.json"))
+    print(
+        f"Benchmarking {len(suite.files)} files of the {suite.name} suite (ASR {cfg.asr.model}, "
+        f"LLM {cfg.llm.backend}:{cfg.llm.model}, VAD {cfg.vad.engine}); passes {','.join(passes)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    bench = run_bench(
+        cfg,
+        suite,
+        passes,
+        sessions,
+        command="assistant " + shlex.join(argv),
+        config_path=args.config,
+        overrides=_overrides(args),
+    )
+    results = asyncio.run(bench)
+    from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory
+
+    written = write_outputs(results, out_dir)
+    print(summary_table(results["summary"]))
+    print(f"Wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from assistant.bench.compare import compare
+
+    table, target = compare(args.compare[0], args.compare[1], args.out)
+    print(table)
+    print(f"Wrote {target / 'compare.md'} and {target / 'compare.png'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant", description="A full-duplex voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -172,8 +255,31 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--ssl-certfile", help="serve HTTPS (browsers need it for the mic off localhost)")
     serve.add_argument("--ssl-keyfile")
 
+    bench = sub.add_parser("bench", help="measure latency, WER and interruptions on a suite, in real time")
+    _common(bench)
+    bench.add_argument(
+        "--suite", metavar="DIR", help="WAV files with same-named .txt transcripts (default: built-in)"
+    )
+    bench.add_argument("--out", metavar="OUTDIR", help="where results.json, report.md and the plots go")
+    bench.add_argument(
+        "--sessions",
+        default="1",
+        metavar="1,2,4",
+        help="also run the plain pass with N conversations at once",
+    )
+    bench.add_argument(
+        "--passes",
+        default="rtf,plain,barge_in,noise,echo,sessions",
+        metavar="LIST",
+        help="passes to run (default: all of rtf,plain,barge_in,noise,echo,sessions)",
+    )
+    bench.add_argument(
+        "--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two results.json files instead"
+    )
+
     sub.add_parser("devices", help="list audio devices")
 
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
@@ -189,8 +295,10 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run_mic(args))
         if args.command == "serve":
             return _run_serve(args)
+        if args.command == "bench":
+            return _run_compare(args) if args.compare else _run_bench(args, argv)
         return asyncio.run(_run_simulate(args))
-    except (ConfigError, AudioFileError, ModelError, AudioDeviceError) as exc:
+    except (ConfigError, AudioFileError, ModelError, AudioDeviceError, BenchError, ToolLoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

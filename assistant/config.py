@@ -69,6 +69,8 @@ class LlmConfig(Section):
     n_ctx: int = Field(2048, ge=256)
     n_threads: int = Field(2, ge=1)
     request_timeout_s: float = Field(30.0, gt=0)
+    tool_choice: str = "auto"
+    """OpenAI servers: `auto`, `required`, or a tool's name to make the first round call that tool."""
 
     @model_validator(mode="after")
     def _openai_needs_url(self) -> LlmConfig:
@@ -116,6 +118,29 @@ class ServerConfig(Section):
     """Put what was said in the per-turn log line; off by default because transcripts are personal data."""
 
 
+class ToolsConfig(Section):
+    builtin: bool = True
+    """Offer the built-in tools: time, calculator, units, timers and reminders, notes."""
+    load: list[str] = []
+    """Tools files (`.py`) or importable modules; `--tools` adds to this list."""
+    entry_points: bool = True
+    """Also load tools that installed packages offer under the `assistant.tools` entry point group."""
+    intent: bool = True
+    """Resolve clear requests from the transcript (the fast path) before asking the LLM."""
+    intent_threshold: float | None = Field(None, gt=0, le=1)
+    """Confidence below which the fast path leaves the request to the LLM; default: the matcher's."""
+    llm_calls: bool | Literal["auto"] = "auto"
+    """Offer tools to the LLM; `auto` does except for the bundled 270M model, which calls them at random."""
+    max_rounds: int = Field(3, ge=1, le=10)
+    """Tool calls the LLM may chain in one reply."""
+    filler_after_s: float = Field(1.0, gt=0)
+    """A tool still running after this long gets a short spoken filler."""
+    data_dir: str = "~/.local/share/voice-assistant"
+    """Where tools keep what survives a restart (notes)."""
+    timezone: str = ""
+    """IANA zone for times and reminders; empty: the system's."""
+
+
 class Config(Section):
     audio: AudioConfig = AudioConfig()
     vad: VadConfig = VadConfig()
@@ -125,6 +150,7 @@ class Config(Section):
     turn: TurnConfig = TurnConfig()
     echo: EchoConfig = EchoConfig()
     server: ServerConfig = ServerConfig()
+    tools: ToolsConfig = ToolsConfig()
 
     @property
     def frame_samples(self) -> int:

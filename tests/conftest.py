@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -10,20 +9,11 @@ import numpy as np
 import pytest
 
 from assistant.audio import write_wav
+from assistant.bench.suite import references as references  # the data README's table, for the tests
 from assistant.config import Config, load_config
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(Path(__file__).parent))
-
-
-def references() -> dict[str, str]:
-    """The reference transcripts from the data README's table."""
-    refs = {}
-    for line in (DATA / "README.md").read_text().splitlines():
-        match = re.match(r"\|\s*([\w.-]+\.wav)\s*\|\s*([^|]+?)\s*\|", line)
-        if match:
-            refs[match.group(1)] = match.group(2)
-    return refs
 
 
 @pytest.fixture(scope="session")

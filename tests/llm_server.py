@@ -22,7 +22,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(n_threads: int = 2) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def llama_server(
+    n_threads: int = 2, chat_format: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`chat_format="chatml-function-calling"` turns on the server's tools API (grammar-constrained calls)."""
     port = free_port()
     cmd = [
         sys.executable,
@@ -40,6 +43,7 @@ def llama_server(n_threads: int = 2) -> Iterator[tuple[str, subprocess.Popen[byt
         str(n_threads),
         "--model_alias",
         "gemma",
+        *(["--chat_format", chat_format] if chat_format else []),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/v1"

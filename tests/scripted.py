@@ -3,27 +3,54 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
-from assistant.llm import LlmError, Message
+from assistant.llm import LlmError, Message, ToolRequest
 
 
 class ScriptedLLM:
-    """Streams a fixed reply word by word; can fail after N words like a server dying mid-answer."""
+    """Streams a fixed reply word by word; can fail after N words like a server dying mid-answer.
+
+    `tool_requests`: asked for in a reply's first round when tools are offered, as a model that wants to
+    call them would, in every reply or in the first `tool_replies`.
+    """
 
     name = "scripted"
 
-    def __init__(self, reply: str, delay_s: float = 0.02, fail_after: int | None = None) -> None:
+    def __init__(
+        self,
+        reply: str,
+        delay_s: float = 0.02,
+        fail_after: int | None = None,
+        tool_requests: Sequence[ToolRequest] = (),
+        tool_replies: int | None = None,
+    ) -> None:
         self.reply = reply
         self.delay_s = delay_s
         self.fail_after = fail_after
+        self.tool_requests = list(tool_requests)
+        self.tool_replies = tool_replies
+        """How many replies ask for the tools (None: every one)."""
         self.calls: list[list[Message]] = []
+        self.offered: list[list[Any]] = []
         self.cancelled = 0
         self.completed = 0
 
-    async def stream(self, messages: list[Message]) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[Message], tools: Sequence[Any] = ()
+    ) -> AsyncIterator[str | ToolRequest]:
         self.calls.append(list(messages))
+        self.offered.append(list(tools))
         try:
+            wants = self.tool_replies is None or self.tool_replies > 0
+            if tools and self.tool_requests and messages[-1].role == "user" and wants:
+                if self.tool_replies is not None:
+                    self.tool_replies -= 1
+                await asyncio.sleep(self.delay_s)
+                for request in self.tool_requests:
+                    yield request
+                return
             for i, word in enumerate(self.reply.split(" ")):
                 if self.fail_after is not None and i >= self.fail_after:
                     raise LlmError("scripted server died mid-answer")
@@ -34,5 +61,5 @@ class ScriptedLLM:
             self.cancelled += 1
             raise
 
-    async def warm_up(self, messages: list[Message]) -> None:
+    async def warm_up(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:
         return None

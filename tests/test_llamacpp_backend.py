@@ -39,3 +39,36 @@ async def test_abandoned_stream_frees_the_model(cfg):
     await stream.aclose()
     answer = "".join([piece async for piece in llm.stream(question(cfg, "What colour is the sky?"))])
     assert answer.strip()
+
+
+async def test_grammar_constrained_tool_calls_in_process(cfg):
+    """Offered tools, the tiny model either speaks or writes a call that is valid JSON for a real tool's
+    schema (the grammar guarantees it); its result goes back on a Tool line and it answers from it."""
+    import json
+
+    from assistant.engine.tooling import toolbox_for
+    from assistant.llm import ToolRequest
+
+    # Two tools: with Gemma's 262k-token vocabulary every grammar-checked token costs 2-3 times more.
+    by_name = {t.name: t for t in toolbox_for(cfg.tools).registry}
+    tools = [by_name["current_time"], by_name["set_timer"]]
+    llm = LlamaCppLLM(cfg.llm)
+    requests, texts = [], []
+    for ask in ("What time is it in Tokyo?", "What is the capital of Spain?"):
+        pieces = [piece async for piece in llm.stream(question(cfg, ask), tools)]
+        requests += [p for p in pieces if isinstance(p, ToolRequest)]
+        texts.append("".join(p for p in pieces if isinstance(p, str)))
+    assert requests, "no tool call at all"
+    for request in requests:
+        by_name[request.name].validate(json.loads(request.arguments))  # raises if the JSON were wrong
+    assert any(r.name == "current_time" for r in requests)
+    assert "Madrid" in texts[1]
+    # The second round: the result is data on a Tool line, and the model answers from it.
+    call = next(r for r in requests if r.name == "current_time")
+    follow_up = [
+        *question(cfg, "What time is it in Tokyo?"),
+        Message("assistant", "", tool_calls=(call,)),
+        Message("tool", json.dumps({"result": "It's 4:20 PM on Sunday, November 22."}), tool_call_id=call.id),
+    ]
+    answer = "".join([p async for p in llm.stream(follow_up, tools) if isinstance(p, str)])
+    assert "4:20" in answer or "four twenty" in answer.lower(), answer

@@ -34,6 +34,7 @@ from assistant.config import Config
 from assistant.engine.endpointing import is_backchannel, is_filler, required_silence_ms
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import Reply
+from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.events import (
     BargeIn,
     ErrorOccurred,
@@ -112,6 +113,7 @@ class _TurnRecord:
             "interrupted": self.interrupted,
             "timings_ms": timings,
         }
+        out["tool_calls"] = [call.as_dict() for call in self.reply.tool_calls]
         if self.interrupted:
             out["generated_text"] = self.reply.text
         if self.reply.error:
@@ -155,7 +157,11 @@ class Conversation:
         self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
         self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
         self._residual_pending: deque[float] = deque()
+        self._announcements: deque[str] = deque()
         self._closed = False
+        self.tools = ToolHost(
+            cfg.tools, toolbox_for(cfg.tools), f"{id(self):x}", self.announce, self._spawn, offers_tools(cfg)
+        )
 
     # ----------------------------------------------------------------- transport side
 
@@ -173,6 +179,8 @@ class Conversation:
         if frame.size != self.frame_samples:
             raise ValueError(f"input frames must be {self.frame_samples} samples, got {frame.size}")
         self._drain_notices()
+        if self._announcements and self._turn is None and self._reply is None:
+            self._announce_next()
         ref = self._reference(played)
         audible = self._output_active()
         clean = frame
@@ -201,11 +209,16 @@ class Conversation:
 
     async def start(self) -> None:
         """Warm the LLM's prompt cache so the first turn is as fast as the rest."""
-        await self.llm.warm_up(self.history)
+        await self.llm.warm_up(self.history, self.tools.llm_tools())
+
+    def announce(self, text: str) -> None:
+        """Say this on our own (a timer, a reminder) as soon as nobody is speaking."""
+        self._announcements.append(text)
 
     async def close(self) -> None:
         """Cancel everything this conversation owns."""
         self._closed = True
+        self.tools.close()
         if self._turn and self._turn.spec_reply:
             await self._turn.spec_reply.cancel()
         if self._reply:
@@ -382,8 +395,32 @@ class Conversation:
     def _new_reply(self, user_text: str) -> Reply:
         messages = [*self.history, Message("user", user_text)]
         return Reply(
-            next(self._ids), messages, self.llm, self.tts, self.output, self._report_error, self.clock
+            next(self._ids),
+            messages,
+            self.llm,
+            self.tts,
+            self.output,
+            self._report_error,
+            self.clock,
+            tools=self.tools,
         )
+
+    def _announce_next(self) -> None:
+        text = self._announcements.popleft()
+        reply = Reply(
+            next(self._ids),
+            [*self.history],
+            self.llm,
+            self.tts,
+            self.output,
+            self._report_error,
+            self.clock,
+            script=text,
+        )
+        self._reply = reply
+        reply.release()
+        self.bus.publish(ReplyStarted(reply.id))
+        self._set_state(State.THINKING)
 
     def _report_error(self, source: str, message: str) -> None:
         log.warning("%s error: %s", source, message)

@@ -95,12 +95,18 @@ def required_silence_ms(text: str, cfg: TurnConfig) -> int:
 
 
 _FILLERS = {"mm", "hmm", "mhm", "uh", "um", "huh", "er", "ah", "oh"}
+_SOUND = re.compile(r"(m+|h+m+|m+h+m+|u+h+|u+m+|e+r+m*|a+h+|o+h+|h+u+h+)")
+"""Drawn-out fillers as Whisper spells them: "mmm", "hmmm", "uhh", "mhmm"."""
+
+
+def _is_sound(word: str) -> bool:
+    return word in _FILLERS or bool(_SOUND.fullmatch(word))
 
 
 def is_filler(text: str) -> bool:
     """'mm-hmm', 'uh': sounds that carry no request, so they never start a reply on their own."""
     words = _words(text)
-    return bool(words) and all(w in _FILLERS for w in words)
+    return bool(words) and all(_is_sound(w) for w in words)
 
 
 def is_backchannel(text: str) -> bool:
@@ -109,6 +115,4 @@ def is_backchannel(text: str) -> bool:
     if not words:
         return True
     phrase = " ".join(words)
-    return phrase in _BACKCHANNELS or (
-        len(words) <= 3 and all(w in {"mm", "hmm", "mhm", "uh", "huh", "yeah"} for w in words)
-    )
+    return phrase in _BACKCHANNELS or (len(words) <= 3 and all(_is_sound(w) or w == "yeah" for w in words))

@@ -1,21 +1,37 @@
-"""One reply as a cancellable unit: LLM tokens -> clauses -> Piper audio -> the output buffer.
+"""One reply as a cancellable unit: (tools) -> LLM tokens -> clauses -> Piper audio -> the output buffer.
 
 Every piece of audio carries the reply's id; once a reply is cancelled, nothing it still produces can
 reach the speaker, because the output buffer drops segments of replies it no longer knows.
+
+A reply first tries the tools' fast path (a clear request resolved from the transcript, or the answer to
+a pending confirmation); otherwise it streams the LLM, which may ask for tools in between. Calls with side
+effects wait until the endpoint releases the reply, so a speculative reply never acts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 
 from assistant.engine.output import OutputBuffer
-from assistant.llm.base import LanguageModel, LlmError, Message
+from assistant.engine.tooling import (
+    PendingConfirmation,
+    ToolHost,
+    confirmation_question,
+    is_no,
+    is_yes,
+    spoken_result,
+)
+from assistant.llm.base import LanguageModel, LlmError, Message, ToolRequest
+from assistant.tools import Tool, ToolCall
 from assistant.tts import ClauseChunker, Synthesizer
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
+FILLER = "One moment."
+DECLINED = "Okay, I won't."
 
 
 class Reply:
@@ -28,20 +44,28 @@ class Reply:
         output: OutputBuffer,
         on_error: Callable[[str, str], None],
         clock: Callable[[], float] = time.monotonic,
+        tools: ToolHost | None = None,
+        script: str | None = None,
     ) -> None:
+        """`script`: say exactly this (an announcement) instead of asking the LLM."""
         self.id = reply_id
         self.messages = messages
         self._llm, self._tts, self._output = llm, tts, output
         self._on_error = on_error
         self._clock = clock
+        self._tools = tools
+        self._script = script
         self.text = ""
         self.error: str | None = None
+        self.tool_calls: list[ToolCall] = []
         self.t_started = clock()
         self.t_first_token: float | None = None
         self.t_first_audio: float | None = None
         self.released = False
+        self._released = asyncio.Event()
         self._clauses: asyncio.Queue[str | None] = asyncio.Queue()
         self._first_synthesised = asyncio.Event()
+        self._chunker = ClauseChunker()
         output.open(reply_id)
         self._tasks = [
             asyncio.create_task(self._generate(), name=f"reply{reply_id}-llm"),
@@ -53,32 +77,146 @@ class Reply:
         return self.messages[-1].content
 
     async def _generate(self) -> None:
-        chunker = ClauseChunker()
         try:
-            async for piece in self._llm.stream(self.messages):
-                if self.t_first_token is None:
-                    self.t_first_token = self._clock()
-                self.text += piece
-                for clause in chunker.feed(piece):
-                    self._clauses.put_nowait(clause)
-                    # Stop reading the LLM until the first clause is audio: with backpressure (llama.cpp)
-                    # the synthesiser gets the cores and speech starts sooner; later clauses catch up
-                    # while the first one plays.
-                    await self._first_synthesised.wait()
-            for clause in chunker.flush():
-                self._clauses.put_nowait(clause)
+            if self._script is not None:
+                self._say(self._script)
+            elif not await self._fast_path():
+                await self._converse()
+            self._flush_text()
             if not self.text.strip():
-                self.text = FALLBACK_EMPTY
-                self._clauses.put_nowait(FALLBACK_EMPTY)
+                self._say(FALLBACK_EMPTY)
         except LlmError as exc:
             self.error = str(exc)
             self._on_error("llm", str(exc))
-            self.text = (self.text + " " + FALLBACK_LLM_DOWN).strip() if self.text else FALLBACK_LLM_DOWN
-            for clause in chunker.flush():
-                self._clauses.put_nowait(clause)
-            self._clauses.put_nowait(FALLBACK_LLM_DOWN)
+            self._flush_text()
+            self._say(FALLBACK_LLM_DOWN)
         finally:
             self._clauses.put_nowait(None)
+
+    async def _add_text(self, piece: str) -> None:
+        self.text += piece
+        for clause in self._chunker.feed(piece):
+            self._clauses.put_nowait(clause)
+            # Stop reading the LLM until the first clause is audio: with backpressure (llama.cpp) the
+            # synthesiser gets the cores and speech starts sooner; later clauses catch up while it plays.
+            await self._first_synthesised.wait()
+
+    def _flush_text(self) -> None:
+        for clause in self._chunker.flush():
+            self._clauses.put_nowait(clause)
+
+    def _say(self, text: str) -> None:
+        """A whole sentence at once (tool results, fallbacks, announcements)."""
+        self._flush_text()
+        self.text = f"{self.text} {text}".strip()
+        for clause in [*self._chunker.feed(text), *self._chunker.flush()]:
+            self._clauses.put_nowait(clause)
+
+    # ----------------------------------------------------------------- tools
+
+    async def _fast_path(self) -> bool:
+        """Answer a pending confirmation, or a clear tool request, without the LLM."""
+        host = self._tools
+        if host is None:
+            return False
+        pending = host.pending
+        if pending is not None:
+            await self._released.wait()  # only the turn that really ends may answer the question
+            host.pending = None
+            if is_yes(self.user_text):
+                pending.call.extra["confirmed"] = True
+                await self._call(pending.tool, pending.call)
+                self._say(spoken_result(pending.tool, pending.call))
+                return True
+            if is_no(self.user_text):
+                self._say(DECLINED)
+                return True
+        match = host.match(self.user_text)
+        if match is None:
+            return False
+        call = ToolCall(match.tool.name, match.arguments, via="intent")
+        call.extra["confidence"] = round(match.confidence, 3)
+        if match.tool.options.confirm:
+            self._ask_confirmation(match.tool, call)
+            return True
+        await self._call(match.tool, call)
+        self._say(spoken_result(match.tool, call))
+        return True
+
+    def _ask_confirmation(self, tool: Tool, call: ToolCall) -> None:
+        assert self._tools is not None
+        call.error = "awaiting the user's spoken confirmation"
+        self.tool_calls.append(call)
+        self._tools.pending = PendingConfirmation(tool, ToolCall(call.name, call.arguments, call.via))
+        self._say(confirmation_question(tool, call))
+
+    async def _call(self, tool: Tool, call: ToolCall) -> None:
+        """Run one call, saying a filler if it is slow; side effects wait for the endpoint."""
+        assert self._tools is not None
+        self.tool_calls.append(call)
+        if not tool.options.cancel_on_interrupt or tool.options.confirm:
+            await self._released.wait()
+        running = asyncio.ensure_future(self._tools.run(tool, call))
+        try:
+            done, _ = await asyncio.wait({running}, timeout=self._tools.cfg.filler_after_s)
+            if not done:
+                self._say(FILLER)
+            await running
+        finally:
+            running.cancel()
+
+    async def _converse(self) -> None:
+        """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
+        host = self._tools
+        tools = host.llm_tools() if host is not None else []
+        messages = list(self.messages)
+        last: tuple[Tool, ToolCall] | None = None
+        for _ in range(host.cfg.max_rounds if host is not None else 1):
+            requests: list[ToolRequest] = []
+            async for piece in self._llm.stream(messages, tools):
+                if self.t_first_token is None:
+                    self.t_first_token = self._clock()
+                if isinstance(piece, ToolRequest):
+                    requests.append(piece)
+                else:
+                    await self._add_text(piece)
+            if not requests or host is None:
+                break
+            results = []
+            for request in requests:
+                call = await self._llm_call(host, request)
+                if call is None:
+                    return  # waiting for the user's spoken yes: nothing more to say now
+                tool = host.registry.get(call.name)
+                last = (tool, call) if tool is not None else last
+                results.append(Message("tool", call.result_text(), tool_call_id=request.id))
+            messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
+        if not self.text.strip() and last is not None:
+            self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
+
+    async def _llm_call(self, host: ToolHost, request: ToolRequest) -> ToolCall | None:
+        tool = host.registry.get(request.name)
+        try:
+            arguments = json.loads(request.arguments or "{}")
+            if not isinstance(arguments, dict):
+                raise ValueError("arguments must be a JSON object")
+        except ValueError as exc:
+            call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
+            call.error = f"invalid arguments: {exc}"
+            self.tool_calls.append(call)
+            return call
+        call = ToolCall(request.name, arguments, via="llm", id=request.id)
+        if tool is None:
+            call.error = f"there is no tool named {request.name!r}"
+            self.tool_calls.append(call)
+            return call
+        if tool.options.confirm:
+            self._ask_confirmation(tool, call)  # the model cannot approve: only the user's yes runs it
+            return None
+        await self._call(tool, call)
+        return call
+
+    # ----------------------------------------------------------------- audio
 
     async def _speak(self) -> None:
         try:
@@ -99,8 +237,9 @@ class Reply:
             self._output.end(self.id)
 
     def release(self) -> None:
-        """The endpoint is confirmed: let the audio play."""
+        """The endpoint is confirmed: let the audio play, and side effects happen."""
         self.released = True
+        self._released.set()
         self._output.release(self.id)
 
     async def cancel(self) -> None:

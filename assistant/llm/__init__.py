@@ -1,5 +1,5 @@
 """LLM backends: llama.cpp in process, or any OpenAI-compatible streaming server."""
 
-from assistant.llm.base import LanguageModel, LlmError, Message, make_llm
+from assistant.llm.base import LanguageModel, LlmError, Message, ToolRequest, make_llm
 
-__all__ = ["LanguageModel", "LlmError", "Message", "make_llm"]
+__all__ = ["LanguageModel", "LlmError", "Message", "ToolRequest", "make_llm"]

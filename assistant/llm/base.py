@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from assistant.tools import Tool
 
 from assistant.config import LlmConfig
 
@@ -14,17 +17,31 @@ class LlmError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class ToolRequest:
+    """The model asks for a tool; `arguments` is the model's raw JSON text, validated before any call."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Message:
-    role: Literal["system", "user", "assistant"]
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
     interrupted: bool = False
+    tool_calls: tuple[ToolRequest, ...] = ()
+    """An assistant message that asked for tools."""
+    tool_call_id: str | None = None
+    """A tool message: the result of that request."""
 
 
 class LanguageModel(Protocol):
     name: str
 
-    def stream(self, messages: list[Message]) -> AsyncIterator[str]:
-        """Yield text pieces as they are generated; cancelling the consumer stops generation."""
+    def stream(self, messages: list[Message], tools: Sequence[Tool] = ()) -> AsyncIterator[str | ToolRequest]:
+        """Yield text pieces as they are generated, or the tool requests the model made instead of text;
+        cancelling the consumer stops generation."""
         ...
 
     async def warm_up(self, messages: list[Message]) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import openai
 
 from assistant.config import LlmConfig
-from assistant.llm.base import LlmError, Message
-from assistant.llm.prompt import STOP, chat_messages, fewshot_prompt, uses_fewshot
+from assistant.llm.base import LlmError, Message, ToolRequest
+from assistant.llm.prompt import STOP, chat_messages, fewshot_prompt, parse_tool_json, uses_fewshot
+
+if TYPE_CHECKING:
+    from assistant.tools import Tool
 
 
 class OpenAICompatibleLLM:
@@ -20,32 +24,63 @@ class OpenAICompatibleLLM:
         self._fewshot = uses_fewshot(cfg.prompt, cfg.model)
         self.name = f"openai:{cfg.base_url}:{cfg.model}"
 
-    async def stream(self, messages: list[Message]) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[Message], tools: Sequence[Tool] = ()
+    ) -> AsyncIterator[str | ToolRequest]:
+        """Chat models get the OpenAI tools API (the server's own tool parser); base models on a
+        completions endpoint may write a tool call as a JSON line, parsed here."""
         stream = None
         try:
             if self._fewshot:
                 stream = await self._client.completions.create(
                     model=self._cfg.model,
-                    prompt=fewshot_prompt(messages),
+                    prompt=fewshot_prompt(messages, tools),
                     max_tokens=self._cfg.max_tokens,
                     temperature=self._cfg.temperature,
                     stop=STOP[:2],
                     stream=True,
                 )
+                call: str | None = None
                 async for chunk in stream:
-                    if chunk.choices and chunk.choices[0].text:
-                        yield chunk.choices[0].text
+                    text = chunk.choices[0].text if chunk.choices else ""
+                    if call is None and tools and text.lstrip().startswith("{"):
+                        call = ""
+                    if call is not None:
+                        call += text
+                    elif text:
+                        yield text
+                if call is not None:
+                    yield parse_tool_json(call, "call_0")
             else:
+                extra: dict[str, Any] = {}
+                if tools:
+                    extra["tools"] = [t.openai_schema() for t in tools]
+                    extra["tool_choice"] = _tool_choice(self._cfg.tool_choice, messages[-1].role == "user")
                 stream = await self._client.chat.completions.create(
                     model=self._cfg.model,
                     messages=chat_messages(messages),  # type: ignore[arg-type]
                     max_tokens=self._cfg.max_tokens,
                     temperature=self._cfg.temperature,
                     stream=True,
+                    **extra,
                 )
+                calls: dict[int, dict[str, str]] = {}
                 async for chunk in stream:
-                    if chunk.choices and chunk.choices[0].delta.content:
-                        yield chunk.choices[0].delta.content
+                    if not chunk.choices:
+                        continue
+                    delta = chunk.choices[0].delta
+                    if delta.content:
+                        yield delta.content
+                    for part in delta.tool_calls or []:
+                        entry = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                        entry["id"] = part.id or entry["id"]
+                        if part.function is not None:
+                            name = part.function.name or ""
+                            if name and name != entry["name"]:  # llama.cpp's server repeats the name
+                                entry["name"] += name
+                            entry["arguments"] += part.function.arguments or ""
+                for index, entry in sorted(calls.items()):
+                    yield ToolRequest(entry["id"] or f"call_{index}", entry["name"], entry["arguments"])
         except (openai.APIConnectionError, OSError) as exc:
             raise LlmError(
                 f"LLM server at {self._cfg.base_url} is unreachable or dropped the answer ({exc})"
@@ -64,12 +99,12 @@ class OpenAICompatibleLLM:
             if stream is not None:
                 await stream.close()
 
-    async def warm_up(self, messages: list[Message]) -> None:
+    async def warm_up(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
         """Prime the server's prefix cache; failures surface on the first real turn instead."""
         try:
             if self._fewshot:
                 await self._client.completions.create(
-                    model=self._cfg.model, prompt=fewshot_prompt(messages), max_tokens=1
+                    model=self._cfg.model, prompt=fewshot_prompt(messages, tools), max_tokens=1
                 )
             else:
                 await self._client.chat.completions.create(
@@ -79,3 +114,12 @@ class OpenAICompatibleLLM:
                 )
         except openai.OpenAIError:
             pass
+
+
+def _tool_choice(setting: str, first_round: bool) -> str | dict[str, Any]:
+    """A forced choice holds for the first round; after the results come back the model answers."""
+    if setting in ("auto", "none"):
+        return setting
+    if not first_round:
+        return "none"
+    return setting if setting == "required" else {"type": "function", "function": {"name": setting}}

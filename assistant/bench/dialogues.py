@@ -1,0 +1,86 @@
+"""The scripted dialogues of each pass: which recordings are said into one conversation, and how.
+
+A scenario is one `simulate` call, so one conversation. The plain pass gives every file a conversation of
+its own, so that each turn is known to belong to its file (WER per file needs that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from assistant.audio import write_wav
+from assistant.bench.suite import Suite
+from assistant.config import Config
+from assistant.transports.simulate import SimulationOptions
+
+PASSES = ("rtf", "plain", "barge_in", "noise", "echo", "sessions")
+"""Every pass, in the order they run; `rtf` times ASR before and TTS after the others."""
+
+BACKCHANNELS = ("Mm-hmm.", "Yeah.")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    pass_name: str
+    inputs: list[Path]
+    options: SimulationOptions
+    distraction: str | None = None
+    """What is played over the reply: "noise" or a backchannel's words; None for ordinary turns."""
+
+
+def noise_burst(path: Path) -> Path:
+    """300 ms of loud broadband noise (a cough, a door) between 100 ms silences."""
+    rng = np.random.default_rng(3)
+    burst = rng.standard_normal(4800) * 6000
+    write_wav(path, np.concatenate([np.zeros(1600), burst, np.zeros(1600)]).astype(np.int16), 16000)
+    return path
+
+
+def backchannels(cfg: Config, directory: Path) -> dict[str, Path]:
+    """ "Mm-hmm" and "yeah" in the configured voice at 16 kHz, with 200 ms of silence around them."""
+    from assistant.tts import Synthesizer
+
+    tts = Synthesizer(cfg.tts, 16000)
+    pad = np.zeros(3200, np.int16)
+    out = {}
+    for words in BACKCHANNELS:
+        path = directory / f"{words.strip('.').lower()}.wav"
+        write_wav(path, np.concatenate([pad, tts.synthesize_sync(words), pad]), 16000)
+        out[words] = path
+    return out
+
+
+def plain(suite: Suite) -> list[Scenario]:
+    return [Scenario("plain", [f.path], SimulationOptions()) for f in suite.files]
+
+
+def sessions(suite: Suite) -> list[Scenario]:
+    """The plain pass again, run by each of several conversations at once."""
+    return [replace(sc, pass_name="sessions") for sc in plain(suite)]
+
+
+def barge_in(suite: Suite) -> list[Scenario]:
+    """Each recording starts 0.5 s into the reply to the one before, as an impatient user would."""
+    return [Scenario("barge_in", suite.barge_in, SimulationOptions(barge_in_after_s=0.5))]
+
+
+def false_interruptions(suite: Suite, noise: Path, spoken: dict[str, Path]) -> list[Scenario]:
+    """A question, then 0.6 s into the reply a noise burst or a backchannel: the reply should resume."""
+    options = SimulationOptions(barge_in_after_s=0.6)
+    out = [Scenario("noise", [q, noise], options, "noise") for q in suite.questions]
+    for i, (words, path) in enumerate(spoken.items()):
+        question = suite.questions[i % len(suite.questions)]
+        out.append(Scenario("noise", [question, path], options, words))
+    return out
+
+
+def echo(suite: Suite) -> list[Scenario]:
+    """The assistant's voice mixed back at -6 dB like a loudspeaker: once over the whole suite in one
+    conversation (self-interruptions), once with real interruptions (barge-in through the echo)."""
+    return [
+        Scenario("echo", [f.path for f in suite.files], SimulationOptions(echo_db=-6)),
+        Scenario("barge_in_echo", suite.barge_in, SimulationOptions(barge_in_after_s=0.5, echo_db=-6)),
+    ]

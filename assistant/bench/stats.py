@@ -1,0 +1,124 @@
+"""From raw rows to the figures people compare: percentiles, word error rates, real-time factors.
+
+Everything here is a pure function of results.json, so a summary can always be recomputed from the raw
+rows it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from assistant.asr.wer import word_error_rate
+
+STAGES = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")
+"""The `timings_ms` of a turn, in the order they usually happen, ms after the user's last voiced frame."""
+
+
+def summary(values: Iterable[float | None]) -> dict[str, Any]:
+    """n, p50, p95 and max: a median alone hides the slow turns that users remember."""
+    vals = [float(v) for v in values if v is not None]
+    if not vals:
+        return {"n": 0, "p50": None, "p95": None, "max": None}
+    return {
+        "n": len(vals),
+        "p50": float(np.percentile(vals, 50)),
+        "p95": float(np.percentile(vals, 95)),
+        "max": max(vals),
+    }
+
+
+def stage_summaries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {stage: summary(r["timings_ms"].get(stage) for r in rows) for stage in STAGES}
+
+
+def hypotheses(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """What was recognised in each file: its turns' words joined (a pause can split one file in two)."""
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        out.setdefault(row["file"], []).append(row["user_text"])
+    return {name: " ".join(t for t in texts if t) for name, texts in out.items()}
+
+
+def wer_per_file(references: dict[str, str], recognised: dict[str, str]) -> dict[str, float]:
+    """A file that produced no turn at all counts as every word deleted."""
+    return {name: word_error_rate([ref], [recognised.get(name, "")]) for name, ref in references.items()}
+
+
+def overall_wer(references: dict[str, str], recognised: dict[str, str]) -> float | None:
+    """Word-weighted over the files (jiwer pools the edits), not the mean of the per-file rates."""
+    if not references:
+        return None
+    names = list(references)
+    return word_error_rate([references[n] for n in names], [recognised.get(n, "") for n in names])
+
+
+def real_time_factor(items: list[dict[str, Any]]) -> float | None:
+    """Compute seconds per second of audio over all items: below 1 keeps up with real time."""
+    audio = sum(i["audio_s"] for i in items)
+    return sum(i["compute_s"] for i in items) / audio if audio > 0 else None
+
+
+def _false_interruptions(scenarios: list[dict[str, Any]], noise: bool) -> dict[str, int] | None:
+    runs = [s for s in scenarios if s["pass"] == "noise" and (s["distraction"] == "noise") == noise]
+    if not runs:
+        return None
+    return {
+        "runs": len(runs),
+        "barge_ins": sum(s["barge_ins"] for s in runs),
+        "resumed": sum(s["resumed"] for s in runs),
+        "replies_dropped": sum(s["interrupted"] for s in runs),
+    }
+
+
+def summarise(results: dict[str, Any]) -> dict[str, Any]:
+    """Every summarised figure of a run, from its raw rows, scenarios and offline timings."""
+    rows = results["rows"]
+    plain = [r for r in rows if r["pass"] == "plain"]
+    references = {f["file"]: f["reference"] for f in results["suite"]["files"] if f["reference"]}
+    out: dict[str, Any] = {"stages_ms": stage_summaries(plain)}
+
+    by_count: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["pass"] in ("plain", "sessions"):
+            by_count.setdefault(row["sessions"], []).append(row)
+    out["sessions"] = {
+        str(n): {"turns": len(group), **stage_summaries(group)} for n, group in sorted(by_count.items())
+    }
+
+    offline = results.get("offline_asr") or []
+    if plain or offline:
+        recognised = hypotheses(plain)
+        per_file = wer_per_file(references, recognised) if plain else {}
+        offline_refs = {o["file"]: references[o["file"]] for o in offline if o["file"] in references}
+        out["wer"] = {
+            "engine": overall_wer(references, recognised) if plain else None,
+            "offline": overall_wer(offline_refs, {o["file"]: o["text"] for o in offline}),
+            "files": len(per_file),
+            "per_file": per_file,
+        }
+
+    for name, pass_name in (("barge_in_ms", "barge_in"), ("barge_in_echo_ms", "barge_in_echo")):
+        if any(r["pass"] == pass_name for r in rows):
+            out[name] = summary(r["timings_ms"].get("barge_in") for r in rows if r["pass"] == pass_name)
+
+    noise = _false_interruptions(results["scenarios"], noise=True)
+    backchannel = _false_interruptions(results["scenarios"], noise=False)
+    if noise or backchannel:
+        out["false_interruptions"] = {"noise": noise, "backchannel": backchannel}
+
+    echo = [s for s in results["scenarios"] if s["pass"] == "echo"]
+    if echo:
+        out["self_interruptions"] = {
+            "turns": sum(s["turns"] for s in echo),
+            "self_interruptions": sum(s["self_interruptions"] for s in echo),
+            "interrupted_replies": sum(s["interrupted"] for s in echo),
+        }
+
+    if offline or results.get("tts"):
+        out["rtf"] = {"asr": real_time_factor(offline), "tts": real_time_factor(results.get("tts") or [])}
+    out["cpu_s"] = {name: p["cpu_s"] for name, p in results["passes"].items()}
+    out["peak_rss_mib"] = results["peak_rss_mib"]
+    return out

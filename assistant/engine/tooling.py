@@ -1,0 +1,164 @@
+"""A conversation's tools: which are offered, the fast path, running calls, and pending confirmations.
+
+The toolbox (tools and the intent index) is loaded once per process and shared; each conversation gets
+its own ToolHost with its context, its timers and its pending confirmation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Config, ToolsConfig
+from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
+from assistant.tools.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from assistant.tools.intent import IntentMatch, IntentMatcher
+
+_YES = re.compile(
+    r"^(yes|yeah|yep|yup|sure|ok|okay|please do|do it|go ahead|confirm|confirmed|absolutely|of course|"
+    r"correct|that's right|right)\b"
+)
+_NO = re.compile(r"\b(no|nope|don't|do not|not|cancel|never mind|nevermind|stop|wait)\b")
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
+
+
+def is_yes(text: str) -> bool:
+    """A spoken approval; anything with a "no" or "don't" in it is not one."""
+    words = _words(text)
+    return bool(_YES.match(words)) and not _NO.search(words)
+
+
+def is_no(text: str) -> bool:
+    return bool(_NO.match(_words(text)))
+
+
+@dataclass
+class Toolbox:
+    registry: ToolRegistry
+    matcher: IntentMatcher | None
+
+
+_TOOLBOXES: dict[tuple[Any, ...], Toolbox] = {}
+
+
+def toolbox_for(cfg: ToolsConfig) -> Toolbox:
+    """Load the configured tools once per process; a broken tools file raises ToolLoadError at start."""
+    key = (cfg.builtin, tuple(cfg.load), cfg.entry_points, cfg.intent, cfg.intent_threshold)
+    if key not in _TOOLBOXES:
+        registry = ToolRegistry()
+        if cfg.builtin:
+            from assistant.tools.builtin import BUILTIN_TOOLS
+
+            for fn in BUILTIN_TOOLS:
+                registry.add(fn)
+        for spec in cfg.load:
+            for t in load_spec(spec):
+                registry.add(t)
+        if cfg.entry_points:
+            for t in load_entry_points():
+                registry.add(t)
+        matcher = None
+        if cfg.intent and len(registry):
+            from assistant.tools.intent import IntentMatcher
+
+            intent_tools = [t for t in registry if t.options.intent]
+            matcher = (
+                IntentMatcher(intent_tools, cfg.intent_threshold)
+                if cfg.intent_threshold is not None
+                else IntentMatcher(intent_tools)
+            )
+        _TOOLBOXES[key] = Toolbox(registry, matcher)
+    return _TOOLBOXES[key]
+
+
+TOO_SMALL_FOR_TOOLS = {"bundled:gemma-3-270m"}
+"""Models that call tools at random when offered them (measured: scripts/bench_tools.py)."""
+
+
+def offers_tools(cfg: Config) -> bool:
+    """Whether the LLM is offered the tools: `tools.llm_calls`, where `auto` spares the tiny models."""
+    if cfg.tools.llm_calls == "auto":
+        return cfg.llm.model not in TOO_SMALL_FOR_TOOLS
+    return bool(cfg.tools.llm_calls)
+
+
+@dataclass
+class PendingConfirmation:
+    tool: Tool
+    call: ToolCall
+
+
+class ToolHost:
+    """What one conversation knows about tools; `close()` cancels its timers."""
+
+    def __init__(
+        self,
+        cfg: ToolsConfig,
+        toolbox: Toolbox,
+        session_id: str,
+        announce: Callable[[str], None],
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        offer_to_llm: bool,
+    ) -> None:
+        self.cfg = cfg
+        self.registry = toolbox.registry
+        self.matcher = toolbox.matcher
+        self.scheduler = Scheduler(announce)
+        self.context = ToolContext(
+            session_id, Path(cfg.data_dir).expanduser(), cfg.timezone, announce, self.scheduler
+        )
+        self.pending: PendingConfirmation | None = None
+        self._spawn = spawn
+        self._offer = offer_to_llm and len(self.registry) > 0
+
+    def llm_tools(self) -> list[Tool]:
+        return list(self.registry) if self._offer else []
+
+    def match(self, text: str) -> IntentMatch | None:
+        return self.matcher.match(text) if self.matcher is not None else None
+
+    async def run(self, tool: Tool, call: ToolCall) -> ToolCall:
+        """Run a call; one that must not be cut short by a barge-in is owned by the conversation."""
+        if tool.options.cancel_on_interrupt:
+            try:
+                return await run_call(tool, call, self.context)
+            except asyncio.CancelledError:
+                call.error = "cancelled: the user interrupted"
+                raise
+        task = self._spawn(run_call(tool, call, self.context), f"tool-{tool.name}")
+        return await asyncio.shield(task)
+
+    def close(self) -> None:
+        self.scheduler.close()
+
+
+def confirmation_question(tool: Tool, call: ToolCall) -> str:
+    """`confirm="..."` is the question itself (formatted with the arguments); else one from the docstring."""
+    option = tool.options.confirm
+    if isinstance(option, str):
+        return option.format(**call.arguments)
+    action = re.split(r"[;:,.]", tool.description)[0]
+    action = action[0].lower() + action[1:] if action else tool.name.replace("_", " ")
+    details = ", ".join(f"{k} {v}" for k, v in call.arguments.items() if v is not None)
+    return f"Should I {action}{' (' + details + ')' if details else ''}? Say yes to go ahead."
+
+
+def spoken_result(tool: Tool, call: ToolCall) -> str:
+    """What the assistant says after a fast-path call: the tool's own sentence, or its error."""
+    if call.error is not None:
+        reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
+        return f"Sorry, that didn't work: {reason}"
+    if tool.options.say:
+        return tool.options.say.format(result=call.result, **call.arguments)
+    if isinstance(call.result, str) and call.result.strip():
+        return call.result
+    return "Done." if call.result is None else f"The result is {call.result}."

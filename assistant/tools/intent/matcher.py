@@ -1,0 +1,302 @@
+"""Which tool a transcript asks for, with its arguments, without the LLM.
+
+Every example phrasing of a tool is parsed with that tool's own slot filler, so "remind me to call mom in
+ten minutes" is indexed as "remind me to <text> <dur>". A transcript is parsed the same way for each tool
+that shares a meaningful word with it, and its masked form is compared with the tool's masked examples:
+TF-IDF weighted word unigrams and bigrams, cosine similarity to the nearest example, blended with how much
+of the request the examples account for. Meaningful words that no example and no slot explains lower the
+score ("what time is the *meeting*"), and so do requests that start like statements ("I noted that") or
+ask about the assistant ("what time do *you* go to bed"). Everything is indexed once in `__init__`; a
+match costs a few dictionary look-ups per candidate tool (well under a millisecond for 20 tools).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from assistant.tools.declare import Tool
+from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.slots import (
+    CONNECTORS,
+    LINKS,
+    NAMING,
+    Fill,
+    Param,
+    ToolWords,
+    Utterance,
+    describe_params,
+    fill_slots,
+)
+from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS, content_words, sound, stem, tokenize
+
+QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
+DEFAULT_THRESHOLD = 0.5
+"""Below this score (0-1) the LLM answers. On tests/data/intents.yaml the right tools score 0.52-1 and the
+requests that need no tool at most 0.35; 40 other phrasings, never tuned on, all scored above it too."""
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    tool: Tool
+    arguments: dict[str, Any]
+    """JSON-able and valid for `tool.validate`; optional parameters that were not said are left out."""
+    confidence: float
+    example: str = ""
+    """The example phrasing nearest to the transcript."""
+    missing: tuple[str, ...] = ()
+    """Required parameters the transcript did not give ("after|at": one of them); never from `match`."""
+
+
+@dataclass
+class _Indexed:
+    tool: Tool
+    params: list[Param]
+    words: ToolWords
+    anchors: frozenset[str]
+    examples: list[tuple[str, dict[str, float]]] = field(default_factory=list)
+    described: frozenset[str] = frozenset()
+    """Words of the name and description that no example has: said, they are not held against the tool."""
+    carriers: set[str] = field(default_factory=set)
+    """The meaningful words (and slot kinds such as <unit>) that the examples say outside free text."""
+    one_of: frozenset[str] = frozenset()
+    """Optional parameters of which every example gives at least one (a reminder's `after` or `at`)."""
+    openings: set[str] = field(default_factory=set)
+    """How the examples start (a verb, a question, a slot): "the notes were long" starts like none."""
+    grams: set[str] = field(default_factory=set)
+    """Every feature of every example: how much of a request the tool's phrasings account for."""
+    value_anchors: frozenset[str] = frozenset()
+    """Words inside an expression-like value ("times", "divided") that show the tool is meant."""
+
+
+def _masked(utterance: Utterance, fill: Fill, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """Carrier words as stems, each slot as one placeholder: "remind me to <text> <dur>". Politeness and
+    the `ignore`d words are left out."""
+    out: list[str] = []
+    for tok, key, label, polite in zip(
+        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, strict=True
+    ):
+        word = label or ("<num>" if is_number(tok) else key)
+        if (polite and not label) or word in ignore:
+            continue
+        if not (label and out and out[-1] == word):
+            out.append(word)
+    return out
+
+
+_WEAK_EVIDENCE = {"<text>", "<dur>", "<time>", "<num>"}
+"""Slots whose words ("minutes", "pm", anything in free text) do not show which tool is meant."""
+COVERAGE_WEIGHT = 0.3
+"""Part of the score that is the share of the request's words found in any of the tool's examples."""
+_ENDINGS = ("d", "ed", "ing")
+_SUBJECTS = frozenset("i we he she they my our his her their".split())
+STATEMENT_PENALTY = 0.6
+"""Words that start with "I", "my", "we" ("I noted that yesterday") tell, they do not ask; and once the
+politeness is gone ("can you ..."), a "you" asks about the assistant: "what time do you go to bed"."""
+_SMALL_WORDS = STOPWORDS | CONNECTORS | LINKS | NAMING
+OPENING_PENALTY = 0.8
+UNEXPLAINED_PENALTY = 0.8
+"""Per meaningful word that no example has and no slot took: "what time is the *meeting*"."""
+NAME_WEIGHT = 2.0
+"""Words of tool names ("timer", "note") tell tools apart best: "delete my timer" is not about notes."""
+STOPWORD_WEIGHT = 0.3
+BIGRAM_WEIGHT = 0.5
+
+
+def _opening(words: list[str]) -> str:
+    """The first word, with every question word counted as one ("are any timers running" asks too)."""
+    first = words[0] if words else ""
+    return "?" if first in QUESTION_WORDS else first
+
+
+def _features(words: list[str]) -> Counter[str]:
+    """Unigrams (small words count less) and bigrams, for word order: "time is it" is not "it is time"; the
+    first word is paired with "^", since a request starts with its verb ("remind me to ..."), not its text."""
+    grams: Counter[str] = Counter()
+    for w in words:
+        grams[w] += STOPWORD_WEIGHT if w in STOPWORDS else 1.0
+    for a, b in zip(["^", *words], words, strict=False):
+        grams[f"{a} {b}"] += BIGRAM_WEIGHT
+    return grams
+
+
+class IntentMatcher:
+    """`match(text)`: the tool and arguments a transcript clearly asks for, or None to let the LLM answer."""
+
+    def __init__(self, tools: list[Tool], threshold: float = DEFAULT_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._tools: list[_Indexed] = []
+        documents: list[tuple[_Indexed, str, Counter[str]]] = []
+        for tool in tools:
+            if not tool.options.intent:
+                continue
+            params = describe_params(tool.arguments)
+            if any(p.required and p.kind == "other" for p in params):
+                continue  # e.g. a list or a date: the fast path cannot say it, the LLM can
+            entry, masked = _index_tool(tool, params)
+            for text, words in masked:
+                documents.append((entry, text, _features(words)))
+                entry.grams |= set(_features(words))
+                entry.carriers |= {w for w in words if w not in STOPWORDS and w not in _WEAK_EVIDENCE}
+                entry.openings.add(_opening(words))
+            self._tools.append(entry)
+        df: Counter[str] = Counter()
+        for _, _, grams in documents:
+            df.update(grams.keys())
+        n = len(documents)
+        self._idf = {g: math.log((n + 1) / (c + 1)) + 1 for g, c in df.items()}
+        self._name_words = frozenset(w for entry in self._tools for w in entry.words.name_words)
+        self._idf_unseen = math.log(n + 1) + 1
+        for entry, text, grams in documents:
+            entry.examples.append((text, self._vector(grams)))
+        self._vocabulary = frozenset(w for entry in self._tools for w in entry.anchors)
+        self._sounds: dict[str, list[str]] = {}
+        for word in sorted(self._vocabulary):
+            self._sounds.setdefault(sound(word), []).append(word)
+
+    def _correct(self, key: str) -> str:
+        """A word no tool knows, that sounds like one a tool knows, is taken for that one ("timeer")."""
+        if key in self._vocabulary or key in STOPWORDS or is_number(key) or len(key) < 3:
+            return key
+        if any(key.endswith(end) and key[: -len(end)] in self._vocabulary for end in _ENDINGS):
+            return key  # "noted" is another form of "note", not a mishearing of it
+        heard = sound(key)
+        alike = [(fuzz.ratio(key, w), w) for w in self._sounds.get(heard, ())]
+        score, word = max(alike, default=(0.0, key))
+        return word if score >= (60 if len(heard) >= 3 else 70) and len(heard) >= 2 else key
+
+    def _vector(self, grams: Counter[str]) -> dict[str, float]:
+        vec = {g: c * self._idf.get(g, self._idf_unseen) for g, c in grams.items()}
+        for g in self._name_words.intersection(vec):
+            vec[g] *= NAME_WEIGHT
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {g: v / norm for g, v in vec.items()}
+
+    def candidates(self, text: str) -> list[IntentMatch]:
+        """Every tool that shares a meaningful word with the text, best first, whatever the score."""
+        utterance = Utterance.parse(text, self._correct)
+        said = {k for t, k in zip(utterance.tokens.norm, utterance.keys, strict=True) if t not in STOPWORDS}
+        found = [self._score(entry, utterance) for entry in self._tools if said & entry.anchors]
+        out = [m for m in found if m is not None]
+        out.sort(key=lambda m: (not m.missing, m.confidence), reverse=True)
+        return out
+
+    def _score(self, entry: _Indexed, utterance: Utterance) -> IntentMatch | None:
+        fill = fill_slots(utterance, entry.params, entry.words)
+        labelled = list(zip(utterance.keys, fill.labels, strict=True))
+        heard = {k for k, label in labelled if label not in _WEAK_EVIDENCE}
+        in_text = {k for k, label in labelled if label == "<text>"}
+        if not (entry.anchors & heard or entry.value_anchors & in_text):
+            return None  # only free text, numbers and small words: "tell me a joke" is not a note
+        masked = _masked(utterance, fill, entry.described)
+        if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
+            return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
+        query = self._vector(_features(masked))
+        nearest, example = 0.0, ""
+        for ex_text, ex_vec in entry.examples:
+            sim = sum(w * ex_vec.get(g, 0.0) for g, w in query.items())
+            if sim > nearest:
+                nearest, example = sim, ex_text
+        coverage = sum(w * w for g, w in query.items() if g in entry.grams)
+        score = (1 - COVERAGE_WEIGHT) * nearest + COVERAGE_WEIGHT * coverage
+        if masked[0] in _SUBJECTS or "you" in masked or "your" in masked:
+            score *= STATEMENT_PENALTY
+        if _opening(masked) not in entry.openings:
+            score *= OPENING_PENALTY
+        unexplained = [w for w in masked if w not in entry.carriers and w not in _SMALL_WORDS and w[0] != "<"]
+        score *= UNEXPLAINED_PENALTY ** len(unexplained)
+        missing = tuple(p.name for p in entry.params if p.required and p.name not in fill.arguments)
+        if entry.one_of and not entry.one_of.intersection(fill.arguments):
+            missing += ("|".join(sorted(entry.one_of)),)
+        return IntentMatch(entry.tool, fill.arguments, min(1.0, score), example, missing)
+
+    def best(self, text: str) -> IntentMatch | None:
+        """The most likely tool even below the threshold or with a required slot missing (diagnostics)."""
+        found = self.candidates(text)
+        return max(found, key=lambda m: m.confidence) if found else None
+
+    def match(self, text: str) -> IntentMatch | None:
+        found = self.candidates(text)
+        if not found or found[0].missing or found[0].confidence < self.threshold:
+            return None
+        return found[0]
+
+
+def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[str, list[str]]]]:
+    """The tool's words and its examples parsed by its own slot filler (masked, ready to index).
+
+    The words that ask for the tool are learnt in two passes: first its name, description and the opening
+    words of each example ("take a note ...", "how much is ..."); then also the words that two or more
+    examples keep outside their slots. Values recurring in examples ("buy" in two notes) stay values."""
+    name_words = frozenset(stem(w) for w in tool.name.lower().split("_"))
+    openers = set()
+    for example in tool.options.examples:
+        words = [t for t in tokenize(example).norm if not is_number(t)]
+        if words and words[0] not in FUNCTION_WORDS:
+            openers.add(stem(words[0]))
+        for word in words:
+            if word not in QUESTION_WORDS:
+                break
+            openers.add(word)
+    words = ToolWords(frozenset(name_words | set(content_words(tool.description)) | openers), name_words)
+    phrasings = list(tool.options.examples) or [tool.name.replace("_", " ")]
+    utterances = [(text, Utterance.parse(text)) for text in phrasings]
+    kept: Counter[str] = Counter()
+    for _, u in utterances:
+        fill = fill_slots(u, params, words)
+        kept.update({k for k, label in zip(u.keys, fill.labels, strict=True) if label is None})
+    words = ToolWords(words.triggers | {w for w, c in kept.items() if c >= 2}, name_words)
+    fills = [fill_slots(u, params, words) for _, u in utterances]
+    words = _learn_shapes(words, params, fills)
+    fills = [fill_slots(u, params, words) for _, u in utterances]
+    masked = [(text, _masked(u, fill)) for (text, u), fill in zip(utterances, fills, strict=True)]
+    in_examples = {w for _, ws in masked for w in ws}
+    described = frozenset(
+        w for w in content_words(f"{tool.name.replace('_', ' ')} {tool.description}") if w not in in_examples
+    )
+    optional = {p.name for p in params if not p.required}
+    given = [optional.intersection(f.arguments) for f in fills]
+    one_of = frozenset(set().union(*given)) if len(given) >= 2 and all(given) else frozenset()
+    entry = _Indexed(
+        tool, params, words, _anchors(tool, params), described=described,
+        value_anchors=_value_anchors(words, params, fills), one_of=one_of,
+    )  # fmt: skip
+    return entry, masked
+
+
+def _anchors(tool: Tool, params: list[Param]) -> frozenset[str]:
+    """Meaningful words of the tool's name, description, examples and choices: a text sharing none of
+    them is not compared at all (most tools, for most turns)."""
+    texts = [tool.name.replace("_", " "), tool.description, *tool.options.examples]
+    texts += [str(c) for p in params for c in p.choices]
+    return frozenset(w for text in texts for w in content_words(text))
+
+
+def _value_anchors(words: ToolWords, params: list[Param], fills: list[Fill]) -> frozenset[str]:
+    """The words of expression-like example values and of their parameter's description."""
+    out: set[str] = set()
+    for p in params:
+        if p.name in words.needs_digit:
+            out |= {w for f in fills if p.name in f.text_values for w in content_words(f.text_values[p.name])}
+            out |= p.keywords
+    return frozenset(out)
+
+
+def _learn_shapes(words: ToolWords, params: list[Param], fills: list[Fill]) -> ToolWords:
+    """What the examples' values look like: a str parameter whose example values all hold a number (an
+    arithmetic expression) must hold one; an optional one (a label) is a few words, not a sentence."""
+    needs = set()
+    longest: dict[str, int] = {}
+    for p in params:
+        if p.kind != "str" or p.role != "text":
+            continue
+        values = [f.text_values[p.name] for f in fills if p.name in f.text_values]
+        if len(values) >= 2 and all(any(is_number(t) for t in tokenize(v).norm) for v in values):
+            needs.add(p.name)
+        if not p.required:
+            longest[p.name] = max([3, *(2 * len(v.split()) for v in values)])
+    return ToolWords(words.triggers, words.name_words, frozenset(needs), longest)

@@ -1,0 +1,96 @@
+"""Bench the speech-to-intent fast path: accuracy per voice, the no-tool rate and the match time.
+
+    python scripts/bench_intent.py                   # text, Piper and espeak-ng through Whisper tiny.en
+    python scripts/bench_intent.py --voices text     # matcher only, no models
+    python scripts/bench_intent.py --tools my_tools.py --set my_intents.yaml
+
+The set is tests/data/intents.yaml (the issue's acceptance figure); the tools are the built-in ones and
+examples/home_tools.py, plus any `--tools` file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant.tools import Tool, load_spec, make_tool
+from assistant.tools.builtin import BUILTIN_TOOLS
+from assistant.tools.intent import DEFAULT_THRESHOLD, IntentMatcher
+from assistant.tools.intent.evaluate import (
+    DEFAULT_SET,
+    espeak,
+    evaluate,
+    load_cases,
+    match_times_ms,
+    summary_ms,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PAD = np.zeros(4800, np.int16)  # 300 ms of silence either side, like the engine's pre-roll and endpoint
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--voices", nargs="+", default=["text", "piper", "espeak"],
+                        choices=["text", "piper", "espeak"])  # fmt: skip
+    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the YAML test set")
+    parser.add_argument("--tools", action="append", default=[], help="another tools file or module")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every failure")
+    args = parser.parse_args()
+
+    tools: list[Tool] = [make_tool(fn) for fn in BUILTIN_TOOLS] + load_spec(
+        str(ROOT / "examples/home_tools.py")
+    )
+    for spec in args.tools:
+        tools += load_spec(spec)
+    start = time.perf_counter()
+    matcher = IntentMatcher(tools, args.threshold)
+    print(f"{len(tools)} tools indexed in {(time.perf_counter() - start) * 1000:.1f} ms")
+    intents, none = load_cases(args.set)
+
+    hearers = {}
+    if {"piper", "espeak"} & set(args.voices):
+        from assistant.asr import Transcriber
+        from assistant.config import load_config
+        from assistant.tts import Synthesizer
+
+        cfg = load_config()
+        transcriber = Transcriber(cfg.asr)
+        synths = {"espeak": espeak}
+        if "piper" in args.voices:
+            synths["piper"] = Synthesizer(cfg.tts, 16000).synthesize_sync
+        for name, synth in synths.items():
+            hearers[name] = lambda case, synth=synth: (
+                transcriber.transcribe_sync(np.concatenate([PAD, synth(case.text), PAD])).text
+            )
+
+    rows = []
+    for voice in args.voices:
+        hear = hearers.get(voice)
+        start = time.perf_counter()
+        report = evaluate(voice, intents, matcher, hear)
+        no_tool = evaluate(f"{voice} (no tool)", none, matcher, hear) if voice in ("text", "piper") else None
+        seconds = time.perf_counter() - start
+        for r in (report, no_tool):
+            if r is not None and args.verbose:
+                print("\n".join(r.lines()))
+        rows.append((voice, report.accuracy, no_tool.accuracy if no_tool else None, seconds))
+
+    times = match_times_ms(matcher, [c.text for c in intents + none])
+    median, p95 = summary_ms(times)
+    print(f"\n{'voice':8} {'right tool+args':>16} {'no tool':>8} {'seconds':>8}")
+    for voice, accuracy, no_tool_rate, seconds in rows:
+        rate = f"{no_tool_rate:.1%}" if no_tool_rate is not None else "-"
+        print(f"{voice:8} {accuracy:>16.1%} {rate:>8} {seconds:>8.1f}")
+    print(f"\n{len(intents)} requests, {len(none)} needing no tool; threshold {args.threshold}")
+    print(f"match time: median {median:.3f} ms, p95 {p95:.3f} ms over {len(times)} calls")
+
+
+if __name__ == "__main__":
+    main()

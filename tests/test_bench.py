@@ -1,0 +1,199 @@
+"""`assistant bench` on a tiny suite of real recordings through the real engine: WER, latency fields,
+bad suites and `--compare`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.asr.wer import word_error_rate
+from assistant.bench.stats import STAGES, summarise, summary
+from assistant.cli import main
+
+WRONG = "go backward ten meters"
+"""goforward.wav says "go forward ten meters": its transcript here has exactly one word changed."""
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    """`assistant ...` in this process (models stay loaded), with its stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory, speech: dict[str, Path]) -> dict[str, Any]:
+    """One plain pass over two transcribed files, one without a transcript and a broken WAV."""
+    suite = tmp_path_factory.mktemp("suite")
+    for name in ("cards-003", "goforward", "cards-001"):
+        shutil.copy(speech[name], suite / f"{name}.wav")
+    (suite / "cards-003.txt").write_text("seven of clubs\n")
+    (suite / "goforward.txt").write_text(WRONG)
+    (suite / "broken.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
+    (suite / "broken.txt").write_text("never heard")
+    out = tmp_path_factory.mktemp("bench")
+    args = ["bench", "--suite", str(suite), "--passes", "plain", "--set", "llm.temperature=0"]
+    code, stdout, stderr = run_cli(*args, "--out", str(out))
+    assert code == 0, stderr
+    results = json.loads((out / "results.json").read_text())
+    return {"out": out, "stdout": stdout, "stderr": stderr, "results": results}
+
+
+def plain_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in results["rows"] if r["pass"] == "plain"]
+
+
+def test_summary_of_known_numbers() -> None:
+    values = [10.0, 20.0, 30.0, 40.0, 100.0]
+    assert summary(values) == {"n": 5, "p50": 30.0, "p95": pytest.approx(88.0), "max": 100.0}
+    assert summary([5.0, None, 7.0]) == {"n": 2, "p50": 6.0, "p95": pytest.approx(6.9), "max": 7.0}
+    assert summary([]) == {"n": 0, "p50": None, "p95": None, "max": None}
+
+
+def test_wer_per_file_and_overall(tiny: dict[str, Any]) -> None:
+    rows = plain_rows(tiny["results"])
+    said = {
+        name: " ".join(r["user_text"] for r in rows if r["file"] == name)
+        for name in ("cards-003.wav", "goforward.wav")
+    }
+    wer = tiny["results"]["summary"]["wer"]
+    assert set(wer["per_file"]) == {"cards-003.wav", "goforward.wav"}  # cards-001 has no transcript
+    assert (
+        wer["per_file"]["cards-003.wav"]
+        == word_error_rate(["seven of clubs"], [said["cards-003.wav"]])
+        == 0.0
+    )
+    assert wer["per_file"]["goforward.wav"] == word_error_rate([WRONG], [said["goforward.wav"]])
+    assert wer["per_file"]["goforward.wav"] >= 1 / 4
+    overall = word_error_rate(["seven of clubs", WRONG], [said["cards-003.wav"], said["goforward.wav"]])
+    assert wer["engine"] == pytest.approx(overall)
+    assert wer["files"] == 2
+
+
+def test_latency_fields_are_complete_ordered_and_summarised(tiny: dict[str, Any]) -> None:
+    results = tiny["results"]
+    rows = plain_rows(results)
+    assert {r["file"] for r in rows} == {"cards-001.wav", "cards-003.wav", "goforward.wav"}
+    for row in rows:
+        t = row["timings_ms"]
+        assert all(t.get(stage) is not None and t[stage] >= 0 for stage in STAGES), row
+        assert t["asr_final"] <= t["llm_first_token"] <= t["tts_first_audio"], row
+        assert t["voice_to_voice"] >= t["endpoint"], row
+        assert row["sessions"] == 1 and row["interrupted"] is False and row["user_text"]
+    for stage in STAGES:
+        values = [r["timings_ms"][stage] for r in rows]
+        figures = results["summary"]["stages_ms"][stage]
+        assert figures["n"] == len(values)
+        assert figures["p50"] == pytest.approx(np.percentile(values, 50))
+        assert figures["p95"] == pytest.approx(np.percentile(values, 95))
+        assert figures["max"] == max(values)
+    assert (
+        results["summary"]["sessions"]["1"]["voice_to_voice"]
+        == results["summary"]["stages_ms"]["voice_to_voice"]
+    )
+    assert results["summary"]["peak_rss_mib"] > 100
+    assert results["summary"]["cpu_s"]["plain"] > 0
+    assert results["machine"]["cores"] >= 1 and results["config"]["asr"] == "bundled:tiny.en"
+    # The summary table, the report with its plots, and the command that reproduces the run.
+    assert "voice-to-voice (ms)" in tiny["stdout"] and "WER engine" in tiny["stdout"]
+    report = (tiny["out"] / "report.md").read_text()
+    assert results["command"].startswith("assistant bench --suite ") and results["command"] in report
+    for png in ("waterfall.png", "v2v_by_sessions.png", "wer_per_file.png"):
+        assert (tiny["out"] / png).stat().st_size > 5000 and f"({png})" in report
+
+
+def test_broken_wav_is_skipped_and_untranscribed_one_counts_for_latency(tiny: dict[str, Any]) -> None:
+    results, stderr = tiny["results"], tiny["stderr"]
+    assert "warning: broken.wav: skipped" in stderr
+    assert "note: cards-001.wav: no transcript (cards-001.txt); used for latency only" in stderr
+    (skipped,) = results["suite"]["skipped"]
+    assert skipped["file"] == "broken.wav" and skipped["reason"]
+    assert [f["file"] for f in results["suite"]["files"]] == [
+        "cards-001.wav",
+        "cards-003.wav",
+        "goforward.wav",
+    ]
+    untranscribed = [r for r in plain_rows(results) if r["file"] == "cards-001.wav"]
+    assert untranscribed and all(r["reference"] is None for r in untranscribed)
+    assert results["summary"]["stages_ms"]["voice_to_voice"]["n"] == len(plain_rows(results))
+
+
+def test_unusable_suites_and_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nowhere"
+    assert main(["bench", "--suite", str(missing), "--out", str(tmp_path / "o")]) == 2
+    assert f"error: suite {missing}: no such directory" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["bench", "--suite", str(empty), "--out", str(tmp_path / "o")]) == 2
+    assert "error: suite" in capsys.readouterr().err
+    (empty / "noise.wav").write_bytes(b"not audio at all")
+    (empty / "noise.txt").write_text("hello")
+    assert main(["bench", "--suite", str(empty), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "no usable WAV file" in err and "noise.wav" in err
+    assert main(["bench", "--suite", str(empty)]) == 2
+    assert "--out OUTDIR is required" in capsys.readouterr().err
+    assert main(["bench", "--passes", "plain,nap", "--out", str(tmp_path / "o")]) == 2
+    assert "unknown pass nap" in capsys.readouterr().err
+    assert main(["bench", "--sessions", "0,2", "--out", str(tmp_path / "o")]) == 2
+    assert "--sessions" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_compare_two_runs(tiny: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = tiny["out"] / "results.json"
+    slower = json.loads(a.read_text())
+    for row in slower["rows"]:
+        row["timings_ms"] = {k: v * 1.5 for k, v in row["timings_ms"].items()}
+    slower["summary"] = summarise(slower)
+    b = tmp_path / "b" / "results.json"
+    b.parent.mkdir()
+    b.write_text(json.dumps(slower))
+    assert main(["bench", "--compare", str(a), str(b)]) == 0
+    table = capsys.readouterr().out
+    line = next(x for x in table.splitlines() if x.startswith("stages_ms.voice_to_voice.p50 "))
+    assert line.split()[-1] == "1.50"
+    a_p50 = tiny["results"]["summary"]["stages_ms"]["voice_to_voice"]["p50"]
+    assert f"+{a_p50 * 0.5:.0f}" in line
+    assert (b.parent / "compare.png").stat().st_size > 5000
+    assert "stages_ms.voice_to_voice.p50" in (b.parent / "compare.md").read_text()
+    assert main(["bench", "--compare", str(a), str(tmp_path / "none.json")]) == 2
+    assert "none.json: no such file" in capsys.readouterr().err
+
+
+def test_barge_in_pass_measures_the_interruption(
+    tmp_path: Path, speech: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A question, and 0.5 s into its reply another recording: the first turn is cut, and timed."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    shutil.copy(speech["sense_and_sensibility_01_austen_64kb-0930"], suite / "1-question.wav")
+    shutil.copy(speech["cards-001"], suite / "2-interruption.wav")
+    out = tmp_path / "out"
+    args = [
+        "bench",
+        "--suite",
+        str(suite),
+        "--passes",
+        "barge_in",
+        "--set",
+        "llm.temperature=0",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    results = json.loads((out / "results.json").read_text())
+    rows = [r for r in results["rows"] if r["pass"] == "barge_in"]
+    assert rows[0]["file"] == "1-question.wav" and rows[0]["interrupted"] is True
+    reactions = [r["timings_ms"]["barge_in"] for r in rows if "barge_in" in r["timings_ms"]]
+    assert reactions and all(0 <= x < 1000 for x in reactions)
+    assert results["summary"]["barge_in_ms"] == summary(reactions)
+    assert "barge-in (ms)" in capsys.readouterr().out

@@ -1,0 +1,255 @@
+"""Tools inside whole conversations: real VAD, Whisper, Piper and real-time simulation.
+
+The LLM is scripted where the test needs a model that asks for a tool on cue (Gemma 270M does not);
+the fast path, the timers and the real OpenAI-compatible server tests use real models throughout.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scripted import ScriptedLLM
+
+from assistant.audio import write_wav
+from assistant.config import Config, load_config
+from assistant.engine import Conversation
+from assistant.events import ReplySpoken
+from assistant.llm import ToolRequest
+from assistant.transports.simulate import SimulationOptions, simulate
+from assistant.tts import Synthesizer
+
+TOOLS = '''
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+from assistant.tools import tool
+
+STATE = Path(__file__).with_suffix(".state.json")
+
+
+def _log(event: str) -> None:
+    log = json.loads(STATE.read_text()) if STATE.exists() else []
+    STATE.write_text(json.dumps([*log, event]))
+
+
+@tool
+def order_status(order_id: Annotated[int, "the order number"]) -> dict:
+    """Look up where an order is."""
+    _log(f"status {order_id}")
+    return {"order": order_id, "status": "shipped", "arrives": "Tuesday"}
+
+
+@tool
+def broken_lookup(order_id: int) -> str:
+    """Look up an order in a database that is down."""
+    raise ConnectionError("the order database is down")
+
+
+@tool(timeout_s=30)
+async def slow_search(query: str) -> str:
+    """Search a slow archive."""
+    _log("search started")
+    try:
+        await asyncio.sleep(8)
+    except asyncio.CancelledError:
+        _log("search cancelled")
+        raise
+    _log("search finished")
+    return "nothing found"
+
+
+@tool(confirm=True, cancel_on_interrupt=False)
+def delete_account(confirmed: bool = False) -> str:
+    """Delete the user's account."""
+    _log(f"deleted confirmed={confirmed}")
+    return "Your account is deleted."
+'''
+
+
+@pytest.fixture
+def tools_file(tmp_path: Path) -> Path:
+    path = tmp_path / "shop_tools.py"
+    path.write_text(textwrap.dedent(TOOLS))
+    return path
+
+
+def tool_log(tools_file: Path) -> list[str]:
+    import json
+
+    state = tools_file.with_suffix(".state.json")
+    return json.loads(state.read_text()) if state.exists() else []
+
+
+@pytest.fixture(scope="module")
+def voice() -> Synthesizer:
+    return Synthesizer(load_config().tts, 16000)
+
+
+def say(voice: Synthesizer, text: str, path: Path) -> Path:
+    """Speech synthesised with the bundled voice, with silence around it, as a WAV to simulate."""
+    pad = np.zeros(4800, np.int16)
+    write_wav(path, np.concatenate([pad, voice.synthesize_sync(text), pad]), 16000)
+    return path
+
+
+def tool_cfg(tools_file: Path | None, tmp_path: Path, *extra: str) -> Config:
+    overrides = [
+        "llm.temperature=0",
+        f"tools.data_dir={tmp_path / 'data'}",
+        "tools.entry_points=false",
+        *extra,
+    ]
+    if tools_file is not None:
+        overrides += ["tools.builtin=false", "tools.intent=false", "tools.llm_calls=true"]
+    cfg = load_config(overrides=overrides)
+    if tools_file is not None:
+        cfg.tools.load = [str(tools_file)]
+    return cfg
+
+
+async def test_llm_tool_call_result_goes_back_to_the_model(tmp_path, tools_file, voice):
+    cfg = tool_cfg(tools_file, tmp_path)
+    llm = ScriptedLLM(
+        "Your order has shipped and arrives on Tuesday.",
+        tool_requests=[ToolRequest("call_1", "order_status", '{"order_id": "42"}')],
+    )
+    question = say(voice, "Where is my order forty two?", tmp_path / "q.wav")
+    result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
+    (turn,) = result.report["turns"]
+    (call,) = turn["tool_calls"]
+    assert call["name"] == "order_status" and call["via"] == "llm"
+    assert call["arguments"] == {"order_id": "42"}
+    assert call["result"] == {"order": 42, "status": "shipped", "arrives": "Tuesday"}
+    assert call["ms"] >= 0
+    assert [t.name for t in llm.offered[0]] == [
+        "order_status",
+        "broken_lookup",
+        "slow_search",
+        "delete_account",
+    ]
+    # The second round saw the request and its result, as data.
+    second = llm.calls[-1]
+    assert second[-2].tool_calls[0].name == "order_status"
+    assert second[-1].role == "tool" and '"shipped"' in second[-1].content
+    assert "shipped" in turn["assistant_text"] and tool_log(tools_file) == ["status 42"]
+
+
+async def test_a_raising_tool_is_explained_and_the_session_goes_on(tmp_path, tools_file, voice, speech):
+    cfg = tool_cfg(tools_file, tmp_path)
+    llm = ScriptedLLM(
+        "Sorry, I can't reach the order system right now.",
+        tool_requests=[
+            ToolRequest("c1", "broken_lookup", '{"order_id": 7}'),
+            ToolRequest("c2", "no_such_tool", "{}"),
+            ToolRequest("c3", "order_status", '{"order_id": "seven"}'),
+        ],
+    )
+    question = say(voice, "Where is order seven?", tmp_path / "q.wav")
+    result = await simulate(cfg, [question, speech["goforward"]], conversation=Conversation(cfg, llm=llm))
+    first, second = result.report["turns"]
+    errors = [c["error"] for c in first["tool_calls"]]
+    assert errors[0] == "ConnectionError: the order database is down"
+    assert errors[1] == "there is no tool named 'no_such_tool'"
+    assert errors[2].startswith("invalid arguments: order_id:")
+    assert all(m.content.startswith('{"error"') for m in llm.calls[1][-3:])
+    assert "can't reach" in first["assistant_text"]
+    assert second["assistant_text"] and result.report["errors"] == []
+
+
+async def test_the_model_cannot_approve_a_tool_that_needs_a_spoken_yes(tmp_path, tools_file, voice):
+    cfg = tool_cfg(tools_file, tmp_path)
+    llm = ScriptedLLM(
+        "Yes, I confirm, deleting it now.",
+        tool_requests=[ToolRequest("c1", "delete_account", '{"confirmed": true}')],
+    )
+    ask = say(voice, "Please delete my account.", tmp_path / "ask.wav")
+    chat = say(voice, "Tell me about the weather.", tmp_path / "chat.wav")
+    yes = say(voice, "Yes.", tmp_path / "yes.wav")
+    conv = Conversation(cfg, llm=llm)
+    result = await simulate(cfg, [ask, chat, ask, yes], conversation=conv)
+    asked, moved_on, asked_again, approved = result.report["turns"]
+    assert asked["assistant_text"].startswith("Should I delete the user's account")
+    assert asked["tool_calls"][0]["error"] == "awaiting the user's spoken confirmation"
+    # Anything but a yes drops the question; the model asked again and said "yes" itself: still nothing.
+    assert "deleted" not in moved_on["assistant_text"]
+    assert asked_again["assistant_text"].startswith("Should I delete")
+    assert all("result" not in c for t in (asked, moved_on, asked_again) for c in t["tool_calls"])
+    # Only the user's spoken yes runs it, with the model's arguments, and only once.
+    (call,) = approved["tool_calls"]
+    assert call["result"] == "Your account is deleted." and call["confirmed"] is True
+    assert approved["assistant_text"] == "Your account is deleted."
+    assert tool_log(tools_file) == ["deleted confirmed=True"]
+
+
+async def test_barge_in_cancels_a_slow_tool_after_a_filler(tmp_path, tools_file, voice, speech):
+    cfg = tool_cfg(tools_file, tmp_path)
+    request = ToolRequest("c1", "slow_search", '{"query": "tax 2019"}')
+    llm = ScriptedLLM("Found it.", tool_requests=[request], tool_replies=1)
+    question = say(voice, "Search the archive for my taxes.", tmp_path / "q.wav")
+    options = SimulationOptions(barge_in_after_s=0.6)
+    result = await simulate(cfg, [question, speech["goforward"]], options, Conversation(cfg, llm=llm))
+    first = result.report["turns"][0]
+    assert first["interrupted"] and first["assistant_text"].startswith("One moment")
+    assert first["tool_calls"][0]["error"] == "not finished: the reply was interrupted"
+    assert tool_log(tools_file) == ["search started", "search cancelled"]
+
+
+async def test_a_timer_fires_and_speaks_while_the_user_is_silent(tmp_path, voice):
+    cfg = tool_cfg(None, tmp_path)
+    request = say(voice, "Set a timer for three seconds.", tmp_path / "timer.wav")
+    result = await simulate(cfg, [request], SimulationOptions(tail_s=5.0))
+    (turn,) = result.report["turns"]
+    (call,) = turn["tool_calls"]
+    assert call["name"] == "set_timer" and call["via"] == "intent" and call["arguments"]["duration"] == "PT3S"
+    spoken = [e.text for e in result.events if isinstance(e, ReplySpoken)]
+    assert any("done" in text.lower() for text in spoken), spoken
+    assert result.report["errors"] == []
+
+
+async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
+    cfg = tool_cfg(None, tmp_path)
+    llm = ScriptedLLM("This should not be said.")
+    questions = [
+        say(voice, "What is twelve times seven?", tmp_path / "calc.wav"),
+        say(voice, "Add a note to buy milk.", tmp_path / "note.wav"),
+    ]
+    result = await simulate(cfg, questions, conversation=Conversation(cfg, llm=llm))
+    calc, note = result.report["turns"]
+    assert calc["tool_calls"][0]["name"] == "calculate" and "84" in calc["assistant_text"]
+    assert note["tool_calls"][0]["name"] == "add_note" and "milk" in note["assistant_text"].lower()
+    assert all(c["via"] == "intent" for c in calc["tool_calls"] + note["tool_calls"])
+    assert llm.calls == []
+    # A fresh conversation (a restart) reads the note back from SQLite.
+    reread = say(voice, "Read my notes.", tmp_path / "read.wav")
+    again = await simulate(cfg, [reread], conversation=Conversation(cfg, llm=llm))
+    assert "milk" in again.report["turns"][0]["assistant_text"].lower()
+
+
+async def test_tool_calls_through_a_real_openai_compatible_server(tmp_path, tools_file, voice):
+    """llama-cpp-python's HTTP server with its tools API: streamed tool-call deltas, then the answer."""
+    from llm_server import llama_server
+
+    with llama_server(chat_format="chatml-function-calling") as (base_url, _):
+        cfg = tool_cfg(
+            tools_file,
+            tmp_path,
+            "llm.backend=openai",
+            f"llm.base_url={base_url}",
+            "llm.model=gemma",
+            "llm.prompt=chat",
+            # Gemma 270M never chooses a tool by itself; forcing the first round tests the wire format.
+            "llm.tool_choice=order_status",
+        )
+        question = say(voice, "Where is my order forty two?", tmp_path / "q.wav")
+        result = await simulate(cfg, [question])
+    (turn,) = result.report["turns"]
+    (call, *_) = turn["tool_calls"]
+    assert call["name"] == "order_status" and call["via"] == "llm"
+    assert isinstance(call["arguments"]["order_id"], int)
+    assert call["result"]["status"] == "shipped"
+    assert turn["assistant_text"] and result.report["errors"] == []
