@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
@@ -139,6 +139,18 @@ class ToolsConfig(Section):
     """Where tools keep what survives a restart (notes)."""
     timezone: str = ""
     """IANA zone for times and reminders; empty: the system's."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, zone: str) -> str:
+        if zone:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {zone!r}; use an IANA name like Europe/Paris") from None
+        return zone
 
 
 class Config(Section):

@@ -43,3 +43,9 @@ def test_missing_and_malformed_files(tmp_path):
     broken.write_text("asr: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(broken)
+
+
+def test_an_unknown_tools_timezone_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match=r"tools\.timezone.*unknown time zone 'Mars/Base'"):
+        load_config(overrides=["tools.timezone=Mars/Base"])
+    assert load_config(overrides=["tools.timezone=Asia/Tokyo"]).tools.timezone == "Asia/Tokyo"

@@ -169,3 +169,15 @@ def test_a_tool_call_cut_short_is_still_a_request_that_fails_validation() -> Non
     assert cut.name == "calculate" and cut.arguments.startswith('{"name"')
     with pytest.raises(json.JSONDecodeError):
         json.loads(cut.arguments)
+
+
+def test_only_a_reply_that_starts_with_a_brace_is_a_call() -> None:
+    from assistant.llm.prompt import CallDetector
+
+    speech = CallDetector(tools_offered=True)
+    assert [speech.feed(p) for p in [" Sure", ", {braces}", " too."]] == [" Sure", ", {braces}", " too."]
+    assert speech.call is None
+    call = CallDetector(tools_offered=True)
+    assert [call.feed(p) for p in [" ", '{"name":', ' "x"}']] == [" ", "", ""]
+    assert call.call == '{"name": "x"}'
+    assert CallDetector(tools_offered=False).feed("{not a call}") == "{not a call}"

@@ -89,6 +89,8 @@ def test_broken_files_are_refused_with_file_function_and_reason(
 def test_missing_file_and_module() -> None:
     with pytest.raises(ToolLoadError, match="no such tools file"):
         load_spec("nowhere/tools.py")
+    with pytest.raises(ToolLoadError, match="is a folder"):
+        load_spec(str(Path(__file__).parent))
     with pytest.raises(ToolLoadError, match="failed to import module"):
         load_spec("no_such_tools_module")
 

@@ -78,12 +78,13 @@ _BACKCHANNELS = {
 }
 
 
-def _words(text: str) -> list[str]:
+def spoken_words(text: str) -> list[str]:
+    """Lower-case words without punctuation, as the turn rules compare them."""
     return re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
 
 
 def required_silence_ms(text: str, cfg: TurnConfig) -> int:
-    words = _words(text)
+    words = spoken_words(text)
     if not words:
         return cfg.endpoint_default_ms
     stripped = text.rstrip()
@@ -105,13 +106,13 @@ def _is_sound(word: str) -> bool:
 
 def is_filler(text: str) -> bool:
     """'mm-hmm', 'uh': sounds that carry no request, so they never start a reply on their own."""
-    words = _words(text)
+    words = spoken_words(text)
     return bool(words) and all(_is_sound(w) for w in words)
 
 
 def is_backchannel(text: str) -> bool:
     """'mm-hmm', 'yeah', 'okay': the listener is following, not taking the turn."""
-    words = _words(text)
+    words = spoken_words(text)
     if not words:
         return True
     phrase = " ".join(words)

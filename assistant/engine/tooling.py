@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Config, ToolsConfig
+from assistant.engine.endpointing import spoken_words
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
 from assistant.tools.scheduler import Scheduler
 
@@ -27,18 +28,14 @@ _YES = re.compile(
 _NO = re.compile(r"\b(no|nope|don't|do not|not|cancel|never mind|nevermind|stop|wait)\b")
 
 
-def _words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z' ]+", " ", text.lower()).split())
-
-
 def is_yes(text: str) -> bool:
     """A spoken approval; anything with a "no" or "don't" in it is not one."""
-    words = _words(text)
-    return bool(_YES.match(words)) and not _NO.search(words)
+    phrase = " ".join(spoken_words(text))
+    return bool(_YES.match(phrase)) and not _NO.search(phrase)
 
 
 def is_no(text: str) -> bool:
-    return bool(_NO.match(_words(text)))
+    return bool(_NO.match(" ".join(spoken_words(text))))
 
 
 @dataclass

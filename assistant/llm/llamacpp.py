@@ -20,6 +20,7 @@ from assistant.llm.base import LlmError, Message, ToolRequest
 from assistant.llm.prompt import (
     STOP,
     TOOLS_HEADER,
+    CallDetector,
     chat_messages,
     fewshot_prompt,
     parse_tool_json,
@@ -81,22 +82,17 @@ class LlamaCppLLM:
                 grammar=grammar,
             )
             texts = (p["choices"][0]["delta"].get("content") or "" for p in pieces)
-        call: str | None = None
+        detector = CallDetector(bool(tools))
         try:
             while proceed():
                 text = next(texts, None)
                 if text is None:
                     break
-                if call is None and tools and text.lstrip().startswith("{"):
-                    call = ""
-                if call is not None:
-                    call += text
-                    text = ""
-                emit(text)  # also when empty: the consumer's read is what lets generation go on
+                emit(detector.feed(text))  # also when empty: the consumer's read lets generation go on
         finally:
             pieces.close()
-        if call is not None:
-            emit(parse_tool_json(call, f"call_{next(_call_ids)}"))
+        if detector.call is not None:
+            emit(parse_tool_json(detector.call, f"call_{next(_call_ids)}"))
 
     async def stream(
         self, messages: list[Message], tools: Sequence[Tool] = ()

@@ -9,7 +9,14 @@ import openai
 
 from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message, ToolRequest
-from assistant.llm.prompt import STOP, chat_messages, fewshot_prompt, parse_tool_json, uses_fewshot
+from assistant.llm.prompt import (
+    STOP,
+    CallDetector,
+    chat_messages,
+    fewshot_prompt,
+    parse_tool_json,
+    uses_fewshot,
+)
 
 if TYPE_CHECKING:
     from assistant.tools import Tool
@@ -40,17 +47,12 @@ class OpenAICompatibleLLM:
                     stop=STOP[:2],
                     stream=True,
                 )
-                call: str | None = None
+                detector = CallDetector(bool(tools))
                 async for chunk in stream:
-                    text = chunk.choices[0].text if chunk.choices else ""
-                    if call is None and tools and text.lstrip().startswith("{"):
-                        call = ""
-                    if call is not None:
-                        call += text
-                    elif text:
+                    if chunk.choices and (text := detector.feed(chunk.choices[0].text)):
                         yield text
-                if call is not None:
-                    yield parse_tool_json(call, "call_0")
+                if detector.call is not None:
+                    yield parse_tool_json(detector.call, "call_0")
             else:
                 extra: dict[str, Any] = {}
                 if tools:

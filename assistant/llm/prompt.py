@@ -68,6 +68,28 @@ def parse_tool_json(text: str, call_id: str) -> ToolRequest:
         return ToolRequest(call_id, name.group(1) if name else "", text.strip())
 
 
+class CallDetector:
+    """Tells a tool call written as text from speech: a reply whose first non-blank character is "{".
+
+    Only the start counts; a brace later in a spoken answer is just text.
+    """
+
+    def __init__(self, tools_offered: bool) -> None:
+        self.call: str | None = None
+        self._decided = not tools_offered
+
+    def feed(self, text: str) -> str:
+        """The speech in this piece ("" while a call is being written)."""
+        if not self._decided and text.strip():
+            self._decided = True
+            if text.lstrip().startswith("{"):
+                self.call = ""
+        if self.call is not None:
+            self.call += text
+            return ""
+        return text
+
+
 def fewshot_prompt(messages: list[Message], tools: Sequence[Tool] = ()) -> str:
     system = next((m.content for m in messages if m.role == "system"), "")
     lines = [system.strip()] if system else []

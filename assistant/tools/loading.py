@@ -44,6 +44,8 @@ def _import_file(path: Path) -> ModuleType:
 def _import(spec: str) -> tuple[ModuleType, str]:
     path = Path(spec).expanduser()
     if spec.endswith(".py") or path.exists():
+        if path.is_dir():
+            raise ToolLoadError(f"{spec}: is a folder; name a .py file or an importable module")
         if not path.is_file():
             raise ToolLoadError(f"{spec}: no such tools file")
         return _import_file(path), str(path)
