@@ -72,6 +72,23 @@ def speech_span_ms(audio: np.ndarray, rate: int = 16000) -> tuple[float, float]:
     return float(starts[0] * 10), float((starts[-1] + run) * 10)
 
 
+def _span_so_far(
+    span: tuple[float, float], item: _Input, pos: int, n: int, now: float, rate: int = 16000
+) -> tuple[float, float]:
+    """Stamp the user's speech span with the clock of the frames that carry its first and last sample.
+
+    Stamping frames as they go out (not predicting from the start time) keeps the span right when the
+    driver falls behind real time on a busy machine.
+    """
+    start, end = span
+    first, last = int(item.speech_start_ms * rate / 1000), int(item.speech_end_ms * rate / 1000)
+    if pos <= first < pos + n:
+        start = now + (first - pos) / rate
+    if pos <= last < pos + n or (end == float("inf") and pos + n >= item.audio.size):
+        end = now + max(0, min(last, item.audio.size) - pos) / rate
+    return start, end
+
+
 def load_inputs(paths: list[Path]) -> list[_Input]:
     """Read every file before starting, so a bad one is refused up front and nothing is half done."""
     inputs = []
@@ -123,11 +140,12 @@ async def simulate(
             mic = np.zeros(n_in, np.int16)
             if not playing and idx < len(inputs) and now - t0 >= next_start:
                 playing, pos, next_start = True, 0, float("inf")
-                item = inputs[idx]
-                user_spans.append((now + item.speech_start_ms / 1000, now + item.speech_end_ms / 1000))
+                user_spans.append((float("inf"), float("inf")))
             if playing:
-                chunk = inputs[idx].audio[pos : pos + n_in]
+                item = inputs[idx]
+                chunk = item.audio[pos : pos + n_in]
                 mic[: chunk.size] = chunk
+                user_spans[-1] = _span_so_far(user_spans[-1], item, pos, n_in, now)
                 pos += n_in
                 if pos >= inputs[idx].audio.size:
                     playing, idx = False, idx + 1
@@ -183,11 +201,8 @@ async def simulate(
 
     barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
     _true_barge_in_times(conv.records, [e for _, e in collected], user_spans)
-    self_interruptions = sum(
-        1
-        for t, e in barge_ins
-        if not any(a - 0.3 <= t - e.reaction_ms / 1000 <= b + 0.3 for a, b in user_spans)
-    )
+    onsets = [t - e.reaction_ms / 1000 for t, e in barge_ins]
+    own_echo = [t for t in onsets if not any(a - 0.3 <= t <= b + 0.3 for a, b in user_spans)]
     if not conv.records:
         warnings.append("no user speech was recognised in the input")
     report = {
@@ -196,7 +211,9 @@ async def simulate(
         "turns": conv.records,
         "barge_ins": len(barge_ins),
         "false_interruptions_resumed": sum(1 for _, e in collected if isinstance(e, Resumed)),
-        "self_interruptions": self_interruptions,
+        "self_interruptions": len(own_echo),
+        "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
+        "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
         "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
         "warnings": warnings,
     }
