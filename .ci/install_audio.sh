@@ -2,8 +2,8 @@
 # Install the system packages needed to run the audio tests against virtual
 # (PulseAudio null-sink) devices: PulseAudio daemon + CLI tools, PortAudio for
 # python-sounddevice, and the ALSA "pulse" plugin so PortAudio's ALSA host API
-# can reach the daemon; and espeak-ng, the second voice of the spoken intent
-# tests. Idempotent; safe to run as root in CI (no stdin).
+# can reach the daemon; and espeak-ng and flite, the other voices of the spoken
+# intent tests. Idempotent; safe to run as root in CI (no stdin).
 set -euo pipefail
 
 PKGS=(
@@ -11,7 +11,8 @@ PKGS=(
   pulseaudio-utils    # pactl, paplay, parec
   libportaudio2       # PortAudio, loaded by python-sounddevice
   libasound2-plugins  # ALSA "pulse" PCM plugin (the "pulse"/"default" device)
-  espeak-ng           # a second TTS voice for the spoken intent tests (tests/test_intent.py)
+  espeak-ng           # TTS voices for the spoken intent tests (tests/test_intent.py): espeak-ng
+  flite               # and CMU Flite
 )
 
 missing=()

@@ -47,7 +47,11 @@ class AsrConfig(Section):
     device: str = "cpu"
     compute_type: str = "int8"
     cpu_threads: int = Field(2, ge=1)
-    beam_size: int = Field(1, ge=1)
+    beam_size: int = Field(5, ge=1)
+    """Beam of final transcripts (partials are greedy): 5 cuts tiny.en's WER from 7.8 % to 5.8 % here,
+    for about 70 ms more per turn."""
+    alternatives: int = Field(5, ge=1)
+    """Hypotheses a final transcript keeps for the tools' fast path to try after the best one (1: none)."""
     language: str | None = "en"
     partial_interval_ms: int = Field(600, ge=100)
 

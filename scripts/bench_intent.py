@@ -1,6 +1,6 @@
 """Bench the speech-to-intent fast path: accuracy per voice, the no-tool rate and the match time.
 
-    python scripts/bench_intent.py                   # text, Piper and espeak-ng through Whisper tiny.en
+    python scripts/bench_intent.py                   # text, Piper, Flite, espeak-ng through Whisper tiny.en
     python scripts/bench_intent.py --voices text     # matcher only, no models
     python scripts/bench_intent.py --tools my_tools.py --set my_intents.yaml
 
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.asr import Transcript
 from assistant.tools import Tool, load_spec, make_tool
 from assistant.tools.builtin import BUILTIN_TOOLS
 from assistant.tools.intent import DEFAULT_THRESHOLD, IntentMatcher
@@ -23,6 +24,7 @@ from assistant.tools.intent.evaluate import (
     DEFAULT_SET,
     espeak,
     evaluate,
+    flite,
     load_cases,
     match_times_ms,
     summary_ms,
@@ -32,12 +34,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PAD = np.zeros(4800, np.int16)  # 300 ms of silence either side, like the engine's pre-roll and endpoint
 
 
+def _hypotheses(transcript: Transcript) -> list[str]:
+    return [transcript.text, *transcript.alternatives]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--voices", nargs="+", default=["text", "piper", "espeak"],
-                        choices=["text", "piper", "espeak"])  # fmt: skip
+    parser.add_argument("--voices", nargs="+", default=["text", "piper", "flite", "espeak"],
+                        choices=["text", "piper", "flite", "espeak"])  # fmt: skip
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the YAML test set")
     parser.add_argument("--tools", action="append", default=[], help="another tools file or module")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
@@ -55,19 +61,19 @@ def main() -> None:
     intents, none = load_cases(args.set)
 
     hearers = {}
-    if {"piper", "espeak"} & set(args.voices):
+    if {"piper", "flite", "espeak"} & set(args.voices):
         from assistant.asr import Transcriber
         from assistant.config import load_config
         from assistant.tts import Synthesizer
 
         cfg = load_config()
         transcriber = Transcriber(cfg.asr)
-        synths = {"espeak": espeak}
+        synths = {"espeak": espeak, "flite": flite}
         if "piper" in args.voices:
             synths["piper"] = Synthesizer(cfg.tts, 16000).synthesize_sync
         for name, synth in synths.items():
-            hearers[name] = lambda case, synth=synth: (
-                transcriber.transcribe_sync(np.concatenate([PAD, synth(case.text), PAD])).text
+            hearers[name] = lambda case, synth=synth: _hypotheses(
+                transcriber.transcribe_sync(np.concatenate([PAD, synth(case.text), PAD]), final=True)
             )
 
     rows = []
@@ -75,7 +81,7 @@ def main() -> None:
         hear = hearers.get(voice)
         start = time.perf_counter()
         report = evaluate(voice, intents, matcher, hear)
-        no_tool = evaluate(f"{voice} (no tool)", none, matcher, hear) if voice in ("text", "piper") else None
+        no_tool = evaluate(f"{voice} (no tool)", none, matcher, hear) if voice != "espeak" else None
         seconds = time.perf_counter() - start
         for r in (report, no_tool):
             if r is not None and args.verbose:

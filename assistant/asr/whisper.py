@@ -2,6 +2,10 @@
 
 Decoding happens while iterating the segments, so the whole iteration runs in a worker thread. Whisper
 invents text for noise ("Thank you.", "you"); segments that look like that are dropped.
+
+A final transcript is decoded with a beam and keeps the beam's other hypotheses: when the best one is a
+near miss ("can't sell the timer"), the tools' fast path tries the others ("cancel the timer"). That needs
+one 30-second window, so it goes to CTranslate2 directly; longer audio takes faster-whisper's usual path.
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class Transcript:
     text: str
     audio_ms: float
     compute_ms: float
+    alternatives: tuple[str, ...] = ()
+    """The beam's other hypotheses of a final transcript, best first (never `text` itself)."""
 
 
 def normalise(text: str) -> str:
@@ -58,34 +64,83 @@ class Transcriber:
         """
         return thread_for(self._model, "whisper").busy
 
-    def transcribe_sync(self, audio: np.ndarray, short_guard: bool = True) -> Transcript:
-        """Blocking; call from a worker thread. `audio` is 16 kHz int16."""
+    def transcribe_sync(
+        self, audio: np.ndarray, short_guard: bool = True, final: bool = False
+    ) -> Transcript:
+        """Blocking; call from a worker thread. `audio` is 16 kHz int16.
+
+        `final`: decode with `asr.beam_size` and keep up to `asr.alternatives` hypotheses; otherwise a
+        greedy preview (a partial transcript)."""
         start = time.perf_counter()
         samples = audio.astype(np.float32) / 32768.0
+        hypotheses = self._nbest(samples) if final else None
+        if hypotheses is None:
+            hypotheses = [self._decode(samples, self._cfg.beam_size if final else 1)]
+        text, *alternatives = hypotheses
+        audio_ms = audio.size / 16.0
+        if short_guard and normalise(text) in _HALLUCINATIONS and audio_ms < 1500 and _is_weak(audio):
+            text, alternatives = "", []
+        alternatives = [a for a in dict.fromkeys(alternatives) if a and a != text]
+        return Transcript(text, audio_ms, (time.perf_counter() - start) * 1000, tuple(alternatives))
+
+    def _decode(self, samples: np.ndarray, beam_size: int) -> str:
         segments, _ = self._model.transcribe(
             samples,
             language=self._cfg.language,
-            beam_size=self._cfg.beam_size,
+            beam_size=beam_size,
             condition_on_previous_text=False,
             without_timestamps=True,
             vad_filter=False,
             temperature=0.0,
         )
-        parts = []
-        for seg in segments:
-            if seg.no_speech_prob > 0.6 and seg.avg_logprob < -0.8:
-                continue
-            parts.append(seg.text.strip())
-        text = " ".join(p for p in parts if p).strip()
-        audio_ms = audio.size / 16.0
-        if short_guard and normalise(text) in _HALLUCINATIONS and audio_ms < 1500 and _is_weak(audio):
-            text = ""
-        return Transcript(text, audio_ms, (time.perf_counter() - start) * 1000)
+        parts = [s.text.strip() for s in segments if not _no_speech(s.no_speech_prob, s.avg_logprob)]
+        return " ".join(p for p in parts if p).strip()
 
-    async def transcribe(self, audio: np.ndarray, urgent: bool = False) -> Transcript:
-        """`urgent`: a final transcript, which goes before other conversations' partials."""
-        priority = URGENT if urgent else NORMAL
-        return await run_on(self._model, "whisper", self.transcribe_sync, audio, priority=priority)
+    def _nbest(self, samples: np.ndarray) -> list[str] | None:
+        """The beam's hypotheses, best first, for audio that fits Whisper's one 30 s window.
+
+        None when it does not fit, or when the language is left to detection (the usual path does that)."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+
+        model = self._model
+        multilingual = model.model.is_multilingual
+        if samples.size > 29 * 16000 or (multilingual and not self._cfg.language):
+            return None
+        tokenizer = Tokenizer(
+            model.hf_tokenizer, multilingual, task="transcribe", language=self._cfg.language or "en"
+        )
+        features = pad_or_trim(model.feature_extractor(samples))
+        encoded = model.encode(features)
+        n = max(1, self._cfg.alternatives)
+        result = model.model.generate(
+            encoded,
+            [model.get_prompt(tokenizer, [], without_timestamps=True)],
+            beam_size=max(n, self._cfg.beam_size),
+            num_hypotheses=n,
+            max_length=model.max_length // 2,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        best = result.sequences_ids[0]
+        if _no_speech(result.no_speech_prob, result.scores[0] * len(best) / (len(best) + 1)):
+            return [""]
+        texts = [tokenizer.decode([t for t in ids if t < tokenizer.eot]) for ids in result.sequences_ids]
+        return [t.strip() for t in texts]
+
+    async def transcribe(self, audio: np.ndarray, final: bool = False) -> Transcript:
+        """`final`: beam search with alternatives, and it goes before other conversations' partials."""
+        priority = URGENT if final else NORMAL
+        return await run_on(
+            self._model, "whisper", self.transcribe_sync, audio, True, final, priority=priority
+        )
+
+
+def _no_speech(no_speech_prob: float, avg_logprob: float) -> bool:
+    """Whisper's own test for a window with nothing said, a little stricter on the log-probability."""
+    return no_speech_prob > 0.6 and avg_logprob < -0.8
 
 
 def _is_weak(audio: np.ndarray) -> bool:

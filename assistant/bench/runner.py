@@ -115,7 +115,7 @@ class _Run:
             audio = await asyncio.to_thread(read_audio, item.path)
             if i == 0:  # the first call pays one-off costs (allocations, caches) that no turn pays
                 await transcriber.transcribe(audio)
-            result = await transcriber.transcribe(audio, urgent=True)
+            result = await transcriber.transcribe(audio, final=True)
             self.offline_asr.append(
                 {
                     "file": item.path.name,

@@ -360,7 +360,7 @@ class Conversation:
 
         async def run() -> Transcript:
             try:
-                return await self.transcriber.transcribe(audio, urgent=True)
+                return await self.transcriber.transcribe(audio, final=True)
             finally:
                 self._asr_busy = False
 
@@ -379,7 +379,7 @@ class Conversation:
             and turn.interrupting is None
             and self._turn is turn
         ):
-            turn.spec_reply = self._new_reply(turn.final.text)
+            turn.spec_reply = self._new_reply(turn.final)
 
     def _user_resumed(self, turn: _UserTurn) -> None:
         """More speech after the final transcript started: the turn was not over."""
@@ -392,8 +392,8 @@ class Conversation:
             self.output.discard(reply.id)
             self._spawn(reply.cancel(), "cancel-speculative")
 
-    def _new_reply(self, user_text: str) -> Reply:
-        messages = [*self.history, Message("user", user_text)]
+    def _new_reply(self, heard: Transcript) -> Reply:
+        messages = [*self.history, Message("user", heard.text)]
         return Reply(
             next(self._ids),
             messages,
@@ -403,6 +403,7 @@ class Conversation:
             self._report_error,
             self.clock,
             tools=self.tools,
+            alternatives=heard.alternatives,
         )
 
     def _announce_next(self) -> None:
@@ -436,7 +437,7 @@ class Conversation:
         else:
             self._confirm_interruption(turn)
             if turn.final.text:
-                turn.spec_reply = self._new_reply(turn.final.text)
+                turn.spec_reply = self._new_reply(turn.final)
 
     def _resume_reply(self, turn: _UserTurn) -> None:
         rid = turn.interrupting
@@ -470,7 +471,7 @@ class Conversation:
             self._set_state(State.SPEAKING if self._reply else State.LISTENING)
             return
         self.bus.publish(FinalTranscript(text))
-        reply = turn.spec_reply or self._new_reply(text)
+        reply = turn.spec_reply or self._new_reply(turn.final)
         turn.spec_reply = None
         self.history.append(Message("user", text))
         self._reply = reply

@@ -46,8 +46,10 @@ class Reply:
         clock: Callable[[], float] = time.monotonic,
         tools: ToolHost | None = None,
         script: str | None = None,
+        alternatives: tuple[str, ...] = (),
     ) -> None:
-        """`script`: say exactly this (an announcement) instead of asking the LLM."""
+        """`script`: say exactly this (an announcement) instead of asking the LLM. `alternatives`: other
+        hypotheses of what the user said, which only the tools' fast path tries."""
         self.id = reply_id
         self.messages = messages
         self._llm, self._tts, self._output = llm, tts, output
@@ -55,6 +57,7 @@ class Reply:
         self._clock = clock
         self._tools = tools
         self._script = script
+        self._alternatives = alternatives
         self.text = ""
         self.error: str | None = None
         self.tool_calls: list[ToolCall] = []
@@ -131,11 +134,14 @@ class Reply:
             if is_no(self.user_text):
                 self._say(DECLINED)
                 return True
-        match = host.match(self.user_text)
-        if match is None:
+        found = host.match(self.user_text, self._alternatives)
+        if found is None:
             return False
+        match, heard = found
         call = ToolCall(match.tool.name, match.arguments, via="intent")
         call.extra["confidence"] = round(match.confidence, 3)
+        if heard != self.user_text:
+            call.extra["heard_as"] = heard
         if match.tool.options.confirm:
             self._ask_confirmation(match.tool, call)
             return True

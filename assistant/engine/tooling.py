@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -120,8 +120,10 @@ class ToolHost:
     def llm_tools(self) -> list[Tool]:
         return list(self.registry) if self._offer else []
 
-    def match(self, text: str) -> IntentMatch | None:
-        return self.matcher.match(text) if self.matcher is not None else None
+    def match(self, text: str, alternatives: Sequence[str] = ()) -> tuple[IntentMatch, str] | None:
+        """The tool the best hypothesis asks for, else the first other hypothesis that clearly asks for
+        one (ASR's near misses: "can't sell the timer"), with the words it matched."""
+        return self.matcher.match_any([text, *alternatives]) if self.matcher is not None else None
 
     async def run(self, tool: Tool, call: ToolCall) -> ToolCall:
         """Run a call; one that must not be cut short by a barge-in is owned by the conversation."""

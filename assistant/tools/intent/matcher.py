@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,6 +225,16 @@ class IntentMatcher:
         if not found or found[0].missing or found[0].confidence < self.threshold:
             return None
         return found[0]
+
+    def match_any(self, hypotheses: Sequence[str]) -> tuple[IntentMatch, str] | None:
+        """The first of ASR's hypotheses (best first) that clearly asks for a tool, and that hypothesis.
+
+        The best one may be a near miss ("can't sell the timer") where a later one is right ("cancel the
+        timer"); requests that need no tool rarely turn into one further down a 5-best list."""
+        for text in hypotheses:
+            if (match := self.match(text)) is not None:
+                return match, text
+        return None
 
 
 def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[str, list[str]]]]:
