@@ -73,7 +73,9 @@ def main() -> None:
             synths["piper"] = Synthesizer(cfg.tts, 16000).synthesize_sync
         for name, synth in synths.items():
             hearers[name] = lambda case, synth=synth: _hypotheses(
-                transcriber.transcribe_sync(np.concatenate([PAD, synth(case.text), PAD]), final=True)
+                transcriber.transcribe_sync(
+                    np.concatenate([PAD, synth(case.text), PAD]), second_look=matcher.near_miss
+                )
             )
 
     rows = []

@@ -360,7 +360,9 @@ class Conversation:
 
         async def run() -> Transcript:
             try:
-                return await self.transcriber.transcribe(audio, final=True)
+                return await self.transcriber.transcribe(
+                    audio, final=True, second_look=self.tools.second_look
+                )
             finally:
                 self._asr_busy = False
 

@@ -120,6 +120,11 @@ class ToolHost:
     def llm_tools(self) -> list[Tool]:
         return list(self.registry) if self._offer else []
 
+    @property
+    def second_look(self) -> Callable[[str], bool] | None:
+        """For ASR: which final transcripts deserve the beam's alternatives (near misses of a tool)."""
+        return self.matcher.near_miss if self.matcher is not None else None
+
     def match(self, text: str, alternatives: Sequence[str] = ()) -> tuple[IntentMatch, str] | None:
         """The tool the best hypothesis asks for, else the first other hypothesis that clearly asks for
         one (ASR's near misses: "can't sell the timer"), with the words it matched."""

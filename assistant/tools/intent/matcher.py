@@ -226,11 +226,17 @@ class IntentMatcher:
             return None
         return found[0]
 
+    def near_miss(self, text: str) -> bool:
+        """Some tool shares a meaningful word with the text, but none is clearly asked for: worth trying
+        what else ASR might have heard ("can't sell the timer")."""
+        found = self.candidates(text)
+        return bool(found) and (bool(found[0].missing) or found[0].confidence < self.threshold)
+
     def match_any(self, hypotheses: Sequence[str]) -> tuple[IntentMatch, str] | None:
         """The first of ASR's hypotheses (best first) that clearly asks for a tool, and that hypothesis.
 
         The best one may be a near miss ("can't sell the timer") where a later one is right ("cancel the
-        timer"); requests that need no tool rarely turn into one further down a 5-best list."""
+        timer"); requests that need no tool rarely turn into one further down a 5-best list (none of 90)."""
         for text in hypotheses:
             if (match := self.match(text)) is not None:
                 return match, text
