@@ -1,8 +1,8 @@
-"""Two custom tools, as a user would write them: `assistant mic --tools examples/home_tools.py`.
+"""Three custom tools, as a user would write them: `assistant mic --tools examples/home_tools.py`.
 
 Plain functions with type hints and docstrings; `examples=` teaches the speech-to-intent fast path, so
 "turn off the living room lights" runs `set_lights` straight from the transcript, without the LLM.
-The lights are pretend: their state is kept in a JSON file ($HOME_TOOLS_STATE, or
+The lights and the robot are pretend: their state is kept in a JSON file ($HOME_TOOLS_STATE, or
 ~/.local/share/assistant/home_lights.json), so that you can see what a voice command changed.
 """
 
@@ -32,6 +32,12 @@ def _load() -> dict[str, dict[str, object]]:
         return json.loads(state_file().read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
+
+
+def _save(state: dict[str, dict[str, object]]) -> None:
+    path = state_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2, sort_keys=True))
 
 
 @tool(
@@ -64,9 +70,7 @@ def set_lights(
     state = _load()
     level = brightness if brightness is not None else state.get(room, {}).get("brightness", 100)
     state[room] = {"on": on, "brightness": level}
-    path = state_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=2, sort_keys=True))
+    _save(state)
     if not on:
         return f"The {room} lights are off."
     return f"The {room} lights are on at {level} percent."
@@ -99,3 +103,38 @@ def roll_dice(count: int = 1, sides: int = 6) -> str:
         return f"You rolled {rolls[0]}."
     listed = ", ".join(str(r) for r in rolls[:-1]) + f" and {rolls[-1]}"
     return f"You rolled {listed}: {sum(rolls)} in total."
+
+
+_STEP = {"forward": (0, 1), "back": (0, -1), "left": (-1, 0), "right": (1, 0)}
+
+
+@tool(
+    timeout_s=2.0,
+    examples=[
+        "go forward 2 meters",
+        "move the robot back 1 meter",
+        "drive left 3 meters",
+        "robot go right",
+        "turn the robot left",
+        "move forward",
+    ],
+)
+def move_robot(
+    direction: Literal["forward", "back", "left", "right"],
+    distance: Annotated[float, "meters"] = 1.0,
+) -> str:
+    """Drive the floor robot some meters in a direction, and say where it is now.
+
+    Args:
+        direction: which way to go, as the robot faces the room
+        distance: how far to go
+    """
+    if not 0 < distance <= 20:
+        raise ValueError("the robot moves between 0 and 20 meters at a time")
+    state = _load()
+    x, y = (float(v) for v in state.get("robot", {}).get("position", [0.0, 0.0]))  # type: ignore[union-attr]
+    dx, dy = _STEP[direction]
+    x, y = round(x + dx * distance, 2), round(y + dy * distance, 2)
+    state["robot"] = {"position": [x, y]}
+    _save(state)
+    return f"The robot went {direction} {distance:g} meters; it is at {x:g}, {y:g} from its dock."

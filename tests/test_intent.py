@@ -16,12 +16,12 @@ from typing import Literal
 
 import numpy as np
 import pytest
-from conftest import references
 
 from assistant.asr import Transcriber
 from assistant.asr.wer import normalise
 from assistant.audio import read_audio
 from assistant.config import load_config
+from assistant.models import resolve_piper
 from assistant.tools import Tool, load_spec, make_tool, tool
 from assistant.tools.builtin import BUILTIN_TOOLS
 from assistant.tools.intent import IntentMatcher
@@ -32,6 +32,7 @@ from assistant.tools.intent.evaluate import (
     evaluate,
     flite,
     load_cases,
+    load_recordings,
     match_times_ms,
     summary_ms,
 )
@@ -97,7 +98,7 @@ def _spoken(name: str, cases: list[Case], matcher: IntentMatcher, transcriber: T
     heard: dict[str, str] = {}
 
     def hear(case: Case) -> list[str]:
-        audio = np.concatenate([PAD, synth(case.text), PAD])
+        audio = read_audio(case.audio) if case.audio else np.concatenate([PAD, synth(case.text), PAD])
         transcript = transcriber.transcribe_sync(audio, second_look=matcher.near_miss)
         heard[case.text] = transcript.text
         return [transcript.text, *transcript.alternatives]
@@ -111,21 +112,81 @@ def _spoken(name: str, cases: list[Case], matcher: IntentMatcher, transcriber: T
     return report
 
 
-def test_spoken_with_piper(matcher, cases, transcriber) -> None:  # type: ignore[no-untyped-def]
+PIPER_SEED = 0
+"""Piper samples its voice's variation at random, so two runs hear slightly different audio (91-94 % on
+this set, one run in ten lower). Seeded, CI hears the same voice every run."""
+
+
+def seeded_piper_voice():  # type: ignore[no-untyped-def]
+    import onnxruntime
+    from piper import PiperVoice
+
+    onnxruntime.set_seed(PIPER_SEED)  # read when the session is created
+    return PiperVoice.load(resolve_piper(load_config().tts.voice))
+
+
+@pytest.fixture(scope="module")
+def piper_reports(matcher, cases, transcriber) -> tuple[Report, Report]:  # type: ignore[no-untyped-def]
     intents, none = cases
-    voice = Synthesizer(load_config().tts, 16000)
-    report = _spoken("piper", intents, matcher, transcriber, voice.synthesize_sync)
-    no_tool = _spoken("piper, no tool needed", none, matcher, transcriber, voice.synthesize_sync)
+    voice = Synthesizer(load_config().tts, 16000, seeded_piper_voice())
+    return (
+        _spoken("piper", intents, matcher, transcriber, voice.synthesize_sync),
+        _spoken("piper, no tool needed", none, matcher, transcriber, voice.synthesize_sync),
+    )
+
+
+@pytest.fixture(scope="module")
+def flite_reports(matcher, cases, transcriber) -> tuple[Report, Report]:  # type: ignore[no-untyped-def]
+    intents, none = cases
+    return (
+        _spoken("flite", intents, matcher, transcriber, flite),
+        _spoken("flite, no tool needed", none, matcher, transcriber, flite),
+    )
+
+
+@pytest.fixture(scope="module")
+def recordings_report(matcher, transcriber) -> Report:  # type: ignore[no-untyped-def]
+    return _spoken("real recordings", load_recordings(), matcher, transcriber, None)
+
+
+def test_spoken_with_piper(piper_reports) -> None:  # type: ignore[no-untyped-def]
+    report, no_tool = piper_reports
     assert report.accuracy >= FLOORS["piper"]
     assert no_tool.accuracy >= 0.95
 
 
-def test_spoken_with_flite(matcher, cases, transcriber) -> None:  # type: ignore[no-untyped-def]
-    intents, none = cases
-    report = _spoken("flite", intents, matcher, transcriber, flite)
-    no_tool = _spoken("flite, no tool needed", none, matcher, transcriber, flite)
+def test_spoken_with_flite(flite_reports) -> None:  # type: ignore[no-untyped-def]
+    report, no_tool = flite_reports
     assert report.accuracy >= FLOORS["flite"]
     assert no_tool.accuracy >= 0.95
+
+
+def test_real_recordings_ask_for_a_tool_only_when_they_do(recordings_report) -> None:  # type: ignore[no-untyped-def]
+    """A person saying "go forward ten meters" drives the example robot; book sentences and card names,
+    read by people, call nothing."""
+    assert any(c.tool for c in load_recordings()) and any(c.tool is None for c in load_recordings())
+    assert not recordings_report.failures
+
+
+def test_the_issue_figure_over_both_voices_and_the_recordings(  # type: ignore[no-untyped-def]
+    piper_reports, flite_reports, recordings_report
+) -> None:
+    """The issue's figure: right tool and arguments for 90 % of the spoken set (bundled voice, a second
+    voice, real speech); no tool for 95 % of the requests that need none."""
+    asking = [piper_reports[0], flite_reports[0]]
+    needing_none = [piper_reports[1], flite_reports[1]]
+    right = sum(r.total - len(r.failures) for r in asking)
+    total = sum(r.total for r in asking)
+    real = load_recordings()
+    real_failed = {c.text for c, _, _ in recordings_report.failures}
+    right += sum(c.tool is not None and c.text not in real_failed for c in real)
+    total += sum(c.tool is not None for c in real)
+    quiet = sum(r.total - len(r.failures) for r in needing_none)
+    quiet += sum(c.tool is None and c.text not in real_failed for c in real)
+    quiet_total = sum(r.total for r in needing_none) + sum(c.tool is None for c in real)
+    print(f"spoken set: {right}/{total} = {right / total:.1%}; no tool: {quiet}/{quiet_total}")
+    assert right / total >= TARGET
+    assert quiet / quiet_total >= 0.95
 
 
 def test_spoken_with_espeak(matcher, cases, transcriber) -> None:  # type: ignore[no-untyped-def]
@@ -150,16 +211,27 @@ def test_a_later_hypothesis_can_ask_for_the_tool_the_best_one_missed(matcher) ->
     assert not matcher.near_miss("Set a timer for five minutes.")
 
 
-def test_real_speech_calls_no_tool(matcher, transcriber) -> None:  # type: ignore[no-untyped-def]
-    """Book sentences and card names, read by people: nothing in them asks for a tool."""
-    called = {}
-    for name in references():
-        transcript = transcriber.transcribe_sync(read_audio(DATA / name), second_look=matcher.near_miss)
-        found = matcher.match_any([transcript.text, *transcript.alternatives])
-        print(f"{name}: {transcript.text!r} -> {found and found[0].tool.name}")
-        if found is not None:
-            called[found[1]] = (found[0].tool.name, found[0].arguments)
-    assert not called
+@pytest.mark.parametrize(
+    ("heard", "tool", "arguments"),
+    [
+        ("Again, you set a timer for half an hour.", "set_timer", {"duration": "PT30M"}),  # "can you"
+        (
+            "and then could you start a tea timer for 3 minutes",
+            "set_timer",
+            {"duration": "PT3M", "label": "tea"},
+        ),
+        ("Start at three minute countdown.", "set_timer", {"duration": "PT3M"}),  # no timer "countdown"
+        ("Go right for meters.", "move_robot", {"direction": "right", "distance": 4.0}),  # "four meters"
+        ("Player all of my notes.", None, {}),  # "clear all of my notes": never a note "player all of my"
+    ],
+)
+def test_what_whisper_gets_wrong_does_not_become_an_argument(matcher, heard, tool, arguments) -> None:  # type: ignore[no-untyped-def]
+    if tool is None:
+        assert matcher.match(heard) is None
+        assert all("text" in m.missing for m in matcher.candidates(heard) if m.tool.name == "add_note")
+        return
+    best = matcher.best(heard)
+    assert best is not None and best.tool.name == tool and best.arguments == arguments
 
 
 @tool(examples=["play some jazz", "play Bohemian Rhapsody", "put on music by Miles Davis"])
@@ -226,11 +298,11 @@ MORE_TOOLS = [
     translate,
     call_contact,
 ]
-"""Eight more tools a user might add, for a realistic 20: neither slower nor less accurate with them."""
+"""Eight more tools a user might add, for a realistic 20 or so: neither slower nor less accurate with them."""
 
 
 def test_the_fast_path_takes_well_under_10_ms_with_20_tools(tools, cases) -> None:  # type: ignore[no-untyped-def]
-    assert len(tools) + len(MORE_TOOLS) == 20
+    assert len(tools) + len(MORE_TOOLS) >= 20
     matcher = IntentMatcher(tools + [make_tool(f) for f in MORE_TOOLS])
     intents, none = cases
     times = match_times_ms(matcher, [c.text for c in intents + none])
@@ -338,6 +410,10 @@ def test_times_of_day(text: str, clock: str) -> None:
         ("a thousand", ["1000"]),
         ("12 × 7", ["12", "times", "7"]),
         ("30%", ["30", "percent"]),
+        ("go back to meters", ["go", "back", "2", "meters"]),  # Whisper's spelling of a spoken "two"
+        ("a timer for for minutes", ["a", "timer", "for", "4", "minutes"]),
+        ("convert feet to meters", ["convert", "feet", "to", "meters"]),
+        ("15 to 20 minutes", ["15", "to", "20", "minutes"]),
     ],
 )
 def test_numbers_are_read_as_digits(text: str, tokens: list[str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from assistant.audio import resample
@@ -11,10 +13,12 @@ from assistant.workers import NORMAL, URGENT, run_on
 
 
 class Synthesizer:
-    def __init__(self, cfg: TtsConfig, output_rate: int) -> None:
+    def __init__(self, cfg: TtsConfig, output_rate: int, voice: Any = None) -> None:
+        """`voice`: a PiperVoice of the caller's own (one loaded after `onnxruntime.set_seed` says the same
+        thing the same way every run); by default the one every conversation shares."""
         from piper import SynthesisConfig
 
-        self._voice = HUB.piper(cfg)
+        self._voice = voice if voice is not None else HUB.piper(cfg)
         self._syn = SynthesisConfig(length_scale=cfg.length_scale, volume=cfg.volume, normalize_audio=True)
         self.native_rate = int(self._voice.config.sample_rate)
         self.output_rate = output_rate

@@ -24,10 +24,11 @@ import yaml
 from pydantic import ValidationError
 
 from assistant.audio import read_audio, resample
+from assistant.bench.suite import DATA_DIR, references
 from assistant.tools.intent.matcher import IntentMatch, IntentMatcher
 from assistant.tools.intent.text import tokenize
 
-DEFAULT_SET = Path(__file__).resolve().parents[3] / "tests" / "data" / "intents.yaml"
+DEFAULT_SET = DATA_DIR / "intents.yaml"
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Case:
     tool: str | None
     """None: a request that needs no tool."""
     args: dict[str, Any] = field(default_factory=dict)
+    audio: Path | None = None
+    """A recording of a person saying `text`; None: the text is synthesised."""
 
 
 def load_cases(path: Path = DEFAULT_SET) -> tuple[list[Case], list[Case]]:
@@ -43,6 +46,18 @@ def load_cases(path: Path = DEFAULT_SET) -> tuple[list[Case], list[Case]]:
     data = yaml.safe_load(path.read_text())
     intents = [Case(c["text"], c["tool"], c.get("args") or {}) for c in data["intents"]]
     return intents, [Case(text, None) for text in data["none"]]
+
+
+def load_recordings(path: Path = DEFAULT_SET, data_dir: Path = DATA_DIR) -> list[Case]:
+    """Every real recording in `data_dir`: the tool the set's `real` list says it asks for, else none."""
+    asks = {c["audio"]: c for c in yaml.safe_load(path.read_text()).get("real") or []}
+    unknown = set(asks) - set(references(data_dir))
+    if unknown:
+        raise ValueError(f"{path}: no recording with a transcript named {sorted(unknown)} in {data_dir}")
+    return [
+        Case(text, asks.get(name, {}).get("tool"), asks.get(name, {}).get("args") or {}, data_dir / name)
+        for name, text in sorted(references(data_dir).items())
+    ]
 
 
 def _norm_text(value: object) -> str:

@@ -17,6 +17,13 @@ TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "six
         "eighty": 80, "ninety": 90}  # fmt: skip
 SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+SOUNDS_LIKE = {"to": 2, "too": 2, "for": 4}
+"""Whisper writes a spoken "two meters" as "to meters" and "four minutes" as "for minutes"."""
+MEASURES = frozenset(
+    """seconds minutes hours days weeks meters metres feet inches miles kilometers kilometres centimeters
+    centimetres yards cups ounces grams kilograms pounds liters litres gallons degrees dice sides""".split()
+)
+"""Plural measures: right after one of SOUNDS_LIKE, the word can only have been the number."""
 
 
 def is_number(token: str) -> bool:
@@ -74,6 +81,8 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
             read = _read_integer(tokens, i + 1, implicit_one=True)
         else:
             read = None if is_number(tok) else _read_integer(tokens, i)
+        if read is None and _misheard_number(tokens, i):
+            read = SOUNDS_LIKE[tok], i + 1
         if is_number(tok):
             value, j = float(tok), i + 1
             if j < len(tokens) and tokens[j] in SCALES:
@@ -104,3 +113,11 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
         out.append((fmt(value), i, j))
         i = j
     return out
+
+
+def _misheard_number(tokens: list[str], i: int) -> bool:
+    """Is tokens[i] a misheard number: "back to meters", not "feet to meters" or "15 to 20 minutes"."""
+    if tokens[i] not in SOUNDS_LIKE or i + 1 >= len(tokens) or tokens[i + 1] not in MEASURES:
+        return False
+    before = tokens[i - 1] if i else ""
+    return not (is_number(before) or before in {*UNITS, *TENS, *SCALES, *MEASURES})

@@ -39,6 +39,9 @@ COMMAND_VERBS = frozenset(
 TRAILING = frozenset("please thanks now for me to the a an".split())
 AUXILIARIES = frozenset("is are was were has have had will would can could should does did".split())
 ARTICLES = frozenset("the a an my our this that".split())
+_SMALL = CONNECTORS | LINKS | STOPWORDS
+SPEAKERS = frozenset("you i we".split())
+"""The person and the assistant: never part of a name ("again, you set a timer" names no timer)."""
 NAMING = frozenset("called call named name labelled labeled label".split())
 """Before a label: "a timer for 45 minutes called laundry" (Whisper also writes "call laundry")."""
 _ON = frozenset("on enable enabled activate start up".split())
@@ -330,7 +333,8 @@ class _Filler:
 
     def free_text(self, param: Param) -> str | None:
         """The words left once the request for the tool ("remind me to") and other slots are taken out."""
-        left = [i for i in range(len(self.norm)) if self.free(i)]
+        lead = next((i for i, flag in enumerate(self.u.polite) if not flag), len(self.norm))
+        left = [i for i in range(lead, len(self.norm)) if self.free(i)]  # not "and then could you"
         words = [self.norm[i] for i in left]
         keys = [self.u.keys[i] for i in left]
         triggers = self.words.triggers
@@ -351,6 +355,9 @@ class _Filler:
             end -= 1
         start = cut
         if not param.required:  # a label: "the pasta timer", "set it 90 second timer" (a misheard "a")
+            speaker = [k for k in range(start, end) if words[k] in SPEAKERS]
+            if speaker:  # "and then you set a timer": whatever comes before "you" addresses the assistant
+                start = speaker[-1] + 1
             while start < end and (words[start] in ARTICLES | FUNCTION_WORDS | NAMING):
                 start += 1
         chosen = left[start:end]
@@ -358,6 +365,9 @@ class _Filler:
             return None
         if words[cut] in AUXILIARIES:
             return None  # "notes are useful", "the timer is annoying": said about the thing, not asked
+        asking = [k for k in range(len(words)) if keys[k] in triggers and words[k] not in _SMALL]
+        if param.required and asking and asking[0] >= end:
+            return None  # asked only after the text: "player all of my notes" (a misheard "clear")
         if param.name in self.words.needs_digit and not any(is_number(self.norm[i]) for i in chosen):
             return None
         self.take(chosen[0], chosen[-1] + 1, "<text>")

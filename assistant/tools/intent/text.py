@@ -33,14 +33,16 @@ _SYNONYMS = {
     **dict.fromkeys(["jot"], "write"),
     **dict.fromkeys(["begin"], "start"),
     **dict.fromkeys(["compute", "work"], "calculate"),
+    "countdown": "timer",
 }
 """Command verbs people use interchangeably, one key each: "remove my notes" finds "delete my notes".
-What is cancelled or deleted (a timer, the notes) is in the other words."""
+What is cancelled or deleted (a timer, the notes) is in the other words. And one noun: a countdown is a
+timer ("start a three minute countdown" names no timer "countdown")."""
 
 _IRREGULAR = {"dice": "die", "feet": "foot", "people": "person", "children": "child", "men": "man",
               "women": "woman", "teeth": "tooth", "mice": "mouse"}  # fmt: skip
 _POLITE_START = re.compile(
-    r"^(?:(?:hey|ok|okay|so|um|uh|well|assistant|please)\s+)*"
+    r"^(?:(?:hey|ok|okay|so|um|uh|well|assistant|please|and|then|now|also)\s+)*"
     r"(?:(?:can|could|would|will) you (?:please )?|do you know |i (?:want|need|would like) (?:you )?to "
     r"|i want |i would like |please )?"
 )
