@@ -2,17 +2,20 @@
 
     python scripts/bench_web.py [--sessions 1,2,4] [--out docs/bench-web.json]
 
-For each session count N, one Chromium opens N pages, 2 s apart; every page says the same four questions
-(the fake microphone plays one file from the moment the page starts its call). Per turn it records the
-engine's timings (from the data channel) and the browser's own voice-to-voice (last loud mic sample to
-first audible reply sample, measured in the page). A second run interrupts replies from the browser and
-records the barge-in heard in the page.
+First `assistant simulate` says the same four questions without a browser: the issue's reference. Then, for
+each session count N, one Chromium opens N pages, 2 s apart; every page says the four questions with 9 s
+to answer each (the fake microphone plays one file from the moment the page starts its call). Per turn it
+records the engine's timings (from the data channel) and the browser's own voice-to-voice (last loud mic
+sample to first audible reply sample, measured in the page). A last run interrupts twelve replies from the
+browser (a tool's long answer) and records the barge-in heard in the page.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -29,8 +32,15 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from assistant.audio import read_audio, write_wav  # noqa: E402
 from assistant.config import load_config  # noqa: E402
+from assistant.transports.simulate import simulate  # noqa: E402
 
 STAGGER_S = 2.0
+QUESTION_GAP_S = 9.0
+"""Silence after each question: time for the answer, as a person waits for it (4 sessions answer in ~5 s)."""
+INTERRUPT_GAPS_S = [1.0, 1.3, 1.6] * 4
+"""Silence between a request and the interruption. The request is "go forward ten meters" to the example
+robot tool, whose spoken answer is long (~3.5 s) and starts ~0.9 s after the request in the browser: Gemma
+270M's own replies are a word or a short sentence, mostly over before anyone could interrupt them."""
 QUESTIONS = ["goforward.wav", "forever.wav", "cards-005.wav", "sense_and_sensibility_01_austen_64kb-0930.wav"]
 
 
@@ -106,33 +116,41 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     parts = [silence(1.5)]
     for name in QUESTIONS:
-        parts += [read_audio(DATA / name), silence(5)]
+        parts += [read_audio(DATA / name), silence(QUESTION_GAP_S)]
     questions = tmp / "questions.wav"
     write_wav(questions, np.concatenate(parts), 16000)
     interrupt_parts = [silence(1.5)]
-    for _ in range(5):
-        # The reply starts about 1.3 s after the question in the browser; interrupt 0.3 s into it.
-        interrupt_parts += [read_audio(DATA / "forever.wav"), silence(1.6)]
-        interrupt_parts += [read_audio(DATA / "sense_and_sensibility_01_austen_64kb-0880.wav"), silence(4)]
+    for gap in INTERRUPT_GAPS_S:
+        interrupt_parts += [read_audio(DATA / "goforward.wav"), silence(gap)]
+        interrupt_parts += [read_audio(DATA / "forever.wav"), silence(5)]
     interrupts = tmp / "interrupts.wav"
     write_wav(interrupts, np.concatenate(interrupt_parts), 16000)
 
     counts = [int(n) for n in args.sessions.split(",") if n.strip()]
     cfg = load_config(args.config, [f"server.max_sessions={max(counts, default=1)}"])
     out: dict = {"config": args.config or "configs/default.yaml", "per_session_count": []}
+    # The issue's reference: what `assistant simulate` reports for the same files, no browser running.
+    reference = asyncio.run(simulate(cfg, [DATA / name for name in QUESTIONS]))
+    v2v = [t["timings_ms"].get("voice_to_voice") for t in reference.report["turns"]]
+    out["simulate_voice_to_voice_ms"] = summary([v for v in v2v if v is not None])
+    print(json.dumps({"simulate_voice_to_voice_ms": out["simulate_voice_to_voice_ms"]}), flush=True)
     with LiveServer(cfg) as server:
         for n in counts:
             figures = session_figures(server, questions, n)
             print(json.dumps(figures), flush=True)
             out["per_session_count"].append(figures)
             server.wait_sessions(0, timeout=30)
-        stats = run_pages(server, interrupts, 1, 10, 90)[0]
+    os.environ["HOME_TOOLS_STATE"] = str(tmp / "home.json")
+    robot = [f"tools.load=[{ROOT / 'examples' / 'home_tools.py'}]", f"tools.data_dir={tmp}"]
+    with LiveServer(load_config(args.config, robot)) as server:
+        stats = run_pages(server, interrupts, 1, 2 * len(INTERRUPT_GAPS_S), 200)[0]
         engine_barge = [
             e["turn"]["timings_ms"]["barge_in"]
             for e in stats["events"]
             if e["type"] == "turn" and "barge_in" in e["turn"]["timings_ms"]
         ]
         out["barge_in"] = {
+            "interruptions_said": len(INTERRUPT_GAPS_S),
             "browser_heard_silence_ms": summary(stats["bargeIns"]),
             "engine_ms": summary(engine_barge),
             "interrupted_replies": sum(

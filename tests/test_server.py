@@ -228,6 +228,36 @@ async def test_webrtc_peer_gets_reply_audio_and_is_freed_on_disconnect(server, s
     assert server.wait_sessions(0, timeout=20) == 0
 
 
+async def test_incoming_audio_is_handed_on_the_moment_it_arrives():
+    """aiortc would hold each packet until 4 more arrived (80 ms on every turn); ours passes each on at
+    once and drops one that comes after a newer one. Fails if an aiortc upgrade moves the buffer."""
+    from aiortc import RTCPeerConnection
+    from aiortc.rtp import RtpPacket
+
+    from assistant.transports.webrtc import hand_on_audio_at_once
+
+    browser, server_side = RTCPeerConnection(), RTCPeerConnection()
+    browser.addTransceiver("audio")
+    await browser.setLocalDescription(await browser.createOffer())
+    await server_side.setRemoteDescription(browser.localDescription)
+    (receiver,) = server_side.getReceivers()
+    hand_on_audio_at_once(receiver)
+    buffer = receiver._RTCRtpReceiver__jitter_buffer
+
+    def packet(seq: int) -> RtpPacket:
+        p = RtpPacket(sequence_number=seq % 65536, timestamp=960 * seq)
+        p._data = f"opus {seq}".encode()  # what aiortc's receiver sets: the depacketised payload
+        return p
+
+    assert buffer.add(packet(65534))[1].data == b"opus 65534"
+    assert buffer.add(packet(65535))[1].data == b"opus 65535"
+    assert buffer.add(packet(65537))[1].data == b"opus 65537"  # 65536 (0) was lost: go on, past the wrap
+    assert buffer.add(packet(65536))[1] is None  # it came late: dropped
+    assert buffer.add(packet(65537))[1] is None  # a duplicate
+    await browser.close()
+    await server_side.close()
+
+
 async def test_webrtc_peer_without_a_microphone_is_let_go(server):
     """An offer without audio is refused; one that offers audio but never sends any is closed in 5 s."""
     from aiortc import RTCPeerConnection, RTCSessionDescription

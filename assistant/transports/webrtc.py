@@ -1,6 +1,7 @@
 """WebRTC with aiortc: the browser's microphone in, the reply out on a paced track, events on a data channel.
 
-Incoming Opus arrives as 48 kHz stereo frames; av's resampler turns them into the engine's 16 kHz mono.
+Incoming Opus packets are decoded the moment they arrive (no receive buffer: see `AudioPassThrough`), and
+av's resampler turns the 48 kHz stereo frames into the engine's 16 kHz mono.
 The outgoing track hands aiortc one 20 ms frame per 20 ms of wall time, pulled from the conversation's
 output buffer at that moment, so that a barge-in (which empties the buffer) is silence on the very next
 frame; the browser is asked to keep its own jitter buffer short.
@@ -15,8 +16,11 @@ import logging
 import time
 
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
+from aiortc.utils import uint16_add
 
 from assistant.transports.remote import RemoteSession, SessionManager
 
@@ -27,6 +31,36 @@ FRAME_MS = 20
 SILENT_PEER_TIMEOUT_S = 5.0
 """Browsers send audio packets all the time, silence included; none for this long means the peer is gone
 (a killed tab sends no goodbye, and ICE consent takes 30 s to expire)."""
+
+
+class AudioPassThrough:
+    """aiortc's receive buffer, for audio: each RTP packet is one whole Opus frame, handed on as it arrives.
+
+    aiortc's own holds audio until 4 later packets are in (`prefetch=4`), 80 ms added to every turn before
+    the engine hears the end of the speech; even without prefetch it waits for the next packet to see that
+    a frame is whole. A packet that arrives after a newer one is dropped (Opus conceals the gap), as is a
+    duplicate: on a LAN or loopback that is rare, and the engine would rather hear a 20 ms gap late.
+    """
+
+    capacity = 16
+
+    def __init__(self) -> None:
+        self._next: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        """(ask for a picture: always False for audio, the frame to decode or None)."""
+        if self._next is not None and uint16_add(packet.sequence_number, -self._next) >= 0x8000:
+            return False, None
+        self._next = uint16_add(packet.sequence_number, 1)
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+
+def hand_on_audio_at_once(receiver: RTCRtpReceiver) -> None:
+    """Swap an audio receiver's buffer for `AudioPassThrough` before any packet arrives (aiortc has no
+    option for it; tests/test_server.py fails if an upgrade moves the attribute)."""
+    attribute = "_RTCRtpReceiver__jitter_buffer"
+    if receiver.track is not None and receiver.track.kind == "audio" and hasattr(receiver, attribute):
+        setattr(receiver, attribute, AudioPassThrough())
 
 
 class ReplyTrack(MediaStreamTrack):
@@ -96,6 +130,8 @@ class WebRtcSession:
                 await self.close()
 
         await pc.setRemoteDescription(offer)
+        for receiver in pc.getReceivers():
+            hand_on_audio_at_once(receiver)
         await pc.setLocalDescription(await pc.createAnswer())
         self._spawn(self._require_audio(has_audio))
         return pc.localDescription

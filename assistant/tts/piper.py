@@ -11,6 +11,19 @@ from assistant.config import TtsConfig
 from assistant.models import HUB
 from assistant.workers import NORMAL, URGENT, run_on
 
+SILENCE = 32
+"""-60 dBFS: quieter than this is no sound a person hears over a loudspeaker."""
+LEAD_IN_MS = 5
+
+
+def trim_leading_silence(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Piper starts most clauses with 30-50 ms of near silence: time the listener waits for nothing, and
+    that no voice-to-voice figure would show. Cut it, keeping a few ms before the first sound (no click)."""
+    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > SILENCE)
+    if loud.size == 0:
+        return audio
+    return audio[max(0, int(loud[0]) - rate * LEAD_IN_MS // 1000) :]
+
 
 class Synthesizer:
     def __init__(self, cfg: TtsConfig, output_rate: int, voice: Any = None) -> None:
@@ -27,7 +40,7 @@ class Synthesizer:
         """Blocking: int16 audio at the output rate for one clause (Piper splits sentences itself)."""
         parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, self._syn)]
         audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
-        return resample(audio, self.native_rate, self.output_rate)
+        return resample(trim_leading_silence(audio, self.native_rate), self.native_rate, self.output_rate)
 
     async def synthesize(self, text: str, urgent: bool = False) -> np.ndarray:
         """`urgent`: someone is waiting to hear this (a reply's first clause); it goes before later ones."""
