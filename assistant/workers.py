@@ -39,6 +39,11 @@ class ModelThread:
         """A call is queued or running (perhaps for another conversation)."""
         return self._unfinished > 0
 
+    @property
+    def waiting(self) -> bool:
+        """A call is queued behind the one running: someone (another conversation) waits for the model."""
+        return bool(self._queue)
+
     def submit(self, priority: int, fn: Callable[..., T], *args: Any) -> Future[T]:
         future: Future[T] = Future()
         with self._ready:

@@ -32,6 +32,23 @@ async def test_generation_pauses_while_the_reader_does(cfg):
     assert len(text.split()) >= 8, text
 
 
+async def test_a_paused_reply_does_not_hold_another_conversation_up(cfg):
+    """Two conversations share the model: while one's reader pauses (synthesising its first clause), the
+    other's question still gets an answer, because the paused reply is then generated to its end."""
+    cfg.llm.max_tokens = 48
+    llm = LlamaCppLLM(cfg.llm)
+    paused = llm.stream(question(cfg, "List ten animals that live in the ocean, one after the other."))
+    first = await anext(paused)  # and then nothing is read from it for a while
+
+    async def other() -> str:
+        return "".join([piece async for piece in llm.stream(question(cfg, "What colour is the sky?"))])
+
+    answer = await asyncio.wait_for(other(), timeout=20)
+    assert answer.strip()
+    rest = "".join([piece async for piece in paused])  # the paused reply goes on where it stopped
+    assert rest.strip() and (first + rest).rstrip()[-1] in ".!?", first + rest
+
+
 async def test_abandoned_stream_frees_the_model(cfg):
     llm = LlamaCppLLM(cfg.llm)
     stream = llm.stream(question(cfg, "Tell me a long story about a dragon."))

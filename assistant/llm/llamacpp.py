@@ -38,7 +38,8 @@ _DONE = object()
 _call_ids = itertools.count(1)
 _TOKENS_AHEAD = 1
 """Generation stays at most this many tokens ahead of the consumer: a consumer that stops reading (while
-the first clause is synthesised) hands the two cores to the synthesiser instead of competing with it."""
+the first clause is synthesised) hands the two cores to the synthesiser instead of competing with it.
+Unless another conversation is waiting for the model: then the reply is generated to its end at once."""
 
 
 class LlamaCppLLM:
@@ -101,14 +102,20 @@ class LlamaCppLLM:
         queue: asyncio.Queue[object] = asyncio.Queue()
         cancelled = threading.Event()
         unread = threading.Semaphore(_TOKENS_AHEAD)
+        model_thread = thread_for(self._llama, "llama")
+        running_ahead = False
 
         def emit(item: object) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def proceed() -> bool:
-            while not unread.acquire(timeout=0.05):
+            nonlocal running_ahead
+            while not running_ahead and not unread.acquire(timeout=0.05):
                 if cancelled.is_set():
                     return False
+                # Another conversation waits for the model: finish this reply without waiting for its
+                # reader (the tokens queue up), so that one's first token does not wait on our speech.
+                running_ahead = model_thread.waiting
             return not cancelled.is_set()
 
         def run() -> None:
@@ -119,7 +126,7 @@ class LlamaCppLLM:
             finally:
                 emit(_DONE)
 
-        worker = asyncio.wrap_future(thread_for(self._llama, "llama").submit(NORMAL, run))
+        worker = asyncio.wrap_future(model_thread.submit(NORMAL, run))
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, LlmError):
