@@ -18,6 +18,7 @@ from assistant.config import Config, load_config
 from assistant.engine import Conversation
 from assistant.events import ReplySpoken
 from assistant.llm import ToolRequest
+from assistant.tools.intent.evaluate import flite
 from assistant.transports.simulate import SimulationOptions, simulate
 from assistant.tts import Synthesizer
 
@@ -228,6 +229,22 @@ async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
     reread = say(voice, "Read my notes.", tmp_path / "read.wav")
     again = await simulate(cfg, [reread], conversation=Conversation(cfg, llm=llm))
     assert "milk" in again.report["turns"][0]["assistant_text"].lower()
+
+
+async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
+    """Flite's "cancel the timer" is heard as "Can't sell the timer."; that near miss is decoded again with a
+    beam, and the turn reports the call with what it was heard as. The user's words stay the best guess."""
+    cfg = tool_cfg(None, tmp_path)
+    llm = ScriptedLLM("This should not be said.")
+    pad = np.zeros(4800, np.int16)
+    question = tmp_path / "cancel.wav"
+    write_wav(question, np.concatenate([pad, flite("cancel the timer"), pad]), 16000)
+    result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
+    (turn,) = result.report["turns"]
+    (call,) = turn["tool_calls"]
+    assert call["name"] == "cancel_timer" and call["via"] == "intent"
+    assert "cancel" in call["heard_as"].lower() and call["heard_as"] != turn["user_text"], turn
+    assert llm.calls == []
 
 
 async def test_tool_calls_through_a_real_openai_compatible_server(tmp_path, tools_file, voice):
