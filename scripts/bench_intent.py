@@ -14,10 +14,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from assistant.asr import Transcript
-from assistant.audio import read_audio
 from assistant.tools import Tool, load_spec, make_tool
 from assistant.tools.builtin import BUILTIN_TOOLS
 from assistant.tools.intent import DEFAULT_THRESHOLD, IntentMatcher
@@ -26,6 +22,7 @@ from assistant.tools.intent.evaluate import (
     espeak,
     evaluate,
     flite,
+    heard,
     load_cases,
     load_recordings,
     match_times_ms,
@@ -33,11 +30,6 @@ from assistant.tools.intent.evaluate import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-PAD = np.zeros(4800, np.int16)  # 300 ms of silence either side, like the engine's pre-roll and endpoint
-
-
-def _hypotheses(transcript: Transcript) -> list[str]:
-    return [transcript.text, *transcript.alternatives]
 
 
 def main() -> None:
@@ -75,12 +67,7 @@ def main() -> None:
             synths["piper"] = Synthesizer(cfg.tts, 16000).synthesize_sync
         synths["real"] = None
         for name, synth in synths.items():
-            hearers[name] = lambda case, synth=synth: _hypotheses(
-                transcriber.transcribe_sync(
-                    read_audio(case.audio) if case.audio else np.concatenate([PAD, synth(case.text), PAD]),
-                    second_look=matcher.near_miss,
-                )
-            )
+            hearers[name] = lambda case, synth=synth: heard(case, transcriber, matcher, synth)
 
     rows = []
     recordings = load_recordings(args.set)

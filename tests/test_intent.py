@@ -14,12 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import pytest
 
 from assistant.asr import Transcriber
 from assistant.asr.wer import normalise
-from assistant.audio import read_audio
 from assistant.config import load_config
 from assistant.models import resolve_piper
 from assistant.tools import Tool, load_spec, make_tool, tool
@@ -31,6 +29,7 @@ from assistant.tools.intent.evaluate import (
     espeak,
     evaluate,
     flite,
+    heard,
     load_cases,
     load_recordings,
     match_times_ms,
@@ -41,9 +40,6 @@ from assistant.tts import Synthesizer
 
 DATA = Path(__file__).parent / "data"
 HOME_TOOLS = Path(__file__).resolve().parents[1] / "examples" / "home_tools.py"
-PAD = np.zeros(4800, np.int16)
-"""300 ms of silence before and after each phrase, as the engine's pre-roll and endpointing give Whisper."""
-
 TARGET = 0.90
 """The issue's acceptance figure: the spoken set (Piper, Flite and the real recordings) taken together."""
 FLOORS = {"piper": 0.86, "flite": 0.85, "espeak": 0.65}
@@ -96,17 +92,16 @@ def test_text_phrasings_call_the_right_tool_with_the_right_arguments(matcher, ca
 
 
 def _spoken(name: str, cases: list[Case], matcher: IntentMatcher, transcriber: Transcriber, synth) -> Report:  # type: ignore[no-untyped-def]
-    heard: dict[str, str] = {}
+    best: dict[str, str] = {}
 
     def hear(case: Case) -> list[str]:
-        audio = read_audio(case.audio) if case.audio else np.concatenate([PAD, synth(case.text), PAD])
-        transcript = transcriber.transcribe_sync(audio, second_look=matcher.near_miss)
-        heard[case.text] = transcript.text
-        return [transcript.text, *transcript.alternatives]
+        hypotheses = heard(case, transcriber, matcher, synth)
+        best[case.text] = hypotheses[0]
+        return hypotheses
 
     report = evaluate(name, cases, matcher, hear)
-    exact = [c for c in cases if normalise(heard[c.text]) == normalise(c.text)]
-    right = evaluate(f"{name}, heard word for word", exact, matcher, lambda c: [heard[c.text]])
+    exact = [c for c in cases if normalise(best[c.text]) == normalise(c.text)]
+    right = evaluate(f"{name}, heard word for word", exact, matcher, lambda c: [best[c.text]])
     _show(report, right)
     print(f"{name}: {report.accuracy:.1%} (the issue's target: {TARGET:.0%})")
     assert right.accuracy >= HEARD_RIGHT

@@ -51,13 +51,34 @@ def load_cases(path: Path = DEFAULT_SET) -> tuple[list[Case], list[Case]]:
 def load_recordings(path: Path = DEFAULT_SET, data_dir: Path = DATA_DIR) -> list[Case]:
     """Every real recording in `data_dir`: the tool the set's `real` list says it asks for, else none."""
     asks = {c["audio"]: c for c in yaml.safe_load(path.read_text()).get("real") or []}
-    unknown = set(asks) - set(references(data_dir))
+    recordings = references(data_dir)
+    unknown = set(asks) - set(recordings)
     if unknown:
         raise ValueError(f"{path}: no recording with a transcript named {sorted(unknown)} in {data_dir}")
     return [
         Case(text, asks.get(name, {}).get("tool"), asks.get(name, {}).get("args") or {}, data_dir / name)
-        for name, text in sorted(references(data_dir).items())
+        for name, text in sorted(recordings.items())
     ]
+
+
+PAD = np.zeros(4800, np.int16)
+"""300 ms of silence before and after a synthesised phrase, as the engine's pre-roll and endpointing give
+Whisper."""
+
+
+def heard(
+    case: Case, transcriber: Any, matcher: IntentMatcher, synth: Callable[[str], np.ndarray] | None
+) -> list[str]:
+    """ASR's hypotheses for a case, best first, as the engine gets them from a final transcript: its
+    recording, or its text said by `synth` (int16 at 16 kHz); a near miss of a tool gets the second look."""
+    if case.audio is not None:
+        audio = read_audio(case.audio)
+    elif synth is not None:
+        audio = np.concatenate([PAD, synth(case.text), PAD])
+    else:
+        raise ValueError(f"{case.text!r} has no recording and no voice to say it")
+    transcript = transcriber.transcribe_sync(audio, second_look=matcher.near_miss)
+    return [transcript.text, *transcript.alternatives]
 
 
 def _norm_text(value: object) -> str:

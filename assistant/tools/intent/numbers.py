@@ -24,6 +24,7 @@ MEASURES = frozenset(
     centimetres yards cups ounces grams kilograms pounds liters litres gallons degrees dice sides""".split()
 )
 """Plural measures: right after one of SOUNDS_LIKE, the word can only have been the number."""
+_NOT_BEFORE_A_MISHEARD_NUMBER = frozenset({*UNITS, *TENS, *SCALES, *MEASURES})
 
 
 def is_number(token: str) -> bool:
@@ -120,4 +121,4 @@ def _misheard_number(tokens: list[str], i: int) -> bool:
     if tokens[i] not in SOUNDS_LIKE or i + 1 >= len(tokens) or tokens[i + 1] not in MEASURES:
         return False
     before = tokens[i - 1] if i else ""
-    return not (is_number(before) or before in {*UNITS, *TENS, *SCALES, *MEASURES})
+    return not (is_number(before) or before in _NOT_BEFORE_A_MISHEARD_NUMBER)
