@@ -1,6 +1,9 @@
 """faster-whisper (bundled tiny.en) on real human speech."""
 
+import asyncio
+
 import numpy as np
+import pytest
 from conftest import references
 
 from assistant.asr import Transcriber
@@ -8,10 +11,15 @@ from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import read_audio
 
 
-def test_transcripts_of_real_speech(cfg, speech):
+@pytest.mark.parametrize("window_s", [30.0, 20.0, 10.0])
+def test_transcripts_of_real_speech(cfg, speech, window_s):
+    """In the full window, the finals' default one (20 s) and the partials' (10 s)."""
     transcriber = Transcriber(cfg.asr)
     refs = references()
-    hyps = {name: transcriber.transcribe_sync(read_audio(speech[name[:-4]])).text for name in refs}
+    hyps = {
+        name: transcriber.transcribe_sync(read_audio(speech[name[:-4]]), window_s=window_s).text
+        for name in refs
+    }
     assert normalise(hyps["goforward.wav"]) == "go forward ten meters"
     assert "clubs" in normalise(hyps["cards-001.wav"])
     wer = word_error_rate(list(refs.values()), [hyps[n] for n in refs])
@@ -50,6 +58,44 @@ def test_a_final_longer_than_whispers_window_is_transcribed_whole(cfg, speech):
     transcript = transcriber.transcribe_sync(long, second_look=lambda _: True)
     words = normalise(transcript.text).split()
     assert len(words) > 60 and "dashwood" in words and transcript.alternatives == ()
+
+
+def test_a_decode_that_loops_in_a_short_window_is_done_again_in_the_full_one(cfg, speech, monkeypatch):
+    """Whisper never saw the silence after "go forward ten meters" in a 4 s window, and says it forever."""
+    transcriber = Transcriber(cfg.asr)
+    tried: list[tuple[int, list[str] | None]] = []
+    decode = transcriber._hypotheses
+
+    def spy(features, frames, *args):  # type: ignore[no-untyped-def]
+        result = decode(features, frames, *args)
+        tried.append((frames, result))
+        return result
+
+    monkeypatch.setattr(transcriber, "_hypotheses", spy)
+    transcript = transcriber.transcribe_sync(read_audio(speech["goforward"]), window_s=4)
+    assert normalise(transcript.text) == "go forward ten meters"
+    assert [frames for frames, _ in tried] == [400, 3000] and tried[0][1] is None
+    tried.clear()
+    assert normalise(transcriber.transcribe_sync(read_audio(speech["goforward"])).text) == "go forward ten meters"
+    assert [frames for frames, _ in tried] == [int(cfg.asr.window_s * 100)] and tried[0][1] is not None
+
+
+def test_a_partial_takes_the_partials_window_and_a_final_the_finals(cfg, speech, monkeypatch):
+    transcriber = Transcriber(cfg.asr)
+    windows: list[float] = []
+    transcribe = transcriber.transcribe_sync
+
+    def spy(audio, short_guard, second_look, window_s):  # type: ignore[no-untyped-def]
+        windows.append(window_s)
+        return transcribe(audio, short_guard, second_look, window_s)
+
+    monkeypatch.setattr(transcriber, "transcribe_sync", spy)
+    clip = read_audio(speech["forever"])
+    partial = asyncio.run(transcriber.transcribe(clip[:16000]))
+    final = asyncio.run(transcriber.transcribe(clip, final=True))
+    assert windows == [cfg.asr.partial_window_s, cfg.asr.window_s] == [10.0, 20.0]
+    assert normalise(partial.text).split()[0] == "feels"
+    assert normalise(final.text) == "feels like these days go on forever"
 
 
 def test_normalisation_spells_digits():

@@ -232,18 +232,19 @@ async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
 
 
 async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
-    """Flite's "cancel the timer" is heard as "Can't sell the timer."; that near miss is decoded again with a
-    beam, and the turn reports the call with what it was heard as. The user's words stay the best guess."""
+    """Flite's "timer for two and a half minutes" is heard as "Time for 2 and a half minutes."; that near
+    miss is decoded again with a beam, and the turn reports the call with what it was heard as. The user's
+    words stay the best guess."""
     cfg = tool_cfg(None, tmp_path)
     llm = ScriptedLLM("This should not be said.")
     pad = np.zeros(4800, np.int16)
-    question = tmp_path / "cancel.wav"
-    write_wav(question, np.concatenate([pad, flite("cancel the timer"), pad]), 16000)
+    question = tmp_path / "timer.wav"
+    write_wav(question, np.concatenate([pad, flite("timer for two and a half minutes"), pad]), 16000)
     result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
     (turn,) = result.report["turns"]
     (call,) = turn["tool_calls"]
-    assert call["name"] == "cancel_timer" and call["via"] == "intent"
-    assert "cancel" in call["heard_as"].lower() and call["heard_as"] != turn["user_text"], turn
+    assert call["name"] == "set_timer" and call["via"] == "intent", turn
+    assert "timer" in call["heard_as"].lower() and call["heard_as"] != turn["user_text"], turn
     assert llm.calls == []
 
 

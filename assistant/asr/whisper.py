@@ -7,6 +7,11 @@ When a final transcript nearly asks for a tool ("can't sell the timer"), the sam
 again with a beam, and the beam's hypotheses go along, so the tools' fast path can try the others ("cancel
 the timer"). Turns that need no second look pay nothing. Reusing the encoding needs Whisper's one 30-second
 window, so that path goes to CTranslate2 directly; longer audio takes faster-whisper's usual path.
+
+A turn is a few seconds, yet Whisper's encoder reads 30, padded with silence. The one-window path encodes
+a short clip in a shorter window (whisper.cpp's `audio_ctx`), about four times faster. Whisper sometimes
+loops in a short window, having never seen the silence that ends the speech; such a decode is caught
+(too many tokens for the clip, or a phrase said thrice) and done again in the full window.
 """
 
 from __future__ import annotations
@@ -15,12 +20,18 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from assistant.config import AsrConfig
 from assistant.models import HUB
 from assistant.workers import NORMAL, URGENT, run_on, thread_for
+
+_FULL_WINDOW = 3000
+"""Whisper's 30-second window, in feature frames (100 a second)."""
+_TOKENS_PER_SECOND = 8
+"""More than fast speech needs (~5 a second with punctuation): a decode that reaches it has looped."""
 
 _HALLUCINATIONS = {
     "you",
@@ -71,13 +82,15 @@ class Transcriber:
         audio: np.ndarray,
         short_guard: bool = True,
         second_look: Callable[[str], bool] | None = None,
+        window_s: float | None = None,
     ) -> Transcript:
         """Blocking; call from a worker thread. `audio` is 16 kHz int16.
 
-        `second_look(text)`: True when the best transcript deserves the beam's alternatives."""
+        `second_look(text)`: True when the best transcript deserves the beam's alternatives. `window_s`:
+        the encoder's window for a short clip (default: the config's, for a final transcript)."""
         start = time.perf_counter()
         samples = audio.astype(np.float32) / 32768.0
-        hypotheses = self._window(samples, second_look) if second_look is not None else None
+        hypotheses = self._one_window(samples, second_look, window_s or self._cfg.window_s)
         if hypotheses is None:
             hypotheses = [self._decode(samples)]
         text, *alternatives = hypotheses
@@ -100,12 +113,14 @@ class Transcriber:
         parts = [s.text.strip() for s in segments if not _no_speech(s.no_speech_prob, s.avg_logprob)]
         return " ".join(p for p in parts if p).strip()
 
-    def _window(self, samples: np.ndarray, second_look: Callable[[str], bool]) -> list[str] | None:
-        """Decode one 30 s window as usual; if `second_look` says so, the beam's hypotheses follow.
+    def _one_window(
+        self, samples: np.ndarray, second_look: Callable[[str], bool] | None, window_s: float
+    ) -> list[str] | None:
+        """Decode a clip that fits one window, in a short window of `window_s` when it fits that.
 
-        None when the audio does not fit one window, or when the language is left to detection (the
-        usual path does that)."""
-        from faster_whisper.audio import pad_or_trim
+        With `second_look`, the beam's hypotheses follow when it says so, from the same encoding. None
+        when the audio does not fit one window, or when the language is left to detection (faster-whisper's
+        usual path does both)."""
         from faster_whisper.tokenizer import Tokenizer
 
         model = self._model
@@ -115,41 +130,80 @@ class Transcriber:
         tokenizer = Tokenizer(
             model.hf_tokenizer, multilingual, task="transcribe", language=self._cfg.language or "en"
         )
-        encoded = model.encode(pad_or_trim(model.feature_extractor(samples)))
+        features = model.feature_extractor(samples)
+        frames = min(_FULL_WINDOW, max(int(window_s * 100), features.shape[-1] + 100))
+        if frames < _FULL_WINDOW:
+            limit = int(10 + _TOKENS_PER_SECOND * samples.size / 16000)
+            short = self._hypotheses(features, frames + frames % 2, tokenizer, second_look, limit)
+            if short is not None:
+                return short
+        return self._hypotheses(features, _FULL_WINDOW, tokenizer, second_look, None)
+
+    def _hypotheses(
+        self,
+        features: np.ndarray,
+        frames: int,
+        tokenizer: Any,
+        second_look: Callable[[str], bool] | None,
+        limit: int | None,
+    ) -> list[str] | None:
+        """Encode once in a window of `frames`, decode greedily, and with a beam if `second_look` asks.
+
+        `limit`: the most tokens the clip can hold; a decode that reaches it or repeats a phrase is a
+        short window's failure (Whisper loops when it cannot see the silence after the speech): None."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self._model
+        encoded = model.encode(pad_or_trim(features, frames))
         prompt = [model.get_prompt(tokenizer, [], without_timestamps=True)]
 
-        def decode(beam: int, n: int) -> list[str]:
+        def decode(beam: int, n: int) -> list[str] | None:
             result = model.model.generate(
                 encoded,
                 prompt,
                 beam_size=beam,
                 num_hypotheses=n,
-                max_length=model.max_length // 2,
+                max_length=min(model.max_length // 2, limit + len(prompt[0]) if limit else 448),
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
                 suppress_tokens=[-1],
             )[0]
-            best = result.sequences_ids[0]
-            if _no_speech(result.no_speech_prob, result.scores[0] * len(best) / (len(best) + 1)):
+            best = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+            if limit is not None and (len(best) >= limit or _repeats(best)):
+                return None
+            if n == 1 and _no_speech(result.no_speech_prob, result.scores[0] * len(best) / (len(best) + 1)):
                 return [""]
             texts = [tokenizer.decode([t for t in ids if t < tokenizer.eot]) for ids in result.sequences_ids]
             return [t.strip() for t in texts]
 
         best = decode(self._cfg.beam_size, 1)
         n = self._cfg.alternatives
-        if n <= 1 or not best[0] or not second_look(best[0]):
+        if best is None or second_look is None or n <= 1 or not best[0] or not second_look(best[0]):
             return best
-        return best + decode(max(n, self._cfg.beam_size), n)
+        more = decode(max(n, self._cfg.beam_size), n)
+        return None if more is None else best + more
 
     async def transcribe(
         self, audio: np.ndarray, final: bool = False, second_look: Callable[[str], bool] | None = None
     ) -> Transcript:
-        """`final`: someone waits for it, so it goes before other conversations' partials."""
+        """`final`: someone waits for it, so it goes before other conversations' partials.
+
+        A partial transcript is only shown, so it takes the shortest window (`partial_window_s`): a final
+        that comes due while a partial runs waits for it."""
         priority = URGENT if final else NORMAL
+        window = self._cfg.window_s if final else min(self._cfg.window_s, self._cfg.partial_window_s)
         return await run_on(
-            self._model, "whisper", self.transcribe_sync, audio, True, second_look, priority=priority
+            self._model, "whisper", self.transcribe_sync, audio, True, second_look, window, priority=priority
         )
+
+
+def _repeats(ids: list[int]) -> bool:
+    """A phrase of two or more tokens said three times in a row at the end: Whisper looping."""
+    for n in range(2, len(ids) // 3 + 1):
+        if ids[-n:] == ids[-2 * n : -n] == ids[-3 * n : -2 * n]:
+            return True
+    return False
 
 
 def _no_speech(no_speech_prob: float, avg_logprob: float) -> bool:
