@@ -76,7 +76,8 @@ def test_a_decode_that_loops_in_a_short_window_is_done_again_in_the_full_one(cfg
     assert normalise(transcript.text) == "go forward ten meters"
     assert [frames for frames, _ in tried] == [400, 3000] and tried[0][1] is None
     tried.clear()
-    assert normalise(transcriber.transcribe_sync(read_audio(speech["goforward"])).text) == "go forward ten meters"
+    again = transcriber.transcribe_sync(read_audio(speech["goforward"]))
+    assert normalise(again.text) == "go forward ten meters"
     assert [frames for frames, _ in tried] == [int(cfg.asr.window_s * 100)] and tried[0][1] is not None
 
 
