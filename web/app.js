@@ -237,13 +237,14 @@ function rmsDb(analyser) {
 // Measurement state (times are performance.now() ms).
 let micBelowSince = null;      // when the mic last dropped below VOICED_DB (null: voiced now)
 let lastMicVoicedAt = null;
+let measuredFrom = null;
 let lastRemoteAudibleAt = null;
 let bargeT0 = null, bargeSilentSince = null;
 let polls = 0;
 
 function resetMeasurements() {
   micBelowSince = performance.now();
-  lastMicVoicedAt = lastRemoteAudibleAt = bargeT0 = bargeSilentSince = null;
+  lastMicVoicedAt = measuredFrom = lastRemoteAudibleAt = bargeT0 = bargeSilentSince = null;
 }
 
 function showLevel(bar, meter, label, db) {
@@ -284,12 +285,15 @@ function poll() {
     micBelowSince = now;
   }
 
-  // Reply audio starting after >= 300 ms of silence, with the user quiet for
-  // >= 200 ms, closes a voice-to-voice measurement.
+  // Reply audio starting after >= 300 ms of silence, with the user quiet for >= 200 ms, closes a
+  // voice-to-voice measurement: once per thing the user said, so a reply that pauses between clauses
+  // is not timed again from the same words.
   if (audible) {
     const afterSilence = lastRemoteAudibleAt === null || now - lastRemoteAudibleAt >= 300;
-    if (afterSilence && lastMicVoicedAt !== null && now - lastMicVoicedAt >= 200) {
+    const fresh = lastMicVoicedAt !== null && lastMicVoicedAt !== measuredFrom;
+    if (afterSilence && fresh && now - lastMicVoicedAt >= 200) {
       stats.voiceToVoice.push(now - lastMicVoicedAt);
+      measuredFrom = lastMicVoicedAt;
     }
     stats.remoteAudio.frames++;
     if (stats.remoteAudio.firstAudibleAt === null) stats.remoteAudio.firstAudibleAt = now;
