@@ -156,6 +156,9 @@ class Transcriber:
         model = self._model
         encoded = model.encode(pad_or_trim(features, frames))
         prompt = [model.get_prompt(tokenizer, [], without_timestamps=True)]
+        max_length = model.max_length // 2
+        if limit is not None:
+            max_length = min(max_length, limit + len(prompt[0]))
 
         def decode(beam: int, n: int) -> list[str] | None:
             result = model.model.generate(
@@ -163,7 +166,7 @@ class Transcriber:
                 prompt,
                 beam_size=beam,
                 num_hypotheses=n,
-                max_length=min(model.max_length // 2, limit + len(prompt[0]) if limit else 448),
+                max_length=max_length,
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
