@@ -46,7 +46,10 @@ class AsrConfig(Section):
     """`bundled:tiny.en`, `bundled:base`, a faster-whisper size name, a Hugging Face repo, or a local path."""
     device: str = "cpu"
     compute_type: str = "int8"
-    cpu_threads: int = Field(2, ge=1)
+    cpu_threads: int = Field(1, ge=1)
+    """CTranslate2's threads per transcription. tiny.en is faster on one than on two on a 2-core machine
+    (a final transcript 180 against 209 ms alone; in a conversation, whose LLM and TTS pools also want both
+    cores, the final is ready ~90 ms sooner). bundled:base gains from 2 (356 against 417 ms)."""
     beam_size: int = Field(1, ge=1)
     """1 (greedy) keeps turns fast: a beam of 5 cuts tiny.en's WER from 7.8 % to 5.8 % here, but makes
     every turn about 250 ms slower on two cores."""
