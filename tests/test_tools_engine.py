@@ -18,7 +18,7 @@ from assistant.config import Config, load_config
 from assistant.engine import Conversation
 from assistant.events import ReplySpoken
 from assistant.llm import ToolRequest
-from assistant.tools.intent.evaluate import flite
+from assistant.tools.intent.evaluate import PAD, flite
 from assistant.transports.simulate import SimulationOptions, simulate
 from assistant.tts import Synthesizer
 
@@ -237,9 +237,8 @@ async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
     words stay the best guess."""
     cfg = tool_cfg(None, tmp_path)
     llm = ScriptedLLM("This should not be said.")
-    pad = np.zeros(4800, np.int16)
     question = tmp_path / "timer.wav"
-    write_wav(question, np.concatenate([pad, flite("timer for two and a half minutes"), pad]), 16000)
+    write_wav(question, np.concatenate([PAD, flite("timer for two and a half minutes"), PAD]), 16000)
     result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
     (turn,) = result.report["turns"]
     (call,) = turn["tool_calls"]
