@@ -44,7 +44,8 @@ class Metrics:
         )
         self.sessions = Counter("assistant_sessions", "Conversations opened", registry=self.registry)
         self.refused = Counter(
-            "assistant_sessions_refused", "Conversations refused because the server was full",
+            "assistant_sessions_refused",
+            "Conversations refused because the server was full",
             registry=self.registry,
         )
         self.turns = Counter(

@@ -71,7 +71,7 @@ def create_app(cfg: Config, warm_up: bool = True) -> FastAPI:
         from aiortc import RTCSessionDescription
 
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-            return _error(415, "send the SDP offer as application/json: {\"sdp\": ..., \"type\": \"offer\"}")
+            return _error(415, 'send the SDP offer as application/json: {"sdp": ..., "type": "offer"}')
         limit = cfg.server.max_body_bytes
         if int(request.headers.get("content-length") or 0) > limit:
             return _error(413, f"the offer is larger than {limit} bytes")

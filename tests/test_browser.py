@@ -62,9 +62,7 @@ def test_browser_conversation(server, speech, tmp_path):
                 ".includes('forward')",
                 timeout=30000,
             )
-            page.wait_for_function(
-                "window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000
-            )
+            page.wait_for_function("window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000)
             page.wait_for_timeout(500)
             assistant = page.locator("#transcript [data-role=assistant]").first.text_content()
             data = save("conversation", page)

@@ -152,8 +152,16 @@ async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
         ({"json": {"type": "offer"}}, 400, "sdp"),
         ({"json": {"sdp": "v=0", "type": "answer"}}, 400, "type"),
         ({"json": {"sdp": "x" * 70000, "type": "offer"}}, 413, "larger"),
-        ({"json": {"sdp": "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer"}},
-         400, "invalid SDP"),
+        (
+            {
+                "json": {
+                    "sdp": "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+                    "type": "offer",
+                }
+            },
+            400,
+            "invalid SDP",
+        ),
         ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "invalid SDP"),
         ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "no audio"),
         ({"json": {"sdp": "m=audio \x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),

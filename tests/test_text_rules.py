@@ -46,6 +46,15 @@ def test_long_text_without_punctuation_is_cut():
     ]
 
 
+def test_first_clause_is_cut_as_soon_as_the_next_word_begins():
+    chunker = ClauseChunker()
+    assert [chunker.feed(t) for t in [" It", " is", " three", " o'clock"]] == [[], [], [], []]
+    assert chunker.feed(" now") == ["It is three o'clock"]
+    chunker = ClauseChunker()
+    assert [chunker.feed(t) for t in [" Take", " it", " to", " the", " end"]] == [[]] * 5  # never "to the"
+    assert chunker.feed(" now") == ["Take it to the end"]
+
+
 def test_first_clause_is_short_but_never_ends_on_an_article_or_preposition():
     chunker = ClauseChunker()
     out = []

@@ -184,7 +184,7 @@ class Conversation:
         ref = self._reference(played)
         audible = self._output_active()
         clean = frame
-        if self.echo is not None:
+        if self.echo is not None and ref is not None:
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
             # A misadapted filter adds its echo estimate to a quiet microphone: never amplify.
             if audible and rms_dbfs(cancelled) <= rms_dbfs(frame):
@@ -235,12 +235,15 @@ class Conversation:
 
     # ----------------------------------------------------------------- input helpers
 
-    def _reference(self, played: np.ndarray | None) -> np.ndarray:
-        if played is not None and played.size:
+    def _reference(self, played: np.ndarray | None) -> np.ndarray | None:
+        """The echo reference for this frame (None without a canceller); notes how loud the speaker is."""
+        if played is None or not played.size:
+            played = np.zeros(0, np.int16)
+        self._ref_level.append(rms_dbfs(played) if played.any() else -120.0)
+        if self.echo is None:
+            return None  # a browser cancels its own echo: resampling its playback would be wasted work
+        if played.size:
             self._ref = np.concatenate([self._ref, self._ref_resampler(played)])
-            self._ref_level.append(rms_dbfs(played))
-        else:
-            self._ref_level.append(-120.0)
         ref, self._ref = self._ref[: self.frame_samples], self._ref[self.frame_samples :]
         if ref.size < self.frame_samples:
             ref = np.concatenate([ref, np.zeros(self.frame_samples - ref.size, np.int16)])

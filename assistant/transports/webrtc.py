@@ -96,9 +96,7 @@ class ReplyTrack(MediaStreamTrack):
 class WebRtcSession:
     """One peer connection and everything it owns; `close()` is safe to call more than once."""
 
-    def __init__(
-        self, manager: SessionManager, session: RemoteSession, registry: set[WebRtcSession]
-    ) -> None:
+    def __init__(self, manager: SessionManager, session: RemoteSession, registry: set[WebRtcSession]) -> None:
         self.manager = manager
         self.session = session
         self._registry = registry

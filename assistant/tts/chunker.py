@@ -53,9 +53,10 @@ class ClauseChunker:
         if cut is None:
             limit = self._first_max if self._first else self._max
             words = self._buffer.split(" ")
-            while limit < len(words) - 1 and words[limit - 1].lower().strip(",") in _WEAK_ENDINGS:
+            while limit < len(words) - 1 and _weak(words[limit - 1]):
                 limit += 1
-            if len(words) > limit + 1:
+            # The next word has begun, so words[:limit] are whole: cut now, not a token later.
+            if len(words) > limit and not _weak(words[limit - 1]):
                 cut = len(" ".join(words[:limit])) + 1
         if cut is None:
             return None
@@ -64,6 +65,10 @@ class ClauseChunker:
             return self._next_clause() if self._buffer else None
         self._first = False
         return clause
+
+
+def _weak(word: str) -> bool:
+    return word.lower().strip(",") in _WEAK_ENDINGS
 
 
 def _speakable(text: str) -> bool:
