@@ -144,6 +144,10 @@ async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
     assert server.wait_sessions(0) == 0
 
 
+NO_ICE_SDP = "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+"""A bare audio offer: no session lines, ICE credentials or DTLS fingerprint."""
+
+
 @pytest.mark.parametrize(
     ("kwargs", "status", "detail"),
     [
@@ -152,16 +156,7 @@ async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
         ({"json": {"type": "offer"}}, 400, "sdp"),
         ({"json": {"sdp": "v=0", "type": "answer"}}, 400, "type"),
         ({"json": {"sdp": "x" * 70000, "type": "offer"}}, 413, "larger"),
-        (
-            {
-                "json": {
-                    "sdp": "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
-                    "type": "offer",
-                }
-            },
-            400,
-            "invalid SDP",
-        ),
+        ({"json": {"sdp": NO_ICE_SDP, "type": "offer"}}, 400, "invalid SDP"),
         ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "invalid SDP"),
         ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "no audio"),
         ({"json": {"sdp": "m=audio \x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),

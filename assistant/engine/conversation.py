@@ -237,12 +237,12 @@ class Conversation:
 
     def _reference(self, played: np.ndarray | None) -> np.ndarray | None:
         """The echo reference for this frame (None without a canceller); notes how loud the speaker is."""
-        if played is None or not played.size:
-            played = np.zeros(0, np.int16)
-        self._ref_level.append(rms_dbfs(played) if played.any() else -120.0)
+        if played is not None and not played.size:
+            played = None
+        self._ref_level.append(-120.0 if played is None else rms_dbfs(played))
         if self.echo is None:
             return None  # a browser cancels its own echo: resampling its playback would be wasted work
-        if played.size:
+        if played is not None:
             self._ref = np.concatenate([self._ref, self._ref_resampler(played)])
         ref, self._ref = self._ref[: self.frame_samples], self._ref[self.frame_samples :]
         if ref.size < self.frame_samples:
