@@ -100,6 +100,10 @@ class TtsConfig(Section):
     """`bundled:joe`, a path to a Piper .onnx voice, or a Piper voice name such as en_US-lessac-medium."""
     length_scale: float = Field(1.0, gt=0.3, lt=3)
     volume: float = Field(0.5, gt=0, le=1)
+    max_sentences: int = Field(3, ge=1)
+    """A model's reply is cut at the end of this many sentences (speech is no place for an essay)..."""
+    max_words: int = Field(60, ge=5)
+    """...or at the first sentence end past this many words, and stopped mid-sentence at twice as many."""
 
 
 class TurnConfig(Section):

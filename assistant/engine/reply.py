@@ -14,7 +14,9 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 
+from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
 from assistant.engine.tooling import (
     PendingConfirmation,
@@ -27,6 +29,7 @@ from assistant.engine.tooling import (
 from assistant.llm.base import LanguageModel, LlmError, Message, ToolRequest
 from assistant.tools import Tool, ToolCall
 from assistant.tts import ClauseChunker, Synthesizer
+from assistant.tts.markup import written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
@@ -69,6 +72,8 @@ class Reply:
         self._clauses: asyncio.Queue[str | None] = asyncio.Queue()
         self._first_synthesised = asyncio.Event()
         self._chunker = ClauseChunker()
+        self._guard = ReplyGuard(tts.cfg.max_sentences, tts.cfg.max_words)
+        self._spoke = False
         output.open(reply_id)
         self._tasks = [
             asyncio.create_task(self._generate(), name=f"reply{reply_id}-llm"),
@@ -86,7 +91,7 @@ class Reply:
             elif not await self._fast_path():
                 await self._converse()
             self._flush_text()
-            if not self.text.strip():
+            if not self._spoke:  # nothing, only punctuation or emoji, or a loop from the first word
                 self._say(FALLBACK_EMPTY)
         except LlmError as exc:
             self.error = str(exc)
@@ -96,24 +101,44 @@ class Reply:
         finally:
             self._clauses.put_nowait(None)
 
+    @property
+    def cut(self) -> str | None:
+        """Why the model was stopped early ("loop", "overlong"), or None."""
+        return self._guard.stopped
+
     async def _add_text(self, piece: str) -> None:
+        """Model text: cut into clauses, each checked by the guard, which may stop the model."""
         self.text += piece
         for clause in self._chunker.feed(piece):
-            self._clauses.put_nowait(clause)
+            self._queue(clause, guarded=True)
+            if self.cut:
+                return
             # Stop reading the LLM until the first clause is audio: with backpressure (llama.cpp) the
             # synthesiser gets the cores and speech starts sooner; later clauses catch up while it plays.
-            await self._first_synthesised.wait()
+            if self._spoke:
+                await self._first_synthesised.wait()
 
     def _flush_text(self) -> None:
         for clause in self._chunker.flush():
-            self._clauses.put_nowait(clause)
+            self._queue(clause, guarded=True)
+
+    def _queue(self, clause: str, guarded: bool = False) -> None:
+        """A clause of markdown -> its written form (what is shown, and kept if heard) -> the synthesiser."""
+        text = written(clause)
+        if guarded:
+            text = self._guard.admit(text).text
+            if self._guard.stopped:
+                self._chunker.clear()
+        if any(ch.isalnum() for ch in text):
+            self._spoke = True
+            self._clauses.put_nowait(text)
 
     def _say(self, text: str) -> None:
         """A whole sentence at once (tool results, fallbacks, announcements)."""
         self._flush_text()
         self.text = f"{self.text} {text}".strip()
         for clause in [*self._chunker.feed(text), *self._chunker.flush()]:
-            self._clauses.put_nowait(clause)
+            self._queue(clause)
 
     # ----------------------------------------------------------------- tools
 
@@ -179,14 +204,17 @@ class Reply:
         last: tuple[Tool, ToolCall] | None = None
         for _ in range(host.cfg.max_rounds if host is not None else 1):
             requests: list[ToolRequest] = []
-            async for piece in self._llm.stream(messages, tools):
-                if self.t_first_token is None:
-                    self.t_first_token = self._clock()
-                if isinstance(piece, ToolRequest):
-                    requests.append(piece)
-                else:
-                    await self._add_text(piece)
-            if not requests or host is None:
+            async with aclosing(self._llm.stream(messages, tools)) as stream:  # a break stops the model
+                async for piece in stream:
+                    if self.t_first_token is None:
+                        self.t_first_token = self._clock()
+                    if isinstance(piece, ToolRequest):
+                        requests.append(piece)
+                    else:
+                        await self._add_text(piece)
+                        if self.cut:
+                            break
+            if not requests or host is None or self.cut:
                 break
             results = []
             for request in requests:
@@ -197,7 +225,7 @@ class Reply:
                 last = (tool, call) if tool is not None else last
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
-        if not self.text.strip() and last is not None:
+        if not self._spoke and last is not None:
             self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
 
     async def _llm_call(self, host: ToolHost, request: ToolRequest) -> ToolCall | None:

@@ -156,13 +156,32 @@ def confirmation_question(tool: Tool, call: ToolCall) -> str:
     return f"Should I {action}{' (' + details + ')' if details else ''}? Say yes to go ahead."
 
 
+NOTHING_BACK = "I got nothing back."
+
+
 def spoken_result(tool: Tool, call: ToolCall) -> str:
-    """What the assistant says after a fast-path call: the tool's own sentence, or its error."""
+    """What the assistant says after a call the model did not put in words: the tool's own sentence,
+    its error, or its value ("Done." for None, NOTHING_BACK for an empty string or collection). Markdown,
+    numbers and symbols in it are made speakable downstream, like the model's own text (assistant.tts)."""
     if call.error is not None:
         reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
         return f"Sorry, that didn't work: {reason}"
     if tool.options.say:
         return tool.options.say.format(result=call.result, **call.arguments)
-    if isinstance(call.result, str) and call.result.strip():
-        return call.result
-    return "Done." if call.result is None else f"The result is {call.result}."
+    if call.result is None:
+        return "Done."
+    if isinstance(call.result, str):
+        return call.result.strip() or NOTHING_BACK
+    value = _spoken_value(call.result)
+    return f"The result is {value}." if value else NOTHING_BACK
+
+
+def _spoken_value(value: Any) -> str:
+    """A result as words: yes/no, items joined by commas, a mapping as "key value" pairs."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_spoken_value(item)}".strip() for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(part for part in (_spoken_value(item) for item in value) if part)
+    return str(value).strip()

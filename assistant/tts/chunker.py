@@ -1,14 +1,34 @@
-"""Cuts a token stream into speakable clauses, the first one short so that speech starts early."""
+"""Cuts a token stream into speakable clauses, the first one short so that speech starts early.
+
+The text is what a model writes, markdown and all: a clause is cut at a sentence end, at a line end
+(a heading, a list item, a table row), at a comma or colon once it has a few words, or at a word limit,
+but never inside "$49.95", "8:00", "e.g.", "Dr. Smith", "U.S.", a web address, a number and its unit, or
+an open "**bold**", "`code`" or "[link](address)". A fenced code block is one clause of its own, cut when
+it closes (assistant.tts.markup says it is skipped). Each clause is then rendered to its written form
+(assistant.tts.markup) and its spoken form (assistant.tts.normalise).
+"""
 
 from __future__ import annotations
 
 import re
 
-_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]]*\s")
-_CLAUSE_END = re.compile(r"[,;:—–]\s")
+from assistant.tts.markup import FENCE, open_markup
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"')\]*_`~]*\s|\n")
+_CLAUSE_END = re.compile(r"[,;:—–][*_]*\s")
 _WEAK_ENDINGS = {"a", "an", "the", "of", "to", "in", "on", "at", "for", "and", "or", "but", "with", "my"}
 """A clause cut at the word limit never ends on one of these: "He was a" / "very young man" sounds broken."""
-_ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.", "approx."}
+_ABBREVIATIONS = {
+    "mr.", "mrs.", "ms.", "dr.", "st.", "vs.", "e.g.", "i.e.", "etc.", "no.", "approx.", "prof.", "mt.",
+    "jr.", "sr.", "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.",
+    "dec.", "fig.", "ca.",
+}  # fmt: skip
+_INITIALS = re.compile(r"(?:[a-z]\.){2,}")
+"""U.S., a.m., p.m.: a full stop inside an abbreviation, not the end of a sentence."""
+_LIST_NUMBER = re.compile(r"\d{1,9}[.)]")
+_NUMERIC = re.compile(r"[\d$€£¥%°#@&+=/~]")
+_MARKUP_CHARS = "*_`~\"')]"
+_FENCE_CLOSE = re.compile(r"\n[ \t]*(```|~~~)[^\n]*(\n|$)")
 
 
 class ClauseChunker:
@@ -33,42 +53,85 @@ class ClauseChunker:
 
     def flush(self) -> list[str]:
         rest, self._buffer = self._buffer.strip(), ""
-        return [rest] if _speakable(rest) else []
+        return [rest] if _speakable(rest) or FENCE.match(rest) else []
+
+    def clear(self) -> None:
+        """Forget what is buffered (the reply was cut: what follows is never said)."""
+        self._buffer = ""
 
     def _next_clause(self) -> str | None:
-        min_words = self._first_min if self._first else self._min
-        cut = None
-        for match in _SENTENCE_END.finditer(self._buffer):
-            candidate = self._buffer[: match.end()].strip()
-            last_word = candidate.split()[-1].lower() if candidate.split() else ""
-            if last_word in _ABBREVIATIONS:
-                continue
-            cut = match.end()
-            break
+        if FENCE.match(self._buffer):
+            close = _FENCE_CLOSE.search(self._buffer)
+            return self._take(close.end()) if close else None
+        cut = self._sentence_end()
         if cut is None:
-            for match in _CLAUSE_END.finditer(self._buffer):
-                if len(self._buffer[: match.end()].split()) >= min_words:
-                    cut = match.end()
-                    break
+            cut = self._clause_end()
         if cut is None:
-            limit = self._first_max if self._first else self._max
-            words = self._buffer.split(" ")
-            while limit < len(words) - 1 and _weak(words[limit - 1]):
-                limit += 1
-            # The next word has begun, so words[:limit] are whole: cut now, not a token later.
-            if len(words) > limit and not _weak(words[limit - 1]):
-                cut = len(" ".join(words[:limit])) + 1
-        if cut is None:
-            return None
-        clause, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:]
-        if not _speakable(clause):
+            cut = self._word_limit()
+        return None if cut is None else self._take(cut)
+
+    def _take(self, cut: int) -> str | None:
+        clause, self._buffer = self._buffer[:cut].strip(), self._buffer[cut:].lstrip()
+        if not _speakable(clause) and not FENCE.match(clause):
             return self._next_clause() if self._buffer else None
         self._first = False
         return clause
 
+    def _sentence_end(self) -> int | None:
+        for match in _SENTENCE_END.finditer(self._buffer):
+            if match.group() == "\n":
+                return match.end()
+            candidate = self._buffer[: match.end()]
+            words = candidate.split()
+            if len(words) == 1 and _LIST_NUMBER.fullmatch(words[0]):
+                continue  # "1. Preheat the oven": a numbered list item, not a sentence "1."
+            last_word = words[-1].lower().strip(_MARKUP_CHARS) if words else ""
+            if last_word in _ABBREVIATIONS or _INITIALS.fullmatch(last_word):
+                continue
+            if open_markup(candidate) and not self._overdue(candidate):
+                continue
+            return match.end()
+        return None
 
-def _weak(word: str) -> bool:
-    return word.lower().strip(",") in _WEAK_ENDINGS
+    def _clause_end(self) -> int | None:
+        min_words = self._first_min if self._first else self._min
+        for match in _CLAUSE_END.finditer(self._buffer):
+            candidate = self._buffer[: match.end()]
+            if _NUMERIC.search(candidate.split()[-1]):  # "5th, 2025", "3, 4 and 5": see the next word
+                following = self._buffer[match.end() :].split(" ", 1)[0]
+                if not following:
+                    return None
+                if _NUMERIC.search(following):
+                    continue
+            if len(candidate.split()) >= min_words and (
+                not open_markup(candidate) or self._overdue(candidate)
+            ):
+                return match.end()
+        return None
+
+    def _word_limit(self) -> int | None:
+        """Cut after `limit` words as soon as the next word has begun (words[:limit] are then whole),
+        moving on past a weak word, a number and its neighbours, and open markup."""
+        limit = self._first_max if self._first else self._max
+        words = self._buffer.split(" ")
+        while limit < len(words) - 1 and not self._can_cut(words, limit):
+            limit += 1
+        if len(words) > limit and self._can_cut(words, limit):
+            return len(" ".join(words[:limit])) + 1
+        return None
+
+    def _can_cut(self, words: list[str], i: int) -> bool:
+        before, after = words[i - 1], words[i]
+        if before.lower().strip(",") in _WEAK_ENDINGS or not before.strip():
+            return False
+        if _NUMERIC.search(before) or _NUMERIC.search(after):
+            return self._overdue(" ".join(words[:i]))
+        prefix = " ".join(words[:i])
+        return not open_markup(prefix) or self._overdue(prefix)
+
+    def _overdue(self, text: str) -> bool:
+        """Held too long for a construct that may never close (a model's stray "**" or "`"): cut anyway."""
+        return len(text.split()) > 2 * self._max
 
 
 def _speakable(text: str) -> bool:

@@ -9,6 +9,7 @@ import numpy as np
 from assistant.audio import resample
 from assistant.config import TtsConfig
 from assistant.models import HUB
+from assistant.tts.normalise import Grammars, shared_grammars, spoken
 from assistant.workers import NORMAL, URGENT, run_on
 
 SILENCE = 32
@@ -26,19 +27,30 @@ def trim_leading_silence(audio: np.ndarray, rate: int) -> np.ndarray:
 
 
 class Synthesizer:
-    def __init__(self, cfg: TtsConfig, output_rate: int, voice: Any = None) -> None:
+    """Written text -> its spoken form (assistant.tts.normalise) -> Piper audio."""
+
+    def __init__(
+        self, cfg: TtsConfig, output_rate: int, voice: Any = None, grammars: Grammars | None = None
+    ) -> None:
         """`voice`: a PiperVoice of the caller's own (one loaded after `onnxruntime.set_seed` says the same
-        thing the same way every run); by default the one every conversation shares."""
+        thing the same way every run); by default the one every conversation shares. `grammars`: the text
+        normaliser's worker, by default the process-wide one (started here, so it is ready in time)."""
         from piper import SynthesisConfig
 
+        self.cfg = cfg
+        self.grammars = grammars if grammars is not None else shared_grammars()
         self._voice = voice if voice is not None else HUB.piper(cfg)
         self._syn = SynthesisConfig(length_scale=cfg.length_scale, volume=cfg.volume, normalize_audio=True)
         self.native_rate = int(self._voice.config.sample_rate)
         self.output_rate = output_rate
 
     def synthesize_sync(self, text: str) -> np.ndarray:
-        """Blocking: int16 audio at the output rate for one clause (Piper splits sentences itself)."""
-        parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(text, self._syn)]
+        """Blocking: int16 audio at the output rate for one written clause (Piper splits sentences
+        itself); its numbers, symbols and abbreviations are said in words. Empty if nothing is speakable."""
+        words = spoken(text, self.grammars)
+        if not words:
+            return np.zeros(0, np.int16)
+        parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(words, self._syn)]
         audio = np.concatenate(parts) if parts else np.zeros(0, np.int16)
         return resample(trim_leading_silence(audio, self.native_rate), self.native_rate, self.output_rate)
 

@@ -1,0 +1,80 @@
+"""Degenerate model output, caught while it streams: loops and replies far longer than speech needs.
+
+Small models loop ("I'm glad you're here." six times; "the the the ...") and, asked for a recipe, write
+an essay. The guard sees each written clause before it is spoken and says what of it to say and whether
+to stop the model. Empty and punctuation-only replies are the reply's business: it says a fallback when
+nothing speakable came (assistant.engine.reply).
+
+Loops: a sentence said before (same words, any case and punctuation), or a run of words repeated
+back to back: one word four times, or a phrase of 2-12 words three times. The first occurrence is kept,
+the repetition dropped, and the model stopped. Length: the reply ends at the first sentence end once it
+holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
+_LONGEST_PHRASE = 12
+
+
+@dataclass
+class Verdict:
+    text: str
+    """What to say of the clause: all of it, the part before a repetition, or ''."""
+    stop: str | None = None
+    """Why the model must stop now ("loop" or "overlong"), None to go on."""
+
+
+class ReplyGuard:
+    def __init__(self, max_sentences: int = 3, max_words: int = 60) -> None:
+        self.max_sentences = max_sentences
+        self.max_words = max_words
+        self.stopped: str | None = None
+        self._words: list[str] = []
+        self._sentence: list[str] = []
+        self._sentences: list[tuple[str, ...]] = []
+
+    def admit(self, clause: str) -> Verdict:
+        """`clause`: the written form of the next clause. After a stop every clause is refused."""
+        if self.stopped:
+            return Verdict("", self.stopped)
+        spans = [(m.start(), m.group().lower()) for m in _WORD.finditer(clause)]
+        words = [w for _, w in spans]
+        ends_sentence = bool(_SENTENCE_END.search(clause.rstrip()))
+        loop_at = self._loop_start(words, ends_sentence)
+        if loop_at is not None:
+            self.stopped = "loop"
+            return Verdict(clause[: spans[loop_at][0]].rstrip(" ,;:-") if loop_at > 0 else "", "loop")
+        self._words += words
+        self._sentence += words
+        if ends_sentence:
+            if self._sentence:
+                self._sentences.append(tuple(self._sentence))
+            self._sentence = []
+            if len(self._sentences) >= self.max_sentences or len(self._words) >= self.max_words:
+                self.stopped = "overlong"
+        elif len(self._words) >= 2 * self.max_words:
+            self.stopped = "overlong"
+        return Verdict(clause, self.stopped)
+
+    def _loop_start(self, words: list[str], ends_sentence: bool) -> int | None:
+        """Index in `words` where a repetition begins, if this clause repeats what came before."""
+        sentence = tuple(self._sentence + words)
+        if ends_sentence and len(sentence) >= 2 and sentence in self._sentences:
+            return 0  # the whole sentence again: say none of this clause
+        history = self._words + words
+        start = len(self._words)
+        for end in range(start + 1, len(history) + 1):
+            for n in range(1, _LONGEST_PHRASE + 1):
+                times = 4 if n == 1 else 3
+                first = end - n * times
+                if first < 0:
+                    break
+                phrase = history[end - n : end]
+                if all(history[first + k * n : first + (k + 1) * n] == phrase for k in range(times - 1)):
+                    return max(0, first + n - start)  # keep the first occurrence
+        return None

@@ -1,0 +1,110 @@
+"""The written form of a clause: what a model wrote, without the markup that nobody should hear.
+
+A clause (one cut of the ClauseChunker, itself a fragment of markdown) is parsed with markdown-it-py
+(CommonMark, plus GFM strikethrough) and only its words are kept: headings, emphasis, list markers, quotes,
+links (their text stays, the address goes), images (their alt text), inline code (its text) and inline HTML.
+A fenced code block is not read at all: it becomes CODE_SKIPPED. Table rows become their cells, separated
+by commas. Emoji are removed (the `emoji` package knows every sequence of Unicode's emoji data).
+
+This written form is what the page shows and the history keeps; `assistant.tts.normalise` turns it into
+the spoken form (numbers, symbols, abbreviations, addresses) that Piper reads.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import emoji
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+CODE_SKIPPED = "I'll skip the code."
+"""Said instead of a fenced code block: code read aloud helps no one."""
+
+FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_BARE_NUMBER = re.compile(r"\s*\d{1,9}[.)]\s*")
+_TABLE_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:\-]+$")
+_MD = MarkdownIt("commonmark").enable(["strikethrough"])
+_BLOCK_END = {"heading_close", "list_item_close", "paragraph_close", "blockquote_close"}
+_END_PUNCTUATION = tuple(".!?…:;,")
+
+
+@lru_cache(maxsize=2048)
+def written(fragment: str) -> str:
+    """Markdown fragment (one clause, perhaps several lines) -> plain text on one line, emoji removed.
+
+    Never raises; text that was never markdown comes back with only its whitespace tidied. A heading, a
+    list item or a table row that ends without punctuation gets a full stop (it was a line of its own).
+    """
+    if _BARE_NUMBER.fullmatch(fragment):
+        return fragment.strip()  # "2025." is a year that ends a sentence, not an empty list item
+    lines = [_table_row(line) for line in fragment.splitlines()]
+    blocks: list[str] = []
+    current: list[str] = []
+    items = 0  # depth of list items: their paragraphs end with the item
+    for token in _MD.parse("\n".join(lines)):
+        if token.type == "inline":
+            current.append(_inline_text(token.children or []))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(CODE_SKIPPED)
+        elif token.type == "list_item_open":
+            items += 1
+        elif token.type in _BLOCK_END and current and not (token.type == "paragraph_close" and items):
+            text = " ".join(current).strip()
+            current = []
+            if text and token.type != "paragraph_close" and not text.endswith(_END_PUNCTUATION):
+                text += "."
+            blocks.append(text)
+        if token.type == "list_item_close":
+            items -= 1
+    blocks.append(" ".join(current))
+    return tidy(emoji.replace_emoji(" ".join(blocks), ""))
+
+
+def tidy(text: str) -> str:
+    """Drop control and invisible format characters, collapse whitespace, no space before punctuation."""
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t\n")
+    text = re.sub(r"[\u200d\ufe0f]", "", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r" ([.,!?;:])(?=\s|$)", r"\1", text)
+
+
+def _table_row(line: str) -> str:
+    """'| a | b |' -> 'a, b.'; the '|---|' rule under a header -> ''."""
+    row = _TABLE_ROW.match(line)
+    if row is None:
+        return line
+    if _TABLE_RULE.match(line):
+        return ""
+    cells = [cell.strip() for cell in row.group(1).split("|") if cell.strip()]
+    return ", ".join(cells) + ("." if cells and not cells[-1].endswith(_END_PUNCTUATION) else "")
+
+
+def _inline_text(children: list[Token]) -> str:
+    out = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+        elif child.type == "image":
+            out.append(_inline_text(child.children or []))
+    return "".join(out)
+
+
+def open_markup(text: str) -> bool:
+    """Whether a cut after `text` would fall inside inline markup: bold, inline code or a link.
+
+    Used by the chunker so that "**Pre" "heat the oven**" or "[the docs](https://…)" stay in one clause.
+    """
+    code_ticks = text.count("`") - 3 * text.count("```")
+    if code_ticks % 2:
+        return True
+    if text.count("**") % 2 or text.count("__") % 2:
+        return True
+    if text.rfind("[") > text.rfind("]"):
+        return True
+    return text.rfind("](") > text.rfind(")")

@@ -1,0 +1,296 @@
+"""The spoken form of a clause: "$49.95 after 8:00" -> "forty nine dollars and ninety five cents after
+eight o'clock", "Dr." -> "doctor", "50%" -> "fifty percent", "21°C" -> "twenty one degrees Celsius".
+
+Numbers, money, times, dates, ordinals, fractions, measures and abbreviations are NVIDIA NeMo's English
+text normalisation (`nemo_text_processing`, weighted finite-state grammars in pynini; Zhang et al., "NeMo
+Inverse Text Normalization", 2021, and its TN counterpart, Bakhturina et al., Interspeech 2022). Around it:
+a web address is said as its host ("example dot com"), a few symbols the grammars read literally ("#1",
+"~5", "2 * 3") are put in words, and whatever is left that is not a word or punctuation is dropped.
+
+Cost. The grammars take about 45 s to compile on this 2-core CPU; they are compiled once into the model
+cache (`python -m assistant.tts.normalise` does it at install) and load in about 0.6 s after. A clause
+costs the grammars about 1 ms per character (5-40 ms), so only clauses that hold a digit, a symbol or an
+abbreviation go to them; the rest cost nothing (scripts/bench_normalise.py measures both).
+
+Where it runs. pynini holds the GIL while it composes (measured: the event loop stalled up to 365 ms
+while another thread normalised), so the grammars live in a worker process of their own, shared by every
+conversation in this one. Until that process is ready, or if it fails, a clause's numbers are read by
+num2words instead (plainer, but never a symbol aloud).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import select
+import subprocess
+import sys
+import threading
+import time
+import unicodedata
+from pathlib import Path
+
+from num2words import num2words
+
+from assistant.models import CACHE_DIR
+from assistant.tts.markup import tidy
+
+log = logging.getLogger(__name__)
+
+GRAMMARS_DIR = CACHE_DIR / "nemo-tn-en-1.2.0"
+"""Where the compiled grammars (.far files, about 60 MB) are kept."""
+
+NEEDS_GRAMMARS = re.compile(
+    r"[0-9$€£¥%°&@+=/×½¼¾]|\b(?:[A-Za-z]\.){2,}|\b(?:Dr|Mr|Mrs|Ms|Mt|St|Jr|Sr|Prof|vs|etc|approx|No)\.",
+)
+"""A clause the grammars must see: a digit, a symbol they read, "e.g."/"U.S."-like or a title."""
+
+_URL = re.compile(r"\b(?:https?://|www\.)([^\s/?#]+)[^\s]*?(?=[.,;:!?)\]]*(?:\s|$))", re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"\d[\d,.]{20,}")
+_BEFORE = [
+    (re.compile(r"#(?=\d)"), "number "),
+    (re.compile(r"~(?=\s?\d)"), "about "),
+    (re.compile(r"(?<=\d)\s*[*×]\s*(?=\d)"), " times "),
+    (re.compile(r"(?<=\d)\s+=\s+(?=\d)"), " equals "),
+    (re.compile(r"(?<![\d.,:/–-])(\d{1,3})\s?[–-]\s?(\d{1,3})(?!\d)(?![.,:/–-]\d)"), r"\1 to \2"),
+    (re.compile(r"\s[*#|]+\s"), " "),
+]
+_MONEY_AND = re.compile(
+    r"\b(dollars?|euros?|pounds?) (?=(?:[a-z]+ ){0,3}(?:cents?|pence|penny)\b)", re.IGNORECASE
+)
+_KEEP_PUNCTUATION = set(".,!?;:'\"-()")
+_CACHE_SIZE = 4096
+_WORKER_TIMEOUT_S = 5.0
+_START_TIMEOUT_S = 180.0
+"""A first start compiles the grammars (about 45 s here); a busy 2-core machine may take a few times that."""
+
+
+def spoken(text: str, grammars: Grammars | None = None) -> str:
+    """Written text (one clause, markup already removed) -> what Piper should read: words and punctuation
+    only, no digits or symbols. `grammars`: the NeMo worker; None reads numbers with num2words. Never raises.
+    """
+    text = unicodedata.normalize("NFKC", text).replace("⁄", "/").replace("−", "-")
+    text = _URL.sub(lambda m: _host(m.group(1)), text)
+    text = _LONG_NUMBER.sub(" a long number ", text)
+    for pattern, words in _BEFORE:
+        text = pattern.sub(words, text)
+    text = tidy(text)
+    if NEEDS_GRAMMARS.search(text):
+        said = grammars.normalise(text) if grammars is not None else None
+        text = said if said is not None else _plain_numbers(text)
+    text = _MONEY_AND.sub(r"\1 and ", text)
+    text = re.sub(r"\d+", lambda m: _cardinal(m.group()), text)  # what the grammars left as digits
+    kept = "".join(ch if _speakable_char(ch) else " " for ch in text)
+    return tidy(kept) if any(ch.isalpha() for ch in kept) else ""
+
+
+def _host(host: str) -> str:
+    """The part of a web address a person says: "https://www.example.com/a?b=1" -> "example dot com"."""
+    host = re.sub(r"^www\.", "", host, flags=re.IGNORECASE).split("@")[-1].split(":")[0]
+    return " dot ".join(part for part in host.split(".") if part)
+
+
+def _speakable_char(ch: str) -> bool:
+    if ch in _KEEP_PUNCTUATION or ch.isspace():
+        return True
+    if ch.isascii():
+        return ch.isalpha()
+    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _cardinal(digits: str) -> str:
+    return num2words(int(digits)) if len(digits) <= 15 else " ".join(num2words(int(d)) for d in digits)
+
+
+def _plain_numbers(text: str) -> str:
+    """The fallback: "3.5" -> "three point five", "%" -> "percent", and so on, by num2words."""
+    text = text.replace("%", " percent").replace("&", " and ").replace("@", " at ").replace("+", " plus ")
+    text = re.sub(r"[$€£¥]", " ", text)
+    return re.sub(
+        r"\d+(?:\.\d+)?",
+        lambda m: " " + num2words(float(m.group()) if "." in m.group() else int(m.group())) + " ",
+        text,
+    )
+
+
+# ------------------------------------------------------------------ the worker process
+
+
+def _serve(cache_dir: str) -> None:
+    """The worker process: load (or compile) the grammars, then answer JSON lines on stdin/stdout."""
+    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # whatever the libraries print goes to stderr, never into the protocol
+    from nemo_text_processing.text_normalization.normalize import Normalizer
+
+    # normalize() resets its logger's level on every call: filter its INFO chatter instead.
+    logging.getLogger("NeMo-text-processing").addFilter(lambda record: record.levelno >= logging.WARNING)
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    normalizer = Normalizer(input_case="cased", lang="en", cache_dir=cache_dir)
+    protocol.write('{"ready": true}\n')
+    protocol.flush()
+    for line in sys.stdin:
+        try:
+            said = normalizer.normalize(json.loads(line), verbose=False, punct_post_process=True)
+            answer = {"ok": said}
+        except Exception as exc:  # a text the grammars cannot parse: the caller falls back
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        protocol.write(json.dumps(answer) + "\n")
+        protocol.flush()
+
+
+class Grammars:
+    """NeMo's English TN grammars in a worker process; `normalise()` is thread-safe and blocking.
+
+    The process (`python -m assistant.tts.normalise --serve`) starts at construction and loads in the
+    background. It is restarted after a crash or a call that takes longer than 5 s (a text the grammars
+    choke on); after 3 failed starts in a row it is given up, and numbers are read by num2words.
+    """
+
+    def __init__(self, cache_dir: Path = GRAMMARS_DIR, ready_wait_s: float = 3.0) -> None:
+        """`ready_wait_s`: how long a call waits for a start in progress before it falls back (loading
+        compiled grammars takes about 1.5 s; compiling them, on a first start, about 45 s)."""
+        self.cache_dir = cache_dir
+        self.ready_wait_s = ready_wait_s
+        self.load_s: float | None = None
+        """Seconds from start to ready (compiling the grammars the first time, loading them after)."""
+        self.failures = 0
+        self._failed_starts = 0
+        self._lock = threading.Lock()
+        self._cache: dict[str, str] = {}
+        self._buffer = b""
+        self._process: subprocess.Popen[bytes] | None = None
+        self._ready = False
+        self._start()
+
+    def _start(self) -> None:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._t_start = time.monotonic()
+        self._buffer, self._ready = b"", False
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "assistant.tts.normalise", "--serve", str(self.cache_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def wait_ready(self, timeout: float = _START_TIMEOUT_S) -> bool:
+        """Block until the grammars are loaded (True) or the timeout passes or they fail (False)."""
+        with self._lock:
+            return self._await_ready(timeout)
+
+    def normalise(self, text: str) -> str | None:
+        """The grammars' reading of `text`, or None if they are not ready (waiting up to `ready_wait_s`
+        for a start in progress), failed or took too long. Readings are cached (a clause often recurs)."""
+        if text in self._cache:
+            return self._cache[text]
+        said = self._ask(text)
+        if said is not None:
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[text] = said
+        return said
+
+    def _await_ready(self, timeout: float) -> bool:
+        if self._ready or self._process is None:
+            return self._ready
+        line = self._read_line(timeout)
+        if line is not None and json.loads(line).get("ready"):
+            self._ready, self._failed_starts = True, 0
+            self.load_s = time.monotonic() - self._t_start
+        elif self._process.poll() is not None:
+            self._failed_starts += 1
+            self._restart(f"the text normaliser exited while loading (code {self._process.returncode})")
+        return self._ready
+
+    def _ask(self, text: str) -> str | None:
+        with self._lock:
+            if not self._await_ready(self.ready_wait_s):
+                return None
+            assert self._process is not None and self._process.stdin is not None
+            try:
+                self._process.stdin.write((json.dumps(text) + "\n").encode())
+                self._process.stdin.flush()
+            except OSError:
+                self._restart("the text normaliser died")
+                return None
+            line = self._read_line(_WORKER_TIMEOUT_S)
+            if line is None:
+                self._restart(
+                    f"the text normaliser gave no answer in {_WORKER_TIMEOUT_S:.0f} s for {text[:80]!r}"
+                )
+                return None
+            answer = json.loads(line)
+            if "ok" not in answer:
+                self.failures += 1
+                log.warning("text normalisation failed on %r: %s", text[:80], answer.get("error"))
+                return None
+            return str(answer["ok"])
+
+    def _read_line(self, timeout: float) -> bytes | None:
+        """One line from the worker, or None on timeout or when it has exited."""
+        assert self._process is not None and self._process.stdout is not None
+        fd = self._process.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+    def _restart(self, why: str) -> None:
+        self.failures += 1
+        self.close()
+        if self._failed_starts >= 3:
+            log.error("%s; given up: numbers are read by num2words from now on", why)
+            return
+        log.warning("%s; restarting it", why)
+        self._start()
+
+    def close(self) -> None:
+        """Stop the worker process (idempotent)."""
+        process, self._process, self._ready = self._process, None, False
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait(5)
+        for stream in (process.stdin, process.stdout) if process is not None else ():
+            if stream is not None:
+                stream.close()
+
+
+_shared: Grammars | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_grammars() -> Grammars:
+    """The process-wide worker (started on first use, loading in the background)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Grammars()
+        return _shared
+
+
+def main() -> None:
+    """`python -m assistant.tts.normalise`: compile the grammars into the model cache (run at install)."""
+    if sys.argv[1:2] == ["--serve"]:
+        _serve(sys.argv[2])
+        return
+    grammars = Grammars()
+    if not grammars.wait_ready():
+        raise SystemExit("the text normalisation grammars did not load; see the log above")
+    print(f"text normalisation grammars ready in {grammars.load_s:.1f} s ({grammars.cache_dir})")
+    print(spoken("It costs $49.95 after 8:00 on 3/4.", grammars))
+    grammars.close()
+
+
+if __name__ == "__main__":
+    main()
