@@ -27,4 +27,6 @@ if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
 fi
 python -m pip install -q "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl
 python -m pip install -q -e ".$extra"
+# Compile the text normaliser's grammars into the model cache once (~45 s), not at a first conversation.
+python -m assistant.tts.grammar_worker --build
 echo "Installed. Activate with: . .venv/bin/activate"

@@ -35,6 +35,8 @@ class ScriptedLLM:
         self.calls: list[list[Message]] = []
         self.offered: list[list[Any]] = []
         self.cancelled = 0
+        self.closed = 0
+        """Replies whose reader stopped the stream before its end (a guard that cut the reply)."""
         self.completed = 0
 
     async def stream(
@@ -59,6 +61,9 @@ class ScriptedLLM:
             self.completed += 1
         except asyncio.CancelledError:
             self.cancelled += 1
+            raise
+        except GeneratorExit:
+            self.closed += 1
             raise
 
     async def warm_up(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:

@@ -31,3 +31,44 @@ async def test_the_conversations_call_is_the_same_voice() -> None:
     voice = Synthesizer(load_config().tts, 48000)
     audio = await voice.synthesize("The answer is four.", urgent=True)
     assert rms_dbfs(audio[:480]) > -65 and audio.size > 48000 * 0.5
+
+
+def test_what_the_voice_says_is_words_not_symbols() -> None:
+    """Markdown, emoji, prices, times and dates through the chunker, the normaliser and Piper, transcribed
+    back by Whisper: the words a person would say come back, the symbols' names never do."""
+    from assistant.asr import Transcriber
+    from assistant.asr.wer import normalise
+    from assistant.audio import resample
+    from assistant.tts import ClauseChunker
+    from assistant.tts.markup import written
+    from assistant.tts.normalise import shared_grammars, spoken
+
+    cfg = load_config()
+    grammars = shared_grammars()
+    assert grammars.wait_ready()
+    voice, transcriber = Synthesizer(cfg.tts, 16000), Transcriber(cfg.asr)
+    cases = [
+        (
+            "# Steps\n- **Preheat** the oven 🙂\n",
+            ["preheat the oven"],
+            ["hash", "asterisk", "smiling", "face"],
+        ),
+        (
+            "It costs $49.95 after 8:00.",
+            ["forty nine dollars and ninety five cents", "eight o'clock"],
+            ["point"],
+        ),
+        ("Ask Dr. Smith, she is in on Jan. 5th, 2025.", ["doctor smith", "january fifth"], []),
+        ("The 1st one is 50% off.", ["first", "fifty percent"], []),
+    ]
+    for text, said, unsaid in cases:
+        chunker = ClauseChunker()
+        clauses = [c for token in text.split(" ") for c in chunker.feed(token + " ")] + chunker.flush()
+        audio = np.concatenate([voice.synthesize_sync(written(c)) for c in clauses])
+        heard = transcriber.transcribe_sync(resample(audio, 16000, 16000), short_guard=False).text
+        # Whisper writes "$49.95" for what it hears as forty-nine dollars...: compare spoken forms.
+        words = normalise(spoken(heard, grammars))
+        for phrase in said:
+            assert normalise(phrase) in words, (text, heard)
+        for word in unsaid:
+            assert word not in normalise(heard).split(), (text, heard)

@@ -8,7 +8,7 @@ a web address is said as its host ("example dot com"), a few symbols the grammar
 "~5", "2 * 3") are put in words, and whatever is left that is not a word or punctuation is dropped.
 
 Cost. The grammars take about 45 s to compile on this 2-core CPU; they are compiled once into the model
-cache (`python -m assistant.tts.normalise` does it at install) and load in about 0.6 s after. A clause
+cache (`python -m assistant.tts.grammar_worker --build`, at install) and load in about 0.6 s after. A clause
 costs the grammars about 1 ms per character (5-40 ms), so only clauses that hold a digit, a symbol or an
 abbreviation go to them; the rest cost nothing (scripts/bench_normalise.py measures both).
 
@@ -118,39 +118,19 @@ def _plain_numbers(text: str) -> str:
 # ------------------------------------------------------------------ the worker process
 
 
-def _serve(cache_dir: str) -> None:
-    """The worker process: load (or compile) the grammars, then answer JSON lines on stdin/stdout."""
-    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # whatever the libraries print goes to stderr, never into the protocol
-    from nemo_text_processing.text_normalization.normalize import Normalizer
-
-    # normalize() resets its logger's level on every call: filter its INFO chatter instead.
-    logging.getLogger("NeMo-text-processing").addFilter(lambda record: record.levelno >= logging.WARNING)
-    Path(cache_dir).mkdir(parents=True, exist_ok=True)
-    normalizer = Normalizer(input_case="cased", lang="en", cache_dir=cache_dir)
-    protocol.write('{"ready": true}\n')
-    protocol.flush()
-    for line in sys.stdin:
-        try:
-            said = normalizer.normalize(json.loads(line), verbose=False, punct_post_process=True)
-            answer = {"ok": said}
-        except Exception as exc:  # a text the grammars cannot parse: the caller falls back
-            answer = {"error": f"{type(exc).__name__}: {exc}"}
-        protocol.write(json.dumps(answer) + "\n")
-        protocol.flush()
-
-
 class Grammars:
     """NeMo's English TN grammars in a worker process; `normalise()` is thread-safe and blocking.
 
-    The process (`python -m assistant.tts.normalise --serve`) starts at construction and loads in the
+    The process (`python -m assistant.tts.grammar_worker`) starts at construction and loads in the
     background. It is restarted after a crash or a call that takes longer than 5 s (a text the grammars
     choke on); after 3 failed starts in a row it is given up, and numbers are read by num2words.
     """
 
-    def __init__(self, cache_dir: Path = GRAMMARS_DIR, ready_wait_s: float = 3.0) -> None:
-        """`ready_wait_s`: how long a call waits for a start in progress before it falls back (loading
-        compiled grammars takes about 1.5 s; compiling them, on a first start, about 45 s)."""
+    def __init__(self, cache_dir: Path = GRAMMARS_DIR, ready_wait_s: float = 0.0) -> None:
+        """`ready_wait_s`: how long a call waits for a start in progress before it falls back to num2words
+        (loading compiled grammars takes 1-2 s, and a conversation starts them long before its first reply;
+        compiling them, on a first start without the install step, about 45 s). By default, no wait: the
+        voice never waits for the grammars. `wait_ready()` waits on purpose."""
         self.cache_dir = cache_dir
         self.ready_wait_s = ready_wait_s
         self.load_s: float | None = None
@@ -171,7 +151,7 @@ class Grammars:
         self._t_start = time.monotonic()
         self._buffer, self._ready = b"", False
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.tts.normalise", "--serve", str(self.cache_dir)],
+            [sys.executable, "-m", "assistant.tts.grammar_worker", str(self.cache_dir)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -277,20 +257,3 @@ def shared_grammars() -> Grammars:
         if _shared is None:
             _shared = Grammars()
         return _shared
-
-
-def main() -> None:
-    """`python -m assistant.tts.normalise`: compile the grammars into the model cache (run at install)."""
-    if sys.argv[1:2] == ["--serve"]:
-        _serve(sys.argv[2])
-        return
-    grammars = Grammars()
-    if not grammars.wait_ready():
-        raise SystemExit("the text normalisation grammars did not load; see the log above")
-    print(f"text normalisation grammars ready in {grammars.load_s:.1f} s ({grammars.cache_dir})")
-    print(spoken("It costs $49.95 after 8:00 on 3/4.", grammars))
-    grammars.close()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,105 @@
+"""Degenerate model output: empty, punctuation only, a loop, an essay. Caught while streaming, the model
+stopped, the turn ended cleanly (report, history and events agree)."""
+
+from __future__ import annotations
+
+import pytest
+from scripted import ScriptedLLM
+
+from assistant.engine import Conversation
+from assistant.engine.guard import ReplyGuard
+from assistant.engine.reply import FALLBACK_EMPTY
+from assistant.events import ReplyEnded
+from assistant.transports.simulate import simulate
+
+
+def admit_all(guard: ReplyGuard, clauses: list[str]) -> str:
+    return " ".join(v.text for v in (guard.admit(c) for c in clauses) if v.text)
+
+
+def test_a_repeated_sentence_stops_the_reply_after_its_first_time() -> None:
+    guard = ReplyGuard()
+    said = admit_all(guard, ["I'm glad", "you're here.", "I'm glad you're here!", "I'm glad you're here."])
+    assert said == "I'm glad you're here." and guard.stopped == "loop"
+
+
+def test_a_phrase_looping_inside_a_clause_is_cut_at_its_second_time() -> None:
+    guard = ReplyGuard()
+    said = admit_all(
+        guard, ["Well, you are", "a bad leader, you are a bad leader, you are a bad leader, you are"]
+    )
+    assert said == "Well, you are a bad leader" and guard.stopped == "loop"
+    guard = ReplyGuard()
+    assert admit_all(guard, ["The the the the the the"]) == "The" and guard.stopped == "loop"
+
+
+def test_ordinary_repetition_is_not_a_loop() -> None:
+    guard = ReplyGuard()
+    clauses = ["I see.", "I see what you mean,", "and yes, yes, it is a yes from me."]
+    assert admit_all(guard, clauses) == " ".join(clauses) and guard.stopped != "loop"
+
+
+def test_a_long_reply_ends_at_a_sentence_end_within_the_budget() -> None:
+    guard = ReplyGuard(max_sentences=3, max_words=60)
+    clauses = [
+        "First, preheat",
+        "the oven.",
+        "Then mix the flour.",
+        "Bake it for an hour,",
+        "then rest.",
+        "More.",
+    ]
+    assert (
+        admit_all(guard, clauses)
+        == "First, preheat the oven. Then mix the flour. Bake it for an hour, then rest."
+    )
+    assert guard.stopped == "overlong"
+    guard = ReplyGuard(max_sentences=3, max_words=10)
+    run_on = ["we walked to the old park and sat under big trees", "then a dog came by and barked at us all",
+              "so we went home for tea and cake with friends"]  # fmt: skip
+    assert admit_all(guard, run_on) == " ".join(run_on[:2])  # one sentence of 20 words: cut mid-sentence
+    assert guard.stopped == "overlong"
+
+
+async def reply_to(cfg, speech, llm: ScriptedLLM) -> tuple[dict, Conversation, list[ReplyEnded]]:
+    conv = Conversation(cfg, llm=llm)
+    ended: list[ReplyEnded] = []
+    conv.bus.publish = _tap(conv.bus.publish, ended)  # type: ignore[method-assign]
+    result = await simulate(cfg, [speech["goforward"]], conversation=conv)
+    assert result.report["errors"] == []
+    (turn,) = result.report["turns"]
+    return turn, conv, ended
+
+
+def _tap(publish, ended):  # type: ignore[no-untyped-def]
+    def tapped(event):  # type: ignore[no-untyped-def]
+        if isinstance(event, ReplyEnded):
+            ended.append(event)
+        return publish(event)
+
+    return tapped
+
+
+@pytest.mark.parametrize("reply", ["", "... !!", "🙂 **", "```\nprint(1)"])
+async def test_an_empty_reply_says_something_sensible(cfg, speech, reply) -> None:
+    turn, conv, ended = await reply_to(cfg, speech, ScriptedLLM(reply, delay_s=0.005))
+    expected = FALLBACK_EMPTY if "```" not in reply else "I'll skip the code."
+    assert turn["assistant_text"] == expected and not turn["interrupted"]
+    assert conv.history[-1].content == expected and [e.heard for e in ended] == [expected]
+
+
+async def test_a_looping_reply_is_stopped_early_and_the_turn_ends_cleanly(cfg, speech) -> None:
+    llm = ScriptedLLM("I'm glad you're here. " * 60, delay_s=0.01)
+    turn, conv, ended = await reply_to(cfg, speech, llm)
+    assert turn["assistant_text"] == "I'm glad you're here." and not turn["interrupted"]
+    assert llm.closed == 1 and llm.completed == 0  # the model was stopped, not read to the end
+    assert conv.history[-1].content == turn["assistant_text"] == ended[-1].heard
+
+
+async def test_an_overlong_reply_is_cut_at_a_sentence_end(cfg, speech) -> None:
+    essay = " ".join(f"Step {n} is to do {n} more things with the dough." for n in range(1, 30))
+    llm = ScriptedLLM(essay, delay_s=0.005)
+    turn, conv, ended = await reply_to(cfg, speech, llm)
+    assert turn["assistant_text"].count(".") == 3 and turn["assistant_text"].endswith("dough.")
+    assert llm.closed == 1 and llm.completed == 0
+    assert conv.history[-1].content == turn["assistant_text"] == ended[-1].heard
