@@ -1,6 +1,7 @@
 """The text normaliser's worker process, and the command that compiles its grammars at install.
 
-`python -m assistant.tts.grammar_worker CACHE_DIR`: load (or compile) NeMo's English TN grammars, then
+`python assistant/tts/grammar_worker.py CACHE_DIR` (run as a script, so that it imports NeMo and nothing
+of this package): load (or compile) NeMo's English TN grammars, then
 answer one JSON line (a text) with one JSON line ({"ok": spoken} or {"error": why}) until stdin closes.
 `python -m assistant.tts.grammar_worker --build`: compile them into the model cache once and say how long
 it took (scripts/install.sh runs it, so that a first conversation never waits the ~45 s).

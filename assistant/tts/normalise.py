@@ -121,7 +121,7 @@ def _plain_numbers(text: str) -> str:
 class Grammars:
     """NeMo's English TN grammars in a worker process; `normalise()` is thread-safe and blocking.
 
-    The process (`python -m assistant.tts.grammar_worker`) starts at construction and loads in the
+    The process (`python assistant/tts/grammar_worker.py CACHE_DIR`) starts at construction and loads in the
     background. It is restarted after a crash or a call that takes longer than 5 s (a text the grammars
     choke on); after 3 failed starts in a row it is given up, and numbers are read by num2words.
     """
@@ -145,16 +145,13 @@ class Grammars:
         self._start()
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._t_start = time.monotonic()
         self._buffer, self._ready = b"", False
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "assistant.tts.grammar_worker", str(self.cache_dir)],
+            # Run as a script, not a module: it then imports NeMo and nothing of this package.
+            [sys.executable, str(Path(__file__).with_name("grammar_worker.py")), str(self.cache_dir)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env=env,
         )
 
     def wait_ready(self, timeout: float = _START_TIMEOUT_S) -> bool:
