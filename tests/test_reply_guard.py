@@ -3,6 +3,9 @@ stopped, the turn ended cleanly (report, history and events agree)."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import pytest
 from scripted import ScriptedLLM
 
@@ -103,3 +106,58 @@ async def test_an_overlong_reply_is_cut_at_a_sentence_end(cfg, speech) -> None:
     assert turn["assistant_text"].count(".") == 3 and turn["assistant_text"].endswith("dough.")
     assert llm.closed == 1 and llm.completed == 0
     assert conv.history[-1].content == turn["assistant_text"] == ended[-1].heard
+
+
+class Watched:
+    """The real model, watched: how many pieces it streamed, and whether the reader stopped it early."""
+
+    def __init__(self, llm) -> None:  # type: ignore[no-untyped-def]
+        self.llm, self.name, self.pieces, self.stopped_early = llm, llm.name, 0, False
+
+    async def stream(self, messages, tools=()):  # type: ignore[no-untyped-def]
+        try:
+            async for piece in self.llm.stream(messages, tools):
+                self.pieces += 1
+                yield piece
+        except GeneratorExit:
+            self.stopped_early = True
+            raise
+
+    async def warm_up(self, messages, tools=()) -> None:  # type: ignore[no-untyped-def]
+        await self.llm.warm_up(messages, tools)
+
+
+async def test_the_real_model_is_stopped_at_the_spoken_budget() -> None:
+    """The bundled model, told to answer at length, with a budget of one short sentence: the reply ends at
+    the first sentence end past 8 words, and the model stops there, not at max_tokens."""
+    from assistant.config import load_config
+    from assistant.engine.output import OutputBuffer
+    from assistant.engine.reply import Reply
+    from assistant.llm import Message, make_llm
+    from assistant.tts import Synthesizer
+
+    cfg = load_config(
+        overrides=[
+            "llm.temperature=0",
+            "llm.prompt=chat",
+            "llm.max_tokens=200",
+            "tts.max_sentences=1",
+            "tts.max_words=8",
+        ]
+    )
+    llm, output = Watched(make_llm(cfg.llm)), OutputBuffer(16000)
+    messages = [
+        Message("system", "You are a historian. You answer in great detail, in at least ten sentences."),
+        Message(
+            "user", "Tell me the whole history of the Roman Empire, from the founding of Rome to its fall."
+        ),
+    ]
+    errors: list[str] = []
+    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: errors.append(str(e)))  # type: ignore[arg-type]
+    reply.release()
+    await asyncio.wait_for(asyncio.gather(*reply._tasks), 120)
+    while not any(n.kind == "finished" for n in output.notices):
+        output.pull(16000)
+    said = next(n.text for n in output.notices if n.kind == "finished")
+    assert not errors and said and len(re.findall(r"[.!?](?:\s|$)", said)) <= 1, said
+    assert reply.cut == "overlong" and llm.stopped_early and llm.pieces < 200, (llm.pieces, reply.text)
