@@ -155,7 +155,7 @@ async def test_the_real_model_is_stopped_at_the_spoken_budget() -> None:
     errors: list[str] = []
     reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: errors.append(str(e)))  # type: ignore[arg-type]
     reply.release()
-    await asyncio.wait_for(asyncio.gather(*reply._tasks), 120)
+    await asyncio.wait_for(asyncio.gather(*reply._tasks), 300)
     while not any(n.kind == "finished" for n in output.notices):
         output.pull(16000)
     said = next(n.text for n in output.notices if n.kind == "finished")
