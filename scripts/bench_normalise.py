@@ -12,6 +12,7 @@ how long the event loop's thread stalls while clauses are normalised in another 
 from __future__ import annotations
 
 import argparse
+import logging
 import statistics
 import tempfile
 import threading
@@ -117,6 +118,7 @@ def main() -> None:
 
     from nemo_text_processing.text_normalization.normalize import Normalizer
 
+    logging.getLogger("NeMo-text-processing").addFilter(lambda record: record.levelno >= logging.WARNING)
     in_process = Normalizer(input_case="cased", lang="en", cache_dir=str(grammars.cache_dir))
     runs = {
         "worker process (ours)": lambda text: spoken(text, grammars),

@@ -182,3 +182,10 @@ def test_a_tool_result_is_never_said_empty() -> None:
     call = ToolCall("lookup", {"name": "x"}, via="llm")
     call.result = {"temperature": 21.5, "open": True, "days": ["Mon", "Tue"]}
     assert spoken_result(tool, call) == "The result is temperature 21.5, open yes, days Mon, Tue."
+
+
+def test_the_first_clause_is_never_cut_after_a_title_or_inside_a_number() -> None:
+    chunker = ClauseChunker()
+    text = "Your meeting with Dr. Patel is on Tuesday, March 4th, 2025 at 10:30 am."
+    clauses = [c for token in text.split(" ") for c in chunker.feed(token + " ")] + chunker.flush()
+    assert clauses == ["Your meeting with Dr. Patel", "is on Tuesday, March 4th, 2025 at 10:30 am."]

@@ -122,8 +122,9 @@ class ClauseChunker:
 
     def _can_cut(self, words: list[str], i: int) -> bool:
         before, after = words[i - 1], words[i]
-        if before.lower().strip(",") in _WEAK_ENDINGS or not before.strip():
-            return False
+        word = before.lower().strip(",")
+        if word in _WEAK_ENDINGS or word in _ABBREVIATIONS or _INITIALS.fullmatch(word) or not word:
+            return False  # never "He was a" / "very young man", nor "Dr." / "Patel"
         if _NUMERIC.search(before) or _NUMERIC.search(after):
             return self._overdue(" ".join(words[:i]))
         prefix = " ".join(words[:i])
