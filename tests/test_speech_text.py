@@ -51,6 +51,10 @@ def tokens(text: str, splits: list[int]) -> list[str]:
         ("The 1st prize is 50% off, e.g. this one.", "the first prize is fifty percent off for example"),
         ("It is 21°C outside.", "twenty one degrees celsius"),
         ("Add 3/4 cup of flour.", "three quarters cup of flour"),
+        (
+            "It's $49.95 after 8:00 on 3/4.",
+            "forty nine dollars and ninety five cents after eight o'clock on march fourth",
+        ),
         ("We met on 12/25/2024.", "december twenty fifth twenty twenty four"),
         ("The meeting is on Jan. 5th, 2025.", "january fifth twenty twenty five"),
         (

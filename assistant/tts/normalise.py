@@ -57,6 +57,10 @@ _BEFORE = [
     (re.compile(r"(?<![\d.,:/–-])(\d{1,3})\s?[–-]\s?(\d{1,3})(?!\d)(?![.,:/–-]\d)"), r"\1 to \2"),
     (re.compile(r"\s[*#|]+\s"), " "),
 ]
+_SHORT_DATE = re.compile(r"\b(on|by|until|till|since|due)\s+(\d{1,2})/(\d{1,2})\b(?![/\d])", re.IGNORECASE)
+"""The grammars read "on 3/4" as "on three quarters"; after these words it is a date (month first, as in
+the U.S. English of the voice): "on March 4" is what they then say as "on march fourth"."""
+_MONTHS = "January February March April May June July August September October November December".split()
 _MONEY_AND = re.compile(
     r"\b(dollars?|euros?|pounds?) (?=(?:[a-z]+ ){0,3}(?:cents?|pence|penny)\b)", re.IGNORECASE
 )
@@ -76,6 +80,7 @@ def spoken(text: str, grammars: Grammars | None = None) -> str:
     text = _LONG_NUMBER.sub(" a long number ", text)
     for pattern, words in _BEFORE:
         text = pattern.sub(words, text)
+    text = _SHORT_DATE.sub(_short_date, text)
     text = tidy(text)
     if NEEDS_GRAMMARS.search(text):
         said = grammars.normalise(text) if grammars is not None else None
@@ -84,6 +89,11 @@ def spoken(text: str, grammars: Grammars | None = None) -> str:
     text = re.sub(r"\d+", lambda m: _cardinal(m.group()), text)  # what the grammars left as digits
     kept = "".join(ch if _speakable_char(ch) else " " for ch in text)
     return tidy(kept) if any(ch.isalpha() for ch in kept) else ""
+
+
+def _short_date(m: re.Match[str]) -> str:
+    month, day = int(m.group(2)), int(m.group(3))
+    return f"{m.group(1)} {_MONTHS[month - 1]} {day}" if 1 <= month <= 12 and 1 <= day <= 31 else m.group()
 
 
 def _host(host: str) -> str:
