@@ -2,18 +2,22 @@
 eight o'clock", "Dr." -> "doctor", "50%" -> "fifty percent", "21°C" -> "twenty one degrees Celsius".
 
 Numbers, money, times, dates, ordinals, fractions, measures and abbreviations are NVIDIA NeMo's English
-text normalisation (`nemo_text_processing`, weighted finite-state grammars in pynini; Zhang et al., "NeMo
-Inverse Text Normalization", 2021, and its TN counterpart, Bakhturina et al., Interspeech 2022). Around it:
+text normalisation (`nemo_text_processing` 1.2.0: weighted finite-state grammars written in pynini; Zhang,
+Bakhturina, Gorman and Ginsburg, "NeMo Inverse Text Normalization: From Development to Production",
+Interspeech 2021, describes the framework its TN grammars share). Around it:
 a web address is said as its host ("example dot com"), a few symbols the grammars read literally ("#1",
 "~5", "2 * 3") are put in words, and whatever is left that is not a word or punctuation is dropped.
 
-Cost. The grammars take about 45 s to compile on this 2-core CPU; they are compiled once into the model
-cache (`python -m assistant.tts.grammar_worker --build`, at install) and load in about 0.6 s after. A clause
-costs the grammars about 1 ms per character (5-40 ms), so only clauses that hold a digit, a symbol or an
-abbreviation go to them; the rest cost nothing (scripts/bench_normalise.py measures both).
+Cost (2-core EPYC, shared with other work; scripts/bench_normalise.py). The grammars take 42 s to compile;
+they are compiled once into the model cache (`python -m assistant.tts.grammar_worker --build`, at install)
+and load in 0.6 s after (the worker process, from start to ready: 3-7 s on a busy machine). A clause costs
+the grammars about 1 ms per character when the machine is quiet ("$49.95" 11 ms, "It costs $49.95 after
+8:00 on 3/4." 37 ms, a plain 70-character sentence 32 ms for nothing), so only clauses that hold a digit,
+a symbol or an abbreviation go to them; the rest cost 0.1 ms.
 
-Where it runs. pynini holds the GIL while it composes (measured: the event loop stalled up to 365 ms
-while another thread normalised), so the grammars live in a worker process of their own, shared by every
+Where it runs. pynini holds the GIL while it composes: normalising in a thread of this process stalled
+the event loop's thread 71 ms at the median and up to 463 ms (against 0.1-5 ms and at most 50 ms with the
+worker, same run). So the grammars live in a worker process of their own (120 MiB), shared by every
 conversation in this one. Until that process is ready, or if it fails, a clause's numbers are read by
 num2words instead (plainer, but never a symbol aloud).
 """
