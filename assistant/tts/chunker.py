@@ -131,8 +131,9 @@ class ClauseChunker:
         return not open_markup(prefix) or self._overdue(prefix)
 
     def _overdue(self, text: str) -> bool:
-        """Held too long for a construct that may never close (a model's stray "**" or "`"): cut anyway."""
-        return len(text.split()) > 2 * self._max
+        """Held too long for a construct that may never close (a model's stray "**" or "`"): cut anyway,
+        the first clause after twice its word limit (8 words), later ones after 48."""
+        return len(text.split()) > 2 * (self._first_max if self._first else self._max)
 
 
 def _speakable(text: str) -> bool:
