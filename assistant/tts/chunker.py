@@ -88,7 +88,7 @@ class ClauseChunker:
             last_word = words[-1].lower().strip(_MARKUP_CHARS) if words else ""
             if last_word in _ABBREVIATIONS or _INITIALS.fullmatch(last_word):
                 continue
-            if open_markup(candidate) and not self._overdue(candidate):
+            if not self._markup_closed(candidate):
                 continue
             return match.end()
         return None
@@ -103,9 +103,7 @@ class ClauseChunker:
                     return None
                 if _NUMERIC.search(following):
                     continue
-            if len(candidate.split()) >= min_words and (
-                not open_markup(candidate) or self._overdue(candidate)
-            ):
+            if len(candidate.split()) >= min_words and self._markup_closed(candidate):
                 return match.end()
         return None
 
@@ -126,14 +124,15 @@ class ClauseChunker:
         if word in _WEAK_ENDINGS or word in _ABBREVIATIONS or _INITIALS.fullmatch(word) or not word:
             return False  # never "He was a" / "very young man", nor "Dr." / "Patel"
         if _NUMERIC.search(before) or _NUMERIC.search(after):
-            return self._overdue(" ".join(words[:i]))
-        prefix = " ".join(words[:i])
-        return not open_markup(prefix) or self._overdue(prefix)
+            return len(words[:i]) > 2 * self._max  # a run of numbers that never ends: cut after 48 words
+        return self._markup_closed(" ".join(words[:i]))
 
-    def _overdue(self, text: str) -> bool:
-        """Held too long for a construct that may never close (a model's stray "**" or "`"): cut anyway,
-        the first clause after twice its word limit (8 words), later ones after 48."""
-        return len(text.split()) > 2 * (self._first_max if self._first else self._max)
+    def _markup_closed(self, text: str) -> bool:
+        """No inline markup open at the end of `text`, or one held open too long to be real (a model's
+        stray "**" or "`"): more than 12 words in a first clause, 48 in a later one."""
+        start = open_markup(text)
+        limit = 3 * self._first_max if self._first else 2 * self._max
+        return start is None or len(text[start:].split()) > limit
 
 
 def _speakable(text: str) -> bool:

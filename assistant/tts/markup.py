@@ -95,16 +95,17 @@ def _inline_text(children: list[Token]) -> str:
     return "".join(out)
 
 
-def open_markup(text: str) -> bool:
-    """Whether a cut after `text` would fall inside inline markup: bold, inline code or a link.
-
-    Used by the chunker so that "**Pre" "heat the oven**" or "[the docs](https://…)" stay in one clause.
-    """
-    code_ticks = text.count("`") - 3 * text.count("```")
-    if code_ticks % 2:
-        return True
-    if text.count("**") % 2 or text.count("__") % 2:
-        return True
+def open_markup(text: str) -> int | None:
+    """Where the inline markup still open at the end of `text` begins (bold, inline code or a link), or
+    None. Used by the chunker so that "**Pre" "heat the oven**" or "[the docs](https://…)" stay whole."""
+    starts = []
+    if (text.count("`") - 3 * text.count("```")) % 2:
+        starts.append(text.rfind("`"))
+    for marker in ("**", "__"):
+        if text.count(marker) % 2:
+            starts.append(text.rfind(marker))
     if text.rfind("[") > text.rfind("]"):
-        return True
-    return text.rfind("](") > text.rfind(")")
+        starts.append(text.rfind("["))
+    if text.rfind("](") > text.rfind(")"):
+        starts.append(text.rfind("]("))
+    return min(starts) if starts else None
