@@ -6,44 +6,21 @@ import math
 import wave
 from pathlib import Path
 
-import av
 import numpy as np
 import soxr
 
+from assistant.audiofile import AudioFileError, load_audio
 
-class AudioFileError(ValueError):
-    """A file that cannot be used as speech input, with the reason in words."""
+__all__ = ["AudioFileError", "StreamResampler", "gain_db", "read_audio", "resample", "rms_dbfs", "write_wav"]
 
 
 def read_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """Decode any audio file (any rate, any channel count) to mono int16 at `sample_rate`.
 
-    A missing, empty or truncated file raises AudioFileError naming the file instead of an FFmpeg trace.
+    A missing, empty, undecodable, truncated or otherwise damaged file raises AudioFileError naming the
+    file instead of an FFmpeg trace or half the audio (`assistant.audiofile.load_audio` can allow damage).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise AudioFileError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise AudioFileError(f"{path}: the file is empty")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioFileError(f"{path}: has no audio stream")
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
-            chunks = []
-            for frame in container.decode(audio=0):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-    except AudioFileError:
-        raise
-    except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise AudioFileError(f"{path}: cannot decode audio ({exc})") from None
-    samples = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
-    if samples.size < sample_rate // 10:
-        raise AudioFileError(f"{path}: holds {samples.size / sample_rate * 1000:.0f} ms of audio, too short")
-    return samples
+    return load_audio(path, sample_rate).samples
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:

@@ -112,7 +112,10 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     cfg = _config(args)
     out_path, report_path = _prepare_output(args.out), _prepare_output(args.report)
     options = SimulationOptions(
-        barge_in_after_s=args.barge_in_after, echo_db=args.echo, echo_delay_ms=args.echo_delay_ms
+        barge_in_after_s=args.barge_in_after,
+        echo_db=args.echo,
+        echo_delay_ms=args.echo_delay_ms,
+        allow_damaged=args.allow_damaged,
     )
     view = ConsoleView() if not args.quiet else None
     result = await simulate(cfg, [Path(p) for p in args.inputs], options)
@@ -245,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         "--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
     )
     sim.add_argument("--echo-delay-ms", type=int, default=40)
+    sim.add_argument(
+        "--allow-damaged",
+        action="store_true",
+        help="say what decodes of a truncated or corrupt input, with a warning, instead of refusing it",
+    )
     sim.add_argument("--quiet", action="store_true")
 
     serve = sub.add_parser("serve", help="serve the web client (WebRTC) and the WebSocket transport")
@@ -300,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_run_simulate(args))
     except (ConfigError, AudioFileError, ModelError, AudioDeviceError, BenchError, ToolLoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if isinstance(exc, AudioFileError) and exc.damaged and args.command == "simulate":
+            print("(--allow-damaged says what decodes of it, with a warning)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -27,7 +27,11 @@ def test_empty_and_truncated_files_are_refused_before_anything_runs(tmp_path, sp
     truncated.write_bytes(speech["goforward"].read_bytes()[:300])
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"RIFF????WAVEfmt " + bytes(range(256)) * 4)
-    for path, reason in [(empty, "empty"), (truncated, "too short"), (junk, "cannot decode|too short")]:
+    for path, reason in [
+        (empty, "empty"),
+        (truncated, r"truncated: the header says 2.79 s of audio \(89160 bytes\), the file holds 0.01 s"),
+        (junk, "ends inside its 'fmt ' chunk"),
+    ]:
         with pytest.raises(AudioFileError, match=reason):
             read_audio(path)
     result = run_cli("simulate", str(speech["goforward"]), str(empty), "--report", str(tmp_path / "r.json"))

@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from assistant.audio import StreamResampler, gain_db, read_audio, rms_dbfs, write_wav
+from assistant.audio import StreamResampler, gain_db, rms_dbfs, write_wav
+from assistant.audiofile import load_audio
 from assistant.config import Config
 from assistant.engine import Conversation
 from assistant.events import BargeIn, ErrorOccurred, ReplyEnded, Resumed
@@ -32,6 +34,10 @@ class SimulationOptions:
     """Silence between the end of a reply and the next input."""
     reply_timeout_s: float = 25.0
     tail_s: float = 1.0
+    allow_damaged: bool = False
+    """Say what decodes of a truncated or corrupt input (with a warning) instead of refusing it."""
+    before_input: Callable[[int], None] | None = None
+    """Called with an input's index just before it starts (fault-injection tests switch faults here)."""
 
 
 @dataclass
@@ -89,13 +95,18 @@ def _span_so_far(
     return start, end
 
 
-def load_inputs(paths: list[Path]) -> list[_Input]:
-    """Read every file before starting, so a bad one is refused up front and nothing is half done."""
+def load_inputs(
+    paths: list[Path], allow_damaged: bool = False, warnings: list[str] | None = None
+) -> list[_Input]:
+    """Read every file before starting, so a bad one is refused up front and nothing is half done;
+    allowed damage is added to `warnings`."""
     inputs = []
     for path in paths:
-        audio = read_audio(path)
-        start, end = speech_span_ms(audio)
-        inputs.append(_Input(Path(path), audio, start, end))
+        decoded = load_audio(path, allow_damaged=allow_damaged)
+        if warnings is not None:
+            warnings += decoded.warnings
+        start, end = speech_span_ms(decoded.samples)
+        inputs.append(_Input(Path(path), decoded.samples, start, end))
     return inputs
 
 
@@ -106,7 +117,8 @@ async def simulate(
     conversation: Conversation | None = None,
 ) -> SimulationResult:
     opts = options or SimulationOptions()
-    inputs = load_inputs(paths)
+    warnings: list[str] = []
+    inputs = load_inputs(paths, opts.allow_damaged, warnings)
     conv = conversation or Conversation(cfg)
     await conv.start()
     events = conv.bus.subscribe(maxsize=100000)
@@ -120,7 +132,6 @@ async def simulate(
     mic_rec: list[np.ndarray] = []
     spk_rec: list[np.ndarray] = []
     user_spans: list[tuple[float, float]] = []
-    warnings: list[str] = []
     collected: list[Any] = []
 
     idx, pos = 0, 0
@@ -139,6 +150,8 @@ async def simulate(
             audible = bool(np.any(out))
             mic = np.zeros(n_in, np.int16)
             if not playing and idx < len(inputs) and now - t0 >= next_start:
+                if opts.before_input is not None:
+                    opts.before_input(idx)
                 playing, pos, next_start = True, 0, float("inf")
                 user_spans.append((float("inf"), float("inf")))
             if playing:
