@@ -33,7 +33,7 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.endpointing import is_backchannel, is_filler, required_silence_ms
 from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import Reply
+from assistant.engine.reply import NOTICES, Patience, Reply
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.events import (
     BargeIn,
@@ -208,7 +208,9 @@ class Conversation:
         self._advance_turn(turn, now)
 
     async def start(self) -> None:
-        """Warm the LLM's prompt cache so the first turn is as fast as the rest."""
+        """Warm the LLM's prompt cache so the first turn is as fast as the rest; prepare the spoken
+        fault notices, so they can be said even when synthesis fails."""
+        await self.tts.prepare(NOTICES)
         await self.llm.warm_up(self.history, self.tools.llm_tools())
 
     def announce(self, text: str) -> None:
@@ -409,6 +411,7 @@ class Conversation:
             self.clock,
             tools=self.tools,
             alternatives=heard.alternatives,
+            patience=Patience(self.cfg.llm.notice_after_s, self.cfg.llm.request_timeout_s),
         )
 
     def _announce_next(self) -> None:

@@ -6,15 +6,25 @@ reach the speaker, because the output buffer drops segments of replies it no lon
 A reply first tries the tools' fast path (a clear request resolved from the transcript, or the answer to
 a pending confirmation); otherwise it streams the LLM, which may ask for tools in between. Calls with side
 effects wait until the endpoint releases the reply, so a speculative reply never acts.
+
+Faults are said, never silence: a model that has said nothing `notice_after_s` after the turn ended gets
+"One moment." (it may be slow, not dead); one that sends nothing for `timeout_s` is given up with an
+apology, as is a server that refuses, drops or garbles the answer; a clause Piper cannot synthesise is
+replaced by "Sorry, I couldn't say that." These sentences are synthesised when the conversation starts
+(`NOTICES`), so they play at once even when synthesis is what fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable
 from contextlib import aclosing
+from dataclasses import dataclass
+
+import numpy as np
 
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
@@ -26,15 +36,48 @@ from assistant.engine.tooling import (
     is_yes,
     spoken_result,
 )
-from assistant.llm.base import LanguageModel, LlmError, Message, ToolRequest
+from assistant.llm import (
+    LanguageModel,
+    LlmBadAnswer,
+    LlmError,
+    LlmTimeout,
+    Message,
+    ToolRequest,
+    within_deadlines,
+)
 from assistant.tools import Tool, ToolCall
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
+FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
+FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
+FALLBACK_BROKEN = "Sorry, something went wrong on my side."
+TTS_FAILED = "Sorry, I couldn't say that."
 FILLER = "One moment."
 DECLINED = "Okay, I won't."
+NOTICES = (
+    FILLER,
+    FALLBACK_EMPTY,
+    FALLBACK_LLM_DOWN,
+    FALLBACK_LLM_SILENT,
+    FALLBACK_LLM_GARBLED,
+    FALLBACK_BROKEN,
+    TTS_FAILED,
+)
+"""Said as whole sentences from audio prepared at start (`Synthesizer.prepare`)."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Patience:
+    """How long a reply waits for its model before saying so (`llm.notice_after_s`) and before giving
+    up (`llm.request_timeout_s`)."""
+
+    notice_after_s: float = 1.5
+    timeout_s: float = 30.0
 
 
 class Reply:
@@ -50,6 +93,7 @@ class Reply:
         tools: ToolHost | None = None,
         script: str | None = None,
         alternatives: tuple[str, ...] = (),
+        patience: Patience = Patience(),
     ) -> None:
         """`script`: say exactly this (an announcement) instead of asking the LLM. `alternatives`: other
         hypotheses of what the user said, which only the tools' fast path tries."""
@@ -61,6 +105,7 @@ class Reply:
         self._tools = tools
         self._script = script
         self._alternatives = alternatives
+        self._patience = patience
         self.text = ""
         self.error: str | None = None
         self.tool_calls: list[ToolCall] = []
@@ -68,7 +113,10 @@ class Reply:
         self.t_first_token: float | None = None
         self.t_first_audio: float | None = None
         self.released = False
+        self.t_released: float | None = None
         self._released = asyncio.Event()
+        self._said_last = False
+        self._tts_failed = False
         self._clauses: asyncio.Queue[str | None] = asyncio.Queue()
         self._first_synthesised = asyncio.Event()
         self._chunker = ClauseChunker()
@@ -94,12 +142,22 @@ class Reply:
             if not self._spoke:  # nothing, only punctuation or emoji, or a loop from the first word
                 self._say(FALLBACK_EMPTY)
         except LlmError as exc:
-            self.error = str(exc)
-            self._on_error("llm", str(exc))
-            self._flush_text()
-            self._say(FALLBACK_LLM_DOWN)
+            self._give_up("llm", str(exc), _apology(exc))
+        except Exception as exc:  # a bug must not leave the user in silence either
+            log.exception("reply %d failed", self.id)
+            self._give_up("engine", f"{type(exc).__name__}: {exc}", FALLBACK_BROKEN)
         finally:
             self._clauses.put_nowait(None)
+
+    def _give_up(self, source: str, message: str, apology: str) -> None:
+        """Say the apology next: text not yet turned into audio (a half clause, clauses waiting for
+        Piper) is dropped, so the explanation follows what the user has already heard, not a fragment."""
+        self.error = message
+        self._on_error(source, message)
+        self._chunker.clear()
+        while not self._clauses.empty():
+            self._clauses.get_nowait()
+        self._say(apology)
 
     @property
     def cut(self) -> str | None:
@@ -108,6 +166,9 @@ class Reply:
 
     async def _add_text(self, piece: str) -> None:
         """Model text: cut into clauses, each checked by the guard, which may stop the model."""
+        if self._said_last and not piece[:1].isspace():
+            self.text += " "  # after "One moment." the model's first word starts a new sentence
+        self._said_last = False
         self.text += piece
         for clause in self._chunker.feed(piece):
             self._queue(clause, guarded=True)
@@ -134,11 +195,25 @@ class Reply:
             self._clauses.put_nowait(text)
 
     def _say(self, text: str) -> None:
-        """A whole sentence at once (tool results, fallbacks, announcements)."""
+        """A whole sentence at once (tool results, fallbacks, announcements); a prepared notice goes as
+        one clause, so that its prepared audio is used, and does not count as the reply's answer."""
         self._flush_text()
         self.text = f"{self.text} {text}".strip()
+        self._said_last = True
+        if text in NOTICES:
+            self._clauses.put_nowait(text)
+            return
         for clause in [*self._chunker.feed(text), *self._chunker.flush()]:
             self._queue(clause)
+
+    async def _notice_when_silent(self) -> None:
+        """ "One moment." when the model has said nothing `notice_after_s` after the turn ended."""
+        await self._released.wait()
+        assert self.t_released is not None
+        waited = self._clock() - self.t_released
+        await asyncio.sleep(max(0.0, self._patience.notice_after_s - waited))
+        if not self.text:
+            self._say(FILLER)
 
     # ----------------------------------------------------------------- tools
 
@@ -201,10 +276,20 @@ class Reply:
         host = self._tools
         tools = host.llm_tools() if host is not None else []
         messages = list(self.messages)
+        notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
+        try:
+            await self._rounds(host, tools, messages)
+        finally:
+            notice.cancel()
+
+    async def _rounds(self, host: ToolHost | None, tools: list[Tool], messages: list[Message]) -> None:
         last: tuple[Tool, ToolCall] | None = None
         for _ in range(host.cfg.max_rounds if host is not None else 1):
             requests: list[ToolRequest] = []
-            async with aclosing(self._llm.stream(messages, tools)) as stream:  # a break stops the model
+            watched = within_deadlines(
+                self._llm.stream(messages, tools), self._patience.timeout_s, self._llm.name
+            )
+            async with aclosing(watched) as stream:  # a break stops the model
                 async for piece in stream:
                     if self.t_first_token is None:
                         self.t_first_token = self._clock()
@@ -255,11 +340,14 @@ class Reply:
     async def _speak(self) -> None:
         try:
             while (clause := await self._clauses.get()) is not None:
-                try:
-                    audio = await self._tts.synthesize(clause, urgent=self.t_first_audio is None)
-                except Exception as exc:
-                    self._on_error("tts", f"could not synthesise {clause!r}: {exc}")
-                    audio = None
+                audio = self._tts.prepared(clause)
+                if audio is None:
+                    try:
+                        audio = await self._tts.synthesize(clause, urgent=self.t_first_audio is None)
+                    except Exception as exc:
+                        self._on_error("tts", f"could not synthesise {clause!r}: {exc}")
+                        audio = self._tts_failed_notice()
+                        clause = TTS_FAILED
                 self._first_synthesised.set()
                 if audio is None:
                     continue
@@ -270,9 +358,17 @@ class Reply:
             self._first_synthesised.set()
             self._output.end(self.id)
 
+    def _tts_failed_notice(self) -> np.ndarray | None:
+        """The prepared apology, once per reply (None after that, or if nothing was prepared)."""
+        if self._tts_failed:
+            return None
+        self._tts_failed = True
+        return self._tts.prepared(TTS_FAILED)
+
     def release(self) -> None:
         """The endpoint is confirmed: let the audio play, and side effects happen."""
         self.released = True
+        self.t_released = self._clock()
         self._released.set()
         self._output.release(self.id)
 
@@ -281,3 +377,20 @@ class Reply:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _apology(exc: LlmError) -> str:
+    if isinstance(exc, LlmTimeout):
+        return FALLBACK_LLM_SILENT
+    if isinstance(exc, LlmBadAnswer):
+        return FALLBACK_LLM_GARBLED
+    return FALLBACK_LLM_DOWN
+
+
+def model_words(heard: str) -> str:
+    """What the model said, of what was heard: without the engine's notices and apologies. They stay out
+    of the history, because a small model imitates its last turns: given "Sorry, the language model sent
+    an answer I can't read." as its own words, Gemma 270M said it again on the next, healthy turn."""
+    for notice in NOTICES:
+        heard = heard.replace(notice, " ")
+    return " ".join(heard.split())

@@ -16,6 +16,14 @@ class LlmError(RuntimeError):
     """The model or its server failed; the message says which and how, for the user and the log."""
 
 
+class LlmTimeout(LlmError):
+    """Nothing came for `llm.request_timeout_s`: before the first token, or between two."""
+
+
+class LlmBadAnswer(LlmError):
+    """The server answered, but not with a completion stream (garbage, an HTML page, broken JSON)."""
+
+
 @dataclass(frozen=True)
 class ToolRequest:
     """The model asks for a tool; `arguments` is the model's raw JSON text, validated before any call."""

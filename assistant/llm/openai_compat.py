@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import openai
 
 from assistant.config import LlmConfig
-from assistant.llm.base import LlmError, Message, ToolRequest
+from assistant.llm.base import LlmBadAnswer, LlmError, LlmTimeout, Message, ToolRequest
 from assistant.llm.prompt import (
     STOP,
     CallDetector,
@@ -37,6 +38,7 @@ class OpenAICompatibleLLM:
         """Chat models get the OpenAI tools API (the server's own tool parser); base models on a
         completions endpoint may write a tool call as a JSON line, parsed here."""
         stream = None
+        events, finished = 0, False
         try:
             if self._fewshot:
                 stream = await self._client.completions.create(
@@ -49,6 +51,8 @@ class OpenAICompatibleLLM:
                 )
                 detector = CallDetector(bool(tools))
                 async for chunk in stream:
+                    events += 1
+                    finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
                     if chunk.choices and (text := detector.feed(chunk.choices[0].text)):
                         yield text
                 if detector.call is not None:
@@ -68,8 +72,10 @@ class OpenAICompatibleLLM:
                 )
                 calls: dict[int, dict[str, str]] = {}
                 async for chunk in stream:
+                    events += 1
                     if not chunk.choices:
                         continue
+                    finished = finished or bool(chunk.choices[0].finish_reason)
                     delta = chunk.choices[0].delta
                     if delta.content:
                         yield delta.content
@@ -83,6 +89,21 @@ class OpenAICompatibleLLM:
                             entry["arguments"] += part.function.arguments or ""
                 for index, entry in sorted(calls.items()):
                     yield ToolRequest(entry["id"] or f"call_{index}", entry["name"], entry["arguments"])
+            # Every OpenAI-compatible server ends a stream with a finish_reason; a stream that just stops
+            # was cut off (a proxy or a server that died between events closes the body cleanly).
+            if not events:
+                raise LlmBadAnswer(f"LLM server at {self._cfg.base_url} answered with no completion event")
+            if not finished:
+                raise LlmError(f"LLM server at {self._cfg.base_url} dropped the answer before its end")
+        except openai.APITimeoutError:
+            raise LlmTimeout(
+                f"LLM server at {self._cfg.base_url} sent nothing for {self._cfg.request_timeout_s:g} s"
+            ) from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise LlmBadAnswer(
+                f"LLM server at {self._cfg.base_url} answered with something that is not a completion "
+                f"stream ({exc})"
+            ) from None
         except (openai.APIConnectionError, OSError) as exc:
             raise LlmError(
                 f"LLM server at {self._cfg.base_url} is unreachable or dropped the answer ({exc})"

@@ -2,13 +2,21 @@
 
 Nothing a tool does can crash the session: invalid arguments, an exception or a timeout all come back as
 an error text that the LLM (or the fast path) can say. Results are data for the model, never instructions.
+
+A plain (sync) tool runs on a daemon thread of its own: a thread cannot be stopped, so a tool that hangs
+past its timeout keeps its thread. On asyncio's shared pool a few such calls would stall everything else
+that uses the pool, and the process could not exit; here the hung thread is only left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -16,6 +24,30 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.tools.context import ToolContext
 from assistant.tools.declare import Tool
+
+
+def in_own_thread(fn: Callable[..., Any], kwargs: dict[str, Any], name: str) -> asyncio.Future[Any]:
+    """Run a blocking function on a new daemon thread (with the caller's context variables); the
+    future is cancellable, the thread runs on regardless and its result is then dropped."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if not future.done():
+            future.set_exception(error) if error is not None else future.set_result(result)
+
+    def target() -> None:
+        result, error = None, None
+        try:
+            result = context.run(fn, **kwargs)
+        except BaseException as exc:
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed while the tool hung
+            loop.call_soon_threadsafe(settle, result, error)
+
+    threading.Thread(target=target, name=f"tool-{name}", daemon=True).start()
+    return future
 
 
 @dataclass
@@ -80,7 +112,7 @@ async def run_call(tool: Tool, call: ToolCall, ctx: ToolContext) -> ToolCall:
             if tool.is_async:
                 value = await tool.fn(**kwargs)
             else:
-                value = await asyncio.to_thread(tool.fn, **kwargs)
+                value = await in_own_thread(tool.fn, kwargs, tool.name)
         call.result = _jsonable(value)
     except TimeoutError:
         call.error = f"timed out after {tool.options.timeout_s:g} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from assistant.workers import NORMAL, URGENT, run_on
 SILENCE = 32
 """-60 dBFS: quieter than this is no sound a person hears over a loudspeaker."""
 LEAD_IN_MS = 5
+_PREPARED: dict[tuple[int, int, str], np.ndarray] = {}
+"""Fixed sentences synthesised once per voice and output rate, for every conversation of the process."""
 
 
 def trim_leading_silence(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -58,3 +61,15 @@ class Synthesizer:
         """`urgent`: someone is waiting to hear this (a reply's first clause); it goes before later ones."""
         priority = URGENT if urgent else NORMAL
         return await run_on(self._voice, "piper", self.synthesize_sync, text, priority=priority)
+
+    async def prepare(self, texts: Iterable[str]) -> None:
+        """Synthesise fixed sentences (the spoken fault notices) ahead of need: they then play at once
+        even when Piper is busy with other conversations or fails on the text being said."""
+        for text in texts:
+            key = (id(self._voice), self.output_rate, text)
+            if key not in _PREPARED:
+                _PREPARED[key] = await self.synthesize(text)
+
+    def prepared(self, text: str) -> np.ndarray | None:
+        """The audio of a sentence given to `prepare`, or None."""
+        return _PREPARED.get((id(self._voice), self.output_rate, text))

@@ -2,10 +2,15 @@
 
 Sync tools run in a worker thread, so each call opens its own connection (sqlite3 connections must not be
 shared across threads) and the schema is created on the spot if the file is new.
+
+A full or read-only disk changes nothing: SQLite rolls the write back, the notes already stored stay
+readable, and the tool says why in words the assistant can speak ("the disk is full, so nothing was
+changed") instead of a database error.
 """
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -30,14 +35,34 @@ def db_path(ctx: ToolContext) -> Path:
     return Path(ctx.data_dir) / DB_NAME
 
 
+class NotesStorageError(RuntimeError):
+    """The notes file cannot be written or read; the message is a reason the assistant can say."""
+
+
 @contextmanager
-def _connect(ctx: ToolContext) -> Iterator[sqlite3.Connection]:
-    """One connection per call, committed on success and always closed."""
+def _connect(ctx: ToolContext, create: bool = True) -> Iterator[sqlite3.Connection | None]:
+    """One connection per call, committed on success and always closed. `create=False`: None when there
+    is no notes file yet (reading creates nothing)."""
     path = db_path(ctx)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(path, timeout=5.0)) as conn, conn:
-        conn.execute(_SCHEMA)
-        yield conn
+    if not create and not path.exists():
+        yield None
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(path, timeout=5.0)) as conn, conn:
+            conn.execute(_SCHEMA)
+            yield conn
+    except (sqlite3.OperationalError, OSError) as exc:
+        raise NotesStorageError(_storage_reason(exc)) from exc
+
+
+def _storage_reason(exc: Exception) -> str:
+    text = str(exc).lower()
+    if getattr(exc, "errno", None) == errno.ENOSPC or "full" in text:
+        return "the disk is full, so nothing was changed"
+    if getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text:
+        return "the notes folder is read-only, so nothing was changed"
+    return f"I can't open the notes file ({exc}), so nothing was changed"
 
 
 @tool(
@@ -79,7 +104,9 @@ def add_note(ctx: ToolContext, text: Annotated[str, "what to write down"]) -> st
 )
 def read_notes(ctx: ToolContext) -> str:
     """Read back the latest notes, newest first."""
-    with _connect(ctx) as conn:
+    with _connect(ctx, create=False) as conn:
+        if conn is None:
+            return "You have no notes."
         total = conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0]
         rows = conn.execute("SELECT text FROM notes ORDER BY id DESC LIMIT ?", (READ_LAST,)).fetchall()
     if not rows:
