@@ -84,10 +84,11 @@ class LlmConfig(Section):
     temperature: float = Field(0.6, ge=0, le=2)
     n_ctx: int = Field(2048, ge=256)
     n_threads: int = Field(2, ge=1)
-    request_timeout_s: float = Field(15.0, gt=0)
+    request_timeout_s: float = Field(30.0, gt=0)
     """Give up (and apologise) when the model sends nothing for this long: before its first token or
-    between two. Not shorter: the slowest first token measured here, four conversations sharing Gemma
-    on two cores, is ~6 s; a first token later than this is no use in a spoken conversation."""
+    between two. A hung server cannot be told from a slow one, so this stays long: "One moment." makes
+    the wait audible after `notice_after_s`, the user can talk over it (which cancels the request), and a
+    first token takes over 15 s here when the two cores are shared nine ways (measured)."""
     notice_after_s: float = Field(1.5, gt=0)
     """Say "One moment." when the turn has ended and the model has said nothing for this long, so a
     hung or swamped server is never silence (the user hears it within ~1.6 s; a reply that starts later

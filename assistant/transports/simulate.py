@@ -55,6 +55,8 @@ class SimulationResult:
     speaker: np.ndarray
     output_rate: int
     events: list[Any] = field(default_factory=list)
+    event_times: list[float] = field(default_factory=list)
+    """When each event was seen, in seconds from the start (to one frame)."""
 
 
 def speech_span_ms(audio: np.ndarray, rate: int = 16000) -> tuple[float, float]:
@@ -236,6 +238,7 @@ async def simulate(
         np.concatenate(spk_rec) if spk_rec else np.zeros(0, np.int16),
         cfg.audio.output_sample_rate,
         [e for _, e in collected],
+        [round(t - t0, 3) for t, _ in collected],
     )
 
 
