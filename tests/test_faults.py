@@ -36,16 +36,21 @@ def replies(result: SimulationResult) -> list[dict[str, Any]]:
     """Per reply that started playing: when it started (the endpoint), its first error, what was heard
     and when, from the events the simulation saw (seconds from its start, to one 20 ms frame)."""
     out: dict[int, dict[str, Any]] = {}
-    error_at: float | None = None
+    current: dict[str, Any] | None = None
+    early: float | None = None  # an error of the speculative reply, before the endpoint started it
     for t, event in zip(result.event_times, result.events, strict=True):
         if isinstance(event, ErrorOccurred):
-            error_at = t if error_at is None else error_at
+            if current is not None:
+                current["error"] = current["error"] or t
+            elif early is None:
+                early = t
         elif isinstance(event, ReplyStarted):
-            out[event.reply_id] = {"started": t, "error": error_at, "spoken": []}
+            current = out[event.reply_id] = {"started": t, "error": early, "spoken": []}
+            early = None
         elif isinstance(event, ReplySpoken) and event.reply_id in out:
             out[event.reply_id]["spoken"].append((t, event.text))
         elif isinstance(event, ReplyEnded) and event.reply_id in out:
-            error_at = None
+            current = None
     return list(out.values())
 
 
@@ -66,7 +71,9 @@ def voice_to_voice(turn: dict[str, Any]) -> float:
 
 @pytest.fixture(scope="module")
 def proxied_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    with llama_server() as (base, _), fault_proxy(base, tmp_path_factory.mktemp("proxy")) as proxy:
+    # One thread: the server's speed is not under test, and a lone thread keeps its pace on a busy machine
+    # where two spin at every barrier.
+    with llama_server(n_threads=1) as (base, _), fault_proxy(base, tmp_path_factory.mktemp("proxy")) as proxy:
         yield proxy
 
 
@@ -89,7 +96,8 @@ LLM_FAULTS = [  # (fault, what the user must hear, reported error)
     ("refuse", "Sorry, I lost my connection to the language model.", "dropped the answer"),
     ("down", "Sorry, I lost my connection to the language model.", "answered 502"),
     ("garbage", "Sorry, the language model sent an answer I can't read.", "not a completion stream"),
-    ("cut", "Sorry, I lost my connection to the language model.", "before its end"),
+    # A cut body ends cleanly without a finish_reason, or breaks the chunked encoding: either is a drop.
+    ("cut", "Sorry, I lost my connection to the language model.", "dropped the answer"),
     ("hang", "Sorry, the language model is not answering.", "sent nothing for 8 s"),
 ]
 
@@ -103,16 +111,24 @@ async def test_llm_server_faults_through_a_proxy_are_said_and_the_next_turn_work
     schedule.append("slow")
     voices = ["cards-001", "cards-003", "goforward", "cards-002", "forever"]
     inputs = [speech[voices[i % len(voices)]] for i in range(len(schedule))]
-    cfg = server_cfg(proxy.base_url, "llm.request_timeout_s=8")
-    options = SimulationOptions(before_input=lambda i: proxy.set(schedule[i]), reply_timeout_s=20)
+    cfg = server_cfg(proxy.base_url)
+
+    def before(i: int) -> None:
+        proxy.set(schedule[i])
+        # Give up on the hung server after 8 s; elsewhere wait as long as a user would (the server is
+        # only slow when the machine is busy, and that is not the fault under test).
+        cfg.llm.request_timeout_s = 8 if schedule[i] == "hang" else 30
+
+    options = SimulationOptions(before_input=before, reply_timeout_s=40)
     try:
         result = await simulate(cfg, inputs, options, Conversation(cfg))
     finally:
         proxy.set("ok")
     turns, spoken = result.report["turns"], replies(result)
+    print("\n".join(f"{schedule[i]}: {t['assistant_text']!r} {t.get('error')}" for i, t in enumerate(turns)))
     assert len(turns) == len(schedule) == len(spoken), [t["user_text"] for t in turns]
     baseline = voice_to_voice(turns[0])
-    assert "error" not in turns[0] and turns[0]["assistant_text"]
+    assert "error" not in turns[0] and turns[0]["assistant_text"].removeprefix(FILLER).strip()
     figures = []
     for k, (fault, sentence, reported) in enumerate(LLM_FAULTS):
         i = 1 + 2 * k
@@ -127,8 +143,8 @@ async def test_llm_server_faults_through_a_proxy_are_said_and_the_next_turn_work
             assert turn["assistant_text"].startswith(FILLER)
             first_sound = explanation_ms(spoken[i], FILLER)
         assert first_sound < EXPLAIN_WITHIN_MS and delay < EXPLAIN_WITHIN_MS, (fault, first_sound, delay)
-        assert "error" not in after and after["assistant_text"], (fault, after)
-        assert not any(text in NOTICES for _, text in spoken[i + 1]["spoken"]), (fault, spoken[i + 1])
+        assert "error" not in after and after["assistant_text"].removeprefix(FILLER).strip(), (fault, after)
+        assert not any(text in NOTICES[1:] for _, text in spoken[i + 1]["spoken"]), (fault, after)
         figures.append((fault, first_sound, delay, voice_to_voice(after)))
     slow = turns[-1]
     assert "error" not in slow and slow["assistant_text"].startswith(FILLER), slow
@@ -175,8 +191,8 @@ async def test_tts_raising_on_a_text_is_said_and_the_next_turn_works(cfg, speech
     assert any(e.startswith("tts: could not synthesise") for e in result.report["errors"])
     delay = explanation_ms(spoken[1], TTS_FAILED)
     assert delay < EXPLAIN_WITHIN_MS
-    # The history holds what was heard, not the clause that was never said.
-    assert [m.content for m in conv.history if m.role == "assistant"][1] == f"Sure. {TTS_FAILED}"
+    # The model's history holds what of its words was heard, not the clause that was never said.
+    assert [m.content for m in conv.history if m.role == "assistant"][1] == "Sure."
     print(f"\ntts: explained {delay:.0f} ms after the reply began, next turn {voice_to_voice(after):.0f} ms")
 
 

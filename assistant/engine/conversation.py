@@ -33,7 +33,7 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.endpointing import is_backchannel, is_filler, required_silence_ms
 from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import NOTICES, Patience, Reply
+from assistant.engine.reply import NOTICES, Patience, Reply, model_words
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.events import (
     BargeIn,
@@ -523,8 +523,9 @@ class Conversation:
         record: _TurnRecord | None,
         turn: _UserTurn | None,
     ) -> None:
-        if heard:
-            self.history.append(Message("assistant", heard, interrupted=interrupted))
+        if said := model_words(heard):  # the engine's own notices are not the model's words
+            cut = interrupted or reply.error is not None
+            self.history.append(Message("assistant", said, interrupted=cut))
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
         if record is not None:
             record.interrupted = interrupted
