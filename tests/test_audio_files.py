@@ -210,7 +210,7 @@ def compressed(speech) -> dict[str, bytes]:
     return {ext: encode(audio, fmt, codec) for ext, (fmt, codec) in formats.items()} | {"samples": audio}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(["mp3", "flac", "opus"]), st.sampled_from(["cut", "overwrite"]), st.data())
 def test_a_damaged_compressed_file_is_refused_or_decodes_whole(tmp_path, compressed, ext, how, data):
     original = compressed[ext]
