@@ -118,13 +118,21 @@ class TurnConfig(Section):
     speculate_after_ms: int = Field(120, ge=20)
     """Silence after which the final transcript and the reply start, before the endpoint is sure."""
     endpoint_complete_ms: int = Field(280, ge=50)
-    """Silence that ends a turn whose transcript is a finished sentence."""
+    """Silence that ends a turn judged finished (by the end-of-turn model, or without it the punctuation)."""
     endpoint_default_ms: int = Field(550, ge=50)
-    endpoint_incomplete_ms: int = Field(1200, ge=50)
-    """Silence that ends a turn that trails off ("and...", "um")."""
+    """Silence that ends a turn with no words, or (without the model) no final punctuation."""
+    endpoint_incomplete_ms: int = Field(1700, ge=50)
+    """Silence that ends an unfinished phrase: one that trails off ("and...", "um") or that the model calls
+    unfinished. Longer than the 1.5 s pauses people make inside a sentence."""
+    end_of_turn_model: bool = True
+    """Ask Smart Turn v3.2 (`assistant/turn/`) whether the audio sounds finished, at each pause."""
+    end_of_turn_threshold: float = Field(0.5, gt=0, lt=1)
+    """The model's probability from which a turn counts as finished (its own default)."""
+
     preroll_ms: int = Field(300, ge=0)
     interruption_min_speech_ms: int = Field(700, ge=100)
-    """Speech longer than this during a reply is an interruption whatever it says."""
+    """Speech longer than this during a reply is an interruption whatever it says; shorter speech that
+    says only "mm-hmm", "yeah" and the like (or nothing that fits in it) resumes the reply when it ends."""
     max_turn_s: float = Field(30.0, gt=1)
 
 

@@ -22,19 +22,21 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from assistant.asr import Transcriber, Transcript
+from assistant.asr.streaming import FinalPass, StreamingRecognizer
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.engine.endpointing import is_backchannel, is_filler, required_silence_ms
+from assistant.engine.end_of_turn import end_of_turn
+from assistant.engine.endpointing import is_backchannel, is_filler
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import NOTICES, Patience, Reply, model_words
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
+from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
 from assistant.events import (
     BargeIn,
     ErrorOccurred,
@@ -52,74 +54,11 @@ from assistant.events import (
 )
 from assistant.llm import LanguageModel, Message, make_llm
 from assistant.tts import Synthesizer
+from assistant.turn import SmartTurn
 from assistant.vad import SpeechDetector
 from assistant.vad.echo import EchoCanceller
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class _UserTurn:
-    frames: list[np.ndarray]
-    t_onset: float
-    t_last_voiced: float
-    voiced_ms: float = 0.0
-    interrupting: int | None = None
-    """The reply this speech paused, until it is judged an interruption or a false alarm."""
-    t_audio_stopped: float | None = None
-    partial_at: int = 0
-    final_task: asyncio.Task[Transcript] | None = None
-    final_frames: int = 0
-    final: Transcript | None = None
-    t_final: float | None = None
-    voiced_since_final: int = 0
-    spec_reply: Reply | None = None
-
-    def audio(self, upto: int | None = None) -> np.ndarray:
-        return np.concatenate(self.frames[:upto]) if self.frames else np.zeros(0, np.int16)
-
-
-@dataclass
-class _TurnRecord:
-    """What the report says about one user turn and the reply to it."""
-
-    user_text: str
-    t_last_voiced: float
-    t_endpoint: float
-    t_final: float
-    reply: Reply
-    t_first_output: float | None = None
-    interrupted: bool = False
-    assistant_text: str = ""
-    barge_in_ms: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        def rel(t: float | None) -> float | None:
-            return None if t is None else round((t - self.t_last_voiced) * 1000, 1)
-
-        timings = {
-            "endpoint": rel(self.t_endpoint),
-            "asr_final": rel(self.t_final),
-            "llm_first_token": rel(self.reply.t_first_token),
-            "tts_first_audio": rel(self.reply.t_first_audio),
-            "voice_to_voice": rel(self.t_first_output),
-        }
-        if self.barge_in_ms is not None:
-            timings["barge_in"] = round(self.barge_in_ms, 1)
-        out = {
-            "user_text": self.user_text,
-            "assistant_text": self.assistant_text,
-            "interrupted": self.interrupted,
-            "timings_ms": timings,
-        }
-        out["tool_calls"] = [call.as_dict() for call in self.reply.tool_calls]
-        if self.interrupted:
-            out["generated_text"] = self.reply.text
-        if self.reply.error:
-            out["error"] = self.reply.error
-        out.update(self.extra)
-        return out
 
 
 class Conversation:
@@ -136,6 +75,7 @@ class Conversation:
         self.frame_ms = cfg.audio.frame_ms
         self.frame_samples = cfg.frame_samples
         self.transcriber = Transcriber(cfg.asr)
+        self.smart_turn = SmartTurn() if cfg.turn.end_of_turn_model else None
         self.llm = llm or make_llm(cfg.llm)
         self.tts = Synthesizer(cfg.tts, cfg.audio.output_sample_rate)
         self.detector = SpeechDetector(cfg.vad, self.frame_ms)
@@ -148,9 +88,9 @@ class Conversation:
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
-        self._turn: _UserTurn | None = None
+        self._turn: UserTurn | None = None
         self._reply: Reply | None = None
-        self._record: _TurnRecord | None = None
+        self._record: TurnRecord | None = None
         self._asr_busy = False
         self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
         self._ref = np.zeros(0, np.int16)
@@ -198,13 +138,15 @@ class Conversation:
                 self._open_turn(now)
             return
         turn.frames.append(clean)
-        if verdict.voiced:
+        if verdict.speech:
             turn.t_last_voiced = now
             turn.voiced_ms += self.frame_ms
             if turn.final_task is not None:
                 turn.voiced_since_final += 1
                 if turn.voiced_since_final * self.frame_ms >= self.cfg.vad.onset_ms:
                     self._user_resumed(turn)
+        elif turn.voiced_ms == 0 and verdict.voiced:
+            turn.t_last_voiced = now  # no speech yet: the onset's own sound is all there is
         self._advance_turn(turn, now)
 
     async def start(self) -> None:
@@ -305,8 +247,8 @@ class Conversation:
         frames = list(self._preroll)
         voiced_frames = max(1, self.cfg.vad.onset_ms // self.frame_ms)
         onset = now - (voiced_frames - 1) * self.frame_ms / 1000
-        turn = _UserTurn(
-            frames=frames, t_onset=onset, t_last_voiced=now, voiced_ms=voiced_frames * self.frame_ms
+        turn = UserTurn(
+            frames=frames, t_onset=onset, t_last_voiced=now, recognizer=StreamingRecognizer(self.transcriber)
         )
         self._turn = turn
         self._residual_pending.clear()
@@ -316,7 +258,7 @@ class Conversation:
             turn.interrupting = self._reply.id
             self._set_state(State.LISTENING)
 
-    def _advance_turn(self, turn: _UserTurn, now: float) -> None:
+    def _advance_turn(self, turn: UserTurn, now: float) -> None:
         silence_ms = (now - turn.t_last_voiced) * 1000
         if turn.interrupting is not None and (
             turn.voiced_ms >= self.cfg.turn.interruption_min_speech_ms or now - turn.t_onset > 3.0
@@ -324,62 +266,66 @@ class Conversation:
             self._confirm_interruption(turn)
         if not self._asr_busy and turn.final_task is None:
             if silence_ms >= self.cfg.turn.speculate_after_ms:
-                self._launch_final(turn)
+                self._launch_final(turn, now)
             elif silence_ms < 2 * self.frame_ms:
                 new_ms = (len(turn.frames) - turn.partial_at) * self.frame_ms
                 if new_ms >= self.cfg.asr.partial_interval_ms and not self.transcriber.busy:
                     self._launch_partial(turn)
         if turn.final is not None:
-            needed = required_silence_ms(turn.final.text, self.cfg.turn)
             if turn.interrupting is not None and silence_ms >= self.cfg.turn.speculate_after_ms:
                 self._judge_interruption(turn, now)
-            elif silence_ms >= needed:
+            elif turn.eot is not None and silence_ms >= turn.eot.silence_ms:
                 self._endpoint(turn, now)
         elif (now - turn.t_onset) > self.cfg.turn.max_turn_s and not self._asr_busy:
-            self._launch_final(turn)
+            self._launch_final(turn, now)
 
-    def _launch_partial(self, turn: _UserTurn) -> None:
+    def _launch_partial(self, turn: UserTurn) -> None:
+        """Decode what is not committed yet; LocalAgreement commits what two passes agree on."""
         turn.partial_at = len(turn.frames)
         audio = turn.audio()
         self._asr_busy = True
 
         async def run() -> None:
             try:
-                result = await self.transcriber.transcribe(audio)
-                if result.text and self._turn is turn and turn.final is None:
-                    self.bus.publish(PartialTranscript(result.text))
+                text = await turn.recognizer.partial(audio)
+                if text and self._turn is turn and turn.final is None:
+                    self.bus.publish(PartialTranscript(text))
             finally:
                 self._asr_busy = False
 
         self._spawn(run(), "asr-partial")
 
-    def _launch_final(self, turn: _UserTurn) -> None:
-        """Transcribe what was said up to the last voiced frame, plus a little tail."""
-        tail = max(1, 100 // self.frame_ms)
-        silent = int(((self.clock() - turn.t_last_voiced) * 1000) // self.frame_ms)
-        upto = max(1, len(turn.frames) - max(0, silent - tail))
-        turn.final_frames = upto
+    def _launch_final(self, turn: UserTurn, now: float) -> None:
+        """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
+        end-of-turn model about the audio up to the last speech, side by side."""
+        upto = turn.frames_to_speech_end(now, self.frame_ms, 100)
         turn.voiced_since_final = 0
+        turn.t_speculated = now
         audio = turn.audio(upto)
         self._asr_busy = True
 
-        async def run() -> Transcript:
+        async def run() -> FinalPass:
             try:
-                return await self.transcriber.transcribe(
-                    audio, final=True, second_look=self.tools.second_look
-                )
+                return await turn.recognizer.final(audio, self.tools.second_look)
             finally:
                 self._asr_busy = False
 
         task = self._spawn(run(), "asr-final")
         turn.final_task = task
         task.add_done_callback(lambda t: self._final_ready(turn, t))
+        if self.smart_turn is not None:
+            heard = turn.audio(turn.frames_to_speech_end(now, self.frame_ms, 40))
+            eot = self._spawn(self.smart_turn.probability(heard), "end-of-turn")
+            turn.eot_task = eot
+            eot.add_done_callback(lambda t: self._probability_ready(turn, t))
 
-    def _final_ready(self, turn: _UserTurn, task: asyncio.Task[Transcript]) -> None:
+    def _final_ready(self, turn: UserTurn, task: asyncio.Task[FinalPass]) -> None:
         if task.cancelled() or task.exception() is not None or turn.final_task is not task or self._closed:
             return
-        turn.final = task.result()
+        turn.final_pass = task.result()
+        turn.final = turn.final_pass.transcript
         turn.t_final = self.clock()
+        self._decide_end(turn)
         if (
             turn.final.text
             and not is_filler(turn.final.text)
@@ -388,12 +334,21 @@ class Conversation:
         ):
             turn.spec_reply = self._new_reply(turn.final)
 
-    def _user_resumed(self, turn: _UserTurn) -> None:
+    def _probability_ready(self, turn: UserTurn, task: asyncio.Task[float]) -> None:
+        if task.cancelled() or turn.eot_task is not task or self._closed:
+            return
+        turn.eot_task = None
+        turn.probability = None if task.exception() is not None else task.result()
+        self._decide_end(turn)
+
+    def _decide_end(self, turn: UserTurn) -> None:
+        """Once the words (and the model, when asked) are in: how much silence ends this turn."""
+        if turn.final is not None and turn.eot_task is None:
+            turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn)
+
+    def _user_resumed(self, turn: UserTurn) -> None:
         """More speech after the final transcript started: the turn was not over."""
-        turn.final_task = None  # a transcription still running is ignored when it lands
-        turn.final = None
-        turn.t_final = None
-        turn.voiced_since_final = 0
+        turn.reset_final()
         if turn.spec_reply is not None:
             reply, turn.spec_reply = turn.spec_reply, None
             self.output.discard(reply.id)
@@ -437,17 +392,20 @@ class Conversation:
 
     # ----------------------------------------------------------------- barge-in
 
-    def _judge_interruption(self, turn: _UserTurn, now: float) -> None:
-        """Short speech during a reply: resume if it said nothing that takes the turn."""
+    def _judge_interruption(self, turn: UserTurn, now: float) -> None:
+        """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
+        from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", or
+        more words than the burst could hold, which Whisper invented)."""
         assert turn.final is not None
-        if is_backchannel(turn.final.text):
+        text = turn.final.text
+        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()):
             self._resume_reply(turn)
         else:
             self._confirm_interruption(turn)
             if turn.final.text:
                 turn.spec_reply = self._new_reply(turn.final)
 
-    def _resume_reply(self, turn: _UserTurn) -> None:
+    def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting
         self._turn = None
         self.detector.end_speech()
@@ -456,7 +414,7 @@ class Conversation:
         self._set_state(State.SPEAKING)
         self.bus.publish(Resumed(rid or -1, turn.final.text if turn.final else ""))
 
-    def _confirm_interruption(self, turn: _UserTurn) -> None:
+    def _confirm_interruption(self, turn: UserTurn) -> None:
         rid, turn.interrupting = turn.interrupting, None
         reply, record = self._reply, self._record
         if reply is None or reply.id != rid:
@@ -469,7 +427,7 @@ class Conversation:
 
     # ----------------------------------------------------------------- endpoint and reply lifecycle
 
-    def _endpoint(self, turn: _UserTurn, now: float) -> None:
+    def _endpoint(self, turn: UserTurn, now: float) -> None:
         assert turn.final is not None and turn.t_final is not None
         self._turn = None
         self.detector.end_speech()
@@ -483,7 +441,9 @@ class Conversation:
         turn.spec_reply = None
         self.history.append(Message("user", text))
         self._reply = reply
-        self._record = _TurnRecord(text, turn.t_last_voiced, now, turn.t_final, reply)
+        self._record = TurnRecord(
+            text, turn.t_last_voiced, now, turn.t_final, reply, turn.t_speculated, extra=turn.report()
+        )
         reply.release()
         self.bus.publish(ReplyStarted(reply.id))
         self._set_state(State.THINKING)
@@ -520,8 +480,8 @@ class Conversation:
         reply: Reply,
         heard: str,
         interrupted: bool,
-        record: _TurnRecord | None,
-        turn: _UserTurn | None,
+        record: TurnRecord | None,
+        turn: UserTurn | None,
     ) -> None:
         if said := model_words(heard):  # the engine's own notices are not the model's words
             cut = interrupted or reply.error is not None
@@ -530,9 +490,8 @@ class Conversation:
         if record is not None:
             record.interrupted = interrupted
             record.assistant_text = heard
-            if interrupted and turn is not None:
-                stopped = turn.t_audio_stopped or self.clock()
-                record.barge_in_ms = (stopped - turn.t_onset) * 1000
+            if interrupted and turn is not None and turn.t_audio_stopped is not None:
+                record.barge_in_ms = (turn.t_audio_stopped - turn.t_onset) * 1000
             data = record.as_dict()
             self.records.append(data)
             self._record = None

@@ -83,12 +83,19 @@ def spoken_words(text: str) -> list[str]:
     return re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
 
 
+def trails_off(text: str) -> bool:
+    """The words end on a conjunction, an article, a filler or a comma: more must follow."""
+    words = spoken_words(text)
+    return bool(words) and (words[-1] in _TRAILING or text.rstrip().endswith((",", "...", "…", "-")))
+
+
 def required_silence_ms(text: str, cfg: TurnConfig) -> int:
+    """The punctuation rule (used without the end-of-turn model)."""
     words = spoken_words(text)
     if not words:
         return cfg.endpoint_default_ms
     stripped = text.rstrip()
-    if words[-1] in _TRAILING or stripped.endswith((",", "...", "…", "-")):
+    if trails_off(text):
         return cfg.endpoint_incomplete_ms
     if stripped.endswith((".", "?", "!")):
         return cfg.endpoint_complete_ms

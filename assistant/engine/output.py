@@ -123,7 +123,9 @@ class OutputBuffer:
             if self._paused:
                 if not self._pause_noticed:
                     self._pause_noticed = True
-                    self.notices.append(Notice("paused", self._released or -1, now))
+                    playing = self._replies.get(self._released) if self._released is not None else None
+                    if playing is not None and playing.started:  # a pause before any audio cut nothing
+                        self.notices.append(Notice("paused", self._released or -1, now))
                 return out
             rid = self._released
             if rid is None or rid not in self._replies:

@@ -23,7 +23,10 @@ def make_classifier(cfg: VadConfig) -> FrameClassifier:
 @dataclass
 class FrameVerdict:
     voiced: bool
-    """This frame is speech (after the level floor and the echo gate)."""
+    """The onset classifier calls this frame speech (after the level floor and the echo gate)."""
+    speech: bool
+    """A speech-trained model (Silero) calls it speech, with the same gates: claps, knocks and music
+    that webrtcvad takes for voice are not. Turn ends and timings count from the last such frame."""
     onset: bool
     """Speech has just been confirmed: enough voiced frames in the recent window."""
     level_dbfs: float
@@ -37,10 +40,15 @@ class SpeechDetector:
     """
 
     WINDOW_MS = 200
+    HYSTERESIS = 0.15
+    """Once in speech, Silero's probability may fall this far below the threshold (as Silero's own
+    `get_speech_timestamps` does) before a frame stops counting."""
 
     def __init__(self, cfg: VadConfig, frame_ms: int) -> None:
         self._cfg = cfg
         self._classify = make_classifier(cfg)
+        self._speech_model = self._classify if cfg.engine == "silero" else _silero()
+        self._in_words = False
         self._window: deque[bool] = deque(maxlen=max(1, self.WINDOW_MS // frame_ms))
         self._needed = max(1, cfg.onset_ms // frame_ms)
         self.in_speech = False
@@ -54,9 +62,20 @@ class SpeechDetector:
         level = rms_dbfs(frame)
         prob = self._classify(frame)
         threshold = self._cfg.threshold if self._cfg.engine == "silero" else 0.5
-        voiced = prob >= threshold and level >= max(self._cfg.min_rms_dbfs, echo_floor_dbfs)
+        loud = level >= max(self._cfg.min_rms_dbfs, echo_floor_dbfs)
+        voiced = prob >= threshold and loud
+        speech_prob = prob if self._speech_model is self._classify else self._speech_model(frame)
+        needed = self._cfg.threshold - (self.HYSTERESIS if self._in_words else 0.0)
+        self._in_words = speech_prob >= needed
+        speech = self._in_words and loud
         self._window.append(voiced)
         onset = False
         if not self.in_speech and sum(self._window) >= self._needed:
             self.in_speech = onset = True
-        return FrameVerdict(voiced=voiced, onset=onset, level_dbfs=level)
+        return FrameVerdict(voiced=voiced, speech=speech, onset=onset, level_dbfs=level)
+
+
+def _silero() -> FrameClassifier:
+    from assistant.models import HUB
+
+    return SileroClassifier(HUB.silero())

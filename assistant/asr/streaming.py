@@ -1,0 +1,139 @@
+"""Streaming recognition of one user turn: the final pass decodes only what is not committed yet.
+
+While the user speaks, partial passes decode the uncommitted audio (after a few seconds of committed
+audio for context) with the earlier committed words as the decoder's prompt, and LocalAgreement-2
+(`agreement.py`) commits what two passes in a row agree on. At the end of the turn the final pass decodes
+only that: the context and the uncommitted tail, a few seconds in Whisper's 10 s window, so a 40 s
+monologue ends as fast as a 2 s question. Audio that runs on without agreement (`max_uncommitted_s`)
+commits the words that end well before its end, so a decode never outgrows the window.
+
+Times are seconds from the turn's first sample; audio is 16 kHz int16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.asr.agreement import LocalAgreement, Word, join_words
+from assistant.asr.whisper import Decoded, Transcriber, Transcript, looks_invented
+from assistant.workers import NORMAL, URGENT, run_on
+
+RATE = 16000
+
+
+@dataclass(frozen=True)
+class FinalPass:
+    """The turn's final transcript and what its final pass decoded."""
+
+    transcript: Transcript
+    decoded_from_s: float
+    """Where the decoded tail starts in the turn's audio (0: the whole turn was decoded)."""
+    decoded_ms: float
+    """How much audio the final pass decoded (the uncommitted tail)."""
+    window_s: float
+    committed_words: int
+
+
+class StreamingRecognizer:
+    """One turn's committed words, and the audio the next decode starts from."""
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        context_s: float = 3.0,
+        max_uncommitted_s: float = 5.0,
+        keep_uncommitted_s: float = 2.0,
+    ) -> None:
+        """`context_s`: committed audio decoded again before the uncommitted tail, as acoustic context
+        (cutting right at a committed word's end, whose time is approximate, clipped the next word).
+        `max_uncommitted_s`: past this much audio without agreement, the words that end more than
+        `keep_uncommitted_s` before the end are committed anyway."""
+        self._transcriber = transcriber
+        self._agreement = LocalAgreement()
+        self._context_s = context_s
+        self._max_uncommitted_s = max_uncommitted_s
+        self._keep_uncommitted_s = keep_uncommitted_s
+        self.passes = 0
+
+    @property
+    def committed(self) -> list[Word]:
+        return list(self._agreement.committed)
+
+    @property
+    def text(self) -> str:
+        """The running transcript: committed words, then the last pass's other words."""
+        return join_words(self._agreement.committed + self._agreement.pending)
+
+    def cut(self, audio: np.ndarray) -> tuple[float, str]:
+        """Where the next decode starts (s) and the committed words said before it (its prompt).
+
+        The decode starts at the quiet point before the first committed word of the last `context_s`
+        seconds of committed speech; words decoded again there are dropped by LocalAgreement's seam."""
+        committed = self._agreement.committed
+        if not committed:
+            return 0.0, ""
+        first = len(committed) - 1
+        while first > 0 and committed[first - 1].start >= self._agreement.committed_end - self._context_s:
+            first -= 1
+        start = _quiet_point(audio, max(0.0, committed[first].start - 0.05))
+        return start, join_words(committed[:first])
+
+    def partial_sync(self, audio: np.ndarray) -> str:
+        """Blocking: decode from the cut, commit what agrees with the last pass; the running text."""
+        start, prompt = self.cut(audio)
+        decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        self.passes += 1
+        self._agreement.insert(decoded.words)
+        end_s = audio.size / RATE
+        if end_s - self._agreement.committed_end > self._max_uncommitted_s:
+            settled = [w for w in self._agreement.pending if w.end < end_s - self._keep_uncommitted_s]
+            self._agreement.commit_all(settled)
+        return self.text
+
+    def final_sync(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
+        """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
+        words are kept as they are.
+
+        Nothing is committed here, since the user may go on speaking. `second_look(text)`: when it asks,
+        the whole turn is decoded again with a beam for the tools' alternatives (rare: near misses)."""
+        start, prompt = self.cut(audio)
+        decoded: Decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        words = self._agreement.committed + self._agreement.after_seam(decoded.words)
+        text = join_words(words)
+        if not self._agreement.committed and looks_invented(text, audio):
+            text = ""
+        alternatives: tuple[str, ...] = ()
+        if text and second_look is not None and second_look(text):
+            again = self._transcriber.transcribe_sync(audio, second_look=lambda _: True)
+            alternatives = tuple(a for a in (again.text, *again.alternatives) if a and a != text)
+        transcript = Transcript(
+            text, audio.size / 16.0, decoded.compute_ms, tuple(dict.fromkeys(alternatives))
+        )
+        return FinalPass(
+            transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed)
+        )
+
+    async def partial(self, audio: np.ndarray) -> str:
+        """`partial_sync` on Whisper's thread, after anything urgent."""
+        return await run_on(self._transcriber.model, "whisper", self.partial_sync, audio, priority=NORMAL)
+
+    async def final(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
+        """`final_sync` on Whisper's thread, before other conversations' partials."""
+        return await run_on(
+            self._transcriber.model, "whisper", self.final_sync, audio, second_look, priority=URGENT
+        )
+
+
+def _quiet_point(audio: np.ndarray, at_s: float, reach_s: float = 0.08) -> float:
+    """The quietest 10 ms within `reach_s` of `at_s`: where to cut between two words."""
+    hop = RATE // 100
+    lo = max(0, int((at_s - reach_s) * RATE) // hop)
+    hi = min(audio.size // hop, int((at_s + reach_s) * RATE) // hop + 1)
+    if hi - lo < 2:
+        return min(at_s, audio.size / RATE)
+    chunks = audio[lo * hop : hi * hop].astype(np.float32).reshape(-1, hop)
+    quietest = int(np.argmin(np.mean(chunks**2, axis=1)))
+    return (lo + quietest) * hop / RATE

@@ -1,0 +1,146 @@
+"""One user turn while it is being spoken: its audio, its streaming transcript, and its report record.
+
+The turn keeps every frame since its onset (plus the pre-roll). Partial passes of the streaming
+recogniser commit words while the user speaks; at each pause the final pass (the uncommitted tail only)
+and the end-of-turn model run side by side, and `engine/end_of_turn.py` weighs the two. Times are the
+engine's clock (monotonic seconds); "speech" means what the speech-trained VAD (Silero) calls speech, so
+a clap after the words neither holds the turn open nor moves `t_last_voiced`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.asr import Transcript
+from assistant.asr.streaming import FinalPass, StreamingRecognizer
+from assistant.engine.end_of_turn import EndOfTurn
+from assistant.engine.reply import Reply
+
+RATE = 16000
+
+
+@dataclass
+class UserTurn:
+    frames: list[np.ndarray]
+    t_onset: float
+    t_last_voiced: float
+    """The last frame of speech (not noise): what every timing of the turn counts from."""
+    recognizer: StreamingRecognizer
+    voiced_ms: float = 0.0
+    """Speech heard in this turn, in ms."""
+    interrupting: int | None = None
+    """The reply this speech paused, until it is judged an interruption or a false alarm."""
+    t_audio_stopped: float | None = None
+    """When the paused reply went silent; None while nothing audible was cut."""
+    partial_at: int = 0
+    final_task: asyncio.Task[FinalPass] | None = None
+    final: Transcript | None = None
+    final_pass: FinalPass | None = None
+    t_speculated: float | None = None
+    """When the final pass (and the speculative reply after it) started."""
+    t_final: float | None = None
+    eot_task: asyncio.Task[float] | None = None
+    eot: EndOfTurn | None = None
+    probability: float | None = None
+    """The end-of-turn model's verdict at the last pause (None: not asked, or not back yet)."""
+    voiced_since_final: int = 0
+    spec_reply: Reply | None = None
+
+    def audio(self, upto: int | None = None) -> np.ndarray:
+        return np.concatenate(self.frames[:upto]) if self.frames else np.zeros(0, np.int16)
+
+    def frames_to_speech_end(self, now: float, frame_ms: int, tail_ms: int) -> int:
+        """How many frames hold the turn up to its last speech plus `tail_ms`."""
+        silent = int(((now - self.t_last_voiced) * 1000) // frame_ms)
+        return max(1, len(self.frames) - max(0, silent - tail_ms // frame_ms))
+
+    def spoken_ms(self) -> float:
+        """From the speech onset to the last speech, in ms: how long the user spoke."""
+        return max(0.0, (self.t_last_voiced - self.t_onset) * 1000)
+
+    def reset_final(self) -> None:
+        """The user went on speaking: what the pause decided no longer holds."""
+        self.final_task = None  # a transcription still running is ignored when it lands
+        self.final = None
+        self.final_pass = None
+        self.t_final = None
+        self.t_speculated = None
+        self.eot_task = None
+        self.eot = None
+        self.probability = None
+        self.voiced_since_final = 0
+
+    def report(self) -> dict[str, Any]:
+        """What the turn adds to its report record (see `TurnRecord`)."""
+        out: dict[str, Any] = {"user_audio_ms": round(self.spoken_ms(), 1)}
+        if self.eot is not None:
+            out["end_of_turn"] = self.eot.as_dict()
+        if self.final_pass is not None and self.t_final is not None and self.t_speculated is not None:
+            out["asr_final"] = {
+                "decoded_ms": round(self.final_pass.decoded_ms, 1),
+                "window_s": self.final_pass.window_s,
+                "committed_words": self.final_pass.committed_words,
+                "pass_ms": round((self.t_final - self.t_speculated) * 1000, 1),
+            }
+        return out
+
+
+@dataclass
+class TurnRecord:
+    """What the report says about one user turn and the reply to it."""
+
+    user_text: str
+    t_last_voiced: float
+    t_endpoint: float
+    t_final: float
+    reply: Reply
+    t_speculated: float | None = None
+    t_first_output: float | None = None
+    interrupted: bool = False
+    assistant_text: str = ""
+    barge_in_ms: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        def rel(t: float | None) -> float | None:
+            return None if t is None else round((t - self.t_last_voiced) * 1000, 1)
+
+        timings = {
+            "endpoint": rel(self.t_endpoint),
+            "speculation": rel(self.t_speculated),
+            "asr_final": rel(self.t_final),
+            "llm_first_token": rel(self.reply.t_first_token),
+            "tts_first_audio": rel(self.reply.t_first_audio),
+            "voice_to_voice": rel(self.t_first_output),
+        }
+        if self.barge_in_ms is not None:
+            timings["barge_in"] = round(self.barge_in_ms, 1)
+        out = {
+            "user_text": self.user_text,
+            "assistant_text": self.assistant_text,
+            "interrupted": self.interrupted,
+            "timings_ms": timings,
+        }
+        out["tool_calls"] = [call.as_dict() for call in self.reply.tool_calls]
+        if self.interrupted:
+            out["generated_text"] = self.reply.text
+        if self.reply.error:
+            out["error"] = self.reply.error
+        out.update(self.extra)
+        return out
+
+
+def holds_too_many_words(text: str, spoken_ms: float) -> bool:
+    """More words than the speech could hold (~5 a second, and one word fits any burst).
+
+    Whisper turns a 0.23 s "uh-huh" into "And that's it.": a transcript that long for that little
+    speech is invented, and the burst is judged as a sound without words."""
+    return len(text.split()) > max(1.0, 5.0 * spoken_ms / 1000)
+
+
+Spawner = Callable[[Any, str], "asyncio.Task[Any]"]
