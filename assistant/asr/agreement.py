@@ -39,9 +39,9 @@ class LocalAgreement:
     SEAM_SLACK_S = 0.1
     """A new word that starts this much before the committed end may still be new (timing jitter)."""
     MAX_SEAM_NGRAM = 5
-    SEAM_NGRAM_S = 0.3
-    """Only a hypothesis that starts this close to the committed end can repeat its tail ("five five"
-    said twice is two words)."""
+    SEAM_NGRAM_S = 0.0
+    """Only a hypothesis that starts before the committed end (plus this) can repeat its tail: a word
+    said again after it ("five five") is a new word."""
 
     def __init__(self) -> None:
         self.committed: list[Word] = []

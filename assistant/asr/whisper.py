@@ -31,10 +31,6 @@ from assistant.workers import NORMAL, URGENT, run_on, thread_for
 
 _FULL_WINDOW = 3000
 """Whisper's 30-second window, in feature frames (100 a second)."""
-_SILENCE_PAD_S = 1.0
-"""Silence appended to every clip before its features are computed: Whisper then sees the speech end
-inside a short window and stops, where features padded with zeros look like more to come (a lone "yes"
-looped in its window and had to be decoded again in the full one)."""
 _TOKENS_PER_SECOND = 8
 """More than fast speech needs (~5 a second with punctuation): a decode that reaches it has looped."""
 
@@ -72,7 +68,7 @@ class Decoded:
     audio_ms: float
     """The length of the clip decoded."""
     window_s: float
-    """The encoder's window (the clip, a second of silence, rounded up; longer after a loop)."""
+    """The encoder's window in seconds (10, or the clip and a second more; twice that after a loop)."""
     compute_ms: float
 
     @property
@@ -156,8 +152,8 @@ class Transcriber:
         tokenizer = Tokenizer(
             model.hf_tokenizer, multilingual, task="transcribe", language=self._cfg.language or "en"
         )
-        features = _features(model, samples)
-        frames = min(_FULL_WINDOW, max(int(window_s * 100), features.shape[-1]))
+        features = model.feature_extractor(samples)
+        frames = min(_FULL_WINDOW, max(int(window_s * 100), features.shape[-1] + 100))
         if frames < _FULL_WINDOW:
             limit = int(10 + _TOKENS_PER_SECOND * samples.size / 16000)
             short = self._hypotheses(features, frames + frames % 2, tokenizer, second_look, limit)
@@ -218,13 +214,13 @@ class Transcriber:
     ) -> Decoded:
         """Blocking: decode a clip of up to ~28 s into words with their times (16 kHz int16 in).
 
-        The clip (plus a second of silence) is encoded in a window of `window_s` (default: the partials'
-        10 s) or the clip's length if longer, not Whisper's 30. Shorter windows cost tiny.en its accuracy
+        The clip is encoded in a window of `window_s` (default: the partials' 10 s), or the clip and a
+        second more if longer, not Whisper's 30. Shorter windows cost tiny.en its accuracy
         (asterisk-dev and tests/data: WER 4.0 % at 10 s and 20 s, 20 % at 5 s). `prompt`: the text said
         before the clip (the committed words), the decoder's context. Word times come from the decoder's
         cross-attention (faster-whisper's `find_alignment`, one extra decoder pass), shifted by
-        `offset_s`. A decode that loops (too many tokens, a phrase thrice) is done again in the full
-        window."""
+        `offset_s`. A decode that loops (too many tokens, a phrase thrice) is done again, once, in a
+        window twice as long (20 s: the finals' window before streaming)."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import merge_punctuations
@@ -238,14 +234,15 @@ class Transcriber:
             task="transcribe",
             language=self._cfg.language or "en",
         )
-        features = _features(model, samples)
-        content = samples.size // 160
+        features = model.feature_extractor(samples)
+        content = features.shape[-1]
         previous = (
             tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1) :] if prompt.strip() else []
         )
         prompt_ids = model.get_prompt(tokenizer, previous, without_timestamps=True)
         limit = int(10 + _TOKENS_PER_SECOND * samples.size / 16000)
-        frames = max(features.shape[-1], int(100 * (window_s or self._cfg.partial_window_s)))
+        retried = False
+        frames = max(features.shape[-1] + 100, int(100 * (window_s or self._cfg.partial_window_s)))
         frames = min(_FULL_WINDOW, frames + frames % 2)
         while True:
             encoded = model.encode(pad_or_trim(features, frames))
@@ -265,9 +262,9 @@ class Transcriber:
                 or _repeats(tokens)
                 or _repeats(normalise(tokenizer.decode(tokens)).split())
             )
-            if not looped or frames >= _FULL_WINDOW:
+            if not looped or retried:
                 break
-            frames = _FULL_WINDOW
+            frames, retried = min(_FULL_WINDOW, 2 * frames), True
         words: list[Word] = []
         silent = _no_speech(result.no_speech_prob, result.scores[0] * len(tokens) / (len(tokens) + 1))
         if tokens and not silent and not looped:
@@ -301,13 +298,6 @@ class Transcriber:
         return await run_on(
             self._model, "whisper", self.transcribe_sync, audio, True, second_look, window, priority=priority
         )
-
-
-def _features(model: Any, samples: np.ndarray) -> np.ndarray:
-    """Log-mel features of the clip followed by `_SILENCE_PAD_S` of silence, (80, frames)."""
-    return model.feature_extractor(
-        np.concatenate([samples, np.zeros(int(_SILENCE_PAD_S * 16000), np.float32)])
-    )
 
 
 def looks_invented(text: str, audio: np.ndarray) -> bool:

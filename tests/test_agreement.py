@@ -1,0 +1,59 @@
+"""LocalAgreement-2 on hand-made hypotheses, and the end-of-turn rule (pure logic, no models)."""
+
+from __future__ import annotations
+
+from assistant.asr.agreement import LocalAgreement, Word, join_words
+from assistant.config import TurnConfig
+from assistant.engine.end_of_turn import end_of_turn
+from assistant.engine.user_turn import holds_too_many_words
+
+
+def words(*spec: tuple[str, float, float]) -> list[Word]:
+    return [Word(text, start, end) for text, start, end in spec]
+
+
+def test_two_passes_commit_only_their_common_prefix():
+    agreement = LocalAgreement()
+    assert agreement.insert(words((" Go", 0.1, 0.3), (" for", 0.3, 0.5))) == []
+    committed = agreement.insert(words((" Go", 0.1, 0.3), (" forward", 0.3, 0.7), (" ten", 0.8, 1.0)))
+    assert join_words(committed) == "Go"
+    assert [w.key for w in agreement.pending] == ["forward", "ten"]
+    # Case and punctuation do not break an agreement.
+    again = agreement.insert(words((" Go", 0.1, 0.3), (" Forward,", 0.3, 0.7), (" ten.", 0.8, 1.0)))
+    assert [w.key for w in again] == ["forward", "ten"]
+    assert join_words(agreement.committed) == "Go Forward, ten."
+
+
+def test_words_decoded_again_at_the_seam_are_dropped():
+    agreement = LocalAgreement()
+    agreement.commit_all(words((" seven", 0.0, 0.4), (" of", 0.4, 0.6)))
+    # The next decode starts a little before the seam: "of" again (overlapping in time), then new words.
+    fresh = agreement.after_seam(words((" of", 0.55, 0.65), (" clubs", 0.7, 1.1)))
+    assert [w.key for w in fresh] == ["clubs"]
+    # Words that start well before the committed end are old, whatever they say.
+    assert agreement.after_seam(words((" seven", 0.0, 0.4))) == []
+
+
+def test_a_word_said_twice_is_kept_twice():
+    agreement = LocalAgreement()
+    agreement.commit_all(words((" five", 0.2, 0.5)))
+    assert [w.key for w in agreement.after_seam(words((" five", 0.6, 0.9)))] == ["five"]
+
+
+def test_end_of_turn_weighs_the_model_and_the_words():
+    cfg = TurnConfig()
+    assert end_of_turn("I'd like to book.", 0.9, cfg).rule == "complete"
+    assert end_of_turn("I'd like to book.", 0.9, cfg).silence_ms == cfg.endpoint_complete_ms
+    unfinished = end_of_turn("I'd like to book.", 0.1, cfg)
+    assert unfinished.rule == "unfinished" and unfinished.silence_ms > 1500
+    # The model is vetoed by words that trail off.
+    assert end_of_turn("a table for two and", 0.95, cfg).rule == "trailing_word"
+    assert end_of_turn("", 0.95, cfg).rule == "no_words"
+    # Without the model the punctuation decides, as before.
+    assert end_of_turn("What time is it?", None, cfg).silence_ms == cfg.endpoint_complete_ms
+
+
+def test_a_transcript_longer_than_its_burst_is_invented():
+    assert holds_too_many_words("And that's it.", 230)
+    assert not holds_too_many_words("Stop.", 230)
+    assert not holds_too_many_words("go forward ten meters", 1200)

@@ -1,0 +1,71 @@
+"""Smart Turn v3.2 from the pipecat-ai wheel: loads offline, gets pipecat's input, hears finished speech."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from assistant.audio import read_audio
+from assistant.turn import SmartTurn
+from assistant.turn.smart_turn import features, model_path
+
+OFFLINE = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("no network in this test")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+from assistant.audio import read_audio
+from assistant.turn import SmartTurn
+print(SmartTurn().probability_sync(read_audio(sys.argv[1])))
+"""
+
+
+def test_the_model_loads_and_runs_without_a_network(speech):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", OFFLINE, str(speech["cards-003"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert 0.0 <= float(out.stdout.strip().splitlines()[-1]) <= 1.0
+    assert model_path().stat().st_size > 8_000_000
+
+
+def test_features_are_the_ones_pipecat_feeds_the_model(speech):
+    """Same sizes and normalisation as pipecat's own LocalSmartTurnAnalyzerV3 (its vendored extractor)."""
+    from pipecat.audio.turn.smart_turn._whisper_features import compute_whisper_log_mel_features
+
+    for name in ("goforward", "sense_and_sensibility_01_austen_64kb-0870"):
+        audio = read_audio(speech[name])
+        x = audio[-128000:].astype(np.float32) / 32768.0
+        reference = compute_whisper_log_mel_features(np.pad(x, (128000 - x.size, 0)))
+        ours = features(audio)
+        assert ours.shape == reference.shape == (80, 800)
+        assert np.abs(ours - reference).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def smart_turn() -> SmartTurn:
+    return SmartTurn()
+
+
+def test_a_finished_sentence_sounds_finished_and_a_cut_one_does_not(smart_turn, speech):
+    """ "... how much there might be prudently in his power to do for them" against the same reading cut
+    after "how much" (word end found by Whisper's alignment), both ending where the speech ends."""
+    from assistant.asr import Transcriber
+    from assistant.config import load_config
+
+    audio = read_audio(speech["sense_and_sensibility_01_austen_64kb-0870"])
+    words = Transcriber(load_config().asr).words_sync(audio, window_s=10).words
+    much = next(w for w in words if w.key == "much")
+    finished = smart_turn.probability_sync(audio[: int((words[-1].end + 0.05) * 16000)])
+    cut = smart_turn.probability_sync(audio[: int(much.end * 16000)])
+    assert finished >= 0.5 > cut, (finished, cut)

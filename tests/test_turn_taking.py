@@ -1,0 +1,149 @@
+"""Turn-taking on real speech (issue 15): pauses, claps, backchannels, interruptions before any audio.
+
+Real VAD, Whisper tiny.en, Smart Turn and Piper; a scripted LLM gives replies of a known length, since
+what is tested is when turns end and what the report says, not what the model answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+from scripted import ScriptedLLM
+
+from assistant.asr import Transcriber
+from assistant.asr.wer import normalise
+from assistant.audio import read_audio, write_wav
+from assistant.engine import Conversation
+from assistant.engine.output import OutputBuffer
+from assistant.events import FinalTranscript, ReplyStarted, Resumed
+from assistant.transports.simulate import SimulationOptions, simulate, speech_span_ms
+
+RATE = 16000
+
+
+def room_tone(audio: np.ndarray, seconds: float) -> np.ndarray:
+    """The recording's own background: its three quietest 100 ms, repeated."""
+    chunks = audio[: audio.size // 1600 * 1600].reshape(-1, 1600)
+    quiet = chunks[np.argsort(np.sqrt(np.mean(chunks.astype(np.float64) ** 2, axis=1)))[:3]].ravel()
+    return np.resize(quiet, int(seconds * RATE))
+
+
+def claps(count: int = 5, spacing_s: float = 0.3, seed: int = 3) -> np.ndarray:
+    """Hand-clap-like transients: broadband bursts with a 12 ms decay, `spacing_s` apart."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(spacing_s * RATE)) / RATE
+    return np.concatenate(
+        [rng.standard_normal(t.size) * np.exp(-t / 0.012) * 12000 for _ in range(count)]
+    ).astype(np.int16)
+
+
+@pytest.mark.parametrize("pause_s", [0.7, 1.5])
+async def test_a_pause_after_an_unfinished_phrase_keeps_one_turn(cfg, speech, tmp_path, pause_s):
+    """A real reading cut after "how much" (a word end found by Whisper), with its own room tone inserted."""
+    audio = read_audio(speech["sense_and_sensibility_01_austen_64kb-0870"])
+    words = Transcriber(cfg.asr).words_sync(audio, window_s=10).words
+    cut = int(next(w for w in words if w.key == "much").end * RATE)
+    path = tmp_path / "paused.wav"
+    write_wav(path, np.concatenate([audio[:cut], room_tone(audio, pause_s), audio[cut:]]), RATE)
+    conv = Conversation(cfg, llm=ScriptedLLM("I see."))
+    report = (await simulate(cfg, [path], conversation=conv)).report
+    assert len(report["turns"]) == 1, [t["user_text"] for t in report["turns"]]
+    (turn,) = report["turns"]
+    heard = normalise(turn["user_text"])
+    assert "dashwood" in heard and "power" in heard, heard
+    assert turn["user_audio_ms"] > 6000 and turn["end_of_turn"]["rule"] in ("complete", "unfinished")
+
+
+async def test_claps_after_a_question_neither_hold_the_turn_nor_move_its_timing(cfg, speech, tmp_path):
+    question = read_audio(speech["goforward"])
+    start, end = speech_span_ms(question)
+    path = tmp_path / "claps.wav"
+    gap = np.zeros(int(0.3 * RATE), np.int16)
+    write_wav(path, np.concatenate([question[: int(end * RATE / 1000)], gap, claps(), gap]), RATE)
+    conv = Conversation(cfg, llm=ScriptedLLM("Okay."))
+    report = (await simulate(cfg, [path], conversation=conv)).report
+    first = report["turns"][0]
+    assert normalise(first["user_text"]) == "go forward ten meters"
+    # The turn's speech ends with the words: 1.8 s of claps after them would make it ~3.5 s long.
+    assert first["user_audio_ms"] < (end - start) + 300, first
+    # The claps did not hold the turn open: it ended on the end-of-turn rule's short silence.
+    assert first["end_of_turn"]["rule"] == "complete", first["end_of_turn"]
+
+
+async def test_a_backchannel_resumes_the_reply_without_a_final_transcript(cfg, speech, tmp_path):
+    """A spoken "Yeah." (Piper) while the reply plays: resumed from the burst's own short decode; the turn
+    never reaches an endpoint, so no final transcript is published for it."""
+    from assistant.tts import Synthesizer
+
+    yeah = Synthesizer(cfg.tts, RATE).synthesize_sync("Yeah.")
+    path = tmp_path / "yeah.wav"
+    write_wav(path, np.concatenate([np.zeros(3200, np.int16), yeah, np.zeros(3200, np.int16)]), RATE)
+    llm = ScriptedLLM(
+        "Let me think about that for a moment, because it is a good question, and the answer "
+        "depends on what you mean by selfish and on who is asking."
+    )
+    conv = Conversation(cfg, llm=llm)
+    result = await simulate(
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0890"], path],
+        SimulationOptions(barge_in_after_s=0.8),
+        conversation=conv,
+    )
+    (turn,) = result.report["turns"]
+    assert not turn["interrupted"] and result.report["false_interruptions_resumed"] >= 1
+    finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]
+    assert len(finals) == 1 and "selfish" in normalise(finals[0])
+    assert any(isinstance(e, Resumed) for e in result.events)
+
+
+async def test_an_interruption_before_any_reply_audio_reports_no_barge_in(cfg, speech):
+    """The reply is released but silent (a slow model) when the user speaks again: it is interrupted, and
+    the report has no barge-in time, because nothing audible was cut."""
+    conv = Conversation(cfg, llm=ScriptedLLM("Well, that is a very good question indeed.", delay_s=0.6))
+    events = conv.bus.subscribe(maxsize=10000)
+    await conv.start()
+    frame = conv.frame_samples
+    n_out = cfg.audio.output_sample_rate * cfg.audio.frame_ms // 1000
+    first, second = read_audio(speech["goforward"]), read_audio(speech["cards-005"])
+    loop = asyncio.get_running_loop()
+    released = False
+
+    async def say(audio: np.ndarray | None, seconds: float = 0.0) -> None:
+        nonlocal released
+        samples = audio if audio is not None else np.zeros(int(seconds * RATE), np.int16)
+        for i in range(0, samples.size - frame + 1, frame):
+            conv.push_input(samples[i : i + frame], conv.pull_output(n_out), loop.time())
+            while not events.empty():
+                released |= isinstance(events.get_nowait(), ReplyStarted)
+            if audio is None and released:
+                return
+            await asyncio.sleep(cfg.audio.frame_ms / 1000)
+
+    try:
+        await say(first)
+        await say(None, 20.0)  # until the endpoint releases the reply
+        assert released
+        await say(second)
+        await say(np.zeros(3 * RATE, np.int16))
+    finally:
+        await conv.close()
+        events.close()
+    cut = conv.records[0]
+    assert cut["interrupted"] and cut["assistant_text"] == ""
+    assert "barge_in" not in cut["timings_ms"], cut["timings_ms"]
+
+
+def test_a_pause_before_any_audio_is_not_a_barge_in():
+    output = OutputBuffer(16000)
+    output.open(1)
+    output.release(1)
+    output.pause()
+    output.pull(320)
+    assert [n.kind for n in output.notices] == []
+    output.resume()
+    output.add(1, "Hello.", np.full(640, 1000, np.int16))
+    output.pull(320)
+    output.pause()
+    output.pull(320)
+    assert [n.kind for n in output.notices] == ["first_audio", "segment", "paused"]
