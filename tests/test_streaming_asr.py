@@ -1,0 +1,79 @@
+"""Streaming recognition on real speech: the final pass decodes only the tail; short clips one window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import references
+
+from assistant.asr import Transcriber
+from assistant.asr.streaming import StreamingRecognizer
+from assistant.asr.wer import normalise, word_error_rate
+from assistant.audio import read_audio
+from assistant.transports.simulate import speech_span_ms
+
+RATE = 16000
+LIBRIVOX = [f"sense_and_sensibility_01_austen_64kb-0{n}" for n in (870, 880, 890, 920, 930)]
+
+
+@pytest.fixture(scope="module")
+def transcriber() -> Transcriber:
+    from assistant.config import load_config
+
+    return Transcriber(load_config().asr)
+
+
+def stream(recognizer: StreamingRecognizer, audio: np.ndarray, every_s: float = 0.6) -> None:
+    """Partial passes as the engine runs them while the user speaks: one per `every_s` of new audio."""
+    step = int(every_s * RATE)
+    for end in range(step, audio.size, step):
+        recognizer.partial_sync(audio[:end])
+
+
+def test_a_long_real_turn_ends_with_a_short_final_pass(transcriber, speech):
+    """Five consecutive sentences of one reading (~26 s, its own pauses): one turn. The final pass decodes
+    a few seconds, not the turn, and the transcript is as good as faster-whisper's offline one."""
+    audio = np.concatenate([read_audio(speech[name]) for name in LIBRIVOX])
+    refs = references()
+    reference = " ".join(refs[f"{name}.wav"] for name in LIBRIVOX)
+    recognizer = StreamingRecognizer(transcriber)
+    stream(recognizer, audio)
+    final = recognizer.final_sync(audio)
+    assert final.committed_words > 40
+    assert final.decoded_ms < 8000 and final.decoded_from_s > audio.size / RATE - 8.5, final
+    assert final.window_s == 10.0
+    offline = transcriber._decode(audio.astype(np.float32) / 32768.0)
+    streamed_wer = word_error_rate([reference], [final.transcript.text])
+    offline_wer = word_error_rate([reference], [offline])
+    assert streamed_wer <= offline_wer + 0.03, (final.transcript.text, offline)
+
+
+@pytest.mark.parametrize("name", ["goforward", "cards-005", "forever"])
+def test_a_short_turn_decodes_whole_and_right(transcriber, speech, name):
+    audio = read_audio(speech[name])
+    recognizer = StreamingRecognizer(transcriber)
+    stream(recognizer, audio)
+    final = recognizer.final_sync(audio)
+    assert final.decoded_from_s < speech_span_ms(audio)[0] / 1000
+    assert word_error_rate([references()[f"{name}.wav"]], [final.transcript.text]) < 0.25
+
+
+def test_a_lone_yes_is_decoded_in_one_short_window(transcriber, monkeypatch):
+    """A lone "yes" (0.35 s of the bundled voice): one encoding, in the 10 s window, no loop and no retry."""
+    from assistant.config import load_config
+    from assistant.tts import Synthesizer
+
+    yes = Synthesizer(load_config().tts, RATE).synthesize_sync("Yes.")
+    audio = np.concatenate([np.zeros(3200, np.int16), yes, np.zeros(3200, np.int16)])
+    model = transcriber.model
+    windows: list[int] = []
+    encode = model.encode
+
+    def spy(features):  # type: ignore[no-untyped-def]
+        windows.append(features.shape[-1])
+        return encode(features)
+
+    monkeypatch.setattr(model, "encode", spy)
+    final = StreamingRecognizer(transcriber).final_sync(audio)
+    assert normalise(final.transcript.text) == "yes"
+    assert windows == [1000], windows
