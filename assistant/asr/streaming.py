@@ -40,6 +40,9 @@ class FinalPass:
 class StreamingRecognizer:
     """One turn's committed words, and the audio the next decode starts from."""
 
+    LEFT_OUT_S = 1.5
+    """Speech this long after a decode's last word was left out by Whisper: decode it on its own."""
+
     def __init__(
         self,
         transcriber: Transcriber,
@@ -84,7 +87,7 @@ class StreamingRecognizer:
     def partial_sync(self, audio: np.ndarray) -> str:
         """Blocking: decode from the cut, commit what agrees with the last pass; the running text."""
         start, prompt = self.cut(audio)
-        decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        decoded = self._decode(audio, start, prompt)
         self.passes += 1
         self._agreement.insert(decoded.words)
         end_s = audio.size / RATE
@@ -100,7 +103,7 @@ class StreamingRecognizer:
         Nothing is committed here, since the user may go on speaking. `second_look(text)`: when it asks,
         the whole turn is decoded again with a beam for the tools' alternatives (rare: near misses)."""
         start, prompt = self.cut(audio)
-        decoded: Decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        decoded = self._decode(audio, start, prompt)
         words = self._agreement.committed + self._agreement.after_seam(decoded.words)
         text = join_words(words)
         if not self._agreement.committed and looks_invented(text, audio):
@@ -116,6 +119,22 @@ class StreamingRecognizer:
             transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed)
         )
 
+    def _decode(self, audio: np.ndarray, start: float, prompt: str) -> Decoded:
+        """Decode from `start`; when Whisper stops early (it often ends at a long pause and leaves the
+        speech after it out), decode what follows its last word once more and append it."""
+        decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        last = decoded.words[-1].end if decoded.words else start
+        rest = audio[int(last * RATE) :]
+        if rest.size < self.LEFT_OUT_S * RATE or not _holds_speech(rest):
+            return decoded
+        more = self._transcriber.words_sync(rest, join_words(self._agreement.committed + decoded.words), last)
+        return Decoded(
+            decoded.words + more.words,
+            decoded.audio_ms,
+            max(decoded.window_s, more.window_s),
+            decoded.compute_ms + more.compute_ms,
+        )
+
     async def partial(self, audio: np.ndarray) -> str:
         """`partial_sync` on Whisper's thread, after anything urgent."""
         return await run_on(self._transcriber.model, "whisper", self.partial_sync, audio, priority=NORMAL)
@@ -125,6 +144,16 @@ class StreamingRecognizer:
         return await run_on(
             self._transcriber.model, "whisper", self.final_sync, audio, second_look, priority=URGENT
         )
+
+
+def _holds_speech(audio: np.ndarray, frame: int = 320) -> bool:
+    """200 ms or more of 20 ms frames 10 dB above the clip's noise floor and louder than -45 dBFS."""
+    frames = audio[: audio.size // frame * frame].reshape(-1, frame).astype(np.float64)
+    if frames.shape[0] < 10:
+        return False
+    levels = 10 * np.log10(np.mean(frames**2, axis=1) / 32768.0**2 + 1e-12)
+    loud = levels > max(float(np.percentile(levels, 10)) + 10, -45.0)
+    return int(loud.sum()) >= 10
 
 
 def _quiet_point(audio: np.ndarray, at_s: float, reach_s: float = 0.08) -> float:
