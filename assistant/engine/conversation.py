@@ -138,8 +138,10 @@ class Conversation:
                 self._open_turn(now)
             return
         turn.frames.append(clean)
+        turn.frames_since_speech += 1
         if verdict.speech:
             turn.t_last_voiced = now
+            turn.frames_since_speech = 0
             turn.voiced_ms += self.frame_ms
             if turn.final_task is not None:
                 turn.voiced_since_final += 1
@@ -147,6 +149,7 @@ class Conversation:
                     self._user_resumed(turn)
         elif turn.voiced_ms == 0 and verdict.voiced:
             turn.t_last_voiced = now  # no speech yet: the onset's own sound is all there is
+            turn.frames_since_speech = 0
         self._advance_turn(turn, now)
 
     async def start(self) -> None:
@@ -259,7 +262,7 @@ class Conversation:
             self._set_state(State.LISTENING)
 
     def _advance_turn(self, turn: UserTurn, now: float) -> None:
-        silence_ms = (now - turn.t_last_voiced) * 1000
+        silence_ms = turn.frames_since_speech * self.frame_ms  # audio time: a stalled loop adds none
         if turn.interrupting is not None and (
             turn.voiced_ms >= self.cfg.turn.interruption_min_speech_ms or now - turn.t_onset > 3.0
         ):
@@ -298,7 +301,7 @@ class Conversation:
     def _launch_final(self, turn: UserTurn, now: float) -> None:
         """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
         end-of-turn model about the audio up to the last speech, side by side."""
-        upto = turn.frames_to_speech_end(now, self.frame_ms, 100)
+        upto = turn.frames_to_speech_end(self.frame_ms, 100)
         turn.voiced_since_final = 0
         turn.t_speculated = now
         audio = turn.audio(upto)
@@ -314,7 +317,7 @@ class Conversation:
         turn.final_task = task
         task.add_done_callback(lambda t: self._final_ready(turn, t))
         if self.smart_turn is not None:
-            heard = turn.audio(turn.frames_to_speech_end(now, self.frame_ms, 40))
+            heard = turn.audio(turn.frames_to_speech_end(self.frame_ms, 40))
             eot = self._spawn(self.smart_turn.probability(heard), "end-of-turn")
             turn.eot_task = eot
             eot.add_done_callback(lambda t: self._probability_ready(turn, t))

@@ -31,6 +31,8 @@ class UserTurn:
     t_last_voiced: float
     """The last frame of speech (not noise): what every timing of the turn counts from."""
     recognizer: StreamingRecognizer
+    frames_since_speech: int = 0
+    """Frames received since the last speech: the silence, in audio time rather than the clock's."""
     voiced_ms: float = 0.0
     """Speech heard in this turn, in ms."""
     interrupting: int | None = None
@@ -54,10 +56,9 @@ class UserTurn:
     def audio(self, upto: int | None = None) -> np.ndarray:
         return np.concatenate(self.frames[:upto]) if self.frames else np.zeros(0, np.int16)
 
-    def frames_to_speech_end(self, now: float, frame_ms: int, tail_ms: int) -> int:
+    def frames_to_speech_end(self, frame_ms: int, tail_ms: int) -> int:
         """How many frames hold the turn up to its last speech plus `tail_ms`."""
-        silent = int(((now - self.t_last_voiced) * 1000) // frame_ms)
-        return max(1, len(self.frames) - max(0, silent - tail_ms // frame_ms))
+        return max(1, len(self.frames) - max(0, self.frames_since_speech - tail_ms // frame_ms))
 
     def spoken_ms(self) -> float:
         """From the speech onset to the last speech, in ms: how long the user spoke."""
