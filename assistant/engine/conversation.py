@@ -5,9 +5,11 @@ Transports drive it with two calls every frame: `pull_output(n)` for the speaker
 same moment (the echo reference). Everything else happens inside.
 
 Turn-taking, in short:
-- a VAD onset opens a user turn; while the user speaks, partial transcripts run in the background;
-- after `speculate_after_ms` of silence the final transcript and the reply start, before the endpoint is
-  sure, with the reply's audio held back; the required silence depends on the transcript;
+- a VAD onset opens a user turn (`user_turn.py`); while the user speaks, streaming partial passes commit
+  the words they agree on (`asr/streaming.py`);
+- after `speculate_after_ms` of silence (counted in frames that Silero calls no speech) the final pass
+  over the uncommitted tail and the reply start, before the endpoint is sure, with the reply's audio held
+  back; the silence that ends the turn depends on the end-of-turn model and the words (`end_of_turn.py`);
 - if the user speaks again before the endpoint, the speculative reply is dropped and the turn goes on;
 - speech during a reply pauses the audio at once (barge-in); it becomes an interruption when it is long
   or says something, and the reply resumes when it was only a cough, a noise or a "mm-hmm".
