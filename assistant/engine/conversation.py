@@ -318,7 +318,7 @@ class Conversation:
         task = self._spawn(run(), "asr-final")
         turn.final_task = task
         task.add_done_callback(lambda t: self._final_ready(turn, t))
-        if self.smart_turn is not None:
+        if self.smart_turn is not None and turn.interrupting is None:  # a barge-in is judged by its words
             heard = turn.audio(turn.frames_to_speech_end(self.frame_ms, 40))
             eot = self._spawn(self.smart_turn.probability(heard), "end-of-turn")
             turn.eot_task = eot
