@@ -4,7 +4,8 @@ While the user speaks, partial passes decode the uncommitted audio (after a few 
 audio for context) with the earlier committed words as the decoder's prompt, and LocalAgreement-2
 (`agreement.py`) commits what two passes in a row agree on. At the end of the turn the final pass decodes
 only that: the context and the uncommitted tail, a few seconds in Whisper's 10 s window, so a 40 s
-monologue ends as fast as a 2 s question. Audio that runs on without agreement (`max_uncommitted_s`)
+monologue ends as fast as a 2 s question (a turn that fits the window, up to 8 s, is decoded whole: the
+same window costs the same). Audio that runs on without agreement (`max_uncommitted_s`)
 commits the words that end well before its end, so a decode never outgrows the window.
 
 Times are seconds from the turn's first sample; audio is 16 kHz int16.
@@ -49,16 +50,21 @@ class StreamingRecognizer:
         context_s: float = 3.0,
         max_uncommitted_s: float = 5.0,
         keep_uncommitted_s: float = 2.0,
+        whole_s: float = 8.0,
     ) -> None:
         """`context_s`: committed audio decoded again before the uncommitted tail, as acoustic context
         (cutting right at a committed word's end, whose time is approximate, clipped the next word).
         `max_uncommitted_s`: past this much audio without agreement, the words that end more than
-        `keep_uncommitted_s` before the end are committed anyway."""
+        `keep_uncommitted_s` before the end are committed anyway. `whole_s`: a turn this short is decoded
+        whole by the final pass, since it fits the 10 s window, whose cost hardly depends on how much of
+        it is speech; committed words then only served the partials (on 32 short real recordings the
+        seams cost 2 points of WER: 6.3 % against 4.3 % offline)."""
         self._transcriber = transcriber
         self._agreement = LocalAgreement()
         self._context_s = context_s
         self._max_uncommitted_s = max_uncommitted_s
         self._keep_uncommitted_s = keep_uncommitted_s
+        self._whole_s = whole_s
         self.passes = 0
 
     @property
@@ -98,13 +104,18 @@ class StreamingRecognizer:
 
     def final_sync(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
         """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
-        words are kept as they are.
+        words are kept as they are. A turn of up to `whole_s` is decoded whole.
 
         Nothing is committed here, since the user may go on speaking. `second_look(text)`: when it asks,
         the whole turn is decoded again with a beam for the tools' alternatives (rare: near misses)."""
-        start, prompt = self.cut(audio)
-        decoded = self._decode(audio, start, prompt)
-        words = self._agreement.committed + self._agreement.after_seam(decoded.words)
+        if audio.size <= self._whole_s * RATE:  # it fits the window: all of it costs the same, no seams
+            decoded = self._decode(audio, 0.0, "")
+            words = decoded.words
+            start = 0.0
+        else:
+            start, prompt = self.cut(audio)
+            decoded = self._decode(audio, start, prompt)
+            words = self._agreement.committed + self._agreement.after_seam(decoded.words)
         text = join_words(words)
         if not self._agreement.committed and looks_invented(text, audio):
             text = ""
