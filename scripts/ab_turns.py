@@ -84,9 +84,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--asterisk", type=Path, default=SPEECH)
     parser.add_argument("--out", type=Path, default=Path("out/ab-turns"))
+    parser.add_argument("--sessions", default="", help="comma-separated subset: testdata,asterisk0,...,long")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     plan = sessions(args.out, args.asterisk)
+    if args.sessions:
+        plan = {name: plan[name] for name in args.sessions.split(",")}
     speech_ms = {
         p: (lambda s: s[1] - s[0])(speech_span_ms(read_audio(p))) for ps in plan.values() for p in ps
     }
