@@ -70,19 +70,25 @@ class AsrConfig(Section):
 
 class LlmConfig(Section):
     backend: Literal["llamacpp", "openai"] = "llamacpp"
-    model: str = "bundled:gemma-3-270m"
-    """llamacpp: `bundled:gemma-3-270m`, a GGUF path or `hf:REPO/FILE.gguf`; openai: the served model name."""
+    model: str = "bundled:qwen2.5-0.5b"
+    """llamacpp: `bundled:qwen2.5-0.5b`, `bundled:smollm2-135m`, `bundled:gemma-3-270m`, a GGUF path or
+    `hf:REPO/FILE.gguf`; openai: the served model name."""
     base_url: str | None = None
     api_key: str = "not-needed"
     prompt: Literal["auto", "fewshot", "chat"] = "auto"
     """`fewshot` completion prompt for base models, `chat` for chat-template models; auto picks by model."""
-    system_prompt: str = (
-        "You are a friendly voice assistant. You answer in one or two short spoken sentences, "
-        "without lists, markdown or emoji."
-    )
+    assistant_name: str = Field("Juno", min_length=1, max_length=40)
+    """What the assistant calls itself."""
+    persona: str = Field("a friendly, helpful voice assistant", min_length=1, max_length=400)
+    """Who it is, in a few words; the system prompt adds how to speak (short spoken sentences, no markdown)
+    and what to refuse (assistant/llm/prompt.py)."""
+    system_prompt: str | None = None
+    """The whole system prompt, replacing the one built from `assistant_name` and `persona`."""
     max_tokens: int = Field(64, ge=1, le=4096)
     temperature: float = Field(0.6, ge=0, le=2)
-    n_ctx: int = Field(2048, ge=256)
+    n_ctx: int = Field(4096, ge=256)
+    """Context in tokens: Qwen's tool descriptions take ~1,000-1,400 of them; older exchanges are dropped
+    when a conversation would not fit (KV cache ~12 KB a token for Qwen2.5 0.5B)."""
     n_threads: int = Field(2, ge=1)
     request_timeout_s: float = Field(30.0, gt=0)
     """Give up (and apologise) when the model sends nothing for this long: before its first token or
@@ -166,7 +172,8 @@ class ToolsConfig(Section):
     intent_threshold: float | None = Field(None, gt=0, le=1)
     """Confidence below which the fast path leaves the request to the LLM; default: the matcher's."""
     llm_calls: bool | Literal["auto"] = "auto"
-    """Offer tools to the LLM; `auto` does except for the bundled 270M model, which calls them at random."""
+    """Offer tools to the LLM; `auto` does except for the bundled Gemma 270M and SmolLM2 135M, which call
+    them at random (scripts/bench_llm.py)."""
     max_rounds: int = Field(3, ge=1, le=10)
     """Tool calls the LLM may chain in one reply."""
     filler_after_s: float = Field(1.0, gt=0)

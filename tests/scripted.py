@@ -40,7 +40,7 @@ class ScriptedLLM:
         self.completed = 0
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Any] = ()
+        self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None
     ) -> AsyncIterator[str | ToolRequest]:
         self.calls.append(list(messages))
         self.offered.append(list(tools))

@@ -6,7 +6,7 @@ from assistant.config import ConfigError, load_config
 def test_default_config_is_the_offline_one():
     cfg = load_config()
     assert cfg.asr.model == "bundled:tiny.en"
-    assert cfg.llm.backend == "llamacpp" and cfg.llm.model == "bundled:gemma-3-270m"
+    assert cfg.llm.backend == "llamacpp" and cfg.llm.model == "bundled:qwen2.5-0.5b"
     assert cfg.tts.voice == "bundled:joe"
 
 

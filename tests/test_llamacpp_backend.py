@@ -1,4 +1,4 @@
-"""The in-process llama.cpp backend on the bundled Gemma: streaming, and backpressure towards its reader."""
+"""The in-process llama.cpp backend: streaming, backpressure towards its reader, grammar-held calls."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import time
 
 from assistant.llm import Message
 from assistant.llm.llamacpp import LlamaCppLLM
+from assistant.llm.prompt import system_prompt
 
 
 def question(cfg, text: str) -> list[Message]:
-    return [Message("system", cfg.llm.system_prompt), Message("user", text)]
+    return [Message("system", system_prompt(cfg.llm)), Message("user", text)]
 
 
 async def test_generation_pauses_while_the_reader_does(cfg):
@@ -59,8 +60,9 @@ async def test_abandoned_stream_frees_the_model(cfg):
 
 
 async def test_grammar_constrained_tool_calls_in_process(cfg):
-    """Offered tools, the tiny model either speaks or writes a call that is valid JSON for a real tool's
-    schema (the grammar guarantees it); its result goes back on a Tool line and it answers from it."""
+    """Offered tools, the tiny base model (few-shot prompt, JSON calls) either speaks or writes a call that
+    is valid JSON for a real tool's schema (the grammar guarantees it); its result goes back on a Tool
+    line and it answers from it."""
     import json
 
     from assistant.engine.tooling import toolbox_for
@@ -69,6 +71,7 @@ async def test_grammar_constrained_tool_calls_in_process(cfg):
     # Two tools: with Gemma's 262k-token vocabulary every grammar-checked token costs 2-3 times more.
     by_name = {t.name: t for t in toolbox_for(cfg.tools).registry}
     tools = [by_name["current_time"], by_name["set_timer"]]
+    cfg.llm.model = "bundled:gemma-3-270m"
     llm = LlamaCppLLM(cfg.llm)
     requests, texts = [], []
     for ask in ("What time is it in Tokyo?", "What is the capital of Spain?"):

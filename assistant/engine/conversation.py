@@ -55,6 +55,7 @@ from assistant.events import (
     TurnCompleted,
 )
 from assistant.llm import LanguageModel, Message, make_llm
+from assistant.llm.prompt import system_prompt
 from assistant.tts import Synthesizer
 from assistant.turn import SmartTurn
 from assistant.vad import SpeechDetector
@@ -83,7 +84,7 @@ class Conversation:
         self.detector = SpeechDetector(cfg.vad, self.frame_ms)
         self.echo = EchoCanceller(cfg.audio.sample_rate, self.frame_samples) if cfg.echo.cancel else None
         self.output = OutputBuffer(cfg.audio.output_sample_rate, clock)
-        self.history: list[Message] = [Message("system", cfg.llm.system_prompt)]
+        self.history: list[Message] = [Message("system", system_prompt(cfg.llm))]
         self.state = State.LISTENING
         self.records: list[dict[str, Any]] = []
         self.false_interruptions = 0

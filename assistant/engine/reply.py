@@ -275,19 +275,28 @@ class Reply:
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
         tools = host.llm_tools() if host is not None else []
+        allowed = host.callable(self.user_text) if host is not None else set()
         messages = list(self.messages)
         notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
         try:
-            await self._rounds(host, tools, messages)
+            await self._rounds(host, tools, messages, allowed)
         finally:
             notice.cancel()
 
-    async def _rounds(self, host: ToolHost | None, tools: list[Tool], messages: list[Message]) -> None:
+    async def _rounds(
+        self,
+        host: ToolHost | None,
+        tools: list[Tool],
+        messages: list[Message],
+        allowed: set[str] | None,
+    ) -> None:
+        """`allowed`: the tools this request may call (None: any)."""
         last: tuple[Tool, ToolCall] | None = None
+        made: set[tuple[str, str]] = set()
         for _ in range(host.cfg.max_rounds if host is not None else 1):
             requests: list[ToolRequest] = []
             watched = within_deadlines(
-                self._llm.stream(messages, tools), self._patience.timeout_s, self._llm.name
+                self._llm.stream(messages, tools, allowed), self._patience.timeout_s, self._llm.name
             )
             async with aclosing(watched) as stream:  # a break stops the model
                 async for piece in stream:
@@ -301,6 +310,9 @@ class Reply:
                             break
             if not requests or host is None or self.cut:
                 break
+            if all((r.name, r.arguments) in made for r in requests):
+                break  # a small model asks again for what it just got: never run a call twice
+            made |= {(r.name, r.arguments) for r in requests}
             results = []
             for request in requests:
                 call = await self._llm_call(host, request)
@@ -325,7 +337,8 @@ class Reply:
             self.tool_calls.append(call)
             return call
         call = ToolCall(request.name, arguments, via="llm", id=request.id)
-        if tool is None:
+        if tool is not None and not host.may_call(request.name, self.user_text):
+            tool = None  # a server's model called a tool the request does not mention
             call.error = f"there is no tool named {request.name!r}"
             self.tool_calls.append(call)
             return call

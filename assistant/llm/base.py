@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -47,9 +47,13 @@ class Message:
 class LanguageModel(Protocol):
     name: str
 
-    def stream(self, messages: list[Message], tools: Sequence[Tool] = ()) -> AsyncIterator[str | ToolRequest]:
+    def stream(
+        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
+    ) -> AsyncIterator[str | ToolRequest]:
         """Yield text pieces as they are generated, or the tool requests the model made instead of text;
-        cancelling the consumer stops generation."""
+        cancelling the consumer stops generation. `allowed`: the names of the tools this reply may call
+        (None: any); all `tools` stay in the prompt (its cached prefix), and with none allowed the reply
+        is speech."""
         ...
 
     async def warm_up(self, messages: list[Message]) -> None:

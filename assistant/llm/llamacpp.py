@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message, ToolRequest
-from assistant.llm.prompt import (
-    STOP,
-    TOOLS_HEADER,
-    CallDetector,
-    chat_messages,
-    fewshot_prompt,
-    parse_tool_json,
-    render_content,
-    tool_call_json,
-    uses_fewshot,
-)
+from assistant.llm.prompt import STOP, CallDetector, fewshot_prompt, parse_tool_json, uses_fewshot
+from assistant.llm.template import HERMES_OPEN, ChatTemplate, tools_schema
 from assistant.models import HUB
 from assistant.workers import NORMAL, run_on, thread_for
 
@@ -40,6 +30,7 @@ _TOKENS_AHEAD = 1
 """Generation stays at most this many tokens ahead of the consumer: a consumer that stops reading (while
 the first clause is synthesised) hands the two cores to the synthesiser instead of competing with it.
 Unless another conversation is waiting for the model: then the reply is generated to its end at once."""
+_CALL_MAX_TOKENS = 160
 
 
 class LlamaCppLLM:
@@ -47,7 +38,32 @@ class LlamaCppLLM:
         self._cfg = cfg
         self._llama = HUB.llama(cfg)
         self._fewshot = uses_fewshot(cfg.prompt, cfg.model)
+        self._template = None if self._fewshot else ChatTemplate(self._llama)
         self.name = f"llamacpp:{cfg.model}"
+
+    def _prompt(self, messages: list[Message], tools: Sequence[Tool], generation: bool = True) -> str:
+        if self._template is None:
+            return fewshot_prompt(messages, tools)
+        text = self._template.render(messages, tools, generation)
+        # llama.cpp adds BOS itself where the vocabulary asks for it: not twice.
+        bos = self._template.bos
+        adds_bos = self._llama.metadata.get("tokenizer.ggml.add_bos_token") != "false"
+        if bos and adds_bos and text.startswith(bos):
+            text = text[len(bos) :]
+        return text
+
+    def _fitted(self, messages: list[Message], tools: Sequence[Tool]) -> tuple[str, int]:
+        """The prompt and its length in tokens, without the oldest exchanges if the whole would not leave
+        room in the context for the reply (the system prompt and the current turn always stay)."""
+        budget = self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS)
+        messages = list(messages)
+        while True:
+            prompt = self._prompt(messages, tools)
+            size = len(self._llama.tokenize(prompt.encode(), special=True))
+            older = [i for i, m in enumerate(messages[:-1]) if m.role == "user" and i > 0]
+            if len(older) < 2 or size <= budget:
+                return prompt, size
+            del messages[older[0] : older[1]]
 
     def _generate(
         self,
@@ -55,48 +71,85 @@ class LlamaCppLLM:
         tools: Sequence[Tool],
         emit: Callable[[object], None],
         proceed: Callable[[], bool],
+        allowed: Collection[str] | None = None,
     ) -> None:
         """Blocking, on the model's own thread; `proceed()` waits for the consumer, False when cancelled.
 
-        With tools, a grammar lets the model either speak or write one tool call as JSON that matches a
-        tool's schema; the call is collected whole and handed over as a ToolRequest.
+        The reply streams unconstrained. Offered tools, a reply that opens a call (its first characters are
+        a call's opener: "{", or Qwen's "<tool_call>") is written again under a grammar (llama.cpp GBNF
+        from the tools' JSON schemas) from the call's start, so even a small model writes one call that
+        is valid for a real tool; it is handed over whole as a ToolRequest. Speech pays nothing for the
+        grammar, which costs much of a token's time with a 150k-262k token vocabulary.
         """
-        grammar = _grammar(_tools_schema(tools)) if tools else None
-        if self._fewshot:
-            pieces = self._llama.create_completion(
-                fewshot_prompt(messages, tools),
-                max_tokens=self._cfg.max_tokens if not tools else max(self._cfg.max_tokens, 160),
-                temperature=self._cfg.temperature,
-                top_p=0.9,
-                repeat_penalty=1.1,
-                stop=STOP,
-                stream=True,
-                grammar=grammar,
-            )
-            texts: Iterator[str] = (p["choices"][0]["text"] for p in pieces)
-        else:
-            pieces = self._llama.create_chat_completion(
-                _plain_chat(messages, tools),
-                max_tokens=self._cfg.max_tokens,
-                temperature=self._cfg.temperature,
-                stream=True,
-                grammar=grammar,
-            )
-            texts = (p["choices"][0]["delta"].get("content") or "" for p in pieces)
-        detector = CallDetector(bool(tools))
+        prompt, size = self._fitted(messages, tools)
+        template = self._template
+        openers = template.call_openers if template is not None else ("{",)
+        answering = bool(tools) and messages[-1].role == "tool"
+        # After a tool result the model answers in words: a small model would rather call the tool again
+        # or write the result out as JSON. Tools not allowed stay in the prompt (its prefix is cached).
+        callable_ = [] if answering else [t for t in tools if allowed is None or t.name in allowed]
+        # Speech never needs markup (code fences, bold, headings, tables) nor, when no call may be made,
+        # braces and angle brackets: tokens with them are ruled out while decoding.
+        unspeakable = _banning(
+            self._llama, _MARKUP + ("" if callable_ else _CALLS), size if answering else None
+        )
+        pieces = self._llama.create_completion(
+            prompt,
+            max_tokens=self._cfg.max_tokens,
+            temperature=self._cfg.temperature,
+            top_p=0.9,
+            repeat_penalty=1.1,
+            stop=STOP if template is None else template.stop,
+            stream=True,
+            logits_processor=unspeakable,
+        )
+        texts: Iterator[str] = (p["choices"][0]["text"] for p in pieces)
+        detector = CallDetector(bool(callable_), openers)
+        spoken = ""
+        calling = False
         try:
             while proceed():
                 text = next(texts, None)
                 if text is None:
                     break
-                emit(detector.feed(text))  # also when empty: the consumer's read lets generation go on
+                speech = detector.feed(text)
+                if detector.call is not None:
+                    calling = True
+                    break
+                if callable_ and template is not None and template.hermes and HERMES_OPEN in speech:
+                    # A call after a few words ("Sure. <tool_call>..."): say the words, then the call.
+                    speech = speech[: speech.index(HERMES_OPEN)]
+                    calling = True
+                spoken += speech
+                emit(speech)  # also when empty: the consumer's read lets generation go on
+                if calling:
+                    break
         finally:
             pieces.close()
-        if detector.call is not None:
-            emit(parse_tool_json(detector.call, f"call_{next(_call_ids)}"))
+        if not (calling and callable_):
+            return
+        # The call is written with every tool the prompt lists: the model says which one it means. One
+        # the request does not mention is not made, and the model answers in words instead.
+        request = self._write_call(prompt + spoken, tools)
+        if request.name in {t.name for t in callable_}:
+            emit(request)
+        else:
+            emit("")  # gives back the read slot the call's first token took
+            self._generate(messages, tools, emit, proceed, allowed=set())
+
+    def _write_call(self, prompt: str, tools: Sequence[Tool]) -> ToolRequest:
+        """The call, from its opener on, under the grammar of the tools' schemas (greedy)."""
+        prefix = self._template.call_prefix if self._template is not None else ""
+        done = self._llama.create_completion(
+            prompt + prefix,
+            max_tokens=_CALL_MAX_TOKENS,
+            temperature=0,
+            grammar=_grammar(tools_schema(tools), leading_space=self._template is None),
+        )
+        return parse_tool_json(done["choices"][0]["text"], f"call_{next(_call_ids)}")
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Tool] = ()
+        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
     ) -> AsyncIterator[str | ToolRequest]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -120,7 +173,7 @@ class LlamaCppLLM:
 
         def run() -> None:
             try:
-                self._generate(messages, tools, emit, proceed)
+                self._generate(messages, tools, emit, proceed, allowed)
             except Exception as exc:  # handed to the consumer, which reports it
                 emit(LlmError(f"llama.cpp failed: {exc}"))
             finally:
@@ -143,63 +196,60 @@ class LlamaCppLLM:
                 worker.add_done_callback(lambda f: f.exception())
 
     async def warm_up(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
-        if not self._fewshot:
-            return
+        """Evaluate the stable prefix (system prompt, tools, few-shot examples): the first turn then only
+        evaluates its own words."""
+        prompt = self._prompt(messages, tools, generation=False)
 
         def run() -> None:
-            self._llama.create_completion(fewshot_prompt(messages, tools), max_tokens=1, temperature=0)
+            self._llama.create_completion(prompt, max_tokens=1, temperature=0)
+            for chars in (_MARKUP, _MARKUP + _CALLS):  # scanned now rather than in the first turn
+                _banning(self._llama, chars)
 
         await run_on(self._llama, "llama", run)
 
 
-def _tools_schema(tools: Sequence[Tool]) -> str:
-    """One JSON schema accepting {"name": <a tool>, "arguments": <its arguments>} for any of the tools."""
-    defs: dict[str, Any] = {}
-    options = []
-    for t in tools:
-        params = t.parameters_schema()
-        defs.update(params.pop("$defs", {}))
-        options.append(
-            {
-                "type": "object",
-                "properties": {"name": {"const": t.name}, "arguments": params},
-                "required": ["name", "arguments"],
-            }
-        )
-    return json.dumps({"anyOf": options, "$defs": defs})
+_MARKUP = "`*#|[]"
+_CALLS = "{<"
+_BANNED: dict[tuple[int, str], Any] = {}
+
+
+def _banning(llama: Any, chars: str, say_after: int | None = None) -> Any:
+    """A logits processor that rules out every token containing one of `chars` (the vocabulary is scanned
+    once per model and set of characters, well under a second); with `say_after` (the prompt's length in
+    tokens), also ending the turn before a word is said."""
+    import llama_cpp
+    import numpy as np
+
+    key = (id(llama), chars)
+    if key not in _BANNED:
+        texts = (llama.detokenize([i]).decode("utf-8", "ignore") for i in range(llama.n_vocab()))
+        _BANNED[key] = np.array([i for i, t in enumerate(texts) if any(c in t for c in chars)], np.intc)
+    if (id(llama), "eog") not in _BANNED:
+        vocab = llama._model.vocab  # the public API has token_eos() only; Qwen ends turns with two
+        eog = [i for i in range(llama.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, i)]
+        _BANNED[id(llama), "eog"] = np.array(eog, np.intc)
+    banned, eog = _BANNED[key], _BANNED[id(llama), "eog"]
+
+    def ban(input_ids: Any, scores: Any) -> Any:
+        scores[banned] = -np.inf
+        if say_after is not None and len(input_ids) <= say_after:
+            scores[eog] = -np.inf
+        return scores
+
+    return llama_cpp.LogitsProcessorList([ban])
 
 
 @lru_cache(maxsize=8)
-def _grammar_text(schema: str) -> str:
+def _grammar_text(schema: str, leading_space: bool) -> str:
+    """GBNF for one call {"name": ..., "arguments": ...} matching a tool's schema; a completion prompt
+    ("Assistant:") may put a space before it."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
     rules = json_schema_to_gbnf(schema, prop_order=["name", "arguments"]).replace("root ::=", "call ::=", 1)
-    # Speech may not start with "{", so "{" commits the model to a well-formed call; after its first
-    # character speech is free, and the usual stop sequences end it.
-    return r'root ::= " "? call | speech' + "\n" + r'speech ::= " "? [^{\n ] [^\x00]*' + "\n" + rules
+    return ('root ::= " "? call' if leading_space else "root ::= call") + "\n" + rules
 
 
-def _grammar(schema: str) -> Any:
+def _grammar(schema: str, leading_space: bool) -> Any:
     from llama_cpp import LlamaGrammar
 
-    return LlamaGrammar.from_string(_grammar_text(schema), verbose=False)
-
-
-def _plain_chat(messages: list[Message], tools: Sequence[Tool]) -> list[dict[str, Any]]:
-    """Chat templates in GGUF files rarely know tool roles: tools go in the system text, calls and results
-    become ordinary turns."""
-    if not tools:
-        return chat_messages(messages)
-    header = "\n".join([TOOLS_HEADER, *(f"- {t.signature_text()}" for t in tools)])
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if m.role == "system":
-            out.append({"role": "system", "content": f"{m.content}\n\n{header}"})
-        elif m.role == "tool":
-            out.append({"role": "user", "content": f"Tool: {m.content}"})
-        elif m.tool_calls:
-            calls = "\n".join(tool_call_json(c.name, c.arguments) for c in m.tool_calls)
-            out.append({"role": "assistant", "content": calls})
-        else:
-            out.append({"role": m.role, "content": render_content(m)})
-    return out
+    return LlamaGrammar.from_string(_grammar_text(schema, leading_space), verbose=False)

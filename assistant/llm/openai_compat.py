@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import openai
@@ -33,10 +33,12 @@ class OpenAICompatibleLLM:
         self.name = f"openai:{cfg.base_url}:{cfg.model}"
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Tool] = ()
+        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
     ) -> AsyncIterator[str | ToolRequest]:
-        """Chat models get the OpenAI tools API (the server's own tool parser); base models on a
-        completions endpoint may write a tool call as a JSON line, parsed here."""
+        """Chat models get the OpenAI tools API: the server's tool parser streams calls as `tool_calls`
+        deltas; a server that parses none (llama-cpp-python's server on a GGUF's own template) streams
+        the model's call as text, recognised here like in process ("<tool_call>" or "{" at the start).
+        Base models on a completions endpoint may write a tool call as a JSON line, parsed here too."""
         stream = None
         events, finished = 0, False
         try:
@@ -61,24 +63,28 @@ class OpenAICompatibleLLM:
                 extra: dict[str, Any] = {}
                 if tools:
                     extra["tools"] = [t.openai_schema() for t in tools]
-                    extra["tool_choice"] = _tool_choice(self._cfg.tool_choice, messages[-1].role == "user")
+                    first_round = messages[-1].role == "user"
+                    extra["tool_choice"] = (
+                        _tool_choice(self._cfg.tool_choice, first_round) if allowed != set() else "none"
+                    )
                 stream = await self._client.chat.completions.create(
                     model=self._cfg.model,
-                    messages=chat_messages(messages),  # type: ignore[arg-type]
+                    messages=chat_messages(messages, bool(tools)),  # type: ignore[arg-type]
                     max_tokens=self._cfg.max_tokens,
                     temperature=self._cfg.temperature,
                     stream=True,
                     **extra,
                 )
                 calls: dict[int, dict[str, str]] = {}
+                detector = CallDetector(bool(tools) and allowed != set(), ("<", "{"))
                 async for chunk in stream:
                     events += 1
                     if not chunk.choices:
                         continue
                     finished = finished or bool(chunk.choices[0].finish_reason)
                     delta = chunk.choices[0].delta
-                    if delta.content:
-                        yield delta.content
+                    if delta.content and (text := detector.feed(delta.content)):
+                        yield text
                     for part in delta.tool_calls or []:
                         entry = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
                         entry["id"] = part.id or entry["id"]
@@ -89,6 +95,8 @@ class OpenAICompatibleLLM:
                             entry["arguments"] += part.function.arguments or ""
                 for index, entry in sorted(calls.items()):
                     yield ToolRequest(entry["id"] or f"call_{index}", entry["name"], entry["arguments"])
+                if detector.call is not None and not calls:
+                    yield parse_tool_json(detector.call, "call_text_0")
             # Every OpenAI-compatible server ends a stream with a finish_reason; a stream that just stops
             # was cut off (a proxy or a server that died between events closes the body cleanly).
             if not events:
@@ -130,10 +138,12 @@ class OpenAICompatibleLLM:
                     model=self._cfg.model, prompt=fewshot_prompt(messages, tools), max_tokens=1
                 )
             else:
+                extra: dict[str, Any] = {"tools": [t.openai_schema() for t in tools]} if tools else {}
                 await self._client.chat.completions.create(
                     model=self._cfg.model,
-                    messages=chat_messages(messages),
-                    max_tokens=1,  # type: ignore[arg-type]
+                    messages=chat_messages(messages, bool(tools)),  # type: ignore[arg-type]
+                    max_tokens=1,
+                    **extra,
                 )
         except openai.OpenAIError:
             pass
