@@ -3,6 +3,7 @@
     python scripts/bench_intent.py                   # text, Piper, Flite, espeak-ng, real recordings
     python scripts/bench_intent.py --voices text     # matcher only, no models
     python scripts/bench_intent.py --tools my_tools.py --set my_intents.yaml
+    python scripts/bench_intent.py --set tests/data/non_requests.yaml --voices text piper flite
 
 The set is tests/data/intents.yaml (the issue's acceptance figure); the tools are the built-in ones and
 examples/home_tools.py, plus any `--tools` file.
@@ -28,6 +29,7 @@ from assistant.tools.intent.evaluate import (
     match_times_ms,
     summary_ms,
 )
+from assistant.tools.intent.gate import is_destructive
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,8 +92,9 @@ def main() -> None:
     median, p95 = summary_ms(times)
     print(f"\n{'voice':8} {'right tool+args':>16} {'no tool':>8} {'seconds':>8}")
     for voice, report, no_tool, seconds in rows:
-        rate = f"{no_tool.accuracy:.1%}" if no_tool is not None else "-"
-        print(f"{voice:8} {report.accuracy:>16.1%} {rate:>8} {seconds:>8.1f}")
+        rate = f"{no_tool.accuracy:.1%}" if no_tool is not None and no_tool.total else "-"
+        right = f"{report.accuracy:.1%}" if report.total else "-"
+        print(f"{voice:8} {right:>16} {rate:>8} {seconds:>8.1f}")
     spoken = [(r, n) for voice, r, n, _ in rows if voice in ("piper", "flite", "real")]
     if spoken:  # the figure: the bundled voice, a second voice and real speech, together
         right = sum(r.total - len(r.failures) for r, _ in spoken)
@@ -99,6 +102,9 @@ def main() -> None:
         print(f"{' + '.join(v for v, *_ in rows if v in ('piper', 'flite', 'real'))}: right tool "
               f"{right}/{sum(r.total for r, _ in spoken)}, no tool {quiet}/"
               f"{sum(n.total for _, n in spoken if n is not None)}")  # fmt: skip
+    destructive = {t.name for t in tools if is_destructive(t)}
+    wrecked = sum(name in destructive for _, _, n, _ in rows if n is not None for name in n.called)
+    print(f"destructive tools ({', '.join(sorted(destructive))}) called for a no-tool case: {wrecked}")
     print(f"\n{len(intents)} requests, {len(none)} needing no tool; threshold {args.threshold}")
     print(f"match time: median {median:.3f} ms, p95 {p95:.3f} ms over {len(times)} calls")
 

@@ -33,6 +33,7 @@ from assistant.asr.streaming import FinalPass, StreamingRecognizer
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.bus import EventBus
 from assistant.config import Config
+from assistant.engine.commands import is_stop_command
 from assistant.engine.end_of_turn import end_of_turn
 from assistant.engine.endpointing import is_backchannel, is_filler
 from assistant.engine.output import OutputBuffer
@@ -335,6 +336,7 @@ class Conversation:
         if (
             turn.final.text
             and not is_filler(turn.final.text)
+            and not self._stops(turn.final.text)
             and turn.interrupting is None
             and self._turn is turn
         ):
@@ -408,8 +410,12 @@ class Conversation:
             self._resume_reply(turn)
         else:
             self._confirm_interruption(turn)
-            if turn.final.text:
+            if turn.final.text and not self._stops(turn.final.text):
                 turn.spec_reply = self._new_reply(turn.final)
+
+    def _stops(self, text: str) -> bool:
+        """ "Stop", "wait", "never mind" with no question pending: a command that gets no reply."""
+        return is_stop_command(text) and self.tools.pending is None
 
     def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting
@@ -443,6 +449,9 @@ class Conversation:
             self._set_state(State.SPEAKING if self._reply else State.LISTENING)
             return
         self.bus.publish(FinalTranscript(text))
+        if self._stops(text):  # the reply it interrupted is cut already; nothing answers "stop"
+            self._set_state(State.SPEAKING if self._reply else State.LISTENING)
+            return
         reply = turn.spec_reply or self._new_reply(turn.final)
         turn.spec_reply = None
         self.history.append(Message("user", text))

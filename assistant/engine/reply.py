@@ -226,7 +226,7 @@ class Reply:
         if pending is not None:
             await self._released.wait()  # only the turn that really ends may answer the question
             host.pending = None
-            if is_yes(self.user_text):
+            if is_yes(self.user_text, pending.tool) and host.refusal(pending.tool, pending.request) is None:
                 pending.call.extra["confirmed"] = True
                 await self._call(pending.tool, pending.call)
                 self._say(spoken_result(pending.tool, pending.call))
@@ -253,7 +253,9 @@ class Reply:
         assert self._tools is not None
         call.error = "awaiting the user's spoken confirmation"
         self.tool_calls.append(call)
-        self._tools.pending = PendingConfirmation(tool, ToolCall(call.name, call.arguments, call.via))
+        self._tools.pending = PendingConfirmation(
+            tool, ToolCall(call.name, call.arguments, call.via), self.user_text
+        )
         self._say(confirmation_question(tool, call))
 
     async def _call(self, tool: Tool, call: ToolCall) -> None:
@@ -274,7 +276,7 @@ class Reply:
     async def _converse(self) -> None:
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
-        tools = host.llm_tools() if host is not None else []
+        tools = host.llm_tools(self.user_text) if host is not None else []
         allowed = host.callable(self.user_text) if host is not None else set()
         messages = list(self.messages)
         notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
@@ -339,7 +341,12 @@ class Reply:
         call = ToolCall(request.name, arguments, via="llm", id=request.id)
         if tool is not None and not host.may_call(request.name, self.user_text):
             tool = None  # a server's model called a tool the request does not mention
+        if tool is None:
             call.error = f"there is no tool named {request.name!r}"
+            self.tool_calls.append(call)
+            return call
+        if (reason := host.refusal(tool, self.user_text)) is not None:
+            call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             self.tool_calls.append(call)
             return call
         if tool.options.confirm:

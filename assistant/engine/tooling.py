@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Config, ToolsConfig
+from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
+from assistant.tools.intent.gate import content_mask, is_request, refusal
+from assistant.tools.intent.text import STOPWORDS, content_words, stem, tokenize
 from assistant.tools.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -24,19 +27,35 @@ if TYPE_CHECKING:
 
 _YES = re.compile(
     r"^(yes|yeah|yep|yup|sure|ok|okay|please do|do it|go ahead|confirm|confirmed|absolutely|of course|"
-    r"correct|that's right|right)\b"
+    r"correct|that's right|definitely|certainly)\b"
 )
 _NO = re.compile(r"\b(no|nope|don't|do not|not|cancel|never mind|nevermind|stop|wait)\b")
 
 
-def is_yes(text: str) -> bool:
-    """A spoken approval; anything with a "no" or "don't" in it is not one."""
+def is_yes(text: str, about: Tool | None = None) -> bool:
+    """A spoken approval of `about`: it starts with one ("yes", "sure", "go ahead"), has no "no", "don't",
+    "wait" or "stop" in it, and says nothing but the approval, small words and the request again ("yes,
+    delete all my notes"). "Yeah, I was thinking about dinner" approves nothing: a new topic drops the
+    question."""
     phrase = " ".join(spoken_words(text))
-    return bool(_YES.match(phrase)) and not _NO.search(phrase)
+    if not _YES.match(phrase) or _NO.search(phrase) or is_stop_command(text):
+        return False
+    norm = tokenize(text).norm
+    said = {stem(t) for t, content in zip(norm, content_mask(norm), strict=True) if content}
+    said -= STOPWORDS
+    if about is not None:
+        said -= set(content_words(" ".join([about.name.replace("_", " "), about.description,
+                                            *about.options.examples])))  # fmt: skip
+    return not said
 
 
 def is_no(text: str) -> bool:
-    return bool(_NO.match(" ".join(spoken_words(text))))
+    """A refusal: it starts with "no", "don't", "cancel", "stop" ..., or asks for nothing and holds one
+    ("uh, no", "please don't", "oh, never mind"), or is a stop command ("be quiet", "forget it")."""
+    phrase = " ".join(spoken_words(text))
+    if _NO.match(phrase) or is_stop_command(text):
+        return True
+    return bool(_NO.search(phrase)) and not is_request(text)
 
 
 @dataclass
@@ -94,6 +113,8 @@ def offers_tools(cfg: Config) -> bool:
 class PendingConfirmation:
     tool: Tool
     call: ToolCall
+    request: str = ""
+    """The user's words that led to the question: a yes runs the call only if they named its object."""
 
 
 class ToolHost:
@@ -119,7 +140,11 @@ class ToolHost:
         self._spawn = spawn
         self._offer = offer_to_llm and len(self.registry) > 0
 
-    def llm_tools(self) -> list[Tool]:
+    def llm_tools(self, text: str | None = None) -> list[Tool]:
+        """The tools to offer the LLM; none when the user's words `text` ask for nothing ("stop", "never
+        mind", "okay thanks": tools/intent/gate.py)."""
+        if text is not None and not is_request(text):
+            return []
         return list(self.registry) if self._offer else []
 
     def callable(self, text: str) -> set[str] | None:
@@ -131,11 +156,16 @@ class ToolHost:
         if self.matcher is None:
             return None
         unindexed = {t.name for t in self.registry if not t.options.intent}
-        return unindexed | {c.tool.name for c in self.matcher.candidates(text)}
+        return unindexed | {c.tool.name for c in self.matcher.candidates(text, strict=False)}
 
     def may_call(self, name: str, text: str) -> bool:
         allowed = self.callable(text)
         return allowed is None or name in allowed
+
+    def refusal(self, tool: Tool, text: str) -> str | None:
+        """Why the LLM's call of `tool` must not run for the user's words `text` (a non-request, or a
+        destructive tool whose object they did not name), or None."""
+        return refusal(tool, text)
 
     @property
     def second_look(self) -> Callable[[str], bool] | None:

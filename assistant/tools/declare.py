@@ -43,6 +43,11 @@ class ToolOptions:
     confirm: bool | str = False
     """Side effects: the assistant asks first (this text, if one is given), and only the person's spoken
     yes runs it."""
+    destructive: bool | None = None
+    """It destroys or spends what cannot be undone: only a request that names its object (`objects`)
+    calls it, by the fast path or the LLM. None: destructive when it asks to `confirm`."""
+    objects: tuple[str, ...] = ()
+    """Words that name what the tool acts on; default: its name without the verb (delete_notes: notes)."""
     examples: tuple[str, ...] = ()
     """Phrasings that should call this tool; they teach the speech-to-intent fast path."""
     intent: bool = True
@@ -62,6 +67,8 @@ def tool(
     timeout_s: float = 10.0,
     cancel_on_interrupt: bool = True,
     confirm: bool | str = False,
+    destructive: bool | None = None,
+    objects: list[str] | tuple[str, ...] = (),
     examples: list[str] | tuple[str, ...] = (),
     intent: bool = True,
     say: str | None = None,
@@ -73,8 +80,9 @@ def tool(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
 
     The function is returned unchanged, so it stays an ordinary function that tests can call.
     """
-    if "examples" in options:
-        options["examples"] = tuple(options["examples"])
+    for key in ("examples", "objects"):
+        if key in options:
+            options[key] = tuple(options[key])
     opts = ToolOptions(**options)
 
     def mark(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -208,7 +216,15 @@ def make_tool(fn: Callable[..., Any], options: ToolOptions | None = None) -> Too
     except (PydanticSchemaGenerationError, TypeError, ValueError) as exc:
         reason = str(exc).splitlines()[0]
         raise ToolDefinitionError(f"{where}: its parameters cannot become a JSON schema ({reason})") from None
-    return Tool(name, description, fn, opts, model, tuple(context), param_docs)
+    made = Tool(name, description, fn, opts, model, tuple(context), param_docs)
+    from assistant.tools.intent.gate import is_destructive, object_words
+
+    if is_destructive(made) and not object_words(made):
+        raise ToolDefinitionError(
+            f"{where}: a destructive tool must say what it acts on: name it verb_object (delete_notes) "
+            "or pass objects=[...]"
+        )
+    return made
 
 
 __all__ = ["MARK", "Tool", "ToolDefinitionError", "ToolOptions", "ValidationError", "make_tool", "tool"]

@@ -132,6 +132,8 @@ class Report:
     failures: list[tuple[Case, str, str]] = field(default_factory=list)
     """(case, what was heard, what went wrong)."""
     total: int = 0
+    called: list[str] = field(default_factory=list)
+    """The tools called for cases that need none (to count the destructive ones)."""
 
     @property
     def accuracy(self) -> float:
@@ -156,6 +158,8 @@ def evaluate(
         hypotheses = hear(case) if hear is not None else [case.text]
         found = matcher.match_any(hypotheses)
         why = check(case, found[0] if found else None)
+        if case.tool is None and found:
+            report.called.append(found[0].tool.name)
         if why is not None:
             report.failures.append((case, found[1] if found else hypotheses[0], why))
     return report

@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
+from assistant.tools.intent.gate import ACTION_KEYS, asks, is_destructive, object_words
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.slots import (
     CONNECTORS,
@@ -72,17 +73,22 @@ class _Indexed:
     """Every feature of every example: how much of a request the tool's phrasings account for."""
     value_anchors: frozenset[str] = frozenset()
     """Words inside an expression-like value ("times", "divided") that show the tool is meant."""
+    objects: frozenset[str] = frozenset()
+    """A destructive tool's object words ("note"): one must be said, as heard (gate.names_object)."""
+    actions: frozenset[str] = frozenset()
+    """The words its examples start with ("cancel", "remind", "roll") and its name's first word: a
+    request for it says one of them, or asks a question as its examples do."""
 
 
 def _masked(utterance: Utterance, fill: Fill, ignore: frozenset[str] = frozenset()) -> list[str]:
-    """Carrier words as stems, each slot as one placeholder: "remind me to <text> <dur>". Politeness and
-    the `ignore`d words are left out."""
+    """Carrier words as stems, each slot as one placeholder: "remind me to <text> <dur>". Politeness,
+    interjections and idioms ("okay", "wait", "never mind") and the `ignore`d words are left out."""
     out: list[str] = []
-    for tok, key, label, polite in zip(
-        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, strict=True
+    for tok, key, label, polite, discourse in zip(
+        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, utterance.discourse, strict=True
     ):
         word = label or ("<num>" if is_number(tok) else key)
-        if (polite and not label) or word in ignore:
+        if ((polite or discourse) and not label) or word in ignore:
             continue
         if not (label and out and out[-1] == word):
             out.append(word)
@@ -177,22 +183,37 @@ class IntentMatcher:
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         return {g: v / norm for g, v in vec.items()}
 
-    def candidates(self, text: str) -> list[IntentMatch]:
-        """Every tool that shares a meaningful word with the text, best first, whatever the score."""
+    def candidates(self, text: str, strict: bool = True) -> list[IntentMatch]:
+        """Every tool that shares a meaningful word with the text, best first, whatever the score.
+
+        `strict=False` also keeps the tools it does not ask for by action and evidence (for `near_miss`:
+        "time for 2 and a half minutes" names no timer, but "timer for ..." may be what was said)."""
         utterance = Utterance.parse(text, self._correct)
+        if not asks(utterance.tokens.norm):
+            return []  # "stop", "never mind", "okay thanks", "don't delete my notes": no request at all
         said = {k for t, k in zip(utterance.tokens.norm, utterance.keys, strict=True) if t not in STOPWORDS}
-        found = [self._score(entry, utterance) for entry in self._tools if said & entry.anchors]
+        found = [self._score(entry, utterance, strict) for entry in self._tools if said & entry.anchors]
         out = [m for m in found if m is not None]
         out.sort(key=lambda m: (not m.missing, m.confidence), reverse=True)
         return out
 
-    def _score(self, entry: _Indexed, utterance: Utterance) -> IntentMatch | None:
+    def _score(self, entry: _Indexed, utterance: Utterance, strict: bool = True) -> IntentMatch | None:
         fill = fill_slots(utterance, entry.params, entry.words)
         labelled = list(zip(utterance.keys, fill.labels, strict=True))
         heard = {k for k, label in labelled if label not in _WEAK_EVIDENCE}
         in_text = {k for k, label in labelled if label == "<text>"}
         if not (entry.anchors & heard or entry.value_anchors & in_text):
             return None  # only free text, numbers and small words: "tell me a joke" is not a note
+        if strict and not _evidence(entry, utterance, fill, heard):
+            return None  # a verb alone ("read", "cancel it", "stop the music"): it says not what
+        if strict and not (entry.actions.intersection(utterance.keys) or _question(entry, utterance)):
+            return None  # no action: "thanks for the reminder", "that's the right time"
+        if (
+            strict
+            and entry.objects
+            and not entry.objects.intersection(stem(t) for t in utterance.tokens.norm)
+        ):
+            return None  # destructive: only when the user's own words name what it destroys
         masked = _masked(utterance, fill, entry.described)
         if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
             return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
@@ -210,6 +231,8 @@ class IntentMatcher:
             score *= OPENING_PENALTY
         unexplained = [w for w in masked if w not in entry.carriers and w not in _SMALL_WORDS and w[0] != "<"]
         score *= UNEXPLAINED_PENALTY ** len(unexplained)
+        if strict and entry.objects and unexplained:
+            return None  # nothing is destroyed on a guess: "stop asking me about notes" is for the LLM
         missing = tuple(p.name for p in entry.params if p.required and p.name not in fill.arguments)
         if entry.one_of and not entry.one_of.intersection(fill.arguments):
             missing += ("|".join(sorted(entry.one_of)),)
@@ -229,16 +252,18 @@ class IntentMatcher:
     def near_miss(self, text: str) -> bool:
         """Some tool shares a meaningful word with the text, but none is clearly asked for: worth trying
         what else ASR might have heard ("can't sell the timer")."""
-        found = self.candidates(text)
-        return bool(found) and (bool(found[0].missing) or found[0].confidence < self.threshold)
+        found = self.candidates(text, strict=False)
+        return bool(found) and self.match(text) is None
 
     def match_any(self, hypotheses: Sequence[str]) -> tuple[IntentMatch, str] | None:
         """The first of ASR's hypotheses (best first) that clearly asks for a tool, and that hypothesis.
 
         The best one may be a near miss ("can't sell the timer") where a later one is right ("cancel the
-        timer"); requests that need no tool rarely turn into one further down a 5-best list (none of 90)."""
-        for text in hypotheses:
-            if (match := self.match(text)) is not None:
+        timer"); requests that need no tool rarely turn into one further down a 5-best list (none of 90).
+        A destructive tool is only called from the best one: the words that name what it destroys must be
+        what was heard, not a guess."""
+        for i, text in enumerate(hypotheses):
+            if (match := self.match(text)) is not None and (i == 0 or not is_destructive(match.tool)):
                 return match, text
         return None
 
@@ -281,8 +306,36 @@ def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[s
     entry = _Indexed(
         tool, params, words, _anchors(tool, params), described=described,
         value_anchors=_value_anchors(words, params, fills), one_of=one_of,
+        objects=object_words(tool) if is_destructive(tool) else frozenset(),
+        actions=frozenset(openers - QUESTION_WORDS) | {stem(tool.name.lower().split("_")[0])},
     )  # fmt: skip
     return entry, masked
+
+
+_TYPED = frozenset("duration time enum int float".split())
+
+
+def _evidence(entry: _Indexed, utterance: Utterance, fill: Fill, heard: set[str]) -> bool:
+    """A request says what it acts on or gives an argument, beyond a verb: a word of the tool's that is
+    not a bare action ("timer", "notes", "time"), a typed value (a duration, a number, a choice, a place,
+    a unit), the required free text ("buy milk"), or a question the tool's examples ask too ("what did I
+    write down"). On/off alone is no evidence: "stop" is also "off". Words of idioms never count ("never
+    mind the music" names no timer)."""
+    named = {k for k, content in zip(utterance.keys, utterance.content, strict=True) if content}
+    if (entry.anchors & heard & named) - ACTION_KEYS:
+        return True
+    for p in entry.params:
+        if p.name in fill.arguments and (
+            p.kind in _TYPED or (p.kind == "str" and (p.role != "text" or p.required))
+        ):
+            return True
+    return _question(entry, utterance)
+
+
+def _question(entry: _Indexed, utterance: Utterance) -> bool:
+    """The request is a question ("what did I write down") and the tool's examples ask questions too."""
+    first = next((t for t, flag in zip(utterance.tokens.norm, utterance.polite, strict=True) if not flag), "")
+    return first in QUESTION_WORDS and "?" in entry.openings
 
 
 def _anchors(tool: Tool, params: list[Param]) -> frozenset[str]:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 from rapidfuzz import fuzz
 
+from assistant.tools.intent.gate import content_mask, discourse_mask, tag_mask
 from assistant.tools.intent.numbers import fmt, is_number
 from assistant.tools.intent.spans import Span, find_durations, find_times
 from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS, Tokens, polite, related, stem, tokenize
@@ -139,6 +140,12 @@ class Utterance:
     polite: list[bool]
     keys: tuple[str, ...]
     """Each token's stem, or the known word it was probably misheard for ("gansel" -> "cancel")."""
+    discourse: list[bool]
+    """Interjections, answers, thanks, idioms ("never mind", "hold on"): never part of a value."""
+    tags: list[bool]
+    """The discourse tokens that may also end a sentence ("..., okay?", "thanks")."""
+    content: list[bool]
+    """Tokens that can name a thing or give a value (gate.content_mask)."""
 
     @classmethod
     def parse(cls, text: str, correct: Callable[[str], str] | None = None) -> Utterance:
@@ -146,9 +153,11 @@ class Utterance:
         keys = tuple(stem(t) for t in tokens.norm)
         if correct is not None:
             keys = tuple(correct(k) for k in keys)
+        norm = tokens.norm
         return cls(
-            text, tokens, find_durations(tokens.norm), find_times(tokens.norm), polite(tokens.norm), keys
-        )
+            text, tokens, find_durations(norm), find_times(norm), polite(norm), keys,
+            discourse_mask(norm), tag_mask(norm), content_mask(norm),
+        )  # fmt: skip
 
 
 @dataclass
@@ -361,7 +370,13 @@ class _Filler:
             while start < end and (words[start] in ARTICLES | FUNCTION_WORDS | NAMING):
                 start += 1
         chosen = left[start:end]
-        if not chosen or len(chosen) > self.words.max_words.get(param.name, len(chosen)):
+        while chosen and self.u.discourse[chosen[0]]:  # "never mind the timer" names no timer "mind"
+            chosen = chosen[1:]
+        while chosen and self.u.tags[chosen[-1]]:
+            chosen = chosen[:-1]
+        if not any(self.u.content[i] for i in chosen):
+            return None  # "wait, stop", "cancel that": function words and interjections are no value
+        if len(chosen) > self.words.max_words.get(param.name, len(chosen)):
             return None
         if words[cut] in AUXILIARIES:
             return None  # "notes are useful", "the timer is annoying": said about the thing, not asked

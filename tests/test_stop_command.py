@@ -1,0 +1,126 @@
+"""A spoken "stop" while the assistant talks: the reply is cut, nothing answers "stop", and no tool runs.
+
+Real VAD, Whisper tiny.en and Piper throughout, in real time; the speech is synthesised with the bundled
+Piper voice. The LLM is scripted where the test counts how often it was asked; the command-line test runs
+`assistant simulate` with every bundled model.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scripted import ScriptedLLM
+from test_conversation import spoken_segments
+from test_tools_engine import say
+
+from assistant.config import load_config
+from assistant.engine import Conversation
+from assistant.events import FinalTranscript, ReplyStarted
+from assistant.llm import ToolRequest
+from assistant.tools.builtin.notes import DB_NAME
+from assistant.transports.simulate import SimulationOptions, simulate
+from assistant.tts import Synthesizer
+
+LONG_REPLY = (
+    "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors who steer "
+    "them through storms, and the harbours where they rest at night, far from home."
+)
+
+
+@pytest.fixture(scope="module")
+def voice() -> Synthesizer:
+    return Synthesizer(load_config().tts, 16000)
+
+
+def _cfg(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return load_config(
+        overrides=["llm.temperature=0", f"tools.data_dir={tmp_path / 'data'}", "tools.entry_points=false"]
+    )
+
+
+def _notes(tmp_path: Path) -> int:
+    import sqlite3
+
+    path = tmp_path / "data" / DB_NAME
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0])
+
+
+@pytest.mark.parametrize("command", ["Stop.", "Please stop talking now."])
+async def test_stop_during_a_reply_cuts_it_and_starts_no_other(tmp_path, voice, command) -> None:  # type: ignore[no-untyped-def]
+    """A short "Stop." is judged once transcribed; a longer command is an interruption by its length
+    first: either way the reply stops, history keeps what was heard, and no new reply answers it."""
+    cfg = _cfg(tmp_path)
+    llm = ScriptedLLM(LONG_REPLY, tool_requests=[ToolRequest("c1", "delete_notes", "{}")])
+    question = say(voice, "Tell me a story about the sea.", tmp_path / "q.wav")
+    stop = say(voice, command, tmp_path / "stop.wav")
+    conv = Conversation(cfg, llm=llm)
+    result = await simulate(cfg, [question, stop], SimulationOptions(barge_in_after_s=1.0), conv)
+    report = result.report
+    (turn,) = report["turns"]  # the command is no turn of its own: nothing answered it
+    assert turn["interrupted"] and turn["timings_ms"]["barge_in"] < 600
+    assert len(turn["assistant_text"]) < len(LONG_REPLY) and not turn["tool_calls"]
+    assert len(llm.calls) == 1, "a second reply was started"
+    assert sum(isinstance(e, ReplyStarted) for e in result.events) == 1
+    finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]
+    assert len(finals) == 2 and "stop" in finals[1].lower()
+    assert [m.role for m in conv.history] == ["system", "user", "assistant"]
+    assert conv.history[-1].interrupted and conv.history[-1].content == turn["assistant_text"]
+    # The speaker fell silent for good: one stretch of speech, ending soon after the command began.
+    assert len(spoken_segments(result.speaker, result.output_rate)) == 1
+    last_sound_s = np.flatnonzero(result.speaker)[-1] / result.output_rate
+    assert last_sound_s < report["user_speech_s"][1][0] + 0.6
+    assert _notes(tmp_path) == 0 and report["errors"] == []
+
+
+async def test_never_mind_when_nothing_plays_gets_no_reply_and_no_tool(tmp_path, voice) -> None:  # type: ignore[no-untyped-def]
+    cfg = _cfg(tmp_path)
+    llm = ScriptedLLM("Sure.", tool_requests=[ToolRequest("c1", "delete_notes", "{}")])
+    note = say(voice, "Take a note: buy milk.", tmp_path / "note.wav")
+    never = say(voice, "Never mind.", tmp_path / "never.wav")
+    vague = say(voice, "Delete it.", tmp_path / "vague.wav")
+    result = await simulate(cfg, [note, never, vague], conversation=Conversation(cfg, llm=llm))
+    noted, vague_turn = result.report["turns"]  # "Never mind." got no turn, no reply
+    assert noted["tool_calls"][0]["name"] == "add_note" and _notes(tmp_path) == 1
+    # "Delete it." names nothing: the model answers, offered no tools, so it cannot delete anything.
+    assert "delete it" in vague_turn["user_text"].lower()
+    assert llm.offered == [[]] and not vague_turn["tool_calls"]
+    assert _notes(tmp_path) == 1
+
+
+async def test_a_pending_question_is_declined_by_cancel_and_a_later_yes_runs_nothing(tmp_path, voice) -> None:  # type: ignore[no-untyped-def]
+    cfg = _cfg(tmp_path)
+    llm = ScriptedLLM("Alright.")
+    note = say(voice, "Take a note: call the plumber.", tmp_path / "note.wav")
+    delete = say(voice, "Delete all my notes.", tmp_path / "delete.wav")
+    cancel = say(voice, "Cancel.", tmp_path / "cancel.wav")
+    yes = say(voice, "Yes.", tmp_path / "yes.wav")
+    result = await simulate(cfg, [note, delete, cancel, yes], conversation=Conversation(cfg, llm=llm))
+    _, asked, declined, late_yes = result.report["turns"]
+    assert asked["assistant_text"].startswith("Should I delete all your notes")
+    assert declined["assistant_text"] == "Okay, I won't."
+    assert not late_yes["tool_calls"] and _notes(tmp_path) == 1
+
+
+def test_assistant_simulate_stops_talking_when_told(tmp_path, voice) -> None:  # type: ignore[no-untyped-def]
+    """The command line with the bundled models (Whisper tiny.en, Gemma, Piper): "Stop." cuts the reply
+    and gets none of its own."""
+    question = say(voice, "Tell me about the history of the city of Rome.", tmp_path / "q.wav")
+    stop = say(voice, "Stop.", tmp_path / "stop.wav")
+    report_path = tmp_path / "report.json"
+    cmd = [sys.executable, "-m", "assistant.cli", "simulate", str(question), str(stop), "--quiet",
+           "--barge-in-after", "0.6", "--report", str(report_path), "--set", "llm.temperature=0",
+           "--set", f"tools.data_dir={tmp_path / 'data'}"]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(report_path.read_text())
+    (turn,) = report["turns"]
+    assert turn["interrupted"] and turn["assistant_text"] != turn["generated_text"].strip()
+    assert not turn["tool_calls"] and report["errors"] == []
