@@ -9,6 +9,7 @@ gets), and given to the fast path. Run with `-s` to see the figures and what was
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,35 @@ def test_tools_are_not_offered_for_words_that_ask_for_nothing(tmp_path) -> None:
     (notes,) = host.llm_tools("delete my notes")
     assert host.refusal(notes, "delete it") and host.refusal(notes, "never mind")
     assert host.refusal(notes, "yes, delete all of my notes") is None
+
+
+async def test_a_yes_only_approves_a_question_whose_request_named_the_object(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Defence in depth: a pending question that somehow came from "clear it" is not run by a yes."""
+    from scripted import ScriptedLLM
+
+    from assistant.engine.output import OutputBuffer
+    from assistant.engine.reply import Reply
+    from assistant.engine.tooling import PendingConfirmation
+    from assistant.llm import Message
+    from assistant.tools import ToolCall
+
+    cfg = load_config(overrides=[f"tools.data_dir={tmp_path}"])
+    registry = ToolRegistry()
+    registry.add(delete_notes)
+    host = ToolHost(
+        cfg.tools, Toolbox(registry, None), "s", print, lambda c, n: asyncio.ensure_future(c), False
+    )
+    tts = Synthesizer(cfg.tts, 16000)
+    said = []
+    for request, runs in (("clear it", False), ("clear all my notes", True)):
+        host.pending = PendingConfirmation(_NOTES, ToolCall("delete_notes", {}, "intent"), request)
+        output = OutputBuffer(16000)
+        reply = Reply(1, [Message("user", "Yes.")], ScriptedLLM("Okay."), tts, output, print, tools=host)
+        reply.release()
+        await asyncio.gather(*reply._tasks)
+        assert any(c.name == "delete_notes" and c.error is None for c in reply.tool_calls) is runs
+        said.append(reply.text)
+    assert said[1] == "You have no notes."
 
 
 @pytest.mark.parametrize(

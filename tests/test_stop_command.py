@@ -64,7 +64,8 @@ async def test_stop_during_a_reply_cuts_it_and_starts_no_other(tmp_path, voice, 
     conv = Conversation(cfg, llm=llm)
     result = await simulate(cfg, [question, stop], SimulationOptions(barge_in_after_s=1.0), conv)
     report = result.report
-    (turn,) = report["turns"]  # the command is no turn of its own: nothing answered it
+    assert len(report["turns"]) == 1, report["turns"]  # the command is no turn of its own: no answer
+    (turn,) = report["turns"]
     assert turn["interrupted"] and turn["timings_ms"]["barge_in"] < 600
     assert len(turn["assistant_text"]) < len(LONG_REPLY) and not turn["tool_calls"]
     assert len(llm.calls) == 1, "a second reply was started"

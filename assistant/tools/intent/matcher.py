@@ -82,13 +82,14 @@ class _Indexed:
 
 def _masked(utterance: Utterance, fill: Fill, ignore: frozenset[str] = frozenset()) -> list[str]:
     """Carrier words as stems, each slot as one placeholder: "remind me to <text> <dur>". Politeness,
-    interjections and idioms ("okay", "wait", "never mind") and the `ignore`d words are left out."""
+    interjections, thanks and idioms ("okay", "wait", "never mind") and the `ignore`d words are left out
+    (not the evaluations and discourse markers: "how long is it like here" is no timer question)."""
     out: list[str] = []
-    for tok, key, label, polite, discourse in zip(
-        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, utterance.discourse, strict=True
+    for tok, key, label, polite, tag in zip(
+        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, utterance.tags, strict=True
     ):
         word = label or ("<num>" if is_number(tok) else key)
-        if ((polite or discourse) and not label) or word in ignore:
+        if ((polite or tag) and not label) or word in ignore:
             continue
         if not (label and out and out[-1] == word):
             out.append(word)
