@@ -37,6 +37,7 @@ from assistant.tools.intent.gate import (
     object_words,
     refusal,
 )
+from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.text import stem, tokenize
 from assistant.tts import Synthesizer
 
@@ -118,7 +119,11 @@ def test_a_verb_alone_or_a_thing_alone_calls_nothing(matcher) -> None:  # type: 
 
 # ----------------------------------------------------------------------------------------- generated
 
-_CLOSED = sorted(INTERJECTIONS | RESPONSES | SOCIAL | STOPPING | FUNCTION_WORDS)
+_CLOSED = sorted(
+    w
+    for w in INTERJECTIONS | RESPONSES | SOCIAL | STOPPING | FUNCTION_WORDS
+    if not is_number(tokenize(w).norm[0])
+)  # "one" is read as the number 1: an answer ("how many?"), so it is content
 _PHRASES = ["never mind", "hold on", "hang on", "let me think", "I don't know", "shut up", "be quiet",
             "thank you", "no thanks", "that's all", "that's it", "wait a minute", "just a second",
             "one moment", "forget it", "of course", "I see", "got it", "go ahead", "sounds good"]  # fmt: skip

@@ -123,5 +123,5 @@ def test_assistant_simulate_stops_talking_when_told(tmp_path, voice) -> None:  #
     assert done.returncode == 0, done.stderr
     report = json.loads(report_path.read_text())
     (turn,) = report["turns"]
-    assert turn["interrupted"] and turn["assistant_text"] != turn["generated_text"].strip()
+    assert turn["interrupted"] and turn["generated_text"].strip().startswith(turn["assistant_text"])
     assert not turn["tool_calls"] and report["errors"] == []
