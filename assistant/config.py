@@ -158,6 +158,22 @@ class ServerConfig(Section):
     """Largest signalling request accepted; an SDP offer is a few kilobytes."""
     log_transcripts: bool = False
     """Put what was said in the per-turn log line; off by default because transcripts are personal data."""
+    idle_timeout_s: float = Field(5.0, gt=0, le=60)
+    """A session whose client sends no audio for this long has gone (a killed tab, a stalled script)."""
+    pending_timeout_s: float = Field(5.0, gt=0, le=60)
+    """A new peer must prove itself (WebRTC: ICE connected and audio arriving; WebSocket: its first audio
+    message) within this long; until then it is pending and holds no conversation slot."""
+    max_pending: int = Field(32, ge=1)
+    """Peers being set up at once, from all clients together."""
+    max_pending_per_client: int = Field(2, ge=1)
+    max_sessions_per_client: int = Field(2, ge=1)
+    """Conversations at once from one client address (an IPv6 client: its /64)."""
+    session_starts_per_minute: int = Field(20, ge=1)
+    """Sessions one client address may start in any 60 s."""
+    session_token_ttl_s: float = Field(60.0, gt=0, le=3600)
+    """How long a session token from POST /session admits a new session (it is checked only at the start)."""
+    trusted_proxies: list[str] = []
+    """Addresses or networks of reverse proxies whose X-Forwarded-For names the real client."""
 
 
 class ToolsConfig(Section):
