@@ -1,0 +1,84 @@
+"""Clients of `assistant serve` as scripts write them: session tokens, aiortc peers, WebSocket sessions.
+
+Shared by the server tests and scripts/churn.py and scripts/soak.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
+
+
+async def until(condition: Callable[[], object], within_s: float, step_s: float = 0.05) -> None:
+    """Poll `condition` (state another thread changes) until it holds; TimeoutError after `within_s`."""
+    for _ in range(max(1, int(within_s / step_s))):
+        if condition():
+            return
+        await asyncio.sleep(step_s)
+    if not condition():
+        raise TimeoutError(f"not within {within_s} s")
+
+
+async def session_token(url: str, secret: str | None = None, headers: dict[str, str] | None = None) -> str:
+    """POST /session, with the server's secret as a Bearer token when it has one."""
+    headers = dict(headers or {})
+    if secret:
+        headers["authorization"] = f"Bearer {secret}"
+    async with httpx.AsyncClient() as client:
+        response = await client.post(f"{url}/session", headers=headers, timeout=10)
+    response.raise_for_status()
+    return response.json()["token"]
+
+
+@dataclass
+class Peer:
+    """An aiortc peer connection to the server: its events, and what the server answered."""
+
+    pc: RTCPeerConnection
+    channel: object
+    response: httpx.Response
+    events: list[dict] = field(default_factory=list)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait_for(self, kind: str, within_s: float = 10.0) -> dict:
+        """The first event of this type; TimeoutError if none comes within `within_s`."""
+        await until(lambda: any(e.get("type") == kind for e in self.events), within_s)
+        return next(e for e in self.events if e.get("type") == kind)
+
+    async def close(self) -> None:
+        await self.pc.close()
+
+
+async def offer_peer(
+    url: str,
+    token: str,
+    audio: MediaStreamTrack | None = None,
+    headers: dict[str, str] | None = None,
+    connect: bool = True,
+) -> Peer:
+    """Offer a microphone (silence unless `audio` is given) and a data channel; apply the answer unless
+    `connect` is False (a peer that never connects). The response may be a refusal: check `.response`."""
+    pc = RTCPeerConnection()
+    channel = pc.createDataChannel("events")
+    pc.addTrack(audio or AudioStreamTrack())
+    await pc.setLocalDescription(await pc.createOffer())
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{url}/offer",
+            json={"sdp": pc.localDescription.sdp, "type": "offer"},
+            headers={"authorization": f"Bearer {token}", **(headers or {})},
+            timeout=30,
+        )
+    peer = Peer(pc, channel, response)
+    channel.on("message", lambda m: peer.events.append(json.loads(m)))
+    channel.on("open", peer.opened.set)
+    if response.status_code == 200 and connect:
+        answer = response.json()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+    return peer
