@@ -73,7 +73,7 @@ def run_pages(server: LiveServer, wav: Path, pages: int, turns: int, timeout_s: 
             left = max(1.0, deadline - time.monotonic())
             try:
                 page.wait_for_function(
-                    f"window.assistantStats.events.filter(e => e.type === 'turn').length >= {turns}",
+                    f"() => window.assistantStats.events.filter(e => e.type === 'turn').length >= {turns}",
                     timeout=left * 1000,
                 )
             except Exception:

@@ -60,11 +60,13 @@ def test_browser_conversation(server, speech, tmp_path):
         browser, page = open_page(pw, server, wav)
         try:
             page.wait_for_function(
-                "document.querySelector('#transcript [data-role=user]')?.textContent.toLowerCase()"
+                "() => document.querySelector('#transcript [data-role=user]')?.textContent.toLowerCase()"
                 ".includes('forward')",
                 timeout=30000,
             )
-            page.wait_for_function("window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000)
+            page.wait_for_function(
+                "() => window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000
+            )
             page.wait_for_timeout(500)
             assistant = page.locator("#transcript [data-role=assistant]").first.text_content()
             data = save("conversation", page)
@@ -118,17 +120,23 @@ def test_browser_signs_in_with_the_secret(speech, tmp_path):
             assert server.sessions() == 0 and not server.manager.pending
             page.fill("#secret", "not-the-secret-at-all")
             page.click("#signin button")
-            page.wait_for_function("document.querySelector('#status').textContent.includes('wrong secret')")
+            page.wait_for_function(
+                "() => document.querySelector('#status').textContent.includes('wrong secret')"
+            )
             page.fill("#secret", SECRET)
             page.click("#signin button")
-            page.wait_for_function("window.assistantStats.events.some(e => e.type === 'turn')", timeout=40000)
+            page.wait_for_function(
+                "() => window.assistantStats.events.some(e => e.type === 'turn')", timeout=40000
+            )
             turn = next(e["turn"] for e in stats(page)["events"] if e["type"] == "turn")
             assert "forward" in turn["user_text"].lower()
             assert not page.errors, page.errors  # type: ignore[attr-defined]
 
             linked = browser.new_page()  # a fresh context: no cookie yet
             linked.goto(f"{server.url}/#token={SECRET}")
-            linked.wait_for_function("document.querySelector('#status').textContent.includes('Signed in')")
+            linked.wait_for_function(
+                "() => document.querySelector('#status').textContent.includes('Signed in')"
+            )
             assert SECRET not in linked.url
             assert linked.evaluate("fetch('/session', {method: 'POST'}).then(r => r.status)") == 200
         finally:
