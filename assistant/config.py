@@ -262,9 +262,13 @@ def load_config(
     tree: dict[str, Any] = {}
     if path or source.exists():
         try:
-            loaded = yaml.safe_load(source.read_text())
+            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {source}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source}: not UTF-8 text") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{source}: not valid YAML: {exc}") from None
         if loaded is not None and not isinstance(loaded, dict):
@@ -277,7 +281,11 @@ def load_config(
             raise ConfigError(f"override {item!r} must look like section.key=value")
         pairs.append((key.strip(), value))
     for key, value in pairs:
-        _set_dotted(tree, key, yaml.safe_load(value) if value != "" else None)
+        try:
+            parsed = yaml.safe_load(value) if value != "" else None
+        except yaml.YAMLError:
+            parsed = value  # `llm.system_prompt=Say: "hi"` is meant as text
+        _set_dotted(tree, key, parsed)
     try:
         return Config.model_validate(tree)
     except ValidationError as exc:
