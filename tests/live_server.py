@@ -107,3 +107,27 @@ def launch_chromium(playwright: Any, wav: Path) -> Any:
             "--no-sandbox",
         ],
     )
+
+
+def resources(server: LiveServer) -> dict[str, Any]:
+    """What a leak would grow, in this process (server and test clients): the server loop's tasks (its
+    /metrics gauge), open file descriptors, threads (without asyncio's pooled executor threads, which
+    come and go up to their cap: asyncio_N, or uvloop_N on uvicorn's loop), resident memory in MiB."""
+    import os
+    import threading
+
+    tasks = next(
+        float(line.split()[-1])
+        for line in server.metrics().splitlines()
+        if line.startswith("assistant_asyncio_tasks ")
+    )
+    threads = [t for t in threading.enumerate() if not t.name.startswith(("asyncio_", "uvloop_"))]
+    with open("/proc/self/statm") as statm:
+        rss_pages = int(statm.read().split()[1])
+    return {
+        "thread_names": sorted(t.name for t in threads),  # type: ignore[dict-item]
+        "tasks": int(tasks),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": len(threads),
+        "rss_mib": rss_pages * os.sysconf("SC_PAGE_SIZE") // (1 << 20),
+    }

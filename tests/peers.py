@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+import numpy as np
+import websockets
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
@@ -82,3 +85,36 @@ async def offer_peer(
         answer = response.json()
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
     return peer
+
+
+async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) -> tuple[list, np.ndarray]:
+    """Say `audio` in real time, then silence until tail_s after a turn completes."""
+    events: list[dict] = []
+    received: list[np.ndarray] = []
+    chunk = 320
+    silence = np.zeros(chunk, np.int16)
+    async with websockets.connect(url) as ws:
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "session" and hello["input_rate"] == 16000
+        events.append(hello)
+        t0 = time.monotonic()
+        sent = 0
+        deadline = None
+        while True:
+            piece = audio[sent * chunk : (sent + 1) * chunk] if sent * chunk < audio.size else silence
+            piece = np.pad(piece, (0, chunk - piece.size))
+            await ws.send(piece.tobytes())
+            sent += 1
+            while True:  # the binary answer, and any events before it
+                message = await asyncio.wait_for(ws.recv(), 5)
+                if isinstance(message, bytes):
+                    received.append(np.frombuffer(message, "<i2"))
+                    break
+                events.append(json.loads(message))
+            if any(e["type"] == "turn" for e in events) and deadline is None:
+                deadline = time.monotonic() + tail_s
+            if (deadline and time.monotonic() > deadline) or time.monotonic() - t0 > 40:
+                break
+            await asyncio.sleep(max(0.0, t0 + sent * 0.02 - time.monotonic()))
+        await ws.send(json.dumps({"type": "stop"}))
+    return events, np.concatenate(received)

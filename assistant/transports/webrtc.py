@@ -46,8 +46,9 @@ def offer_problem(sdp: str) -> str | None:
     """Why an SDP offer cannot become a session (None: it may), before aiortc spends anything on it.
 
     Refused: no audio, several audio m-lines, video or any other media (aiortc would decode a video track
-    nobody reads), more than one data channel, audio that does not send (`a=inactive`, `recvonly`), no
-    codec aiortc decodes, no ICE credentials or DTLS fingerprint.
+    nobody reads), more than one data channel, m-lines without their own `a=mid` or a BUNDLE group naming
+    a missing one (aiortc then fails half-way and cannot even close the connection), audio that does not
+    send (`a=inactive`, `recvonly`), no codec aiortc decodes, no ICE credentials or DTLS fingerprint.
     """
     try:
         parsed = SessionDescription.parse(sdp)
@@ -63,6 +64,11 @@ def offer_problem(sdp: str) -> str | None:
         return f"the server takes audio and a data channel only, not {', '.join(other)}"
     if kinds.count("application") > 1:
         return "the offer has more than one data channel m-line"
+    mids = [m.rtp.muxId for m in parsed.media]
+    if not all(mids) or len(set(mids)) != len(mids):
+        return "every m-line of the offer needs its own a=mid"
+    if any(str(mid) not in mids for group in parsed.group for mid in group.items):
+        return "the offer's a=group names an m-line (a=mid) it does not have"
     (mic,) = audio
     if mic.direction not in (None, "sendrecv", "sendonly"):
         return f"the offer's audio is {mic.direction}: it sends no microphone"
@@ -298,7 +304,10 @@ class WebRtcPeer:
             if task is not current:
                 task.cancel()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
-        await self.pc.close()
+        try:
+            await self.pc.close()
+        except Exception as exc:  # aiortc after an offer it half accepted; the slot is freed all the same
+            log.warning("peer %s: aiortc could not close the connection: %r", self.id, exc)
         self.manager.release(self.ticket)
         if self.session is not None:
             await self.manager.close(self.session)
