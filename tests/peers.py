@@ -87,8 +87,10 @@ async def offer_peer(
     return peer
 
 
-async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) -> tuple[list, np.ndarray]:
-    """Say `audio` in real time, then silence until tail_s after a turn completes."""
+async def talk_over_websocket(
+    url: str, audio: np.ndarray, tail_s: float = 4.0, limit_s: float = 40.0
+) -> tuple[list, np.ndarray]:
+    """Say `audio` in real time, then silence until tail_s after a turn completes (at most limit_s)."""
     events: list[dict] = []
     received: list[np.ndarray] = []
     chunk = 320
@@ -113,7 +115,7 @@ async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) 
                 events.append(json.loads(message))
             if any(e["type"] == "turn" for e in events) and deadline is None:
                 deadline = time.monotonic() + tail_s
-            if (deadline and time.monotonic() > deadline) or time.monotonic() - t0 > 40:
+            if (deadline and time.monotonic() > deadline) or time.monotonic() - t0 > limit_s:
                 break
             await asyncio.sleep(max(0.0, t0 + sent * 0.02 - time.monotonic()))
         await ws.send(json.dumps({"type": "stop"}))

@@ -81,7 +81,16 @@ class RemoteSession:
         self._events = conversation.bus.subscribe(maxsize=2000)
         self._metrics_events = conversation.bus.subscribe(maxsize=2000)
         self._observer = asyncio.create_task(self._observe(metrics), name=f"metrics-{session_id}")
+        # The LLM's prompt cache is warmed meanwhile: the transport never waits for it (on a busy server
+        # it queues behind the other conversations' replies), and the first reply queues behind it.
+        self.warming = asyncio.create_task(self._warm_up(), name=f"warm-up-{session_id}")
         self.closed = asyncio.Event()
+
+    async def _warm_up(self) -> None:
+        try:
+            await self.conv.start()
+        except Exception as exc:  # the first turn will say what is wrong, if it still is
+            log.warning("session %s: warming the LLM failed: %r", self.id, exc)
 
     async def _observe(self, metrics: Metrics) -> None:
         async for event in self._metrics_events:
@@ -111,6 +120,8 @@ class RemoteSession:
             return
         self.closed.set()
         self._events.close()
+        self.warming.cancel()
+        await asyncio.gather(self.warming, return_exceptions=True)
         await self.conv.close()
         await asyncio.sleep(0)  # let the observer see the events the close produced
         self._observer.cancel()
@@ -193,11 +204,6 @@ class SessionManager:
         cfg.audio.output_sample_rate = output_rate
         cfg.echo.cancel = self.cfg.server.echo_cancel
         conv = await asyncio.to_thread(Conversation, cfg)
-        try:
-            await conv.start()
-        except BaseException:  # cancelled (the peer left meanwhile) or failed: nothing may stay behind
-            await conv.close()
-            raise
         session = RemoteSession(session_id or new_session_id(), conv, output_rate, self.metrics, client)
         self.sessions[session.id] = session
         self.metrics.sessions.inc()
@@ -219,4 +225,5 @@ class SessionManager:
         """Load the models before the first client waits for them."""
         async with self._lock:
             session = await self._create(self.cfg.audio.output_sample_rate, "warm-up", None)
+        await session.warming
         await self.close(session)
