@@ -317,6 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from assistant.privacy import keep_speech_out_of_logs
+
+    keep_speech_out_of_logs()
     from assistant.transports.mic import AudioDeviceError, list_devices
 
     try:

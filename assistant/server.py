@@ -28,6 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from assistant.access import LOGIN_COOKIE, LOOPBACK_NAMES, Access, bearer, client_key
 from assistant.config import Config
+from assistant.privacy import keep_speech_out_of_logs
 from assistant.transports.admission import Refused, StartRate
 from assistant.transports.remote import SessionManager
 from assistant.transports.webrtc import WebRtcPeer, offer_problem
@@ -122,6 +123,7 @@ def _bad_model(exc: ValidationError, what: str) -> JSONResponse:
 def create_app(cfg: Config, warm_up: bool = True, access: Access | None = None) -> FastAPI:
     """The ASGI app. `access`: default loopback-only and open (see assistant.access)."""
     access = access or Access(session_ttl_s=cfg.server.session_token_ttl_s)
+    keep_speech_out_of_logs()
     manager = SessionManager(cfg)
     peers: set[WebRtcPeer] = set()
     logins = StartRate(LOGINS_PER_MINUTE)
