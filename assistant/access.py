@@ -76,8 +76,8 @@ class Access:
     secret: str | None = None
     metrics_token: str | None = None
     loopback_only: bool = True
-    """The server listens on loopback only: requests must name a loopback host (a web page whose DNS name
-    is rebound to 127.0.0.1 is refused)."""
+    """Only this machine reaches the server (loopback, no proxy). Without a secret, requests must then
+    name a loopback host: a web page whose DNS name is rebound to 127.0.0.1 is refused."""
     session_ttl_s: float = 60.0
     _key: str = field(default="", repr=False)
 
@@ -95,19 +95,23 @@ class Access:
         insecure: bool = False,
         metrics_token: str | None = None,
         session_ttl_s: float = 60.0,
+        behind_proxy: bool = False,
     ) -> Access:
-        """The policy for serving on `host`; raises ConfigError when it would open the port to anyone."""
+        """The policy for serving on `host` (`behind_proxy`: server.trusted_proxies is set, so others reach
+        it through the proxy); raises ConfigError when it would open the port to anyone."""
         if secret is not None and len(secret) < 16:
             raise ConfigError(
                 "the server's secret needs 16 characters or more (openssl rand -hex 16 makes one)"
             )
-        if not is_loopback(host) and secret is None and not insecure:
+        local = is_loopback(host) and not behind_proxy
+        if not local and secret is None and not insecure:
+            where = f"{host} behind a proxy" if behind_proxy else host
             raise ConfigError(
-                f"refusing to serve on {host} without a secret: anyone who can reach the port would get "
+                f"refusing to serve on {where} without a secret: anyone who can reach the port would get "
                 "a conversation (and its transcripts). Set ASSISTANT_TOKEN=$(openssl rand -hex 16) (or "
                 "--token), or pass --insecure if the network is yours alone."
             )
-        return cls(secret, metrics_token, is_loopback(host), session_ttl_s)
+        return cls(secret, metrics_token, local, session_ttl_s)
 
     @property
     def needs_login(self) -> bool:

@@ -146,6 +146,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         args.insecure,
         args.metrics_token or os.environ.get("ASSISTANT_METRICS_TOKEN") or None,
         cfg.server.session_token_ttl_s,
+        behind_proxy=bool(cfg.server.trusted_proxies),
     )
     logging.getLogger("assistant.turns").setLevel(logging.INFO)  # one structured line per turn
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)

@@ -143,7 +143,7 @@ def create_app(cfg: Config, warm_up: bool = True, access: Access | None = None) 
     app.state.peers = peers
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     app.add_middleware(SecurityHeaders)
-    if access.loopback_only:  # a DNS name rebound to 127.0.0.1 must not reach a loopback-only server
+    if access.loopback_only and not access.needs_login:  # a DNS name rebound to 127.0.0.1 gets nothing
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(LOOPBACK_NAMES))
     if cfg.server.trusted_proxies:  # outermost: the client address is the real one from here on
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=cfg.server.trusted_proxies)

@@ -77,6 +77,8 @@ def test_binding_off_loopback_needs_a_secret_or_insecure():
         Access.for_bind("0.0.0.0", "short")
     assert not Access.for_bind("0.0.0.0", None, insecure=True).loopback_only
     assert Access.for_bind("192.168.1.5", SECRET).needs_login
+    with pytest.raises(ConfigError, match=r"127\.0\.0\.1 behind a proxy without a secret"):
+        Access.for_bind("127.0.0.1", None, behind_proxy=True)  # the proxy lets everyone in
 
 
 def test_serve_refuses_to_start_open_on_a_public_address():
