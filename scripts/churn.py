@@ -140,6 +140,7 @@ async def run_all(
                 outcomes[f"failed: {type(exc).__name__}: {exc}"[:120]] += 1
             if i % step == step - 1:
                 series.append({"after": f"{i + 1} {label}", **await asyncio.to_thread(server.figures)})
+                print(json.dumps(series[-1]), file=sys.stderr, flush=True)
 
     await asyncio.gather(*(one(i) for i in range(count)))
     return outcomes
