@@ -107,6 +107,7 @@ async def sampler(server: ServedProcess, deadline: float, samples: list) -> None
         samples.append(
             {"minute": round((time.monotonic() - start) / 60, 2), **await asyncio.to_thread(server.figures)}
         )
+        print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
         await asyncio.sleep(min(SAMPLE_EVERY_S, max(0.0, deadline - time.monotonic())))
 
 
