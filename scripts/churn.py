@@ -154,8 +154,8 @@ async def churn(server: ServedProcess, ws_count: int, rtc_count: int, concurrenc
     series: list[dict] = []
     t0 = time.monotonic()
     # Warm-up: a few of each kind, so that pools, caches and the allocator reach their working size.
-    await run_all(8, lambda i: ws_session(server, ("close", "mid-reply")[i % 2], question), 4, server, "", [])
-    await run_all(4, lambda i: webrtc_peer(server, ("close", "mid-reply")[i % 2], wav), 4, server, "", [])
+    await run_all(16, lambda i: ws_session(server, ("close", "mid-reply")[i % 2], question), 4, server, "", [])
+    await run_all(8, lambda i: webrtc_peer(server, ("close", "mid-reply")[i % 2], wav), 4, server, "", [])
     before = await asyncio.to_thread(server.settle)
     ws = await run_all(
         ws_count, lambda i: ws_session(server, ws_kind(i), question), concurrency, server, "WebSocket", series
