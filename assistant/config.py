@@ -160,9 +160,10 @@ class ServerConfig(Section):
     """Put what was said in the per-turn log line; off by default because transcripts are personal data."""
     idle_timeout_s: float = Field(5.0, gt=0, le=60)
     """A session whose client sends no audio for this long has gone (a killed tab, a stalled script)."""
-    pending_timeout_s: float = Field(5.0, gt=0, le=60)
+    pending_timeout_s: float = Field(10.0, gt=0, le=60)
     """A new peer must prove itself (WebRTC: ICE connected and audio arriving; WebSocket: its first audio
-    message) within this long; until then it is pending and holds no conversation slot."""
+    message) within this long; until then it is pending and holds no conversation slot, so the wait costs
+    others nothing (a churn on a loaded 2-core machine lost a real peer whose DTLS took over 5 s)."""
     max_pending: int = Field(32, ge=1)
     """Peers being set up at once, from all clients together."""
     max_pending_per_client: int = Field(2, ge=1)

@@ -251,7 +251,7 @@ async def test_a_client_may_have_two_peers_pending(server):
     await peer.close()
     assert server.sessions() == 0  # pending peers hold no conversation
     for ws in waiting:
-        assert await closed_with(ws) == (4408, "no audio within 5 s: the session ended")
+        assert await closed_with(ws) == (4408, "no audio within 10 s: the session ended")
     assert not server.manager.pending
 
 
@@ -307,9 +307,26 @@ async def test_a_websocket_that_goes_quiet_is_closed_after_5_s(server):
     t0 = time.monotonic()
     code, reason = await closed_with(ws)  # the client keeps the connection open and sends nothing
     waited = time.monotonic() - t0
+    print(f"a quiet WebSocket was closed {waited:.2f} s after its last audio")
     assert code == 4408 and reason == "no audio for 5 s: the session ended"
     assert 4.5 < waited < 7.0, waited
     assert server.wait_sessions(0) == 0
+
+
+async def test_a_webrtc_peer_whose_microphone_stops_is_closed_after_5_s(server):
+    """A killed tab sends no goodbye (and ICE consent takes 30 s to expire): no audio for 5 s ends it."""
+    peer = await offer_peer(server.url, await token_for(server, 72), headers=from_client(72))
+    try:
+        await peer.wait_for("session")
+        (sender,) = [s for s in peer.pc.getSenders() if s.track]
+        sender.track.stop()  # the microphone stops; the connection stays up
+        t0 = time.monotonic()
+        await until(lambda: server.manager.sessions == {}, 10, step_s=0.1)
+        waited = time.monotonic() - t0
+        print(f"a quiet WebRTC peer was let go {waited:.2f} s after its last audio")
+        assert 4.5 < waited < 7.0, waited
+    finally:
+        await peer.close()
 
 
 async def test_a_websocket_that_floods_audio_is_closed(server):

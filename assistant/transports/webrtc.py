@@ -38,6 +38,8 @@ RATE = 48000
 FRAME_MS = 20
 MAX_CHANNEL_MESSAGE = 1024
 """The only message a client sends on the data channel is `{"type": "stop"}`; anything longer is refused."""
+LATE_S = 0.5
+"""After the idle timeout, a second look this long for a frame that arrived while the loop was busy."""
 CODECS = ("opus", "pcmu", "pcma")
 """What aiortc decodes."""
 
@@ -161,6 +163,7 @@ class WebRtcPeer:
         self._proven = asyncio.Event()
         self._ready = asyncio.Event()
         self._receiving = False
+        self._ending = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = False
 
@@ -225,8 +228,12 @@ class WebRtcPeer:
             while True:
                 for out in resampler.resample(frame):
                     self.session.push_audio(out.to_ndarray().reshape(-1))
-                async with asyncio.timeout(idle):  # no task per frame, unlike wait_for
-                    frame = await track.recv()
+                try:
+                    async with asyncio.timeout(idle):  # no task per frame, unlike wait_for
+                        frame = await track.recv()
+                except TimeoutError:  # a second look: the loop may have been too busy to read it
+                    async with asyncio.timeout(LATE_S):
+                        frame = await track.recv()
         except (MediaStreamError, TimeoutError):  # the browser stopped sending: the tab is gone
             log.info("peer %s: no audio for %g s; closed", self.id, idle)
             await self.close()
@@ -274,6 +281,9 @@ class WebRtcPeer:
     def _on_message(self, message: str | bytes) -> None:
         """Accepted: `{"type": "stop"}`. Anything else (binary, over 1 KiB, not JSON, another command)
         gets an error event and ends the session, as on the WebSocket."""
+        if self._ending:
+            return
+        self._ending = True
         problem = None
         if isinstance(message, bytes):
             problem = "the data channel takes text messages only"

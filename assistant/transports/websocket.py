@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 RATE = 16000
 MAX_MESSAGE_BYTES = RATE * 2  # one second of audio
 MAX_TEXT_CHARS = 1024
+LATE_S = 0.5
+"""After a timeout, a second look this long for a message that arrived while the loop was busy."""
 AHEAD_S = 2.0
 """Audio may run this far ahead of the wall clock (a client's start-up burst); more is a flood."""
 
@@ -108,19 +110,33 @@ async def _send_events(ws: WebSocket, session: RemoteSession) -> None:
 async def _next_audio(ws: WebSocket, within_s: float, what: str) -> np.ndarray | None:
     """The next binary message as PCM; None when the client stopped or left. Raises Closed on junk or
     when nothing arrives within `within_s`."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        message = await _receive_by(ws, deadline)
+        if message is None:
+            raise Closed(CLOSE_TIMEOUT, f"{what} {within_s:g} s: the session ended")
+        if message["type"] == "websocket.disconnect":
+            return None
+        data, text = message.get("bytes"), message.get("text")
+        if data is not None:
+            return _pcm(data)
+        if text is not None and _command(text) == "stop":
+            raise Closed(1000, "stopped")
+
+
+async def _receive_by(ws: WebSocket, deadline: float) -> dict | None:
+    """The next message, or None if none came by `deadline` (loop time). An event loop that was stalled
+    for seconds (a loaded machine) runs the timer before reading what already arrived; what is queued
+    by then still counts."""
     try:
-        async with asyncio.timeout(within_s):
-            while True:
-                message = await ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    return None
-                data, text = message.get("bytes"), message.get("text")
-                if data is not None:
-                    return _pcm(data)
-                if text is not None and _command(text) == "stop":
-                    raise Closed(1000, "stopped")
+        async with asyncio.timeout_at(deadline):
+            return await ws.receive()
     except TimeoutError:
-        raise Closed(CLOSE_TIMEOUT, f"{what} {within_s:g} s: the session ended") from None
+        try:
+            async with asyncio.timeout(LATE_S):
+                return await ws.receive()
+        except TimeoutError:
+            return None
 
 
 def _pcm(data: bytes) -> np.ndarray:
