@@ -175,7 +175,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "out" / "soak.json"))
     args = parser.parse_args()
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    overrides = [f"server.max_sessions={CAPACITY}", f"server.max_sessions_per_client={CAPACITY}"]
+    limits = ("max_sessions", "max_sessions_per_client", "max_pending_per_client")
+    overrides = [f"server.{key}={CAPACITY}" for key in limits]  # every talker comes from 127.0.0.1
     with ServedProcess(overrides, Path(args.out).with_suffix(".server.log")) as server:
         result = asyncio.run(soak(server, args.minutes, args.sessions))
     Path(args.out).write_text(json.dumps(result, indent=2))
