@@ -74,31 +74,43 @@ async def talker(
     an unanswered turn (so that a late answer is not taken for the next one's)."""
     asked = index  # each talker starts at a different question
     while time.monotonic() < deadline:
-        token = await session_token(server.url, server.secret)
-        async with websockets.connect(f"{server.ws_base}/ws?token={token}") as ws:
-            await ws.recv()  # the session message
-            for _ in range(TURNS_PER_CONNECTION):
-                if time.monotonic() >= deadline:
-                    break
-                name, audio = questions[asked % len(questions)]
-                asked += 1
-                started = time.monotonic()
-                events = await say(ws, audio, lambda ev: any(e["type"] == "turn" for e in ev))
-                turn = next((e["turn"] for e in events if e["type"] == "turn"), None)
-                answered = bool(turn and turn["assistant_text"] and not turn.get("error"))
-                turns.append(
-                    {
-                        "talker": index,
-                        "question": name,
-                        "at_s": round(started - t0, 1),
-                        "answered": answered,
-                        "heard": turn["user_text"] if turn else None,
-                        "voice_to_voice_ms": turn["timings_ms"]["voice_to_voice"] if turn else None,
-                    }
-                )
-                if not answered:
-                    break
-                await say(ws, np.zeros(0, np.int16), pause_over(PAUSE_S))  # a person's pause, on the wire
+        try:
+            asked = await conversation(index, server, deadline, questions, turns, t0, asked)
+        except websockets.ConnectionClosed as exc:  # counted: the run fails, and the talker goes on
+            reason = f"{exc.rcvd.code} {exc.rcvd.reason}" if exc.rcvd else "connection lost"
+            turns.append({"talker": index, "at_s": round(time.monotonic() - t0, 1), "closed": reason})
+
+
+async def conversation(
+    index: int, server: ServedProcess, deadline: float, questions: list, turns: list, t0: float, asked: int
+) -> int:
+    """One connection of a talker, for up to TURNS_PER_CONNECTION turns; returns the questions asked."""
+    token = await session_token(server.url, server.secret)
+    async with websockets.connect(f"{server.ws_base}/ws?token={token}") as ws:
+        await ws.recv()  # the session message
+        for _ in range(TURNS_PER_CONNECTION):
+            if time.monotonic() >= deadline:
+                break
+            name, audio = questions[asked % len(questions)]
+            asked += 1
+            started = time.monotonic()
+            events = await say(ws, audio, lambda ev: any(e["type"] == "turn" for e in ev))
+            turn = next((e["turn"] for e in events if e["type"] == "turn"), None)
+            answered = bool(turn and turn["assistant_text"] and not turn.get("error"))
+            turns.append(
+                {
+                    "talker": index,
+                    "question": name,
+                    "at_s": round(started - t0, 1),
+                    "answered": answered,
+                    "heard": turn["user_text"] if turn else None,
+                    "voice_to_voice_ms": turn["timings_ms"]["voice_to_voice"] if turn else None,
+                }
+            )
+            if not answered:
+                break
+            await say(ws, np.zeros(0, np.int16), pause_over(PAUSE_S))  # a person's pause, on the wire
+    return asked
 
 
 async def sampler(server: ServedProcess, deadline: float, samples: list) -> None:
@@ -141,6 +153,8 @@ async def soak(server: ServedProcess, minutes: float, sessions: int) -> dict:
     samples.append({"minute": round(minutes, 2), **await asyncio.to_thread(server.settle)})
     v2v = [t["voice_to_voice_ms"] for t in turns if t["voice_to_voice_ms"] is not None]
     slope = slope_mib_per_hour(samples)
+    closed = [t for t in turns if "closed" in t]
+    turns = [t for t in turns if "closed" not in t]
     unanswered = [t for t in turns if not t["answered"]]
     start, end = samples[0], samples[-1]
     return {
@@ -150,6 +164,7 @@ async def soak(server: ServedProcess, minutes: float, sessions: int) -> dict:
         "turns": len(turns),
         "answered": len(turns) - len(unanswered),
         "unanswered": unanswered,
+        "closed_by_the_server": closed,
         "voice_to_voice_ms": {
             "p50": percentile(v2v, 50),
             "p95": percentile(v2v, 95),
@@ -181,7 +196,8 @@ def main() -> int:
         result = asyncio.run(soak(server, args.minutes, args.sessions))
     Path(args.out).write_text(json.dumps(result, indent=2))
     print(json.dumps({k: v for k, v in result.items() if k not in ("samples", "turn_log")}, indent=2))
-    return 0 if result["memory_flat"] and not result["unanswered"] and result["turns"] else 1
+    healthy = result["memory_flat"] and not result["unanswered"] and not result["closed_by_the_server"]
+    return 0 if healthy and result["turns"] else 1
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ def test_two_minute_soak_at_80_percent_answers_every_turn(tmp_path):
     result, figures = run_script("soak.py", tmp_path / "soak.json", "--minutes", "2")
     assert figures["sessions"] == 3 and figures["turns"] >= 6, figures["turns"]
     assert not figures["unanswered"], figures["unanswered"]
+    assert not figures["closed_by_the_server"], figures["closed_by_the_server"]
     assert figures["memory_flat"], figures["rss_mib"]
     end, start = figures["end"], figures["start"]
     assert end["fds"] <= start["fds"] + 4 and end["tasks"] <= start["tasks"] + 2, (start, end)
