@@ -136,9 +136,18 @@ async def _run_simulate(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from assistant.access import Access
     from assistant.server import create_app
 
     cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
+    access = Access.for_bind(
+        args.host,
+        args.token or os.environ.get("ASSISTANT_TOKEN") or None,
+        args.insecure,
+        args.metrics_token or os.environ.get("ASSISTANT_METRICS_TOKEN") or None,
+        cfg.server.session_token_ttl_s,
+        behind_proxy=bool(cfg.server.trusted_proxies),
+    )
     logging.getLogger("assistant.turns").setLevel(logging.INFO)  # one structured line per turn
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1") and not args.ssl_certfile:
@@ -147,12 +156,18 @@ def _run_serve(args: argparse.Namespace) -> int:
             "see the README for reaching the server from another device",
             file=sys.stderr,
         )
+    if access.secret is None and not access.loopback_only:
+        print(
+            f"warning: --insecure: anyone who can reach {args.host}:{args.port} gets a conversation",
+            file=sys.stderr,
+        )
     uvicorn.run(
-        create_app(cfg),
+        create_app(cfg, access=access),
         host=args.host,
         port=args.port,
         log_level="info" if args.verbose else "warning",
         ws_max_size=1 << 20,
+        proxy_headers=False,  # X-Forwarded-For only from server.trusted_proxies (see create_app)
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
     )
@@ -262,6 +277,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--max-sessions", type=int, help="conversations at once (default 4)")
     serve.add_argument("--ssl-certfile", help="serve HTTPS (browsers need it for the mic off localhost)")
     serve.add_argument("--ssl-keyfile")
+    serve.add_argument(
+        "--token",
+        help="the server's secret (better: ASSISTANT_TOKEN in the environment); required off loopback",
+    )
+    serve.add_argument(
+        "--insecure", action="store_true", help="serve off loopback without a secret: anyone may talk"
+    )
+    serve.add_argument(
+        "--metrics-token", help="Bearer token for /metrics (or ASSISTANT_METRICS_TOKEN; default: the secret)"
+    )
 
     bench = sub.add_parser("bench", help="measure latency, WER and interruptions on a suite, in real time")
     _common(bench)
@@ -293,6 +318,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from assistant.privacy import keep_speech_out_of_logs
+
+    keep_speech_out_of_logs()
     from assistant.transports.mic import AudioDeviceError, list_devices
 
     try:

@@ -158,6 +158,23 @@ class ServerConfig(Section):
     """Largest signalling request accepted; an SDP offer is a few kilobytes."""
     log_transcripts: bool = False
     """Put what was said in the per-turn log line; off by default because transcripts are personal data."""
+    idle_timeout_s: float = Field(5.0, gt=0, le=60)
+    """A session whose client sends no audio for this long has gone (a killed tab, a stalled script)."""
+    pending_timeout_s: float = Field(10.0, gt=0, le=60)
+    """A new peer must prove itself (WebRTC: ICE connected and audio arriving; WebSocket: its first audio
+    message) within this long; until then it is pending and holds no conversation slot, so the wait costs
+    others nothing (a churn on a loaded 2-core machine lost a real peer whose DTLS took over 5 s)."""
+    max_pending: int = Field(32, ge=1)
+    """Peers being set up at once, from all clients together."""
+    max_pending_per_client: int = Field(2, ge=1)
+    max_sessions_per_client: int = Field(2, ge=1)
+    """Conversations at once from one client address (an IPv6 client: its /64)."""
+    session_starts_per_minute: int = Field(20, ge=1)
+    """Sessions one client address may start in any 60 s."""
+    session_token_ttl_s: float = Field(60.0, gt=0, le=3600)
+    """How long a session token from POST /session admits a new session (it is checked only at the start)."""
+    trusted_proxies: list[str] = []
+    """Addresses or networks of reverse proxies whose X-Forwarded-For names the real client."""
 
 
 class ToolsConfig(Section):
@@ -246,9 +263,13 @@ def load_config(
     tree: dict[str, Any] = {}
     if path or source.exists():
         try:
-            loaded = yaml.safe_load(source.read_text())
+            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {source}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{source}: not UTF-8 text") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"{source}: not valid YAML: {exc}") from None
         if loaded is not None and not isinstance(loaded, dict):
@@ -261,7 +282,11 @@ def load_config(
             raise ConfigError(f"override {item!r} must look like section.key=value")
         pairs.append((key.strip(), value))
     for key, value in pairs:
-        _set_dotted(tree, key, yaml.safe_load(value) if value != "" else None)
+        try:
+            parsed = yaml.safe_load(value) if value != "" else None
+        except yaml.YAMLError:
+            parsed = value  # `llm.system_prompt=Say: "hi"` is meant as text
+        _set_dotted(tree, key, parsed)
     try:
         return Config.model_validate(tree)
     except ValidationError as exc:

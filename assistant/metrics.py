@@ -6,11 +6,13 @@ Transcripts are personal data: the per-turn log line carries timings and lengths
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from assistant.events import BargeIn, ErrorOccurred, Event, TurnCompleted
 
@@ -18,6 +20,14 @@ log = logging.getLogger("assistant.turns")
 
 STAGES = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")
 _BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+
+def _tasks() -> float:
+    """Tasks of the running loop (a scrape runs on it); 0 when read from elsewhere."""
+    try:
+        return len(asyncio.all_tasks())
+    except RuntimeError:
+        return 0
 
 
 class Metrics:
@@ -45,8 +55,22 @@ class Metrics:
         self.sessions = Counter("assistant_sessions", "Conversations opened", registry=self.registry)
         self.refused = Counter(
             "assistant_sessions_refused",
-            "Conversations refused because the server was full",
+            "Session starts refused: ServerFull (no slot), TooMany (a client's limits)",
+            ["reason"],
             registry=self.registry,
+        )
+        self.pending_sessions = Gauge(
+            "assistant_pending_sessions",
+            "Peers being set up: answered, not yet proven (no conversation slot held)",
+            registry=self.registry,
+        )
+        # What a leak would show first; the soak and churn checks read these.
+        ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, process_open_fds, ...
+        Gauge(
+            "assistant_asyncio_tasks", "Tasks on the server's event loop", registry=self.registry
+        ).set_function(_tasks)
+        Gauge("assistant_threads", "Threads in the server process", registry=self.registry).set_function(
+            threading.active_count
         )
         self.turns = Counter(
             "assistant_turns", "User turns answered", ["interrupted"], registry=self.registry

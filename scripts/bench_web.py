@@ -73,7 +73,7 @@ def run_pages(server: LiveServer, wav: Path, pages: int, turns: int, timeout_s: 
             left = max(1.0, deadline - time.monotonic())
             try:
                 page.wait_for_function(
-                    f"window.assistantStats.events.filter(e => e.type === 'turn').length >= {turns}",
+                    f"() => window.assistantStats.events.filter(e => e.type === 'turn').length >= {turns}",
                     timeout=left * 1000,
                 )
             except Exception:
@@ -127,7 +127,13 @@ def main() -> None:
     write_wav(interrupts, np.concatenate(interrupt_parts), 16000)
 
     counts = [int(n) for n in args.sessions.split(",") if n.strip()]
-    cfg = load_config(args.config, [f"server.max_sessions={max(counts, default=1)}"])
+    # Every page comes from 127.0.0.1: lift the per-client limits to the session count measured.
+    most = max(counts, default=1)
+    per_client = [
+        f"server.{key}={most}"
+        for key in ("max_sessions", "max_sessions_per_client", "max_pending_per_client")
+    ]
+    cfg = load_config(args.config, per_client)
     out: dict = {"config": args.config or "configs/default.yaml", "per_session_count": []}
     # The reference: what `assistant simulate` reports for the same files, no browser running.
     reference = asyncio.run(simulate(cfg, [DATA / name for name in QUESTIONS]))
@@ -142,7 +148,7 @@ def main() -> None:
             server.wait_sessions(0, timeout=30)
     os.environ["HOME_TOOLS_STATE"] = str(tmp / "home.json")
     robot = [f"tools.load=[{ROOT / 'examples' / 'home_tools.py'}]", f"tools.data_dir={tmp}"]
-    with LiveServer(load_config(args.config, robot)) as server:
+    with LiveServer(load_config(args.config, robot + per_client)) as server:
         stats = run_pages(server, interrupts, 1, 2 * len(INTERRUPT_GAPS_S), 200)[0]
         engine_barge = [
             e["turn"]["timings_ms"]["barge_in"]

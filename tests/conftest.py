@@ -43,3 +43,13 @@ def silence_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("silence") / "silence.wav"
     write_wav(path, np.zeros(16000 * 2, np.int16), 16000)
     return path
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The fuzz tests' case counts (tests/fuzzing.py), so that CI logs say how much was tried."""
+    from fuzzing import TALLIES
+
+    if TALLIES:
+        terminalreporter.section("generated cases (hypothesis)")
+        for tally in TALLIES:
+            terminalreporter.line(tally.line())

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from assistant.access import Access
 from assistant.config import Config
 from assistant.server import create_app
 
@@ -23,13 +24,21 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, cfg: Config) -> None:
-        self.app = create_app(cfg)
+    """`secret`: serve as `ASSISTANT_TOKEN=secret assistant serve` would (default: open on loopback)."""
+
+    def __init__(self, cfg: Config, secret: str | None = None) -> None:
+        self.secret = secret
+        access = Access(secret, session_ttl_s=cfg.server.session_token_ttl_s)
+        self.app = create_app(cfg, access=access)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", ws_max_size=1 << 20
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws_max_size=1 << 20,
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="live-server", daemon=True)
@@ -37,6 +46,22 @@ class LiveServer:
     @property
     def manager(self):
         return self.app.state.manager
+
+    def token(self) -> str:
+        """A session token, as a script gets one: POST /session (with the secret, if there is one)."""
+        headers = {"authorization": f"Bearer {self.secret}"} if self.secret else {}
+        response = httpx.post(f"{self.url}/session", headers=headers, timeout=5)
+        response.raise_for_status()
+        return response.json()["token"]
+
+    def auth(self) -> dict[str, str]:
+        """Headers that admit one session start over POST /offer."""
+        return {"authorization": f"Bearer {self.token()}"}
+
+    @property
+    def ws_url(self) -> str:
+        """The WebSocket URL with a fresh session token."""
+        return f"ws://127.0.0.1:{self.port}/ws?token={self.token()}"
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -55,7 +80,10 @@ class LiveServer:
         return httpx.get(f"{self.url}/health", timeout=5).json()["sessions"]
 
     def metrics(self) -> str:
-        return httpx.get(f"{self.url}/metrics", timeout=5).text
+        headers = {"authorization": f"Bearer {self.secret}"} if self.secret else {}
+        response = httpx.get(f"{self.url}/metrics", headers=headers, timeout=5)
+        response.raise_for_status()
+        return response.text
 
     def wait_sessions(self, count: int, timeout: float = 15.0) -> int:
         deadline = time.monotonic() + timeout
@@ -79,3 +107,27 @@ def launch_chromium(playwright: Any, wav: Path) -> Any:
             "--no-sandbox",
         ],
     )
+
+
+def resources(server: LiveServer) -> dict[str, Any]:
+    """What a leak would grow, in this process (server and test clients): the server loop's tasks (its
+    /metrics gauge), open file descriptors, threads (without asyncio's pooled executor threads, which
+    come and go up to their cap: asyncio_N, or uvloop_N on uvicorn's loop), resident memory in MiB."""
+    import os
+    import threading
+
+    tasks = next(
+        float(line.split()[-1])
+        for line in server.metrics().splitlines()
+        if line.startswith("assistant_asyncio_tasks ")
+    )
+    threads = [t for t in threading.enumerate() if not t.name.startswith(("asyncio_", "uvloop_"))]
+    with open("/proc/self/statm") as statm:
+        rss_pages = int(statm.read().split()[1])
+    return {
+        "thread_names": sorted(t.name for t in threads),  # type: ignore[dict-item]
+        "tasks": int(tasks),
+        "fds": len(os.listdir("/proc/self/fd")),
+        "threads": len(threads),
+        "rss_mib": rss_pages * os.sysconf("SC_PAGE_SIZE") // (1 << 20),
+    }

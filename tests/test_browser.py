@@ -28,12 +28,14 @@ def server():
         yield live
 
 
-def open_page(playwright, server: LiveServer, wav: Path) -> tuple[object, Page]:
+def open_page(playwright, server: LiveServer, wav: Path, path: str = "/?autostart=1") -> tuple[object, Page]:
     browser = launch_chromium(playwright, wav)
     page = browser.new_page(viewport={"width": 1100, "height": 900})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server.url}/?autostart=1")
+    # The page's Content-Security-Policy has no 'unsafe-inline': anything it blocks is reported here.
+    page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{server.url}{path}")
     page.errors = errors  # type: ignore[attr-defined]
     return browser, page
 
@@ -58,11 +60,13 @@ def test_browser_conversation(server, speech, tmp_path):
         browser, page = open_page(pw, server, wav)
         try:
             page.wait_for_function(
-                "document.querySelector('#transcript [data-role=user]')?.textContent.toLowerCase()"
+                "() => document.querySelector('#transcript [data-role=user]')?.textContent.toLowerCase()"
                 ".includes('forward')",
                 timeout=30000,
             )
-            page.wait_for_function("window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000)
+            page.wait_for_function(
+                "() => window.assistantStats.events.some(e => e.type === 'turn')", timeout=30000
+            )
             page.wait_for_timeout(500)
             assistant = page.locator("#transcript [data-role=assistant]").first.text_content()
             data = save("conversation", page)
@@ -97,3 +101,44 @@ def test_browser_interrupts_the_assistant(server, speech, tmp_path):
         finally:
             browser.close()
     assert server.wait_sessions(0, timeout=30) == 0
+
+
+SECRET = "browser-test-secret-0123456789"
+
+
+def test_browser_signs_in_with_the_secret(speech, tmp_path):
+    """A server with a secret: the page asks for it, refuses a wrong one, and talks once signed in; a link
+    with #token=SECRET signs in and the secret leaves the address bar."""
+    wav = tmp_path / "question.wav"
+    write_wav(wav, np.concatenate([silence(1.5), read_audio(speech["goforward"]), silence(12)]), 16000)
+    cfg = load_config(overrides=["llm.temperature=0"])
+    with LiveServer(cfg, secret=SECRET) as server, sync_playwright() as pw:
+        browser, page = open_page(pw, server, wav)
+        try:
+            page.wait_for_selector("#signin", state="visible", timeout=15000)
+            assert "secret" in page.text_content("#status").lower()
+            assert server.sessions() == 0 and not server.manager.pending
+            page.fill("#secret", "not-the-secret-at-all")
+            page.click("#signin button")
+            page.wait_for_function(
+                "() => document.querySelector('#status').textContent.includes('wrong secret')"
+            )
+            page.fill("#secret", SECRET)
+            page.click("#signin button")
+            page.wait_for_function(
+                "() => window.assistantStats.events.some(e => e.type === 'turn')", timeout=40000
+            )
+            turn = next(e["turn"] for e in stats(page)["events"] if e["type"] == "turn")
+            assert "forward" in turn["user_text"].lower()
+            assert not page.errors, page.errors  # type: ignore[attr-defined]
+
+            linked = browser.new_page()  # a fresh context: no cookie yet
+            linked.goto(f"{server.url}/#token={SECRET}")
+            linked.wait_for_function(
+                "() => document.querySelector('#status').textContent.includes('Signed in')"
+            )
+            assert SECRET not in linked.url
+            assert linked.evaluate("fetch('/session', {method: 'POST'}).then(r => r.status)") == 200
+        finally:
+            browser.close()
+        assert server.wait_sessions(0, timeout=30) == 0

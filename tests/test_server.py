@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 
 import httpx
 import numpy as np
 import pytest
 import websockets
 from live_server import LiveServer
+from peers import talk_over_websocket
 
 from assistant.asr.wer import word_error_rate
 from assistant.audio import read_audio
@@ -21,42 +21,17 @@ from assistant.config import load_config
 
 @pytest.fixture(scope="module")
 def server():
-    cfg = load_config(overrides=["llm.temperature=0", "server.max_sessions=4"])
+    cfg = load_config(
+        overrides=[
+            "llm.temperature=0",
+            "server.max_sessions=4",
+            "server.max_sessions_per_client=4",
+            "server.max_pending_per_client=4",
+            "server.session_starts_per_minute=1000",
+        ]
+    )
     with LiveServer(cfg) as live:
         yield live
-
-
-async def talk_over_websocket(url: str, audio: np.ndarray, tail_s: float = 4.0) -> tuple[list, np.ndarray]:
-    """Say `audio` in real time, then silence until tail_s after a turn completes."""
-    events: list[dict] = []
-    received: list[np.ndarray] = []
-    chunk = 320
-    silence = np.zeros(chunk, np.int16)
-    async with websockets.connect(url) as ws:
-        hello = json.loads(await ws.recv())
-        assert hello["type"] == "session" and hello["input_rate"] == 16000
-        events.append(hello)
-        t0 = time.monotonic()
-        sent = 0
-        deadline = None
-        while True:
-            piece = audio[sent * chunk : (sent + 1) * chunk] if sent * chunk < audio.size else silence
-            piece = np.pad(piece, (0, chunk - piece.size))
-            await ws.send(piece.tobytes())
-            sent += 1
-            while True:  # the binary answer, and any events before it
-                message = await asyncio.wait_for(ws.recv(), 5)
-                if isinstance(message, bytes):
-                    received.append(np.frombuffer(message, "<i2"))
-                    break
-                events.append(json.loads(message))
-            if any(e["type"] == "turn" for e in events) and deadline is None:
-                deadline = time.monotonic() + tail_s
-            if (deadline and time.monotonic() > deadline) or time.monotonic() - t0 > 40:
-                break
-            await asyncio.sleep(max(0.0, t0 + sent * 0.02 - time.monotonic()))
-        await ws.send(json.dumps({"type": "stop"}))
-    return events, np.concatenate(received)
 
 
 async def test_websocket_conversation_with_real_speech(server, speech, caplog):
@@ -117,19 +92,34 @@ async def test_full_server_refuses_new_sessions_clearly(server):
     try:
         for ws in sockets:
             assert json.loads(await ws.recv())["type"] == "session"
-        assert server.sessions() == 4
+            await ws.send(np.zeros(320, np.int16).tobytes())  # the first audio makes it a session
+        assert server.wait_sessions(4) == 4
         async with websockets.connect(server.ws_url) as extra:
             with pytest.raises(websockets.ConnectionClosed) as closed:
                 await asyncio.wait_for(extra.recv(), 5)
         assert closed.value.rcvd.code == 1013 and "full" in closed.value.rcvd.reason
         async with httpx.AsyncClient() as client:
-            offer = {"sdp": "v=0\r\nm=audio 9 UDP 111\r\n", "type": "offer"}
-            answer = await client.post(f"{server.url}/offer", json=offer)
+            offer = {"sdp": await browser_like_offer(), "type": "offer"}
+            answer = await client.post(f"{server.url}/offer", json=offer, headers=server.auth())
         assert answer.status_code == 503 and "full" in answer.json()["detail"]
     finally:
         for ws in sockets:
             await ws.close()
     assert server.wait_sessions(0) == 0
+
+
+async def browser_like_offer(audio: str = "sendrecv", channel: bool = True) -> str:
+    """An offer as a browser makes it (aiortc): one audio transceiver and a data channel."""
+    from aiortc import RTCPeerConnection
+
+    pc = RTCPeerConnection()
+    if channel:
+        pc.createDataChannel("events")
+    pc.addTransceiver("audio", direction=audio)
+    await pc.setLocalDescription(await pc.createOffer())
+    sdp = pc.localDescription.sdp
+    await pc.close()
+    return sdp
 
 
 async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
@@ -156,15 +146,17 @@ NO_ICE_SDP = "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
         ({"json": {"type": "offer"}}, 400, "sdp"),
         ({"json": {"sdp": "v=0", "type": "answer"}}, 400, "type"),
         ({"json": {"sdp": "x" * 70000, "type": "offer"}}, 413, "larger"),
-        ({"json": {"sdp": NO_ICE_SDP, "type": "offer"}}, 400, "invalid SDP"),
-        ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "invalid SDP"),
+        ({"json": {"sdp": NO_ICE_SDP, "type": "offer"}}, 400, "no codec"),
+        ({"json": {"sdp": NO_ICE_SDP + "a=rtpmap:111 opus/48000/2\r\n", "type": "offer"}}, 400, "ICE"),
+        ({"json": {"sdp": "m=" + "audio " * 2000, "type": "offer"}}, 400, "cannot be parsed"),
         ({"json": {"sdp": "\x00\xff" * 100, "type": "offer"}}, 400, "no audio"),
-        ({"json": {"sdp": "m=audio \x00\xff" * 100, "type": "offer"}}, 400, "invalid SDP"),
+        ({"json": {"sdp": "m=audio \x00\xff" * 100, "type": "offer"}}, 400, "cannot be parsed"),
     ],
 )
 async def test_bad_offers_get_a_4xx_and_leak_nothing(server, kwargs, status, detail):
     async with httpx.AsyncClient() as client:
-        response = await client.post(f"{server.url}/offer", **kwargs)
+        headers = {**server.auth(), **kwargs.pop("headers", {})}
+        response = await client.post(f"{server.url}/offer", headers=headers, **kwargs)
     assert response.status_code == status, response.text
     assert detail in response.json()["detail"]
     assert server.wait_sessions(0) == 0
@@ -212,11 +204,13 @@ async def test_webrtc_peer_gets_reply_audio_and_is_freed_on_disconnect(server, s
     await pc.setLocalDescription(await pc.createOffer())
     async with httpx.AsyncClient() as client:
         response = await client.post(
-            f"{server.url}/offer", json={"sdp": pc.localDescription.sdp, "type": "offer"}
+            f"{server.url}/offer",
+            json={"sdp": pc.localDescription.sdp, "type": "offer"},
+            headers=server.auth(),
         )
     assert response.status_code == 200, response.text
     await pc.setRemoteDescription(RTCSessionDescription(**{k: response.json()[k] for k in ("sdp", "type")}))
-    assert server.sessions() == 1
+    assert await asyncio.to_thread(server.wait_sessions, 1, 10) == 1  # once its audio arrives
     for _ in range(300):  # the turn arrives on the data channel within 30 s
         if any(e["type"] == "turn" for e in events):
             break
@@ -261,33 +255,15 @@ async def test_incoming_audio_is_handed_on_the_moment_it_arrives():
     await server_side.close()
 
 
-async def test_webrtc_peer_without_a_microphone_is_let_go(server):
-    """An offer without audio is refused; one that offers audio but never sends any is closed in 5 s."""
-    from aiortc import RTCPeerConnection, RTCSessionDescription
-
-    async def offer(pc: RTCPeerConnection) -> httpx.Response:
-        await pc.setLocalDescription(await pc.createOffer())
-        async with httpx.AsyncClient() as client:
-            return await client.post(
-                f"{server.url}/offer", json={"sdp": pc.localDescription.sdp, "type": "offer"}
+async def test_webrtc_peer_without_a_microphone_is_refused(server):
+    """An offer without audio, or whose audio sends nothing, is refused before aiortc sees it."""
+    async with httpx.AsyncClient() as client:
+        for sdp, detail in [
+            (await browser_like_offer(audio="recvonly"), "recvonly"),
+            (await browser_like_offer(audio="inactive"), "inactive"),
+        ]:
+            response = await client.post(
+                f"{server.url}/offer", json={"sdp": sdp, "type": "offer"}, headers=server.auth()
             )
-
-    silent = RTCPeerConnection()
-    silent.createDataChannel("events")
-    response = await offer(silent)
-    assert response.status_code == 400 and "no audio" in response.json()["detail"]
-    await silent.close()
-
-    listener = RTCPeerConnection()
-    listener.createDataChannel("events")
-    listener.addTransceiver("audio", direction="recvonly")
-    response = await offer(listener)
-    assert response.status_code == 200, response.text
-    await listener.setRemoteDescription(
-        RTCSessionDescription(**{k: response.json()[k] for k in ("sdp", "type")})
-    )
-    try:
-        assert server.sessions() == 1
-        assert await asyncio.to_thread(server.wait_sessions, 0, 15) == 0
-    finally:
-        await listener.close()
+            assert response.status_code == 400 and detail in response.json()["detail"]
+    assert server.sessions() == 0 and not server.manager.pending

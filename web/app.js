@@ -23,6 +23,7 @@ const el = {
   status: $('status'), transcript: $('transcript'), waterfall: $('waterfall'),
   audio: $('remote-audio'), micMeter: $('mic-meter'), micLevel: $('mic-level'), micDb: $('mic-db'),
   remoteMeter: $('remote-meter'), remoteLevel: $('remote-level'), remoteDb: $('remote-db'),
+  signin: $('signin'), secret: $('secret'),
 };
 
 // Per-call objects; all null while idle.
@@ -314,6 +315,44 @@ function poll() {
   }
 }
 
+// ---------------------------------------------------------------- access
+// Every call needs a short-lived session token from POST /session. A server with a secret first wants
+// it once (the sign-in form, or the page opened as /#token=SECRET); the answer is an HttpOnly cookie, so
+// the secret itself is never kept by the page.
+class SignInNeeded extends Error {}
+
+async function sessionToken() {
+  const res = await fetch('/session', { method: 'POST', credentials: 'same-origin' })
+    .catch(() => { throw new Error('Cannot reach the server (POST /session failed).'); });
+  if (res.status === 401) {
+    el.signin.hidden = false;
+    throw new SignInNeeded('Sign in first: this server needs its secret.');
+  }
+  const body = await res.json().catch(() => null);
+  if (!res.ok || !body || typeof body.token !== 'string') {
+    throw new Error(`The server gave no session token (HTTP ${res.status}).`);
+  }
+  el.signin.hidden = true;
+  return body.token;
+}
+
+async function signIn(secret) {
+  const res = await fetch('/login', {
+    method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ secret }),
+  }).catch(() => null);
+  if (!res) { reportError('Cannot reach the server (POST /login failed).'); return false; }
+  if (!res.ok) {
+    const body = await res.json().catch(() => null);
+    reportError((body && typeof body.detail === 'string' && body.detail) || `Sign-in failed (HTTP ${res.status}).`);
+    return false;
+  }
+  el.signin.hidden = true;
+  el.secret.value = '';
+  setStatus('Signed in. Press Start and allow the microphone.');
+  return true;
+}
+
 // ---------------------------------------------------------------- call setup
 // Lower the receiver's playout buffer so a barge-in is heard as silence quickly.
 function shortenPlayout(receiver) {
@@ -404,9 +443,11 @@ async function start() {
     await iceGatheringDone(pc);
     if (!alive()) return;
 
+    const token = await sessionToken();
+    if (!alive()) return;
     const res = await fetch('/offer', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
       body: JSON.stringify({ sdp: pc.localDescription.sdp, type: pc.localDescription.type }),
     }).catch(() => { throw new Error('Cannot reach the server (POST /offer failed).'); });
     const body = await res.json().catch(() => null);   // error pages may not be JSON
@@ -427,6 +468,7 @@ async function start() {
         : (e && e.message) || String(e);
     reportError(msg);
     stop(true);
+    if (e instanceof SignInNeeded) el.secret.focus();
   }
 }
 
@@ -462,4 +504,19 @@ document.addEventListener('click', () => {
 });
 window.addEventListener('pagehide', () => { if (pc) stop(); });
 
-if (new URLSearchParams(location.search).get('autostart') === '1') start();
+el.signin.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  if (await signIn(el.secret.value)) start();
+});
+
+// Opened as /#token=SECRET (a link to share): sign in with it, then drop it from the address bar and history.
+async function boot() {
+  const secret = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (secret) {
+    history.replaceState(null, '', location.pathname + location.search);
+    await signIn(secret);
+  }
+  if (new URLSearchParams(location.search).get('autostart') === '1') start();
+  else sessionToken().catch((e) => { if (e instanceof SignInNeeded) setStatus(e.message); });
+}
+boot();

@@ -31,13 +31,14 @@ from assistant.events import (
     TurnCompleted,
 )
 from assistant.metrics import Metrics
+from assistant.transports.admission import Pending, Refused, ServerFull, StartRate, TooMany
 from assistant.transports.framing import InputFramer
 
 log = logging.getLogger(__name__)
 
 
-class ServerFull(RuntimeError):
-    """Every session slot is taken."""
+def new_session_id() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def event_message(event: Event) -> dict[str, Any] | None:
@@ -70,16 +71,26 @@ class RemoteSession:
     """One client's conversation: audio in and out, events out; `close()` frees all of it."""
 
     def __init__(
-        self, session_id: str, conversation: Conversation, output_rate: int, metrics: Metrics
+        self, session_id: str, conversation: Conversation, output_rate: int, metrics: Metrics, client: str
     ) -> None:
         self.id = session_id
+        self.client = client
         self.conv = conversation
         self.output_rate = output_rate
         self._framer = InputFramer(conversation, output_rate)
         self._events = conversation.bus.subscribe(maxsize=2000)
         self._metrics_events = conversation.bus.subscribe(maxsize=2000)
         self._observer = asyncio.create_task(self._observe(metrics), name=f"metrics-{session_id}")
+        # The LLM's prompt cache is warmed meanwhile: the transport never waits for it (on a busy server
+        # it queues behind the other conversations' replies), and the first reply queues behind it.
+        self.warming = asyncio.create_task(self._warm_up(), name=f"warm-up-{session_id}")
         self.closed = asyncio.Event()
+
+    async def _warm_up(self) -> None:
+        try:
+            await self.conv.start()
+        except Exception as exc:  # the first turn will say what is wrong, if it still is
+            log.warning("session %s: warming the LLM failed: %r", self.id, exc)
 
     async def _observe(self, metrics: Metrics) -> None:
         async for event in self._metrics_events:
@@ -97,8 +108,8 @@ class RemoteSession:
         return out
 
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Every client-facing event of this conversation, as JSON-ready dicts, until the session closes."""
-        yield {"type": "session", "session_id": self.id}
+        """Every client-facing event of this conversation, as JSON-ready dicts, until the session closes
+        (the transport sends its own first message, `{"type": "session", ...}`)."""
         while not self.closed.is_set():
             message = event_message(await self._events.get())
             if message is not None:
@@ -109,6 +120,8 @@ class RemoteSession:
             return
         self.closed.set()
         self._events.close()
+        self.warming.cancel()
+        await asyncio.gather(self.warming, return_exceptions=True)
         await self.conv.close()
         await asyncio.sleep(0)  # let the observer see the events the close produced
         self._observer.cancel()
@@ -117,37 +130,86 @@ class RemoteSession:
 
 
 class SessionManager:
-    """Creates sessions up to the configured cap; every model is loaded once and shared by all of them."""
+    """Session accounting for every transport; the models are loaded once and shared by all sessions.
+
+    A start goes: `admit(client)` returns a `Pending` ticket, or raises `Refused` (the server is full, the
+    client has too many sessions or peers being set up, or started too many lately) → the transport waits
+    for its peer to prove itself (`server.pending_timeout_s`) → `open(rate, ticket)` checks again, frees
+    the pending slot and creates the conversation → `close(session)`. A peer that never proves itself is
+    `release()`d. Pending peers never count against `max_sessions`, so peers that connect nothing cannot
+    lock others out. The rules live in `refusal()`; a new one (admission by load) goes there.
+    """
 
     def __init__(self, cfg: Config, metrics: Metrics | None = None) -> None:
         self.cfg = cfg
         self.metrics = metrics or Metrics(cfg.server.log_transcripts)
         self.sessions: dict[str, RemoteSession] = {}
+        self.pending: set[Pending] = set()
+        self._starts = StartRate(cfg.server.session_starts_per_minute)
         self._lock = asyncio.Lock()
 
     @property
     def full(self) -> bool:
         return len(self.sessions) >= self.cfg.server.max_sessions
 
-    async def open(self, output_rate: int) -> RemoteSession:
+    def refusal(self, client: str, starting: bool) -> Refused | None:
+        """Why `client` may not have a session now (None: it may). `starting`: a new peer, not yet pending."""
+        limits = self.cfg.server
+        if self.full:
+            return ServerFull(
+                f"the server is full ({limits.max_sessions} conversations at once); try again when one ends"
+            )
+        if sum(s.client == client for s in self.sessions.values()) >= limits.max_sessions_per_client:
+            return TooMany(f"your address already has {limits.max_sessions_per_client} conversations here")
+        if starting:
+            if sum(p.client == client for p in self.pending) >= limits.max_pending_per_client:
+                return TooMany("your earlier sessions are still being set up; try again in a few seconds")
+            if len(self.pending) >= limits.max_pending:
+                return ServerFull("too many sessions are being set up right now; try again in a few seconds")
+        return None
+
+    def admit(self, client: str) -> Pending:
+        """A new peer from `client` (see `client_key`): its pending ticket, or `Refused` saying why not."""
+        refusal = self.refusal(client, starting=True)
+        if refusal is None and not self._starts.allow(client):
+            wait = self._starts.retry_after(client)
+            refusal = TooMany(f"too many sessions started from your address; try again in {wait:.0f} s")
+        if refusal is not None:
+            self.metrics.refused.labels(reason=type(refusal).__name__).inc()
+            raise refusal
+        ticket = Pending(client)
+        self.pending.add(ticket)
+        self.metrics.pending_sessions.set(len(self.pending))
+        return ticket
+
+    def release(self, ticket: Pending) -> None:
+        """The peer is gone or proven: its pending slot is free (safe to call more than once)."""
+        if not ticket.done:
+            ticket.done = True
+            self.pending.discard(ticket)
+            self.metrics.pending_sessions.set(len(self.pending))
+
+    async def open(self, output_rate: int, ticket: Pending, session_id: str | None = None) -> RemoteSession:
+        """The proven peer's conversation; raises `Refused` if the server filled up meanwhile."""
         async with self._lock:
-            if self.full:
-                self.metrics.refused.inc()
-                raise ServerFull(
-                    f"the server is full ({self.cfg.server.max_sessions} conversations at once); "
-                    "try again when one ends"
-                )
-            cfg = self.cfg.model_copy(deep=True)
-            cfg.audio.output_sample_rate = output_rate
-            cfg.echo.cancel = self.cfg.server.echo_cancel
-            conv = await asyncio.to_thread(Conversation, cfg)
-            await conv.start()
-            session = RemoteSession(uuid.uuid4().hex[:12], conv, output_rate, self.metrics)
-            self.sessions[session.id] = session
-            self.metrics.sessions.inc()
-            self.metrics.active_sessions.set(len(self.sessions))
-            log.info("session %s opened (%d active)", session.id, len(self.sessions))
-            return session
+            self.release(ticket)
+            refusal = self.refusal(ticket.client, starting=False)
+            if refusal is not None:
+                self.metrics.refused.labels(reason=type(refusal).__name__).inc()
+                raise refusal
+            return await self._create(output_rate, ticket.client, session_id)
+
+    async def _create(self, output_rate: int, client: str, session_id: str | None) -> RemoteSession:
+        cfg = self.cfg.model_copy(deep=True)
+        cfg.audio.output_sample_rate = output_rate
+        cfg.echo.cancel = self.cfg.server.echo_cancel
+        conv = await asyncio.to_thread(Conversation, cfg)
+        session = RemoteSession(session_id or new_session_id(), conv, output_rate, self.metrics, client)
+        self.sessions[session.id] = session
+        self.metrics.sessions.inc()
+        self.metrics.active_sessions.set(len(self.sessions))
+        log.info("session %s opened (%d active)", session.id, len(self.sessions))
+        return session
 
     async def close(self, session: RemoteSession) -> None:
         self.sessions.pop(session.id, None)
@@ -161,5 +223,7 @@ class SessionManager:
 
     async def warm_up(self) -> None:
         """Load the models before the first client waits for them."""
-        session = await self.open(self.cfg.audio.output_sample_rate)
+        async with self._lock:
+            session = await self._create(self.cfg.audio.output_sample_rate, "warm-up", None)
+        await session.warming
         await self.close(session)

@@ -1,4 +1,4 @@
-"""Notes that survive a restart: one SQLite file in the assistant's data directory.
+"""Notes that survive a restart: one SQLite file in the assistant's data directory, for its owner's eyes only.
 
 Sync tools run in a worker thread, so each call opens its own connection (sqlite3 connections must not be
 shared across threads) and the schema is created on the spot if the file is new.
@@ -11,16 +11,20 @@ changed") instead of a database error.
 from __future__ import annotations
 
 import errno
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
 from assistant.tools.builtin.speech import clean_text, plural
 from assistant.tools.context import ToolContext
 from assistant.tools.declare import tool
+
+log = logging.getLogger(__name__)
 
 DB_NAME = "notes.sqlite3"
 READ_LAST = 5
@@ -48,12 +52,28 @@ def _connect(ctx: ToolContext, create: bool = True) -> Iterator[sqlite3.Connecti
         yield None
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private(path)
         with closing(sqlite3.connect(path, timeout=5.0)) as conn, conn:
             conn.execute(_SCHEMA)
             yield conn
     except (sqlite3.OperationalError, OSError) as exc:
         raise NotesStorageError(_storage_reason(exc)) from exc
+
+
+def _private(path: Path) -> None:
+    """Notes are personal: the data folder is the user's alone (0700) and so is the file (0600), which
+    SQLite's journal files copy. Checked on every call, which also fixes what an older version made; a
+    folder or file that cannot be changed (not ours, a read-only disk) is reported, and reading goes on."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        with suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for item, mode in ((path.parent, 0o700), (path, 0o600)):
+        if item.stat().st_mode & 0o077:
+            try:
+                os.chmod(item, mode)
+            except OSError as exc:
+                log.warning("notes: cannot make %s private (%s)", item, exc.strerror)
 
 
 def _storage_reason(exc: Exception) -> str:
