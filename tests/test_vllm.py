@@ -73,7 +73,10 @@ ORDER_STATUS = make_tool(order_status)
 
 async def test_streams_tokens(vllm):
     llm = make_llm(vllm_cfg(vllm, "llm.max_tokens=48").llm)
-    messages = [Message("system", "Answer in one sentence."), Message("user", "Capital of France?")]
+    messages = [
+        Message("system", "Answer in one full sentence."),
+        Message("user", "What is the capital of France?"),
+    ]
     start = time.monotonic()
     stamps: list[float] = []
     pieces: list[str] = []
