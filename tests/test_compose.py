@@ -197,7 +197,8 @@ def test_the_cpu_service_command_serves(tmp_path):
                 assert time.monotonic() < deadline, "no /health within 180 s"
                 time.sleep(0.5)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
 
 
