@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from mic_app import App  # noqa: E402
+from mic_app import App, cpu_seconds  # noqa: E402
 from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio, audio_tools_available, use_air  # noqa: E402
 
 from assistant.asr.wer import word_error_rate  # noqa: E402
@@ -104,11 +104,18 @@ def session(
     """One multi-turn session with the app of `tree`: the recording, the play positions, the app's report."""
     report = folder / "report.json"
     app = App(va, report, tuple(app_args), env={"PYTHONPATH": str(tree)}, cwd=tree)
+    server = va.daemon_pid
     rec = None
+    cpu: dict[str, float] = {}
     played: list[tuple[str, str, int]] = []
     try:
         app.wait_for("Listening at", timeout=180)
         time.sleep(1.0)
+        cpu_start = {
+            "app_s": app.cpu_seconds(),
+            "pulseaudio_s": cpu_seconds(server),
+            "wall_s": time.monotonic(),
+        }
         rec = AirRecorder(va, RATE)
         time.sleep(0.5)
         said_until = 0
@@ -126,11 +133,23 @@ def session(
             said_until = rec.samples
         _wait_answered(app, rec, said_until)
         time.sleep(1.0)
+        cpu = {
+            "app_s": app.cpu_seconds() - cpu_start["app_s"],
+            "pulseaudio_s": cpu_seconds(server) - cpu_start["pulseaudio_s"],
+            "wall_s": time.monotonic() - cpu_start["wall_s"],
+        }
     finally:
         code = app.stop()
         recording = rec.stop() if rec is not None else np.zeros((0, 2), np.int16)
     result = json.loads(report.read_text()) if report.exists() else {"turns": []}
-    return {"code": code, "recording": recording, "played": played, "report": result, "screen": app.screen}
+    return {
+        "code": code,
+        "recording": recording,
+        "played": played,
+        "report": result,
+        "screen": app.screen,
+        "cpu": cpu,
+    }
 
 
 def _references() -> dict[str, str]:
@@ -194,7 +213,7 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
                 row["engine_barge_in"] = cut["timings_ms"].get("barge_in")  # type: ignore[index]
         rows.append(row)
     return {"rows": rows, "turns": len(run["report"].get("turns", [])), "audio": run["report"].get("audio"),
-            "warnings": warnings}  # fmt: skip
+            "cpu": run["cpu"], "warnings": warnings}  # fmt: skip
 
 
 FIGURES = ("signal_v2v", "engine_v2v", "signal_barge_in", "engine_barge_in")
@@ -249,8 +268,11 @@ def main() -> None:
                 write_wav(figures["wav"], run["recording"], RATE)
                 s = pooled([figures])
                 v2v, barge = s["signal_v2v"], s["signal_barge_in"]
+                cpu = figures["cpu"]
                 print(f"round {r + 1}, {tree}: v2v {_fmt(v2v)}, barge-in {_fmt(barge)}, "
-                      f"{figures['turns']} turns, exit {run['code']}", flush=True)  # fmt: skip
+                      f"{figures['turns']} turns, exit {run['code']}; CPU s app {cpu.get('app_s', 0):.1f}, "
+                      f"pulseaudio {cpu.get('pulseaudio_s', 0):.1f} in {cpu.get('wall_s', 0):.0f} s",
+                      flush=True)  # fmt: skip
                 for warning in figures["warnings"]:
                     print(f"  warning: {warning}")
     columns = (*FIGURES, "path_v2v", "path_barge_in")
@@ -258,6 +280,15 @@ def main() -> None:
     for tree, entry in results.items():
         entry["summary"] = pooled(entry["sessions"])
         print(f"{tree[-16:]:<16}" + "".join(f"{_fmt(entry['summary'][c]):>24}" for c in columns))
+    for tree, entry in results.items():
+        wall = sum(s["cpu"].get("wall_s", 0) for s in entry["sessions"]) or 1
+        share = {
+            k: sum(s["cpu"].get(k, 0) for s in entry["sessions"]) / wall for k in ("app_s", "pulseaudio_s")
+        }
+        entry["cpu_share"] = share
+        underruns = [((s.get("audio") or {}).get("xruns") or {}).get("output") for s in entry["sessions"]]
+        print(f"{tree}: cores busy, app {share['app_s']:.2f}, pulseaudio {share['pulseaudio_s']:.2f}; "
+              f"speaker underruns per session {underruns}")  # fmt: skip
     from assistant.bench.machine import describe_machine
 
     out = {"machine": describe_machine(), "session": SESSION, "gaps_s": gaps, "trees": results}

@@ -13,6 +13,14 @@ from pathlib import Path
 from virtual_audio import VirtualAudio
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc/PID/stat)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class App:
     """`assistant mic` as a subprocess, its console read line by line in a thread."""
 
@@ -63,6 +71,10 @@ class App:
                 break
             time.sleep(0.05)
         raise AssertionError(f"no {count}× {pattern!r} on the console within {timeout:.0f} s:\n{self.screen}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the app so far (Linux /proc)."""
+        return cpu_seconds(self.proc.pid)
 
     def stop(self) -> int:
         if self.proc.poll() is None:

@@ -111,6 +111,13 @@ class VirtualAudio:
         self._saved_env: dict[str, str | None] = {}
 
     @property
+    def daemon_pid(self) -> int:
+        """The running sound server's process id."""
+        if self._proc is None:
+            raise RuntimeError("VirtualAudio is not started")
+        return self._proc.pid
+
+    @property
     def tmpdir(self) -> Path:
         """The daemon's private runtime directory."""
         if self._dir is None:

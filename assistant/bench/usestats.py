@@ -90,7 +90,7 @@ def cases(
     turns, turn_inputs = report["turns"], report.get("turn_inputs", [])
     out = []
     for i, label in enumerate(labels):
-        case: dict[str, Any] = {"pass": pass_name, "scenario": scenario, **label}
+        case: dict[str, Any] = {"pass": pass_name, "scenario": scenario, "input": i, **label}
         case["bucket"] = bucket(label["speech_s"])
         if i >= len(inputs):
             case["said"] = False
@@ -132,7 +132,10 @@ def cases(
         if label.get("reference"):
             case["wer"] = word_error_rate([label["reference"]], [case["heard"]])
         if label.get("kind") == "backchannel":
-            case |= _backchannel(runs, s0, s1, following, report, turns)
+            talked_over = [
+                turns[k] for k, ti in enumerate(turn_inputs) if ti is not None and ti < i and k < len(turns)
+            ]
+            case |= _backchannel(runs, s0, s1, following, report, talked_over[-1:])
         out.append(case)
     return out
 
@@ -141,7 +144,7 @@ def _backchannel(
     runs: list[list[float]], s0: float, s1: float, following: float, report: dict[str, Any], turns: list[Any]
 ) -> dict[str, Any]:
     """Was the reply audible at the backchannel's onset; did it pause, resume (how soon after the
-    backchannel's end), or was it lost?"""
+    backchannel's end), or was it lost? `turns`: the turn whose reply it was said over (if any)."""
     playing = _run_at(runs, s0)
     if playing is None:
         return {"reply_at_onset": False}
@@ -197,7 +200,7 @@ def summarise_use(all_cases: list[dict[str, Any]]) -> dict[str, Any]:
         elif name == "pauses":
             entry["by_pause_s"] = {
                 f"{p:.1f}": _figures([c for c in group if c.get("pause_s") == p])
-                for p in sorted({c["pause_s"] for c in group})
+                for p in sorted({c["pause_s"] for c in group if "pause_s" in c})
             }
         elif name in ("short", "claps"):
             entry["by_kind"] = {k: _figures([c for c in group if c["kind"] == k]) for k in _kinds(group)}

@@ -227,7 +227,10 @@ class MicrophoneTransport:
             self._last_call["output"] = time.monotonic()
 
     def _close(self) -> None:
+        locked = self._flushing.acquire(timeout=1.0)  # not in the middle of emptying the speaker
         streams, self._streams = self._streams, {}
+        if locked:
+            self._flushing.release()
         for stream in streams.values():
             try:
                 stream.abort()
@@ -263,7 +266,8 @@ class MicrophoneTransport:
             stream.start()
             self.flushes += 1
         except Exception as exc:
-            self._fault = f"the speaker failed while being emptied: {exc}"
+            if self._streams.get("output") is stream:  # not a stream that a reopen has replaced meanwhile
+                self._fault = f"the speaker failed while being emptied: {exc}"
         finally:
             self._last_call["output"] = time.monotonic()
             self._flushing.release()
