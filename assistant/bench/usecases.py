@@ -15,6 +15,7 @@ timings can be measured from the speech itself, not from where the engine though
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ SHORT_WORDS = ("Yes.", "No.", "Okay.", "Sure.", "Stop.")
 BACKCHANNELS = (("piper", "Mm-hmm."), ("piper", "Uh-huh."), ("piper", "Yeah."), ("flite", "okay"))
 BACKCHANNEL_AFTER_S = 0.4
 PER_BUCKET = {"<2s": 6, "2-5s": 6, "5-15s": 5}
-LONG_TURNS = 3
+LONG_TURNS = 4
 PAUSE_CASES = 24
 REAL_SHORT_WORDS = 6
 CLAP_QUESTIONS = 4
@@ -76,9 +77,9 @@ def recordings(files: list[SuiteFile]) -> list[Recording]:
 
 
 def _group(name: str) -> str:
-    """Recordings that share a name up to their last '-' or '_' are consecutive parts of one thing."""
-    stem = Path(name).stem
-    return re.split(r"[-_](?=[^-_]*$)", stem)[0] if re.search(r"[-_]", stem) else stem
+    """Recordings whose names begin with the same word (up to the first '-' or '_') belong together:
+    consecutive sentences of one reading, the prompts of one menu."""
+    return re.split(r"[-_]", Path(name).stem)[0]
 
 
 def _spread(items: list[Any], k: int) -> list[Any]:
@@ -101,17 +102,21 @@ class _Writer:
         self.count += 1
         path = self.scratch / f"{self.count:03d}-{re.sub(r'[^A-Za-z0-9.-]+', '_', name)[:60]}.wav"
         write_wav(path, audio, 16000)
-        speech_s = (span_ms[1] - span_ms[0]) / 1000
-        return {"path": path, "span_ms": span_ms, "name": name, "speech_s": speech_s, **label}
+        span = (float(span_ms[0]), float(span_ms[1]))
+        speech_s = round((span[1] - span[0]) / 1000, 3)
+        return {"path": path, "span_ms": span, "name": name, "speech_s": speech_s, **label}
 
 
 def _conversations(
     pass_name: str, items: list[dict[str, Any]], per: int, rng: np.random.Generator, **options: Any
 ) -> list[Scenario]:
-    """Items said `per` to a conversation, each after a 0.5-2 s gap once the reply before has ended."""
+    """Items said about `per` to a conversation (as evenly as they split), each after a 0.5-2 s gap once
+    the reply before has ended."""
     out = []
-    for i in range(0, len(items), per):
-        group = items[i : i + per]
+    count = -(-len(items) // per)
+    bounds = np.linspace(0, len(items), count + 1).round().astype(int) if items else []
+    for a, b in itertools.pairwise(bounds):
+        group = items[a:b]
         opts = SimulationOptions(
             gaps_s=[round(float(g), 2) for g in rng.uniform(0.5, 2.0, len(group))],
             speech_spans_ms=[item["span_ms"] for item in group],
@@ -128,7 +133,8 @@ def long_turns(pool: list[Recording], limit_s: float = 60.0) -> list[tuple[str, 
     real = [(r.name, [r]) for r in pool if 15.0 <= r.speech_s < limit_s]
     groups: dict[str, list[Recording]] = {}
     for r in sorted(pool, key=lambda r: r.name):
-        groups.setdefault(_group(r.name), []).append(r)
+        if r.audio.size < 15 * 16000:  # a recording that long is a long turn of its own
+            groups.setdefault(_group(r.name), []).append(r)
     joined = []
     for name, members in groups.items():
         run, total = [], 0.0
