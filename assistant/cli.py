@@ -75,6 +75,8 @@ async def _run_mic(args: argparse.Namespace) -> int:
     from assistant.models import HUB
     from assistant.transports.mic import MicrophoneTransport, pick_rates, resolve_device
 
+    if args.latency_ms <= 0:
+        raise ConfigError("--latency-ms must be above 0")
     input_device = resolve_device(args.input_device, "input")
     output_device = resolve_device(args.output_device, "output")
     voice_rate = int(HUB.piper(load_config(args.config, _overrides(args)).tts).config.sample_rate)

@@ -123,11 +123,3 @@ def pick_rates(
             raise AudioDeviceError(f"the {kind} device accepts neither {wanted} nor {default} Hz mono 16-bit")
         rates.append(default)
     return StreamRates(*rates)
-
-
-def pick_rate(input_device: int | None, output_device: int | None, requested: int | None) -> int:
-    """One rate for both streams: the one asked for, checked, else the output device's default."""
-    sd = sd_module()
-    if requested is None:
-        requested = int(sd.query_devices(output_device, "output")["default_samplerate"])
-    return pick_rates(input_device, output_device, requested, requested).output

@@ -33,7 +33,6 @@ from assistant.transports.audiodevices import (
     AudioDeviceError,
     StreamRates,
     list_devices,
-    pick_rate,
     pick_rates,
     reinit_portaudio,
     resolve_device,
@@ -46,7 +45,6 @@ __all__ = [
     "MicrophoneTransport",
     "StreamRates",
     "list_devices",
-    "pick_rate",
     "pick_rates",
     "resolve_device",
 ]
