@@ -300,10 +300,10 @@ async def simulate(
                 "file": item.path.name,
                 "start_s": round(a - t0, 3),
                 "end_s": round(b - t0, 3),
-                "speech_start_s": round(a - t0 + item.speech_start_ms / 1000, 3),
-                "speech_end_s": round(a - t0 + item.speech_end_ms / 1000, 3),
+                "speech_start_s": round(span[0] - t0, 3),
+                "speech_end_s": round(span[1] - t0, 3),
             }
-            for item, (a, b) in zip(inputs, input_times, strict=False)
+            for item, (a, b), span in zip(inputs, input_times, user_spans, strict=False)
         ],
         "endpoints": [
             {
