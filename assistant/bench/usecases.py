@@ -100,7 +100,8 @@ class _Writer:
         self, name: str, audio: np.ndarray, span_ms: tuple[float, float], **label: Any
     ) -> dict[str, Any]:
         self.count += 1
-        path = self.scratch / f"{self.count:03d}-{re.sub(r'[^A-Za-z0-9.-]+', '_', name)[:60]}.wav"
+        stem = re.sub(r"[^A-Za-z0-9.-]+", "_", name.removesuffix(".wav"))[:60]
+        path = self.scratch / f"{self.count:03d}-{stem}.wav"
         write_wav(path, audio, 16000)
         span = (float(span_ms[0]), float(span_ms[1]))
         speech_s = round((span[1] - span[0]) / 1000, 3)
