@@ -74,6 +74,7 @@ async def _run_mic(args: argparse.Namespace) -> int:
     from assistant.engine import Conversation
     from assistant.models import HUB
     from assistant.transports.mic import MicrophoneTransport, pick_rates, resolve_device
+    from assistant.workers import wait_idle
 
     if args.latency_ms <= 0:
         raise ConfigError("--latency-ms must be above 0")
@@ -106,6 +107,7 @@ async def _run_mic(args: argparse.Namespace) -> int:
         viewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await viewer
+        await asyncio.to_thread(wait_idle, 10.0)
     if report_path:
         report = {"turns": conv.records, "audio": transport.summary()}
         await asyncio.to_thread(report_path.write_text, json.dumps(report, indent=2))
