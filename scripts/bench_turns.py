@@ -33,8 +33,15 @@ OVERLAY = ("assistant/bench", "assistant/transports/simulate.py")
 
 
 def overlay(baseline: Path, into: Path) -> Path:
-    """A tree with the baseline's engine and this checkout's benchmark and recordings."""
+    """A tree with the baseline's engine and this checkout's benchmark and recordings; modules the
+    baseline does not have at all (which the benchmark may import, e.g. assistant/audiofile.py) are added,
+    since no baseline code can import them."""
     shutil.copytree(baseline / "assistant", into / "assistant", ignore=shutil.ignore_patterns("__pycache__"))
+    for source in sorted((ROOT / "assistant").rglob("*.py")):
+        target = into / source.relative_to(ROOT)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
     for rel in OVERLAY:
         source, target = ROOT / rel, into / rel
         if source.is_dir():

@@ -8,7 +8,7 @@ what the engine did (its turns, endpoints and the speaker's signal, from `simula
   the input's turn (none when no turn with words closed), on the virtual sound card's own clock (the
   engine's `voice_to_voice` counts from its own last voiced frame, which noise can move);
 - `final_pass`: the time from the speculation point to the final transcript: the engine's own figure when
-  its report has one (`timings_ms.final_pass`, or `asr_final` minus `timings_ms.speculation`), else
+  its report has one (`asr_final.pass_ms`, or `timings_ms.asr_final` minus `timings_ms.speculation`), else
   `asr_final` minus the configured `turn.speculate_after_ms` (marked `estimated`);
 - `split`: the engine closed a turn with words before the speech was over.
 
@@ -47,6 +47,9 @@ SPLIT_TOLERANCE_S = 0.1
 def final_pass_ms(turn: dict[str, Any], speculate_after_ms: float) -> tuple[float | None, str]:
     """(ms, "engine" | "estimated") from the speculation point to the final transcript."""
     t = turn.get("timings_ms", {})
+    asr = turn.get("asr_final")
+    if isinstance(asr, dict) and asr.get("pass_ms") is not None:
+        return float(asr["pass_ms"]), "engine"
     if t.get("final_pass") is not None:
         return float(t["final_pass"]), "engine"
     if turn.get("final_pass_ms") is not None:
