@@ -8,12 +8,12 @@ import contextlib
 import json
 import logging
 import os
-import shlex
 import signal
 import sys
 from pathlib import Path
 
 from assistant.audio import AudioFileError
+from assistant.bench import command as bench_command
 from assistant.bench.suite import BenchError
 from assistant.config import Config, ConfigError, load_config
 from assistant.models import ModelError
@@ -72,12 +72,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
 async def _run_mic(args: argparse.Namespace) -> int:
     from assistant.console import ConsoleView
     from assistant.engine import Conversation
-    from assistant.transports.mic import MicrophoneTransport, pick_rate, resolve_device
+    from assistant.models import HUB
+    from assistant.transports.mic import MicrophoneTransport, pick_rates, resolve_device
+    from assistant.workers import wait_idle
 
+    if args.latency_ms <= 0:
+        raise ConfigError("--latency-ms must be above 0")
     input_device = resolve_device(args.input_device, "input")
     output_device = resolve_device(args.output_device, "output")
-    rate = pick_rate(input_device, output_device, args.sample_rate)
-    cfg = _config(args, [f"audio.output_sample_rate={rate}"])
+    voice_rate = int(HUB.piper(load_config(args.config, _overrides(args)).tts).config.sample_rate)
+    rates = pick_rates(input_device, output_device, args.sample_rate, voice_rate)
+    cfg = _config(args, [f"audio.output_sample_rate={rates.output}"])
     report_path = _prepare_output(args.report)
     print(f"Loading models (ASR {cfg.asr.model}, LLM {cfg.llm.model}, voice {cfg.tts.voice}) …", flush=True)
     conv = Conversation(cfg)
@@ -91,8 +96,10 @@ async def _run_mic(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, stop.set)
     if args.duration:
         loop.call_later(args.duration, stop.set)
-    transport = MicrophoneTransport(conv, rate, input_device, output_device)
-    print(f"Listening at {rate} Hz. Talk to me; Ctrl+C to quit.", flush=True)
+    transport = MicrophoneTransport(
+        conv, rates, args.input_device, args.output_device, notify=view.note, latency_s=args.latency_ms / 1000
+    )
+    print(f"Listening at {rates}. Talk to me; Ctrl+C to quit.", flush=True)
     try:
         await transport.run(stop)
     finally:
@@ -100,8 +107,10 @@ async def _run_mic(args: argparse.Namespace) -> int:
         viewer.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await viewer
+        await asyncio.to_thread(wait_idle, 10.0)
     if report_path:
-        await asyncio.to_thread(report_path.write_text, json.dumps({"turns": conv.records}, indent=2))
+        report = {"turns": conv.records, "audio": transport.summary()}
+        await asyncio.to_thread(report_path.write_text, json.dumps(report, indent=2))
     return 0
 
 
@@ -174,70 +183,6 @@ def _run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _split_list(text: str, what: str) -> list[str]:
-    items = [x.strip() for x in text.split(",") if x.strip()]
-    if not items:
-        raise BenchError(f"{what} must be a comma-separated list, got {text!r}")
-    return items
-
-
-def _run_bench(args: argparse.Namespace, argv: list[str]) -> int:
-    from assistant.bench import builtin_suite, load_suite
-    from assistant.bench.dialogues import PASSES
-    from assistant.bench.runner import run_bench
-
-    if not args.out:
-        raise BenchError("--out OUTDIR is required (where results.json, report.md and the plots go)")
-    passes = _split_list(args.passes, "--passes")
-    if unknown := [p for p in passes if p not in PASSES]:
-        raise BenchError(f"unknown pass {', '.join(unknown)}; choose from {','.join(PASSES)}")
-    try:
-        sessions = sorted({int(n) for n in _split_list(args.sessions, "--sessions")})
-    except ValueError:
-        raise BenchError(f"--sessions takes counts such as 1,2,4, got {args.sessions!r}") from None
-    if sessions[0] < 1:
-        raise BenchError("--sessions counts must be at least 1")
-    cfg = _config(args)
-    suite = load_suite(args.suite) if args.suite else builtin_suite()
-    for skipped in suite.skipped:
-        print(f"warning: {skipped['file']}: skipped, {skipped['reason']}", file=sys.stderr)
-    for note in suite.notes:
-        print(f"note: {note}", file=sys.stderr)
-    out_dir = Path(args.out)
-    _prepare_output(str(out_dir / "results.json"))
-    print(
-        f"Benchmarking {len(suite.files)} files of the {suite.name} suite (ASR {cfg.asr.model}, "
-        f"LLM {cfg.llm.backend}:{cfg.llm.model}, VAD {cfg.vad.engine}); passes {','.join(passes)}",
-        file=sys.stderr,
-        flush=True,
-    )
-    bench = run_bench(
-        cfg,
-        suite,
-        passes,
-        sessions,
-        command="assistant " + shlex.join(argv),
-        config_path=args.config,
-        overrides=_overrides(args),
-    )
-    results = asyncio.run(bench)
-    from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory
-
-    written = write_outputs(results, out_dir)
-    print(summary_table(results["summary"]))
-    print(f"Wrote {', '.join(str(p) for p in written)}")
-    return 0
-
-
-def _run_compare(args: argparse.Namespace) -> int:
-    from assistant.bench.compare import compare
-
-    table, target = compare(args.compare[0], args.compare[1], args.out)
-    print(table)
-    print(f"Wrote {target / 'compare.md'} and {target / 'compare.png'}")
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="assistant", description="A full-duplex voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -246,7 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     _common(mic)
     mic.add_argument("--input-device", help="index or name (see `assistant devices`)")
     mic.add_argument("--output-device", help="index or name")
-    mic.add_argument("--sample-rate", type=int, help="device rate (default: the output device's)")
+    mic.add_argument(
+        "--sample-rate", type=int, help="one rate for both devices (default: 16 kHz in, the voice's rate out)"
+    )
+    mic.add_argument(
+        "--latency-ms", type=float, default=20.0, help="device buffer (default 20 ms; more if it crackles)"
+    )
     mic.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
     mic.add_argument("--duration", type=float, help="stop after this many seconds")
     mic.add_argument("--report", help="write the turns as JSON here on exit")
@@ -290,25 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bench = sub.add_parser("bench", help="measure latency, WER and interruptions on a suite, in real time")
     _common(bench)
-    bench.add_argument(
-        "--suite", metavar="DIR", help="WAV files with same-named .txt transcripts (default: built-in)"
-    )
-    bench.add_argument("--out", metavar="OUTDIR", help="where results.json, report.md and the plots go")
-    bench.add_argument(
-        "--sessions",
-        default="1",
-        metavar="1,2,4",
-        help="also run the plain pass with N conversations at once",
-    )
-    bench.add_argument(
-        "--passes",
-        default="rtf,plain,barge_in,noise,echo,sessions",
-        metavar="LIST",
-        help="passes to run (default: all of rtf,plain,barge_in,noise,echo,sessions)",
-    )
-    bench.add_argument(
-        "--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two results.json files instead"
-    )
+    bench_command.add_arguments(bench)
 
     sub.add_parser("devices", help="list audio devices")
 
@@ -332,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             return _run_serve(args)
         if args.command == "bench":
-            return _run_compare(args) if args.compare else _run_bench(args, argv)
+            return bench_command.compare(args) if args.compare else bench_command.run(args, argv, _config)
         return asyncio.run(_run_simulate(args))
     except (ConfigError, AudioFileError, ModelError, AudioDeviceError, BenchError, ToolLoadError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -47,6 +47,10 @@ class ConsoleView:
         self.out.write(text + "\n")
         self.out.flush()
 
+    def note(self, text: str) -> None:
+        """A line that is not about the conversation (the audio device lost and back, say)."""
+        self._line(text)
+
     def show(self, event: Event) -> None:
         if isinstance(event, StateChanged):
             self._line(f"[{_ICONS.get(event.state.value, event.state.value)}]")

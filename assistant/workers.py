@@ -85,3 +85,21 @@ def thread_for(model: object, name: str) -> ModelThread:
 async def run_on(model: object, name: str, fn: Callable[..., T], *args: object, priority: int = NORMAL) -> T:
     """Run `fn(*args)` on `model`'s own thread without blocking the event loop."""
     return await asyncio.wrap_future(thread_for(model, name).submit(priority, fn, *args))
+
+
+def wait_idle(timeout: float) -> bool:
+    """Wait until no model thread runs or has queued a call (at most `timeout` s); True if they are idle.
+
+    The threads are daemons: a process that exits while one is inside llama.cpp or CTranslate2 can crash
+    in the libraries' teardown (seen as SIGSEGV at exit after Ctrl+C mid-reply), so a command waits here
+    after closing its conversations (a cancelled generation stops at its next token)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    with _lock:
+        workers = list(_threads.values())
+    while any(w.busy for w in workers):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

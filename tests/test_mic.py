@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,3 +91,53 @@ def test_devices_are_listed(devices):
         timeout=60,
     ).stdout
     assert "pulse" in out
+
+
+def test_a_barge_in_empties_the_speaker(speech, tmp_path):
+    """Speech over a reply, through PortAudio and PulseAudio: the reply is cut, the speaker's device buffer
+    is emptied (the report counts it), and the recorded signal shows the reply stopping after the speech
+    began and well before it ended. Both sides are recorded on one clock (tests/virtual_audio.py: use_air).
+    How fast is measured by scripts/bench_mic.py, not here."""
+    from mic_app import App
+    from virtual_audio import AIR_SINK, AirRecorder, use_air
+
+    from assistant.audio import read_audio
+    from assistant.bench import recorded
+    from assistant.transports.simulate import speech_span_ms
+
+    tools = Path(__file__).resolve().parents[1] / "examples" / "home_tools.py"
+    # The robot tool's spoken result is long and comes at once: still playing when the user talks over it.
+    args = ("--tools", str(tools), "--set", f"tools.data_dir={tmp_path}", "--set", "llm.temperature=0")
+    with VirtualAudio(rate=48000) as va:
+        use_air(va)
+        report = tmp_path / "mic.json"
+        app = App(va, report, args)
+        try:
+            app.wait_for("Listening at", timeout=120)
+            time.sleep(1.0)
+            rec = AirRecorder(va)
+            time.sleep(0.3)
+            va.play_into_mic(speech["goforward"], sink=f"{AIR_SINK}_user")
+            asked = rec.samples
+            deadline = time.monotonic() + 60
+            while (
+                not np.any(np.abs(rec.right_since(asked)) > recorded.AUDIBLE) and time.monotonic() < deadline
+            ):
+                time.sleep(0.02)
+            time.sleep(0.3)
+            at = rec.samples
+            va.play_into_mic(speech["cards-003"], sink=f"{AIR_SINK}_user")
+            app.wait_for("interrupted", timeout=30)
+            time.sleep(1.0)
+            recording = rec.stop()
+        finally:
+            assert app.stop() == 0, app.screen
+    result = json.loads(report.read_text())
+    assert result["turns"][0]["interrupted"], app.screen
+    assert result["audio"]["flushes"] >= 1 and result["audio"]["rates"] == {"input": 16000, "output": 22050}
+    clip = read_audio(speech["cards-003"])
+    placed = recorded.place(recording[:, 0], clip, speech_span_ms(clip), 16000, max(0, at - 3200), at + 48000)
+    runs = recorded.audible_runs(recording[:, 1], 16000)
+    stop = recorded.stop_after_onset(runs, placed.speech[0])
+    assert placed.score > 0.9 and stop is not None, runs
+    assert placed.speech[0] < stop < placed.speech[1], (placed, stop)

@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,6 +111,13 @@ class VirtualAudio:
         self._saved_env: dict[str, str | None] = {}
 
     @property
+    def daemon_pid(self) -> int:
+        """The running sound server's process id."""
+        if self._proc is None:
+            raise RuntimeError("VirtualAudio is not started")
+        return self._proc.pid
+
+    @property
     def tmpdir(self) -> Path:
         """The daemon's private runtime directory."""
         if self._dir is None:
@@ -120,15 +128,11 @@ class VirtualAudio:
         """Start the daemon, wait until it answers, export the environment."""
         d = self._dir = Path(tempfile.mkdtemp(prefix="vaudio-"))
         (d / "client.conf").write_text("autospawn = no\n")
-        sink = f"rate={self.rate} channels=1 format=s16le"
         (d / "default.pa").write_text(
             f"load-module module-native-protocol-unix auth-anonymous=1"
             f" socket={d}/native auth-cookie={d}/cookie\n"
-            f"load-module module-null-sink sink_name={MIC_SINK} {sink}"
-            f" sink_properties=device.description=VirtualMic\n"
-            f"load-module module-null-sink sink_name={SPEAKER_SINK} {sink}"
-            f" sink_properties=device.description=VirtualSpeaker\n"
-            f"set-default-sink {SPEAKER_SINK}\n"
+            + "".join(f"load-module {args}\n" for args in self._sink_modules())
+            + f"set-default-sink {SPEAKER_SINK}\n"
             f"set-default-source {MIC_SINK}.monitor\n"
         )
         self.env = {
@@ -138,25 +142,75 @@ class VirtualAudio:
             "PULSE_COOKIE": str(d / "cookie"),
             "PULSE_CLIENTCONFIG": str(d / "client.conf"),
         }
-        # HOME/XDG_* only for the daemon, so it writes nothing outside tmpdir; no
-        # D-Bus/X11, so it cannot meet a desktop's sound server.
-        daemon_env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
-        daemon_env |= {**self.env, "HOME": str(d), "XDG_RUNTIME_DIR": str(d), "XDG_CONFIG_HOME": str(d)}
-        t0 = time.monotonic()
         try:
-            with (d / "daemon.log").open("wb") as log:
-                self._proc = subprocess.Popen(
-                    ["pulseaudio", "-n", "-F", str(d / "default.pa"), *DAEMON_FLAGS.split()],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=daemon_env,
-                )  # fmt: skip
             self._export_env()
-            self._wait_ready(t0)
-            self._pin_latency()
+            self._start_daemon()
         except BaseException:
             self.stop()
             raise
         reinit_portaudio()
         return self
+
+    def _sink_modules(self) -> list[str]:
+        sink = f"rate={self.rate} channels=1 format=s16le"
+        names = ((MIC_SINK, "VirtualMic"), (SPEAKER_SINK, "VirtualSpeaker"))
+        return [
+            f"module-null-sink sink_name={name} {sink} sink_properties=device.description={description}"
+            for name, description in names
+        ]
+
+    def _start_daemon(self) -> None:
+        """Start the daemon on this runtime directory and socket, and wait until it answers."""
+        d = self.tmpdir
+        # HOME/XDG_* only for the daemon, so it writes nothing outside tmpdir; no
+        # D-Bus/X11, so it cannot meet a desktop's sound server.
+        daemon_env = {k: v for k, v in os.environ.items() if k not in ("DBUS_SESSION_BUS_ADDRESS", "DISPLAY")}
+        daemon_env |= {**self.env, "HOME": str(d), "XDG_RUNTIME_DIR": str(d), "XDG_CONFIG_HOME": str(d)}
+        t0 = time.monotonic()
+        with (d / "daemon.log").open("ab") as log:
+            self._proc = subprocess.Popen(
+                ["pulseaudio", "-n", "-F", str(d / "default.pa"), *DAEMON_FLAGS.split()],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=daemon_env,
+            )  # fmt: skip
+        self._wait_ready(t0)
+        self._pin_latency()
+
+    def _stop_keepalive(self) -> None:
+        for p in self._keepalive:
+            p.terminate()
+            p.wait()
+        self._keepalive.clear()
+
+    def kill_daemon(self) -> None:
+        """Kill the sound server at once (SIGKILL), as a crash would; the environment stays."""
+        self._stop_keepalive()
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait()
+            self._proc = None
+
+    def restart_daemon(self, down_s: float = 0.0) -> float:
+        """Kill the sound server, wait `down_s`, start it again with the same devices; the seconds the
+        new one took to answer."""
+        self.kill_daemon()
+        time.sleep(down_s)
+        self._start_daemon()
+        return self.startup_seconds
+
+    def unload_sinks(self) -> None:
+        """Remove both null sinks (the devices are unplugged): every stream on them ends."""
+        self._stop_keepalive()
+        for line in self.pactl("list", "short", "modules").splitlines():
+            if "module-null-sink" in line:
+                self.pactl("unload-module", line.split()[0])
+
+    def load_sinks(self) -> None:
+        """Create the null sinks again (the devices are plugged back in) and make them the defaults."""
+        for args in self._sink_modules():
+            self.pactl("load-module", *args.split())
+        self.pactl("set-default-sink", SPEAKER_SINK)
+        self.pactl("set-default-source", f"{MIC_SINK}.monitor")
+        self._pin_latency()
 
     def _export_env(self) -> None:
         for k, v in self.env.items():
@@ -197,10 +251,7 @@ class VirtualAudio:
 
     def stop(self) -> None:
         """Kill the daemon, restore ``os.environ``, delete the runtime directory."""
-        for p in self._keepalive:
-            p.terminate()
-            p.wait()
-        self._keepalive.clear()
+        self._stop_keepalive()
         if self._proc is not None:
             self._proc.terminate()
             try:
@@ -241,10 +292,12 @@ class VirtualAudio:
             ["pactl", *args], check=True, capture_output=True, text=True, env=self.proc_env()
         ).stdout
 
-    def play_into_mic(self, wav_path: str | Path, wait: bool = True) -> subprocess.Popen[bytes]:
-        """Play a sound file into the virtual mic; blocks until done unless ``wait=False``."""
+    def play_into_mic(
+        self, wav_path: str | Path, wait: bool = True, sink: str = MIC_SINK
+    ) -> subprocess.Popen[bytes]:
+        """Play a sound file into the virtual mic (or `sink`); blocks until done unless ``wait=False``."""
         proc = subprocess.Popen(
-            ["paplay", f"--device={MIC_SINK}", str(wav_path)], stderr=subprocess.PIPE, env=self.proc_env()
+            ["paplay", f"--device={sink}", str(wav_path)], stderr=subprocess.PIPE, env=self.proc_env()
         )
         if wait:
             _, err = proc.communicate(timeout=120)
@@ -271,3 +324,67 @@ def virtual_audio(rate: int = 48000) -> Iterator[VirtualAudio]:
     """``with virtual_audio() as va:`` shorthand, handy as a pytest fixture body."""
     with VirtualAudio(rate=rate) as va:
         yield va
+
+
+AIR_SINK = "vair"
+"""A stereo null sink whose left channel is the user's voice and whose right is the app's: both sides of a
+conversation recorded on one clock at the point where a person would hear them (see `use_air`)."""
+
+
+def use_air(va: VirtualAudio) -> None:
+    """Route the app's default devices through one stereo null sink: the app's microphone is its left
+    channel (play into ``vair_user``), its speaker writes the right channel; record ``vair.monitor``."""
+    sink = f"rate={va.rate} format=s16le"
+    for args in (
+        f"module-null-sink sink_name={AIR_SINK} channels=2 channel_map=front-left,front-right {sink}",
+        f"module-remap-sink sink_name={AIR_SINK}_user master={AIR_SINK} channels=1"
+        " master_channel_map=front-left channel_map=mono remix=no",
+        f"module-remap-sink sink_name={AIR_SINK}_app master={AIR_SINK} channels=1"
+        " master_channel_map=front-right channel_map=mono remix=no",
+        f"module-remap-source source_name={AIR_SINK}_mic master={AIR_SINK}.monitor channels=1"
+        " master_channel_map=front-left channel_map=mono remix=no",
+    ):
+        va.pactl("load-module", *args.split())
+    va.pactl("set-default-sink", f"{AIR_SINK}_app")
+    va.pactl("set-default-source", f"{AIR_SINK}_mic")
+    reinit_portaudio()
+
+
+class AirRecorder:
+    """Records ``vair.monitor`` (stereo: left the user, right the app) in the background, 10 ms at a time;
+    `samples` is how much has been recorded, the recording's own clock."""
+
+    def __init__(self, va: VirtualAudio, rate: int = 16000) -> None:
+        self.rate = rate
+        args = ["parec", f"--device={AIR_SINK}.monitor", f"--rate={rate}", "--channels=2"]
+        args += ["--format=s16le", "--raw", "--latency-msec=10"]
+        self._proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=va.proc_env()
+        )
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        while chunk := self._proc.stdout.read(self.rate // 100 * 4):
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+
+    @property
+    def samples(self) -> int:
+        return self._size // 4
+
+    def right_since(self, start: int) -> np.ndarray:
+        """The app's channel from sample `start` to now."""
+        data = np.frombuffer(b"".join(self._chunks)[start * 4 :], "<i2")
+        return data[1 : data.size // 2 * 2 : 2].astype(np.int16)
+
+    def stop(self) -> np.ndarray:
+        """Stop and return the recording, shape (n, 2): left the user, right the app."""
+        self._proc.terminate()
+        self._proc.wait()
+        self._thread.join(5)
+        data = np.frombuffer(b"".join(self._chunks), "<i2")
+        return data[: data.size // 2 * 2].reshape(-1, 2).astype(np.int16)

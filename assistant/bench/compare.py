@@ -100,3 +100,23 @@ def compare(a_path: str | Path, b_path: str | Path, out_dir: str | Path | None =
     ]
     (target / "compare.md").write_text("\n".join(md))
     return text, target
+
+
+def merge_results(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several results.json of one engine (passes run separately, or rounds) as one, summary recomputed."""
+    from assistant.bench.stats import summarise
+
+    if not runs:
+        raise BenchError("nothing to merge")
+    merged = {**runs[0], "rows": [], "scenarios": [], "cases": [], "offline_asr": [], "tts": [], "passes": {}}
+    merged["command"] = "; ".join(dict.fromkeys(r.get("command", "") for r in runs))
+    for run in runs:
+        for key in ("rows", "scenarios", "cases", "offline_asr", "tts"):
+            merged[key] += run.get(key) or []
+        for name, usage in run.get("passes", {}).items():
+            entry = merged["passes"].setdefault(name, {"cpu_s": 0.0, "wall_s": 0.0})
+            entry["cpu_s"] = round(entry["cpu_s"] + usage["cpu_s"], 2)
+            entry["wall_s"] = round(entry["wall_s"] + usage["wall_s"], 2)
+        merged["peak_rss_mib"] = max(merged["peak_rss_mib"], run.get("peak_rss_mib", 0))
+    merged["summary"] = summarise(merged)
+    return merged

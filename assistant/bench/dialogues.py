@@ -6,18 +6,19 @@ its own, so that each turn is known to belong to its file (WER per file needs th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from assistant.audio import write_wav
+from assistant.bench.passes import PASSES
 from assistant.bench.suite import Suite
 from assistant.config import Config
 from assistant.transports.simulate import SimulationOptions
 
-PASSES = ("rtf", "plain", "barge_in", "noise", "echo", "sessions")
-"""Every pass, in the order they run; `rtf` times ASR before and TTS after the others."""
+__all__ = ["PASSES", "Scenario"]
 
 BACKCHANNELS = ("Mm-hmm.", "Yeah.")
 
@@ -29,6 +30,8 @@ class Scenario:
     options: SimulationOptions
     distraction: str | None = None
     """What is played over the reply: "noise" or a backchannel's words; None for ordinary turns."""
+    labels: list[dict[str, Any]] = field(default_factory=list)
+    """Per input of a use-like pass (usecases.py): what it is (name, kind, reference, speech_s, ...)."""
 
 
 def noise_burst(path: Path) -> Path:

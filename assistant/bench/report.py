@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.bench import plots
+from assistant.bench import plots, usereport
 from assistant.bench.stats import STAGES, hypotheses
 
 
@@ -34,7 +34,7 @@ def latency_lines(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         out.append(("barge-in (ms)", summary["barge_in_ms"]))
     if "barge_in_echo_ms" in summary:
         out.append(("barge-in, -6 dB echo (ms)", summary["barge_in_echo_ms"]))
-    return out
+    return out + usereport.latency_lines(summary.get("use", {}))
 
 
 def other_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
@@ -66,6 +66,7 @@ def other_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         )
     if rtf := summary.get("rtf"):
         out.append(("real-time factor ASR / TTS", f"{_num(rtf['asr'], 3)} / {_num(rtf['tts'], 3)}"))
+    out += usereport.other_lines(summary.get("use", {}))
     out.append(("CPU time (s)", ", ".join(f"{k} {v:.1f}" for k, v in summary["cpu_s"].items())))
     out.append(("peak memory (ru_maxrss)", f"{summary['peak_rss_mib']:.0f} MiB"))
     return out
@@ -163,6 +164,7 @@ def markdown(results: dict[str, Any], images: dict[str, str]) -> str:
             ],
         )
         md += [""] + ([f"![WER per file]({images['wer']})", ""] if "wer" in images else [])
+    md += usereport.markdown(results, markdown_table)
     md += ["## Passes", ""]
     md += markdown_table(
         ["pass", "CPU s", "wall s", "cores busy"],

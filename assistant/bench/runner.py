@@ -20,11 +20,13 @@ from typing import Any
 from tqdm import tqdm
 
 from assistant.audio import read_audio
-from assistant.bench import dialogues
-from assistant.bench.dialogues import PASSES, Scenario
+from assistant.bench import dialogues, usecases
+from assistant.bench.dialogues import Scenario
 from assistant.bench.machine import describe_config, describe_machine
+from assistant.bench.passes import PASSES, USE_PASSES
 from assistant.bench.stats import summarise
 from assistant.bench.suite import Suite
+from assistant.bench.usestats import cases
 from assistant.config import Config
 from assistant.transports.simulate import simulate
 
@@ -55,14 +57,20 @@ class _Run:
         self.scenarios: list[dict[str, Any]] = []
         self.offline_asr: list[dict[str, Any]] = []
         self.tts: list[dict[str, Any]] = []
+        self.cases: list[dict[str, Any]] = []
 
     async def scenario(self, sc: Scenario, sessions: int = 1, session: int = 0) -> None:
         """One conversation; its turns become rows, named after the input they answer."""
         result = await simulate(self.cfg, sc.inputs, sc.options)
         report, names = result.report, [p.name for p in sc.inputs]
         turns = report["turns"]
+        if sc.labels:
+            names = [label["name"] for label in sc.labels]
+        turn_inputs = report.get("turn_inputs", [])
         for i, turn in enumerate(turns):
-            if len(turns) == len(names):
+            if sc.labels and i < len(turn_inputs) and turn_inputs[i] is not None:
+                name = names[turn_inputs[i]]
+            elif len(turns) == len(names):
                 name = names[i]
             elif len(names) == 1 or sc.distraction:
                 name = names[0]
@@ -75,13 +83,16 @@ class _Run:
                 "session": session,
                 "timings_ms": turn["timings_ms"],
                 "user_text": turn["user_text"],
-                "reference": self.suite.reference(name),
+                "reference": self.suite.reference(name) if not sc.labels else None,
                 "interrupted": turn["interrupted"],
                 "assistant_text": turn["assistant_text"],
             }
             if "error" in turn:
                 row["error"] = turn["error"]
             self.rows.append(row)
+        if sc.labels:
+            speculate = getattr(getattr(self.cfg, "turn", None), "speculate_after_ms", 120)
+            self.cases += cases(sc.pass_name, sc.labels, report, speculate, len(self.scenarios))
         self.scenarios.append(
             {
                 "pass": sc.pass_name,
@@ -96,6 +107,7 @@ class _Run:
                 "self_interruptions": report["self_interruptions"],
                 "warnings": report["warnings"],
                 "errors": report["errors"],
+                **({"timeline": report["timeline"]} if sc.labels and "timeline" in report else {}),
             }
         )
         for message in report["warnings"] + report["errors"]:
@@ -162,6 +174,10 @@ async def _plan(cfg: Config, suite: Suite, passes: list[str], scratch: Path) -> 
         noise = dialogues.noise_burst(scratch / "noise-burst-300ms.wav")
         spoken = await asyncio.to_thread(dialogues.backchannels, cfg, scratch)
         plan["noise"] = dialogues.false_interruptions(suite, noise, spoken)
+    if any(p in USE_PASSES for p in passes):
+        use = scratch / "use"
+        use.mkdir()
+        plan |= await asyncio.to_thread(usecases.plan, cfg, suite.use_pool, passes, use)
     return plan
 
 
@@ -186,7 +202,7 @@ async def run_bench(
 
     `sessions`: conversation counts for the sessions pass; 1 is the plain pass itself.
     """
-    order = [p for p in PASSES if p in passes]
+    order = [p for p in (*PASSES, *USE_PASSES) if p in passes]
     counts = _session_counts(order, sessions)
     usage: dict[str, dict[str, float]] = {}
     started = datetime.datetime.now(datetime.UTC)
@@ -235,6 +251,7 @@ async def run_bench(
         "scenarios": run.scenarios,
         "offline_asr": run.offline_asr,
         "tts": run.tts,
+        "cases": run.cases,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     results["summary"] = summarise(results)

@@ -14,6 +14,8 @@ from assistant.audio import AudioFileError, read_audio
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "tests" / "data"
 """The real speech fixtures (CMU Sphinx / LibriVox recordings) the built-in suite is made of."""
+EXTRA_DIR = "asterisk"
+"""Under DATA_DIR: 32 Asterisk prompts (CC-BY-SA 3.0) that the use-like passes add to the built-in suite."""
 
 
 class BenchError(ValueError):
@@ -38,6 +40,13 @@ class Suite:
     """Asked before a noise burst or a backchannel is played over the reply."""
     skipped: list[dict[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    extra: list[SuiteFile] = field(default_factory=list)
+    """More recordings for the use-like passes only (the built-in suite's tests/data/asterisk)."""
+
+    @property
+    def use_pool(self) -> list[SuiteFile]:
+        """The recordings the use-like passes are built from."""
+        return [*self.files, *self.extra]
 
     def reference(self, name: str) -> str | None:
         return next((f.reference for f in self.files if f.path.name == name), None)
@@ -120,6 +129,12 @@ def builtin_suite(data_dir: Path = DATA_DIR) -> Suite:
         "forever.wav",
         "sense_and_sensibility_01_austen_64kb-0870.wav",
     ]
+    extra: list[SuiteFile] = []
+    if (data_dir / EXTRA_DIR).is_dir():
+        paths = sorted(p for p in (data_dir / EXTRA_DIR).iterdir() if p.suffix.lower() == ".wav")
+        extra, extra_skipped, extra_notes = _check(paths)
+        skipped += extra_skipped
+        notes += extra_notes
     return Suite(
         "built-in",
         files,
@@ -127,4 +142,5 @@ def builtin_suite(data_dir: Path = DATA_DIR) -> Suite:
         questions=[usable[n] for n in questions if n in usable],
         skipped=skipped,
         notes=notes,
+        extra=extra,
     )

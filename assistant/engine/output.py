@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,6 +52,8 @@ class OutputBuffer:
         self._paused = False
         self._pause_noticed = True
         self.notices: deque[Notice] = deque()
+        self.on_pause: Callable[[], None] | None = None
+        """Called (outside the lock) when playback pauses, so a transport can empty its device buffer."""
 
     def add(self, reply_id: int, text: str, audio: np.ndarray) -> None:
         with self._lock:
@@ -73,8 +76,11 @@ class OutputBuffer:
 
     def pause(self) -> None:
         with self._lock:
-            if not self._paused:
-                self._paused, self._pause_noticed = True, False
+            paused, self._paused = self._paused, True
+            if not paused:
+                self._pause_noticed = False
+        if not paused and self.on_pause is not None:
+            self.on_pause()
 
     def resume(self) -> None:
         with self._lock:

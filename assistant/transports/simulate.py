@@ -20,7 +20,14 @@ from assistant.audio import StreamResampler, gain_db, rms_dbfs, write_wav
 from assistant.audiofile import load_audio
 from assistant.config import Config
 from assistant.engine import Conversation
-from assistant.events import BargeIn, ErrorOccurred, ReplyEnded, Resumed
+from assistant.events import (
+    BargeIn,
+    ErrorOccurred,
+    FinalTranscript,
+    ReplyEnded,
+    Resumed,
+    SpeechStopped,
+)
 
 
 @dataclass
@@ -32,6 +39,11 @@ class SimulationOptions:
     echo_delay_ms: int = 40
     gap_s: float = 0.8
     """Silence between the end of a reply and the next input."""
+    gaps_s: list[float] | None = None
+    """Per input after the first: its own gap (a person's pause varies); `gap_s` where the list ends."""
+    speech_spans_ms: list[tuple[float, float] | None] | None = None
+    """Per input: where its speech really starts and ends (ms into the file), when the file's level alone
+    would mislead (claps after the words); None entries are measured by `speech_span_ms`."""
     reply_timeout_s: float = 25.0
     tail_s: float = 1.0
     allow_damaged: bool = False
@@ -98,18 +110,68 @@ def _span_so_far(
 
 
 def load_inputs(
-    paths: list[Path], allow_damaged: bool = False, warnings: list[str] | None = None
+    paths: list[Path],
+    allow_damaged: bool = False,
+    warnings: list[str] | None = None,
+    spans_ms: list[tuple[float, float] | None] | None = None,
 ) -> list[_Input]:
     """Read every file before starting, so a bad one is refused up front and nothing is half done;
-    allowed damage is added to `warnings`."""
+    allowed damage is added to `warnings`. `spans_ms`: known speech spans per file (None: measured from
+    the level)."""
     inputs = []
-    for path in paths:
+    for i, path in enumerate(paths):
         decoded = load_audio(path, allow_damaged=allow_damaged)
         if warnings is not None:
             warnings += decoded.warnings
-        start, end = speech_span_ms(decoded.samples)
+        known = spans_ms[i] if spans_ms and i < len(spans_ms) else None
+        start, end = known if known is not None else speech_span_ms(decoded.samples)
         inputs.append(_Input(Path(path), decoded.samples, start, end))
     return inputs
+
+
+def _gap_before(opts: SimulationOptions, idx: int) -> float:
+    """The silence to leave after a reply before input `idx` (idx >= 1)."""
+    if opts.gaps_s and idx - 1 < len(opts.gaps_s):
+        return opts.gaps_s[idx - 1]
+    return opts.gap_s
+
+
+def _audible_runs(
+    frames: list[np.ndarray], times: list[float], frame_s: float, merge_s: float = 0.1
+) -> list[tuple[float, float]]:
+    """(start, end) of every stretch in which the speaker played something, gaps up to `merge_s` bridged.
+
+    The times are those of the ticks that pulled each frame, so they share the engine's clock."""
+    runs: list[list[float]] = []
+    for frame, t in zip(frames, times, strict=True):
+        if not np.any(frame):
+            continue
+        if runs and t - runs[-1][1] <= merge_s + 1e-6:
+            runs[-1][1] = t + frame_s
+        else:
+            runs.append([t, t + frame_s])
+    return [(a, b) for a, b in runs]
+
+
+def _endpoints(collected: list[tuple[float, Any]]) -> list[dict[str, Any]]:
+    """Every end of a user turn: when it was judged over, its last voiced frame, and its words ("" when the
+    turn gave nothing to answer). A FinalTranscript right after a SpeechStopped belongs to it."""
+    out: list[dict[str, Any]] = []
+    for now, event in collected:
+        if isinstance(event, SpeechStopped):
+            out.append({"at": now, "last_voiced": event.at, "text": ""})
+        elif isinstance(event, FinalTranscript) and out and not out[-1]["text"]:
+            out[-1]["text"] = event.text
+    return out
+
+
+def _input_of(t: float, starts: list[float]) -> int | None:
+    """The input that was playing (or had last played) at time t."""
+    index = None
+    for i, start in enumerate(starts):
+        if start <= t + 1e-6:
+            index = i
+    return index
 
 
 async def simulate(
@@ -120,7 +182,7 @@ async def simulate(
 ) -> SimulationResult:
     opts = options or SimulationOptions()
     warnings: list[str] = []
-    inputs = load_inputs(paths, opts.allow_damaged, warnings)
+    inputs = load_inputs(paths, opts.allow_damaged, warnings, opts.speech_spans_ms)
     conv = conversation or Conversation(cfg)
     await conv.start()
     events = conv.bus.subscribe(maxsize=100000)
@@ -134,6 +196,8 @@ async def simulate(
     mic_rec: list[np.ndarray] = []
     spk_rec: list[np.ndarray] = []
     user_spans: list[tuple[float, float]] = []
+    input_times: list[list[float]] = []
+    tick_times: list[float] = []
     collected: list[Any] = []
 
     idx, pos = 0, 0
@@ -156,6 +220,7 @@ async def simulate(
                     opts.before_input(idx)
                 playing, pos, next_start = True, 0, float("inf")
                 user_spans.append((float("inf"), float("inf")))
+                input_times.append([now, now])
             if playing:
                 item = inputs[idx]
                 chunk = item.audio[pos : pos + n_in]
@@ -163,6 +228,7 @@ async def simulate(
                 user_spans[-1] = _span_so_far(user_spans[-1], item, pos, n_in, now)
                 pos += n_in
                 if pos >= inputs[idx].audio.size:
+                    input_times[-1][1] = now + n_in / 16000
                     playing, idx = False, idx + 1
                     input_end_t, reply_audio_t, quiet_since = now, None, None
             if opts.echo_db is not None:
@@ -175,6 +241,7 @@ async def simulate(
             conv.push_input(mic, out, now)
             mic_rec.append(mic)
             spk_rec.append(out)
+            tick_times.append(now)
             while not events.empty():
                 collected.append((now, events.get_nowait()))
 
@@ -188,7 +255,11 @@ async def simulate(
                     if opts.barge_in_after_s is not None and reply_audio_t is not None:
                         next_start = reply_audio_t + opts.barge_in_after_s - t0
                         input_end_t = None
-                    elif quiet_since is not None and now - quiet_since >= opts.gap_s and waited > 0.5:
+                    elif (
+                        quiet_since is not None
+                        and now - quiet_since >= _gap_before(opts, idx)
+                        and waited > 0.5
+                    ):
                         next_start = now - t0
                         input_end_t = None
                     elif waited > opts.reply_timeout_s:
@@ -220,6 +291,34 @@ async def simulate(
     own_echo = [t for t in onsets if not any(a - 0.3 <= t <= b + 0.3 for a, b in user_spans)]
     if not conv.records:
         warnings.append("no user speech was recognised in the input")
+    endpoints = _endpoints(collected)
+    starts = [a for a, _ in input_times]
+    answered = [e for e in endpoints if e["text"]]
+    timeline = {
+        "inputs": [
+            {
+                "file": item.path.name,
+                "start_s": round(a - t0, 3),
+                "end_s": round(b - t0, 3),
+                "speech_start_s": round(span[0] - t0, 3),
+                "speech_end_s": round(span[1] - t0, 3),
+            }
+            for item, (a, b), span in zip(inputs, input_times, user_spans, strict=False)
+        ],
+        "endpoints": [
+            {
+                "at_s": round(e["at"] - t0, 3),
+                "last_voiced_s": round(e["last_voiced"] - t0, 3),
+                "text": e["text"],
+                "input": _input_of(e["last_voiced"], starts),
+            }
+            for e in endpoints
+        ],
+        "reply_audio_s": [
+            (round(a - t0, 3), round(b - t0, 3))
+            for a, b in _audible_runs(spk_rec, tick_times, frame_ms / 1000)
+        ],
+    }
     report = {
         "inputs": [str(i.path) for i in inputs],
         "config": {"asr": cfg.asr.model, "llm": f"{cfg.llm.backend}:{cfg.llm.model}", "vad": cfg.vad.engine},
@@ -229,6 +328,8 @@ async def simulate(
         "self_interruptions": len(own_echo),
         "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
         "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
+        "turn_inputs": [_input_of(e["last_voiced"], starts) for e in answered[: len(conv.records)]],
+        "timeline": timeline,
         "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
         "warnings": warnings,
     }
