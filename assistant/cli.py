@@ -196,6 +196,9 @@ def _run_bench(args: argparse.Namespace, argv: list[str]) -> int:
         file=sys.stderr,
         flush=True,
     )
+    models = _split_list(args.models, "--models") if args.models else None
+    if models and "dialogue" not in passes:
+        raise BenchError("--models sets models side by side in the dialogue pass: add --passes dialogue")
     bench = run_bench(
         cfg,
         suite,
@@ -204,6 +207,8 @@ def _run_bench(args: argparse.Namespace, argv: list[str]) -> int:
         command="assistant " + shlex.join(argv),
         config_path=args.config,
         overrides=_overrides(args),
+        models=models,
+        dialogue_set=args.dialogues,
     )
     results = asyncio.run(bench)
     from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory
@@ -279,7 +284,17 @@ def main(argv: list[str] | None = None) -> int:
         "--passes",
         default="rtf,plain,barge_in,noise,echo,sessions",
         metavar="LIST",
-        help="passes to run (default: all of rtf,plain,barge_in,noise,echo,sessions)",
+        help="passes to run (default: all of rtf,plain,barge_in,noise,echo,sessions; "
+        "`dialogue`, the conversation-quality benchmark, only when named)",
+    )
+    bench.add_argument(
+        "--models",
+        metavar="LIST",
+        help="the dialogue pass: LLMs side by side, e.g. qwen2.5-0.5b,smollm2-135m,gemma-3-270m "
+        "(bundled names or llm.model references; default: the configured one)",
+    )
+    bench.add_argument(
+        "--dialogues", metavar="YAML", help="the dialogue pass's dialogue set (default: the bundled one)"
     )
     bench.add_argument(
         "--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two results.json files instead"

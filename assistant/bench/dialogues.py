@@ -16,8 +16,10 @@ from assistant.bench.suite import Suite
 from assistant.config import Config
 from assistant.transports.simulate import SimulationOptions
 
-PASSES = ("rtf", "plain", "barge_in", "noise", "echo", "sessions")
-"""Every pass, in the order they run; `rtf` times ASR before and TTS after the others."""
+PASSES = ("rtf", "plain", "barge_in", "noise", "echo", "sessions", "dialogue")
+"""Every pass, in the order they run; `rtf` times ASR before and TTS after the others. `dialogue` (the
+conversation-quality benchmark, assistant/bench/dialogue_pass.py) runs only when asked for."""
+DEFAULT_PASSES = PASSES[:-1]
 
 BACKCHANNELS = ("Mm-hmm.", "Yeah.")
 

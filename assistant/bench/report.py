@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.bench import plots
+from assistant.bench import dialogue_report, plots
 from assistant.bench.stats import STAGES, hypotheses
 
 
@@ -66,6 +66,7 @@ def other_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
         )
     if rtf := summary.get("rtf"):
         out.append(("real-time factor ASR / TTS", f"{_num(rtf['asr'], 3)} / {_num(rtf['tts'], 3)}"))
+    out += dialogue_report.summary_lines(summary.get("dialogue") or {})
     out.append(("CPU time (s)", ", ".join(f"{k} {v:.1f}" for k, v in summary["cpu_s"].items())))
     out.append(("peak memory (ru_maxrss)", f"{summary['peak_rss_mib']:.0f} MiB"))
     return out
@@ -163,6 +164,8 @@ def markdown(results: dict[str, Any], images: dict[str, str]) -> str:
             ],
         )
         md += [""] + ([f"![WER per file]({images['wer']})", ""] if "wer" in images else [])
+    if results.get("dialogue"):
+        md += dialogue_report.markdown(results["dialogue"], s["dialogue"], markdown_table)
     md += ["## Passes", ""]
     md += markdown_table(
         ["pass", "CPU s", "wall s", "cores busy"],

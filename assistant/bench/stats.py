@@ -119,6 +119,10 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 
     if offline or results.get("tts"):
         out["rtf"] = {"asr": real_time_factor(offline), "tts": real_time_factor(results.get("tts") or [])}
+    if results.get("dialogue"):
+        from assistant.bench.dialogue_pass import summarise_dialogue
+
+        out["dialogue"] = summarise_dialogue(results["dialogue"])
     out["cpu_s"] = {name: p["cpu_s"] for name, p in results["passes"].items()}
     out["peak_rss_mib"] = results["peak_rss_mib"]
     return out
