@@ -10,6 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.bench.dialogue_set import load_dialogues
 from assistant.bench.suite import DATA_DIR, references
 from assistant.config import ConfigError, load_config
 from assistant.llm import Message
@@ -53,12 +54,20 @@ def _four_grams(text: str) -> set[str]:
 
 def test_no_prompt_example_comes_from_the_test_data():
     """The issue's card-game example echoed tests/data/cards-*.wav: no four words in a row of any prompt
-    text may appear in a test recording's transcript or in the spoken tool test set."""
+    text (the default system prompt with its persona included) may appear in a test recording's
+    transcript, in the spoken tool test set or in the conversation benchmark's dialogues; nor may the
+    dialogues echo the test data."""
     intents = yaml.safe_load((DATA_DIR / "intents.yaml").read_text())
     test_texts = [*references().values(), *(c["text"] for c in intents["intents"]), *intents["none"]]
+    dialogue_texts = [turn.say for d in load_dialogues() for turn in d.turns]
     test_grams = set().union(*(_four_grams(t) for t in test_texts))
+    dialogue_grams = set().union(*(_four_grams(t) for t in dialogue_texts))
+    for text in dialogue_texts:
+        assert not _four_grams(text) & test_grams, f"the dialogue set's {text!r} echoes the test data"
+    test_grams |= dialogue_grams
     prompt_texts = [SPEAKING_RULES, TOOL_DATA_NOTE, TOOLS_HEADER, *(t for pair in FEW_SHOT for t in pair)]
     prompt_texts += [text for _, text in _TOOL_DEMO]
+    prompt_texts += [system_prompt(load_config().llm)]
     for text in prompt_texts:
         shared = _four_grams(text) & test_grams
         assert not shared, f"{text!r} echoes the test data: {shared}"

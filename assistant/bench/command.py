@@ -13,7 +13,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from assistant.bench.passes import ALIASES, PASSES, USE_PASSES
+from assistant.bench.passes import ALIASES, PASSES, QUALITY_PASSES, USE_PASSES
 from assistant.bench.suite import BenchError
 
 DEFAULT_PASSES = ",".join(PASSES)
@@ -35,7 +35,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_PASSES,
         metavar="LIST",
         help=f"passes to run (default: {DEFAULT_PASSES}); the use-like ones: {','.join(USE_PASSES)}; "
-        "'use' stands for all of those, 'default' for the defaults, 'all' for both",
+        "'use' stands for all of those, 'default' for the defaults, 'all' for both; 'dialogue', the "
+        "conversation-quality benchmark, only when named",
+    )
+    parser.add_argument(
+        "--models",
+        metavar="LIST",
+        help="the dialogue pass: LLMs side by side, e.g. qwen2.5-0.5b,smollm2-135m,gemma-3-270m "
+        "(bundled names or llm.model references; default: the configured one)",
+    )
+    parser.add_argument(
+        "--dialogues", metavar="YAML", help="the dialogue pass's dialogue set (default: the bundled one)"
     )
     parser.add_argument(
         "--compare", nargs=2, metavar=("A.json", "B.json"), help="compare two results.json files instead"
@@ -54,7 +64,7 @@ def resolve_passes(text: str) -> list[str]:
     names = []
     for item in split_list(text, "--passes"):
         names += ALIASES.get(item, (item,))
-    known = (*PASSES, *USE_PASSES)
+    known = (*PASSES, *USE_PASSES, *QUALITY_PASSES)
     if unknown := [p for p in names if p not in known]:
         raise BenchError(
             f"unknown pass {', '.join(unknown)}; choose from {','.join(known)} or {','.join(ALIASES)}"
@@ -98,6 +108,9 @@ def run(args: argparse.Namespace, argv: list[str], cfg_for: object) -> int:
     overrides = list(args.set or [])
     if getattr(args, "llm_url", None):
         overrides += ["llm.backend=openai", f"llm.base_url={args.llm_url}"]
+    models = split_list(args.models, "--models") if args.models else None
+    if models and "dialogue" not in passes:
+        raise BenchError("--models sets models side by side in the dialogue pass: add --passes dialogue")
     bench = run_bench(
         cfg,
         suite,
@@ -106,6 +119,8 @@ def run(args: argparse.Namespace, argv: list[str], cfg_for: object) -> int:
         command="assistant " + shlex.join(argv),
         config_path=args.config,
         overrides=overrides,
+        models=models,
+        dialogue_set=args.dialogues,
     )
     results = asyncio.run(bench)
     from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory

@@ -8,5 +8,8 @@ PASSES = ("rtf", "plain", "barge_in", "noise", "echo", "sessions")
 USE_PASSES = ("multiturn", "pauses", "short", "claps", "backchannel")
 """The use-like passes (usecases.py), run after the default ones when asked for."""
 
+QUALITY_PASSES = ("dialogue",)
+"""The conversation-quality benchmark (dialogue_pass.py): spoken dialogues, scored; run only when named."""
+
 ALIASES = {"default": PASSES, "use": USE_PASSES, "all": (*PASSES, *USE_PASSES)}
 """Names that stand for several passes in `--passes`."""

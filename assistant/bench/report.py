@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.bench import plots, usereport
+from assistant.bench import dialogue_report, plots, usereport
 from assistant.bench.stats import STAGES, hypotheses
 
 
@@ -67,6 +67,7 @@ def other_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
     if rtf := summary.get("rtf"):
         out.append(("real-time factor ASR / TTS", f"{_num(rtf['asr'], 3)} / {_num(rtf['tts'], 3)}"))
     out += usereport.other_lines(summary.get("use", {}))
+    out += dialogue_report.summary_lines(summary.get("dialogue") or {})
     out.append(("CPU time (s)", ", ".join(f"{k} {v:.1f}" for k, v in summary["cpu_s"].items())))
     out.append(("peak memory (ru_maxrss)", f"{summary['peak_rss_mib']:.0f} MiB"))
     return out
@@ -165,6 +166,8 @@ def markdown(results: dict[str, Any], images: dict[str, str]) -> str:
         )
         md += [""] + ([f"![WER per file]({images['wer']})", ""] if "wer" in images else [])
     md += usereport.markdown(results, markdown_table)
+    if results.get("dialogue"):
+        md += dialogue_report.markdown(results["dialogue"], s["dialogue"], markdown_table)
     md += ["## Passes", ""]
     md += markdown_table(
         ["pass", "CPU s", "wall s", "cores busy"],

@@ -21,9 +21,11 @@ from tqdm import tqdm
 
 from assistant.audio import read_audio
 from assistant.bench import dialogues, usecases
+from assistant.bench.dialogue_pass import run_dialogue_pass
+from assistant.bench.dialogue_set import DEFAULT_SET, load_dialogues
 from assistant.bench.dialogues import Scenario
 from assistant.bench.machine import describe_config, describe_machine
-from assistant.bench.passes import PASSES, USE_PASSES
+from assistant.bench.passes import PASSES, QUALITY_PASSES, USE_PASSES
 from assistant.bench.stats import summarise
 from assistant.bench.suite import Suite
 from assistant.bench.usestats import cases
@@ -197,19 +199,28 @@ async def run_bench(
     config_path: str | None = None,
     overrides: list[str] | None = None,
     progress: bool = True,
+    models: list[str] | None = None,
+    dialogue_set: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Run `passes` (names from dialogues.PASSES) on `suite`; the results.json document, summary included.
+    """Run `passes` (names from passes.py) on `suite`; the results.json document, summary included.
 
-    `sessions`: conversation counts for the sessions pass; 1 is the plain pass itself.
+    `sessions`: conversation counts for the sessions pass; 1 is the plain pass itself. `models`: the LLMs
+    the dialogue pass sets side by side (default: the configured one); `dialogue_set`: its YAML.
     """
-    order = [p for p in (*PASSES, *USE_PASSES) if p in passes]
+    order = [p for p in (*PASSES, *USE_PASSES, *QUALITY_PASSES) if p in passes]
     counts = _session_counts(order, sessions)
     usage: dict[str, dict[str, float]] = {}
     started = datetime.datetime.now(datetime.UTC)
+    dialogue_path = Path(dialogue_set or DEFAULT_SET)
+    dialogue_list = load_dialogues(dialogue_path) if "dialogue" in order else []
+    models = models or [cfg.llm.model.removeprefix("bundled:")]
+    dialogue: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        await _load_models(cfg)
+        if order != ["dialogue"]:  # the dialogue pass loads the models it compares itself
+            await _load_models(cfg)
         plan = await _plan(cfg, suite, order, Path(scratch))
-        total = len(suite.files) * ("rtf" in order) + sum(
+        total = len(models) * sum(len(d.turns) for d in dialogue_list)
+        total += len(suite.files) * ("rtf" in order) + sum(
             len(sc.inputs) * (sum(counts) if name == "sessions" else 1)
             for name in order
             for sc in plan.get(name, [])
@@ -221,6 +232,10 @@ async def run_bench(
                 with _usage(usage, name):
                     if name == "rtf":
                         await run.asr_offline()
+                    elif name == "dialogue":
+                        dialogue = await run_dialogue_pass(
+                            cfg, models, dialogue_list, Path(scratch), bar, str(dialogue_path)
+                        )
                     elif name == "sessions":
                         for n in counts:
                             bar.set_description(f"sessions={n}")
@@ -254,5 +269,7 @@ async def run_bench(
         "cases": run.cases,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if dialogue is not None:
+        results["dialogue"] = dialogue
     results["summary"] = summarise(results)
     return results

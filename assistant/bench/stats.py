@@ -123,6 +123,10 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         from assistant.bench.usestats import summarise_use
 
         out["use"] = summarise_use(results["cases"])
+    if results.get("dialogue"):
+        from assistant.bench.dialogue_pass import summarise_dialogue
+
+        out["dialogue"] = summarise_dialogue(results["dialogue"])
     out["cpu_s"] = {name: p["cpu_s"] for name, p in results["passes"].items()}
     out["peak_rss_mib"] = results["peak_rss_mib"]
     return out
