@@ -88,7 +88,10 @@ async def test_an_empty_reply_says_something_sensible(cfg, speech, reply) -> Non
     turn, conv, ended = await reply_to(cfg, speech, ScriptedLLM(reply, delay_s=0.005))
     expected = FALLBACK_EMPTY if "```" not in reply else "I'll skip the code."
     assert turn["assistant_text"] == expected and not turn["interrupted"]
-    assert conv.history[-1].content == expected and [e.heard for e in ended] == [expected]
+    assert [e.heard for e in ended] == [expected]
+    # The engine's own apology is heard but kept out of the model's history (a small model imitates it).
+    spoken_by_model = [m.content for m in conv.history if m.role == "assistant"]
+    assert spoken_by_model == ([] if expected == FALLBACK_EMPTY else [expected])
 
 
 async def test_a_looping_reply_is_stopped_early_and_the_turn_ends_cleanly(cfg, speech) -> None:
@@ -114,9 +117,9 @@ class Watched:
     def __init__(self, llm) -> None:  # type: ignore[no-untyped-def]
         self.llm, self.name, self.pieces, self.stopped_early = llm, llm.name, 0, False
 
-    async def stream(self, messages, tools=()):  # type: ignore[no-untyped-def]
+    async def stream(self, messages, tools=(), allowed=None):  # type: ignore[no-untyped-def]
         try:
-            async for piece in self.llm.stream(messages, tools):
+            async for piece in self.llm.stream(messages, tools, allowed):
                 self.pieces += 1
                 yield piece
         except GeneratorExit:

@@ -232,9 +232,10 @@ async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
 
 
 async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
-    """Flite's "timer for two and a half minutes" is heard as "Time for 2 and a half minutes."; that near
-    miss is decoded again with a beam, and the turn reports the call with what it was heard as. The user's
-    words stay the best guess."""
+    """Flite's "timer for two and a half minutes" was heard as "Time for 2 and a half minutes." by the
+    one-shot decoder; such a near miss is decoded again with a beam, and the turn reports the call with what
+    it was heard as, the user's words staying the best guess. (The streaming final pass may hear "timer"
+    at once; then the call needs no second look. test_gating checks the alternatives themselves.)"""
     cfg = tool_cfg(None, tmp_path)
     llm = ScriptedLLM("This should not be said.")
     question = tmp_path / "timer.wav"
@@ -243,7 +244,10 @@ async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
     (turn,) = result.report["turns"]
     (call,) = turn["tool_calls"]
     assert call["name"] == "set_timer" and call["via"] == "intent", turn
-    assert "timer" in call["heard_as"].lower() and call["heard_as"] != turn["user_text"], turn
+    if "timer" not in turn["user_text"].lower():
+        assert "timer" in call["heard_as"].lower() and call["heard_as"] != turn["user_text"], turn
+    else:
+        assert "heard_as" not in call, turn
     assert llm.calls == []
 
 

@@ -56,8 +56,9 @@ class LanguageModel(Protocol):
         is speech."""
         ...
 
-    async def warm_up(self, messages: list[Message]) -> None:
-        """Evaluate the stable prompt prefix so that the first real turn hits the cache."""
+    async def warm_up(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
+        """Evaluate the stable prompt prefix (system prompt, tools, few-shot examples) so that the first
+        real turn hits the cache."""
         ...
 
 
