@@ -134,7 +134,7 @@ async def test_two_websocket_sessions_each_get_their_own_answer(server, speech):
     assert server.wait_sessions(0) == 0
 
 
-NO_ICE_SDP = "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+NO_ICE_SDP = "v=0\r\no=- 0 0 IN IP4 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\n"
 """A bare audio offer: no session lines, ICE credentials or DTLS fingerprint."""
 
 

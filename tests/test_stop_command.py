@@ -67,7 +67,9 @@ async def test_stop_during_a_reply_cuts_it_and_starts_no_other(tmp_path, voice, 
     assert len(report["turns"]) == 1, report["turns"]  # the command is no turn of its own: no answer
     (turn,) = report["turns"]
     assert turn["interrupted"] and turn["timings_ms"]["barge_in"] < 600
-    assert len(turn["assistant_text"]) < len(LONG_REPLY) and not turn["tool_calls"]
+    assert len(turn["assistant_text"]) < len(LONG_REPLY)
+    # The model's call may arrive before the command (a fast stream): the gate refuses it, nothing runs.
+    assert all(c.get("error") and "result" not in c for c in turn["tool_calls"]), turn["tool_calls"]
     assert len(llm.calls) == 1, "a second reply was started"
     assert sum(isinstance(e, ReplyStarted) for e in result.events) == 1
     finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]

@@ -339,11 +339,13 @@ class Reply:
             self.tool_calls.append(call)
             return call
         call = ToolCall(request.name, arguments, via="llm", id=request.id)
-        if tool is not None and not host.may_call(request.name, self.user_text):
-            tool = None  # a server's model called a tool the request does not mention
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
             self.tool_calls.append(call)
+            return call
+        if not host.may_call(request.name, self.user_text):
+            call.error = f"the user did not ask for {request.name!r}; it was not run"
+            self.tool_calls.append(call)  # a server's model called a tool the request does not mention
             return call
         if (reason := host.refusal(tool, self.user_text)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
