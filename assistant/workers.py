@@ -174,11 +174,12 @@ def recent_waits(window_s: float) -> list[float]:
 
 
 def queued_for() -> float:
-    """Seconds the oldest waited-for call still in any model thread's queue has waited (0: none)."""
+    """Seconds the oldest waited-for call still in any model thread's queue has waited (0: none; a call
+    cancelled meanwhile, its conversation gone, is skipped when its turn comes and does not count)."""
     now = time.monotonic()
     with _lock:
         workers = list(_threads.values())
-    oldest = [c.submitted for w in workers for c in list(w._queue) if c.waited]
+    oldest = [c.submitted for w in workers for c in list(w._queue) if c.waited and not c.future.cancelled()]
     return now - min(oldest) if oldest else 0.0
 
 

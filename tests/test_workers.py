@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from assistant.workers import NORMAL, URGENT, ModelThread, run_on
+from assistant import workers
+from assistant.workers import NORMAL, URGENT, ModelThread, queued_for, run_on
 
 
 async def test_urgent_calls_overtake_queued_ones():
@@ -84,3 +85,19 @@ async def test_the_time_waited_for_calls_spend_queued_is_recorded():
     await asyncio.gather(waited, background)
     assert len(worker.waits) == 1  # the urgent call only; the gate's own call was not waited for
     assert worker.waits[0][1] >= 0.2
+
+
+async def test_a_call_queued_now_counts_until_it_starts_or_is_cancelled():
+    worker = ModelThread("test-queued")
+    model = object()
+    workers._threads[id(model)] = worker  # as `thread_for` registers it
+    try:
+        gate = occupy(worker)
+        waiting = worker.submit(URGENT, lambda: None)
+        await asyncio.sleep(0.2)
+        assert queued_for() >= 0.2
+        waiting.cancel()  # its conversation closed: nobody waits for it any more
+        assert queued_for() < 0.2
+        gate.set()
+    finally:
+        del workers._threads[id(model)]
