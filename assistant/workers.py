@@ -113,8 +113,6 @@ class ModelThread:
                     self._queue = [c for c in self._queue if id(c) not in taken]
                     heapq.heapify(self._queue)
                     calls += same
-            now = time.monotonic()
-            self.waits.extend((now, now - c.submitted) for c in calls if c.waited)
             return calls
 
     def _run(self) -> None:
@@ -124,6 +122,8 @@ class ModelThread:
                 live = [c for c in calls if c.future.set_running_or_notify_cancel()]
                 if not live:
                     continue
+                now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
+                self.waits.extend((now, now - c.submitted) for c in live if c.waited)
                 try:
                     if live[0].batch is None:
                         live[0].future.set_result(live[0].fn(*live[0].args))
