@@ -175,6 +175,15 @@ class ServerConfig(Section):
     """How long a session token from POST /session admits a new session (it is checked only at the start)."""
     trusted_proxies: list[str] = []
     """Addresses or networks of reverse proxies whose X-Forwarded-For names the real client."""
+    max_queue_wait_ms: float | None = Field(None, gt=0)
+    """Admission by load: refuse new sessions (503 / 1013) while the calls people wait for (final
+    transcripts, replies, first clauses) queue this long for a model behind other conversations (90th
+    percentile over `load_window_s`; see `transports/admission.py:LoadGate`). None: off, only the counts
+    above apply. 500 suits the CPU default: a reply then starts at most ~0.5 s later than alone."""
+    resume_queue_wait_ms: float = Field(250.0, ge=0)
+    """Admit again once that figure falls below this (hysteresis: the gate does not flap at the edge)."""
+    load_window_s: float = Field(15.0, gt=0, le=600)
+    """How far back the queue waits are judged, in seconds: about two turns of a conversation."""
 
 
 class ToolsConfig(Section):

@@ -55,7 +55,7 @@ class Metrics:
         self.sessions = Counter("assistant_sessions", "Conversations opened", registry=self.registry)
         self.refused = Counter(
             "assistant_sessions_refused",
-            "Session starts refused: ServerFull (no slot), TooMany (a client's limits)",
+            "Session starts refused: ServerFull (no slot), TooMany (a client's limits), Overloaded (load)",
             ["reason"],
             registry=self.registry,
         )
@@ -64,6 +64,18 @@ class Metrics:
             "Peers being set up: answered, not yet proven (no conversation slot held)",
             registry=self.registry,
         )
+        self.queue_wait = Gauge(
+            "assistant_queue_wait_seconds",
+            "Admission's load figure: 90th percentile of the time calls people wait for spent queued for a "
+            "model, over server.load_window_s (updated at each session start and /health)",
+            registry=self.registry,
+        )
+        self.admitting = Gauge(
+            "assistant_admitting",
+            "1 while the load gate admits new sessions, 0 while it refuses them",
+            registry=self.registry,
+        )
+        self.admitting.set(1.0)
         # What a leak would show first; the soak and churn checks read these.
         ProcessCollector(registry=self.registry)  # process_resident_memory_bytes, process_open_fds, ...
         Gauge(

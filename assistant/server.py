@@ -163,7 +163,12 @@ def create_app(cfg: Config, warm_up: bool = True, access: Access | None = None) 
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "sessions": len(manager.sessions), "max_sessions": cfg.server.max_sessions}
+        return {
+            "status": "ok",
+            "sessions": len(manager.sessions),
+            "max_sessions": cfg.server.max_sessions,
+            "admission": manager.load().as_dict(),
+        }
 
     @app.post("/login")
     async def login(request: Request) -> Response:

@@ -6,6 +6,11 @@ multiply and the idle ones spin on the two cores every model shares: measured he
 time went from 25 to 40 ms after a few turns. One thread per model also serialises calls into a model
 that is not thread-safe. When several conversations share a model, an urgent call (a first clause that
 someone is waiting to hear) goes before work whose result is not awaited yet (a later clause).
+
+Calls submitted with a batch function are batched: when the thread takes one, every call with the same
+batch function queued meanwhile (while the thread was busy) goes with it as one batch, so a batch adds no
+waiting of its own. Each thread also records how long the calls someone waits for spent queued
+(`recent_waits`): the server's admission by load reads it.
 """
 
 from __future__ import annotations
@@ -14,20 +19,43 @@ import asyncio
 import heapq
 import itertools
 import threading
-from collections.abc import Callable
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
 URGENT, NORMAL = 0, 1
+MAX_BATCH = 8
+"""The most calls one batch takes; the rest wait for the next."""
+
+Batch = Callable[[list[Any]], Sequence[Any]]
+"""A batch function: the queued calls' items in, one result per item out, in order."""
+
+
+@dataclass(order=True)
+class _Call:
+    priority: int
+    seq: int
+    submitted: float = field(compare=False)
+    future: Future[Any] = field(compare=False)
+    fn: Callable[..., Any] = field(compare=False)
+    args: tuple[Any, ...] = field(compare=False)
+    batch: Batch | None = field(compare=False, default=None)
+    waited: bool = field(compare=False, default=False)
 
 
 class ModelThread:
     """A single worker thread that runs submitted calls by priority, FIFO within a priority."""
 
     def __init__(self, name: str) -> None:
-        self._queue: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
+        self.name = name
+        self._queue: list[_Call] = []
+        self.waits: deque[tuple[float, float]] = deque(maxlen=512)
+        """(when it started, seconds it spent queued) of recent calls that someone waited for."""
         self._seq = itertools.count()
         self._unfinished = 0
         self._ready = threading.Condition()
@@ -44,29 +72,72 @@ class ModelThread:
         """A call is queued behind the one running: someone (another conversation) waits for the model."""
         return bool(self._queue)
 
-    def submit(self, priority: int, fn: Callable[..., T], *args: Any) -> Future[T]:
-        future: Future[T] = Future()
+    def submit(
+        self, priority: int, fn: Callable[..., T], *args: Any, waited: bool | None = None
+    ) -> Future[T]:
+        """Queue `fn(*args)`. `waited`: someone waits for the result, so its time in the queue counts as
+        load (default: the urgent calls)."""
+        return self._push(priority, fn, args, None, waited)
+
+    def submit_batch(self, priority: int, batch: Batch, item: Any, waited: bool | None = None) -> Future[Any]:
+        """Queue `item` for `batch([item, ...])` with the other items of `batch` queued when it runs."""
+        return self._push(priority, batch, (item,), batch, waited)
+
+    def _push(
+        self,
+        priority: int,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        batch: Batch | None,
+        waited: bool | None,
+    ) -> Future[Any]:
+        future: Future[Any] = Future()
+        counted = priority == URGENT if waited is None else waited
+        call = _Call(priority, next(self._seq), time.monotonic(), future, fn, args, batch, counted)
         with self._ready:
-            heapq.heappush(self._queue, (priority, next(self._seq), future, fn, args))
+            heapq.heappush(self._queue, call)
             self._unfinished += 1
             self._ready.notify()
         return future
 
+    def _take(self) -> list[_Call]:
+        """The next call, and the calls of its batch function queued with it (by priority, then age)."""
+        with self._ready:
+            while not self._queue:
+                self._ready.wait()
+            calls = [heapq.heappop(self._queue)]
+            if calls[0].batch is not None:
+                same = sorted(c for c in self._queue if c.batch == calls[0].batch)[: MAX_BATCH - 1]
+                if same:
+                    taken = {id(c) for c in same}
+                    self._queue = [c for c in self._queue if id(c) not in taken]
+                    heapq.heapify(self._queue)
+                    calls += same
+            return calls
+
     def _run(self) -> None:
         while True:
-            with self._ready:
-                while not self._queue:
-                    self._ready.wait()
-                _, _, future, fn, args = heapq.heappop(self._queue)
+            calls = self._take()
             try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(fn(*args))
-                    except BaseException as exc:  # handed to the awaiting coroutine
-                        future.set_exception(exc)
+                live = [c for c in calls if c.future.set_running_or_notify_cancel()]
+                if not live:
+                    continue
+                now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
+                self.waits.extend((now, now - c.submitted) for c in live if c.waited)
+                try:
+                    if live[0].batch is None:
+                        live[0].future.set_result(live[0].fn(*live[0].args))
+                    else:
+                        results = live[0].batch([c.args[0] for c in live])
+                        for call, result in zip(live, results, strict=True):
+                            call.future.set_result(result)
+                except BaseException as exc:  # handed to the awaiting coroutines
+                    for call in live:
+                        if not call.future.done():
+                            call.future.set_exception(exc)
             finally:
                 with self._ready:
-                    self._unfinished -= 1
+                    self._unfinished -= len(calls)
 
 
 _threads: dict[int, ModelThread] = {}
@@ -85,6 +156,31 @@ def thread_for(model: object, name: str) -> ModelThread:
 async def run_on(model: object, name: str, fn: Callable[..., T], *args: object, priority: int = NORMAL) -> T:
     """Run `fn(*args)` on `model`'s own thread without blocking the event loop."""
     return await asyncio.wrap_future(thread_for(model, name).submit(priority, fn, *args))
+
+
+async def run_batched(model: object, name: str, batch: Batch, item: Any, priority: int = NORMAL) -> Any:
+    """`batch([item, ...])[i]` on `model`'s thread, batched with the items queued there meanwhile."""
+    return await asyncio.wrap_future(thread_for(model, name).submit_batch(priority, batch, item))
+
+
+def recent_waits(window_s: float) -> list[float]:
+    """Seconds that the waited-for calls which started in the last `window_s` s spent queued, on every
+    model thread of the process (a wait is recorded when the call starts, so a call still queued does not
+    count yet: see `queued_for`)."""
+    since = time.monotonic() - window_s
+    with _lock:
+        workers = list(_threads.values())
+    return [wait for w in workers for t, wait in list(w.waits) if t >= since]
+
+
+def queued_for() -> float:
+    """Seconds the oldest waited-for call still in any model thread's queue has waited (0: none; a call
+    cancelled meanwhile, its conversation gone, is skipped when its turn comes and does not count)."""
+    now = time.monotonic()
+    with _lock:
+        workers = list(_threads.values())
+    oldest = [c.submitted for w in workers for c in list(w._queue) if c.waited and not c.future.cancelled()]
+    return now - min(oldest) if oldest else 0.0
 
 
 def wait_idle(timeout: float) -> bool:

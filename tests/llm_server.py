@@ -27,10 +27,15 @@ def llama_server(
     chat_format: str | None = None,
     model: str = "bundled:gemma-3-270m",
     alias: str = "gemma",
+    port: int | None = None,
+    interrupt_requests: bool = True,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`chat_format="chatml-function-calling"` turns on the server's tools API (grammar-constrained calls);
-    without one the server renders the GGUF's own chat template (Qwen's places the tools itself)."""
-    port = free_port()
+    without one the server renders the GGUF's own chat template (Qwen's places the tools itself).
+    `port`: a given one (a server started again where a killed one was), else a free one.
+    `interrupt_requests=False` for several conversations: by default a new request cuts the answer
+    being streamed (the server's `--interrupt_requests`), which drops another conversation's reply."""
+    port = port or free_port()
     cmd = [
         sys.executable,
         "-m",
@@ -48,6 +53,7 @@ def llama_server(
         "--model_alias",
         alias,
         *(["--chat_format", chat_format] if chat_format else []),
+        *([] if interrupt_requests else ["--interrupt_requests", "False"]),
     ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}/v1"

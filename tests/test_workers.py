@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from assistant.workers import NORMAL, URGENT, ModelThread, run_on
+from assistant import workers
+from assistant.workers import NORMAL, URGENT, ModelThread, queued_for, run_on
 
 
 async def test_urgent_calls_overtake_queued_ones():
@@ -32,3 +33,71 @@ async def test_a_failing_call_raises_in_the_caller_and_the_thread_goes_on():
     with pytest.raises(RuntimeError, match="model crashed"):
         await run_on(model, "test-boom", boom)
     assert await run_on(model, "test-boom", lambda: 42) == 42
+
+
+def occupy(worker: ModelThread) -> threading.Event:
+    """Make `worker` run a call that lasts until the returned event is set (returns once it runs)."""
+    running, gate = threading.Event(), threading.Event()
+    worker.submit(NORMAL, lambda: running.set() or gate.wait())
+    assert running.wait(5)
+    return gate
+
+
+async def test_calls_queued_while_the_thread_is_busy_go_as_one_batch():
+    worker = ModelThread("test-batch")
+    batches: list[list[int]] = []
+
+    def double(items: list[int]) -> list[int]:
+        batches.append(items)
+        return [2 * i for i in items]
+
+    gate = occupy(worker)
+    futures = [asyncio.wrap_future(worker.submit_batch(URGENT, double, i)) for i in range(3)]
+    other = asyncio.wrap_future(worker.submit(URGENT, lambda: "alone"))
+    gate.set()
+    assert await asyncio.gather(*futures, other) == [0, 2, 4, "alone"]
+    assert batches == [[0, 1, 2]]
+    assert await asyncio.wrap_future(worker.submit_batch(URGENT, double, 5)) == 10  # nothing queued: alone
+    assert batches[-1] == [5]
+
+
+async def test_a_failing_batch_fails_each_of_its_callers():
+    worker = ModelThread("test-batch-fail")
+
+    def broken(items: list[int]) -> list[int]:
+        raise RuntimeError("batch crashed")
+
+    gate = occupy(worker)
+    futures = [asyncio.wrap_future(worker.submit_batch(URGENT, broken, i)) for i in range(2)]
+    gate.set()
+    for outcome in await asyncio.gather(*futures, return_exceptions=True):
+        assert isinstance(outcome, RuntimeError)
+    assert await asyncio.wrap_future(worker.submit(NORMAL, lambda: 1)) == 1
+
+
+async def test_the_time_waited_for_calls_spend_queued_is_recorded():
+    worker = ModelThread("test-waits")
+    gate = occupy(worker)
+    waited = asyncio.wrap_future(worker.submit(URGENT, lambda: None))
+    background = asyncio.wrap_future(worker.submit(NORMAL, lambda: None))
+    await asyncio.sleep(0.2)
+    gate.set()
+    await asyncio.gather(waited, background)
+    assert len(worker.waits) == 1  # the urgent call only; the gate's own call was not waited for
+    assert worker.waits[0][1] >= 0.2
+
+
+async def test_a_call_queued_now_counts_until_it_starts_or_is_cancelled():
+    worker = ModelThread("test-queued")
+    model = object()
+    workers._threads[id(model)] = worker  # as `thread_for` registers it
+    try:
+        gate = occupy(worker)
+        waiting = worker.submit(URGENT, lambda: None)
+        await asyncio.sleep(0.2)
+        assert queued_for() >= 0.2
+        waiting.cancel()  # its conversation closed: nobody waits for it any more
+        assert queued_for() < 0.2
+        gate.set()
+    finally:
+        del workers._threads[id(model)]

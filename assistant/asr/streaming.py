@@ -13,14 +13,15 @@ Times are seconds from the turn's first sample; audio is 16 kHz int16.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.asr.agreement import LocalAgreement, Word, join_words
-from assistant.asr.whisper import Decoded, Transcriber, Transcript, looks_invented
-from assistant.workers import NORMAL, URGENT, run_on
+from assistant.asr.whisper import Clip, Decoded, Transcriber, Transcript, looks_invented
+from assistant.workers import NORMAL, URGENT, run_batched, run_on
 
 RATE = 16000
 
@@ -36,6 +37,8 @@ class FinalPass:
     """How much audio the final pass decoded (the uncommitted tail)."""
     window_s: float
     committed_words: int
+    batch: int = 1
+    """How many conversations' final passes shared its first decode (one batched Whisper call)."""
 
 
 class StreamingRecognizer:
@@ -66,6 +69,10 @@ class StreamingRecognizer:
         self._keep_uncommitted_s = keep_uncommitted_s
         self._whole_s = whole_s
         self.passes = 0
+
+    @property
+    def transcriber(self) -> Transcriber:
+        return self._transcriber
 
     @property
     def committed(self) -> list[Word]:
@@ -102,19 +109,34 @@ class StreamingRecognizer:
             self._agreement.commit_all(settled)
         return self.text
 
-    def final_sync(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
+    def final_cut(self, audio: np.ndarray) -> tuple[float, str]:
+        """Where the final pass decodes from (s) and its prompt: a turn of up to `whole_s` is decoded
+        whole, since it fits the window (all of it costs the same, and it has no seams)."""
+        return (0.0, "") if audio.size <= self._whole_s * RATE else self.cut(audio)
+
+    def final_clip(self, audio: np.ndarray) -> Clip:
+        """The final pass's first decode, ready to be batched with other conversations' (`finals_sync`)."""
+        start, prompt = self.final_cut(audio)
+        return self._transcriber.clip(audio[int(start * RATE) :], prompt, start)
+
+    def final_sync(
+        self,
+        audio: np.ndarray,
+        second_look: Callable[[str], bool] | None = None,
+        first: Decoded | None = None,
+        batch: int = 1,
+    ) -> FinalPass:
         """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
         words are kept as they are. A turn of up to `whole_s` is decoded whole.
 
         Nothing is committed here, since the user may go on speaking. `second_look(text)`: when it asks,
-        the whole turn is decoded again with a beam for the tools' alternatives (rare: near misses)."""
-        if audio.size <= self._whole_s * RATE:  # it fits the window: all of it costs the same, no seams
-            decoded = self._decode(audio, 0.0, "")
+        the whole turn is decoded again with a beam for the tools' alternatives (rare: near misses).
+        `first`: the decode of `final_clip(audio)`, done already (in a batch of `batch`)."""
+        start, prompt = self.final_cut(audio)
+        decoded = self._decode(audio, start, prompt, first)
+        if audio.size <= self._whole_s * RATE:
             words = decoded.words
-            start = 0.0
         else:
-            start, prompt = self.cut(audio)
-            decoded = self._decode(audio, start, prompt)
             words = self._agreement.committed + self._agreement.after_seam(decoded.words)
         text = join_words(words)
         if not self._agreement.committed and looks_invented(text, audio):
@@ -127,13 +149,14 @@ class StreamingRecognizer:
             text, audio.size / 16.0, decoded.compute_ms, tuple(dict.fromkeys(alternatives))
         )
         return FinalPass(
-            transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed)
+            transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed), batch
         )
 
-    def _decode(self, audio: np.ndarray, start: float, prompt: str) -> Decoded:
-        """Decode from `start`; when Whisper stops early (it often ends at a long pause and leaves the
-        speech after it out), decode what follows its last word once more and append it."""
-        decoded = self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+    def _decode(self, audio: np.ndarray, start: float, prompt: str, first: Decoded | None = None) -> Decoded:
+        """Decode from `start` (`first`: that decode, done already); when Whisper stops early (it often
+        ends at a long pause and leaves the speech after it out), decode what follows its last word once
+        more and append it."""
+        decoded = first or self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
         last = decoded.words[-1].end if decoded.words else start
         rest = audio[int(last * RATE) :]
         if rest.size < self.LEFT_OUT_S * RATE or not _holds_speech(rest):
@@ -151,10 +174,47 @@ class StreamingRecognizer:
         return await run_on(self._transcriber.model, "whisper", self.partial_sync, audio, priority=NORMAL)
 
     async def final(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
-        """`final_sync` on Whisper's thread, before other conversations' partials."""
-        return await run_on(
-            self._transcriber.model, "whisper", self.final_sync, audio, second_look, priority=URGENT
+        """`final_sync` on Whisper's thread, before other conversations' partials, batched with the
+        final passes of other conversations queued there meanwhile (`finals_sync`)."""
+        request = FinalRequest(self, audio, second_look)
+        result: FinalPass = await run_batched(
+            self._transcriber.model, "whisper", finals_sync, request, priority=URGENT
         )
+        return result
+
+
+@dataclass(frozen=True)
+class FinalRequest:
+    """One conversation's final pass, waiting for Whisper's thread."""
+
+    recognizer: StreamingRecognizer
+    audio: np.ndarray
+    second_look: Callable[[str], bool] | None = None
+
+
+BATCHES: deque[int] = deque(maxlen=1000)
+"""Sizes of the recent batched first decodes of final passes (1: decoded alone), for tests and benches."""
+
+
+def finals_sync(requests: list[FinalRequest]) -> list[FinalPass]:
+    """Blocking, on Whisper's thread: several conversations' final passes, their first decodes batched.
+
+    Continuous batching at the scale of a turn: the finals that came due while the thread was busy
+    (`workers.ModelThread.submit_batch`) are encoded and decoded together, grouped by window and prompt
+    length (CTranslate2 needs both equal; a short turn, decoded whole without a prompt, always fits).
+    Greedy decoding makes each transcript the one it gets alone. What few turns need after it (speech
+    Whisper left out, the beam's second look) runs per conversation."""
+    clips = [r.recognizer.final_clip(r.audio) for r in requests]
+    groups: dict[tuple[int, int, str], list[int]] = {}
+    for i, clip in enumerate(clips):
+        groups.setdefault((clip.frames, len(clip.prompt_ids), clip.tokenizer.language_code), []).append(i)
+    firsts: dict[int, tuple[Decoded, int]] = {}
+    for members in groups.values():
+        transcriber = requests[members[0]].recognizer.transcriber
+        BATCHES.append(len(members))
+        for i, decoded in zip(members, transcriber.decode_clips([clips[i] for i in members]), strict=True):
+            firsts[i] = (decoded, len(members))
+    return [r.recognizer.final_sync(r.audio, r.second_look, *firsts[i]) for i, r in enumerate(requests)]
 
 
 def _holds_speech(audio: np.ndarray, frame: int = 320) -> bool:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,24 @@ class Decoded:
     @property
     def text(self) -> str:
         return join_words(self.words)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A clip ready for the decoder (`Transcriber.clip`): its features and prompt, and its window."""
+
+    features: np.ndarray
+    """Log-mel features, shape (n_mels, frames at 100 a second)."""
+    prompt_ids: list[int]
+    tokenizer: Any
+    limit: int
+    """The most tokens the clip can hold; a decode that reaches it has looped."""
+    frames: int
+    """The encoder's window in feature frames (100 a second)."""
+    offset_s: float
+    """Added to every word time: where the clip starts in the turn."""
+    audio_ms: float
+    retried: bool = False
 
 
 def normalise(text: str) -> str:
@@ -221,11 +239,14 @@ class Transcriber:
         cross-attention (faster-whisper's `find_alignment`, one extra decoder pass), shifted by
         `offset_s`. A decode that loops (too many tokens, a phrase thrice) is done again, once, in a
         window twice as long (20 s: the finals' window before streaming)."""
-        from faster_whisper.audio import pad_or_trim
-        from faster_whisper.tokenizer import Tokenizer
-        from faster_whisper.transcribe import merge_punctuations
+        return self.decode_clips([self.clip(audio, prompt, offset_s, window_s)])[0]
 
-        start = time.perf_counter()
+    def clip(
+        self, audio: np.ndarray, prompt: str = "", offset_s: float = 0.0, window_s: float | None = None
+    ) -> Clip:
+        """A clip made ready for `decode_clips` (see `words_sync` for the arguments)."""
+        from faster_whisper.tokenizer import Tokenizer
+
         model = self._model
         samples = audio.astype(np.float32)[-28 * 16000 :] / 32768.0
         tokenizer = Tokenizer(
@@ -235,47 +256,79 @@ class Transcriber:
             language=self._cfg.language or "en",
         )
         features = model.feature_extractor(samples)
-        content = features.shape[-1]
         previous = (
             tokenizer.encode(" " + prompt.strip())[-(model.max_length // 2 - 1) :] if prompt.strip() else []
         )
-        prompt_ids = model.get_prompt(tokenizer, previous, without_timestamps=True)
-        limit = int(10 + _TOKENS_PER_SECOND * samples.size / 16000)
-        retried = False
         frames = max(features.shape[-1] + 100, int(100 * (window_s or self._cfg.partial_window_s)))
-        frames = min(_FULL_WINDOW, frames + frames % 2)
-        while True:
-            encoded = model.encode(pad_or_trim(features, frames))
-            result = model.model.generate(
+        return Clip(
+            features,
+            model.get_prompt(tokenizer, previous, without_timestamps=True),
+            tokenizer,
+            int(10 + _TOKENS_PER_SECOND * samples.size / 16000),
+            min(_FULL_WINDOW, frames + frames % 2),
+            offset_s,
+            samples.size / 16.0,
+        )
+
+    def decode_clips(self, clips: list[Clip]) -> list[Decoded]:
+        """Blocking: decode clips in one batched call of the encoder, the decoder and the aligner (greedy,
+        so each clip's words are those it gets alone). Clips of one batch must share the window
+        (`frames`) and the prompt's length: CTranslate2 wants <|startoftranscript|> at one position.
+        A clip whose decode loops is done again alone in a window twice as long (rare). Each clip's
+        `compute_ms` is the whole batch's: what each of its callers waited for."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import merge_punctuations
+
+        assert len({(c.frames, len(c.prompt_ids)) for c in clips}) == 1, "one window and prompt length"
+        start = time.perf_counter()
+        model = self._model
+        tokenizer = clips[0].tokenizer
+        encoded = model.encode(np.stack([pad_or_trim(c.features, c.frames) for c in clips]))
+        results = model.model.generate(
+            encoded,
+            [c.prompt_ids for c in clips],
+            beam_size=1,
+            max_length=min(model.max_length, max(len(c.prompt_ids) + c.limit for c in clips)),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )
+        tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
+        looped = [
+            len(ids) >= c.limit or _repeats(ids) or _repeats(normalise(tokenizer.decode(ids)).split())
+            for c, ids in zip(clips, tokens, strict=True)
+        ]
+        keep = [
+            bool(ids)
+            and not loop
+            and not _no_speech(r.no_speech_prob, r.scores[0] * len(ids) / (len(ids) + 1))
+            for r, ids, loop in zip(results, tokens, looped, strict=True)
+        ]
+        alignments: list[list[dict[str, Any]]] = [[] for _ in clips]
+        if any(keep):  # one batch; a clip without words gets a placeholder token, its alignment unused
+            aligned = model.find_alignment(
+                tokenizer,
+                [ids if k else [tokenizer.no_timestamps] for ids, k in zip(tokens, keep, strict=True)],
                 encoded,
-                [prompt_ids],
-                beam_size=1,
-                max_length=min(model.max_length, len(prompt_ids) + limit),
-                return_scores=True,
-                return_no_speech_prob=True,
-                suppress_blank=True,
-                suppress_tokens=[-1],
-            )[0]
-            tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
-            looped = (
-                len(tokens) >= limit
-                or _repeats(tokens)
-                or _repeats(normalise(tokenizer.decode(tokens)).split())
+                [c.features.shape[-1] for c in clips],
             )
-            if not looped or retried:
-                break
-            frames, retried = min(_FULL_WINDOW, 2 * frames), True
-        words: list[Word] = []
-        silent = _no_speech(result.no_speech_prob, result.scores[0] * len(tokens) / (len(tokens) + 1))
-        if tokens and not silent and not looped:
-            alignment = model.find_alignment(tokenizer, [tokens], encoded, content)[0]
+            alignments = [a if k else [] for a, k in zip(aligned, keep, strict=True)]
+        compute_ms = (time.perf_counter() - start) * 1000
+        decoded: list[Decoded] = []
+        for clip, alignment, loop in zip(clips, alignments, looped, strict=True):
+            if loop and not clip.retried:
+                again = replace(clip, frames=min(_FULL_WINDOW, 2 * clip.frames), retried=True)
+                decoded.append(self.decode_clips([again])[0])
+                continue
             merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
             words = [
-                Word(a["word"], offset_s + float(a["start"]), offset_s + float(a["end"]))
+                Word(a["word"], clip.offset_s + float(a["start"]), clip.offset_s + float(a["end"]))
                 for a in alignment
                 if a["word"]
             ]
-        return Decoded(words, samples.size / 16.0, frames / 100, (time.perf_counter() - start) * 1000)
+            decoded.append(Decoded(words, clip.audio_ms, clip.frames / 100, compute_ms))
+        return decoded
 
     async def words(
         self, audio: np.ndarray, prompt: str = "", offset_s: float = 0.0, final: bool = False

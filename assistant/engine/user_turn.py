@@ -86,6 +86,7 @@ class UserTurn:
                 "decoded_ms": round(self.final_pass.decoded_ms, 1),
                 "window_s": self.final_pass.window_s,
                 "committed_words": self.final_pass.committed_words,
+                "batch": self.final_pass.batch,
                 "pass_ms": round((self.t_final - self.t_speculated) * 1000, 1),
             }
         return out

@@ -179,7 +179,7 @@ class LlamaCppLLM:
             finally:
                 emit(_DONE)
 
-        worker = asyncio.wrap_future(model_thread.submit(NORMAL, run))
+        worker = asyncio.wrap_future(model_thread.submit(NORMAL, run, waited=True))  # a reply: load
         try:
             while (item := await queue.get()) is not _DONE:
                 if isinstance(item, LlmError):

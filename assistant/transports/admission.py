@@ -7,6 +7,7 @@ conversations, so that a new rule (admission by load, say) is one more check in
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -80,3 +81,74 @@ class StartRate:
 
     def __len__(self) -> int:
         return len(self._starts)
+
+
+class Overloaded(Refused):
+    """The conversations already here are being served late: a new one would make it worse for all."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the load gate measured: the figure it judges, and whether it admits new sessions."""
+
+    wait_ms: float
+    """The 90th percentile of the recent waits, or the oldest call still queued if it waited longer."""
+    samples: int
+    """Waited-for calls that started within the window."""
+    open: bool
+    budget_ms: float | None
+    """None: admission by load is off."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "open": self.open,
+            "queue_wait_p90_ms": round(self.wait_ms, 1),
+            "samples": self.samples,
+            "budget_ms": self.budget_ms,
+        }
+
+
+class LoadGate:
+    """Admission by measured load: how long the calls someone waits for queue for a model, with hysteresis.
+
+    The figure is the time that the calls a person is waiting on (a final transcript, a reply's LLM
+    stream, a reply's first clause, the end-of-turn model) spent queued on their model's thread behind
+    other conversations' work (`assistant.workers.recent_waits`): its 90th percentile over the last
+    `window_s`, or the age of the oldest such call still queued when that is larger. It is the delay that
+    sharing adds, the one a new conversation's first turn will queue behind too; it is zero on an idle
+    server however slow its models, so a budget in milliseconds means the same on any machine, unlike
+    voice-to-voice (which also holds compute time, reply length and tool calls, and comes once a turn).
+    The gate closes when the figure exceeds `budget_ms` and opens again once it falls below `resume_ms`
+    (the waits age out of the window as the load drops). Not seen: a remote LLM server's own queue
+    (vLLM's `vllm:num_requests_waiting`), and two model threads slowing each other on shared cores.
+    """
+
+    def __init__(
+        self,
+        budget_ms: float | None,
+        resume_ms: float,
+        window_s: float,
+        waits: Callable[[float], list[float]],
+        queued: Callable[[], float],
+    ) -> None:
+        """`waits(window_s)`: seconds queued by the waited-for calls that started in the last `window_s`;
+        `queued()`: seconds the oldest such call still queued has waited."""
+        self.budget_ms = budget_ms
+        self.resume_ms = min(resume_ms, budget_ms) if budget_ms is not None else resume_ms
+        self.window_s = window_s
+        self._waits = waits
+        self._queued = queued
+        self._open = True
+
+    def measure(self) -> Load:
+        """Measure now and move the gate (closed above the budget, open again below `resume_ms`)."""
+        waits = sorted(self._waits(self.window_s))
+        p90 = waits[math.ceil(0.9 * len(waits)) - 1] if waits else 0.0  # nearest rank
+        wait_ms = 1000 * max(p90, self._queued())
+        if self.budget_ms is None:
+            self._open = True
+        elif self._open and wait_ms > self.budget_ms:
+            self._open = False
+        elif not self._open and wait_ms < self.resume_ms:
+            self._open = True
+        return Load(wait_ms, len(waits), self._open, self.budget_ms)

@@ -31,8 +31,18 @@ from assistant.events import (
     TurnCompleted,
 )
 from assistant.metrics import Metrics
-from assistant.transports.admission import Pending, Refused, ServerFull, StartRate, TooMany
+from assistant.transports.admission import (
+    Load,
+    LoadGate,
+    Overloaded,
+    Pending,
+    Refused,
+    ServerFull,
+    StartRate,
+    TooMany,
+)
 from assistant.transports.framing import InputFramer
+from assistant.workers import queued_for, recent_waits
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +147,7 @@ class SessionManager:
     for its peer to prove itself (`server.pending_timeout_s`) → `open(rate, ticket)` checks again, frees
     the pending slot and creates the conversation → `close(session)`. A peer that never proves itself is
     `release()`d. Pending peers never count against `max_sessions`, so peers that connect nothing cannot
-    lock others out. The rules live in `refusal()`; a new one (admission by load) goes there.
+    lock others out. The rules live in `refusal()`: the counts, then the measured load (`LoadGate`).
     """
 
     def __init__(self, cfg: Config, metrics: Metrics | None = None) -> None:
@@ -147,6 +157,21 @@ class SessionManager:
         self.pending: set[Pending] = set()
         self._starts = StartRate(cfg.server.session_starts_per_minute)
         self._lock = asyncio.Lock()
+        limits = cfg.server
+        self.gate = LoadGate(
+            limits.max_queue_wait_ms,
+            limits.resume_queue_wait_ms,
+            limits.load_window_s,
+            recent_waits,
+            queued_for,
+        )
+
+    def load(self) -> Load:
+        """Measure the load now (moving the gate), and show it in the metrics."""
+        load = self.gate.measure()
+        self.metrics.queue_wait.set(load.wait_ms / 1000)
+        self.metrics.admitting.set(1.0 if load.open else 0.0)
+        return load
 
     @property
     def full(self) -> bool:
@@ -166,6 +191,12 @@ class SessionManager:
                 return TooMany("your earlier sessions are still being set up; try again in a few seconds")
             if len(self.pending) >= limits.max_pending:
                 return ServerFull("too many sessions are being set up right now; try again in a few seconds")
+        load = self.load()
+        if not load.open:
+            return Overloaded(
+                f"the server is busy (replies are queueing {load.wait_ms:.0f} ms for the models, over its "
+                f"{load.budget_ms:.0f} ms budget); try again in a minute"
+            )
         return None
 
     def admit(self, client: str) -> Pending:
