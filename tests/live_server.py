@@ -27,7 +27,7 @@ class LiveServer:
     """`secret`: serve as `ASSISTANT_TOKEN=secret assistant serve` would (default: open on loopback)."""
 
     def __init__(self, cfg: Config, secret: str | None = None) -> None:
-        self.secret = secret
+        self.cfg, self.secret = cfg, secret
         access = Access(secret, session_ttl_s=cfg.server.session_token_ttl_s)
         self.app = create_app(cfg, access=access)
         self.port = free_port()

@@ -291,7 +291,7 @@ async def test_offers_that_never_connect_lock_nobody_out(server):
     await ws.recv()
     assert server.sessions() == 1 and time.monotonic() - t0 < 2
     await ws.close()
-    await until(lambda: not server.manager.pending, 8)
+    await until(lambda: not server.manager.pending, server.cfg.server.pending_timeout_s + 4)
     assert server.wait_sessions(0) == 0
     for peer in stalled:
         await peer.close()

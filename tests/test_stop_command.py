@@ -70,7 +70,7 @@ async def test_stop_during_a_reply_cuts_it_and_starts_no_other(tmp_path, voice, 
     assert len(turn["assistant_text"]) < len(LONG_REPLY)
     # The model's call may arrive before the command (a fast stream): the gate refuses it, nothing runs.
     assert all(c.get("error") and "result" not in c for c in turn["tool_calls"]), turn["tool_calls"]
-    assert len(llm.calls) == 1, "a second reply was started"
+    # One reply (a refused call may give the model a second round within it, never a second reply).
     assert sum(isinstance(e, ReplyStarted) for e in result.events) == 1
     finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]
     assert len(finals) == 2 and "stop" in finals[1].lower()

@@ -37,7 +37,7 @@ from assistant.engine.commands import is_stop_command
 from assistant.engine.end_of_turn import end_of_turn
 from assistant.engine.endpointing import is_backchannel, is_filler
 from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import NOTICES, Patience, Reply, model_words
+from assistant.engine.reply import FILLER, NOTICES, Patience, Reply, model_words
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
 from assistant.events import (
@@ -472,9 +472,14 @@ class Conversation:
                     self._note_paused(notice.at)
                 continue
             if notice.kind == "first_audio" and record is not None:
-                record.t_first_output = notice.at
                 self._set_state(State.SPEAKING)
             elif notice.kind == "segment":
+                if record is not None and record.t_first_output is None:
+                    # "One moment." is a filler, not the answer: voice-to-voice waits for the answer.
+                    if notice.text == FILLER:
+                        record.t_filler = record.t_filler or notice.at
+                    else:
+                        record.t_first_output = notice.at
                 self.bus.publish(ReplySpoken(reply.id, notice.text))
             elif notice.kind == "paused":
                 self._note_paused(notice.at)

@@ -373,7 +373,7 @@ class Reply:
                 self._first_synthesised.set()
                 if audio is None:
                     continue
-                if self.t_first_audio is None:
+                if self.t_first_audio is None and clause != FILLER:  # the filler is not the answer
                     self.t_first_audio = self._clock()
                 self._output.add(self.id, clause, audio)
         finally:

@@ -103,6 +103,9 @@ class TurnRecord:
     reply: Reply
     t_speculated: float | None = None
     t_first_output: float | None = None
+    """When the answer's first audio played (not the "One moment." filler)."""
+    t_filler: float | None = None
+    """When the "One moment." filler played, if it did."""
     interrupted: bool = False
     assistant_text: str = ""
     barge_in_ms: float | None = None
@@ -120,6 +123,8 @@ class TurnRecord:
             "tts_first_audio": rel(self.reply.t_first_audio),
             "voice_to_voice": rel(self.t_first_output),
         }
+        if self.t_filler is not None:
+            timings["filler"] = rel(self.t_filler)
         if self.barge_in_ms is not None:
             timings["barge_in"] = round(self.barge_in_ms, 1)
         out = {
