@@ -124,6 +124,7 @@ def cases(
             case |= {
                 "endpoint": t.get("endpoint"),
                 "voice_to_voice": t.get("voice_to_voice"),
+                "filler": t.get("filler"),
                 "asr_final": t.get("asr_final"),
                 "final_pass": fp,
                 "final_pass_source": source,
