@@ -36,7 +36,7 @@ def test_churn_of_200_websocket_sessions_and_40_webrtc_peers_leaks_nothing(tmp_p
 
 def test_two_minute_soak_at_80_percent_answers_every_turn(tmp_path):
     result, figures = run_script("soak.py", tmp_path / "soak.json", "--minutes", "2")
-    assert figures["sessions"] == 3 and figures["turns"] >= 6, figures["turns"]
+    assert figures["sessions"] == max(1, int(figures["capacity"] * 0.8)) and figures["turns"] >= 6, figures
     assert not figures["unanswered"], figures["unanswered"]
     assert not figures["closed_by_the_server"], figures["closed_by_the_server"]
     assert figures["memory_flat"], figures["rss_mib"]
