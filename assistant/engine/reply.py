@@ -321,7 +321,8 @@ class Reply:
                 if call is None:
                     return  # waiting for the user's spoken yes: nothing more to say now
                 tool = host.registry.get(call.name)
-                last = (tool, call) if tool is not None else last
+                if tool is not None and (last is None or call.error is None or last[1].error is not None):
+                    last = (tool, call)  # a bad repeat of a call that answered leaves its answer to say
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
         if not self._spoke and last is not None:
