@@ -87,8 +87,9 @@ class LlmConfig(Section):
     max_tokens: int = Field(64, ge=1, le=4096)
     temperature: float = Field(0.6, ge=0, le=2)
     n_ctx: int = Field(4096, ge=256)
-    """Context in tokens: Qwen's tool descriptions take ~1,000-1,400 of them; older exchanges are dropped
-    when a conversation would not fit (KV cache ~12 KB a token for Qwen2.5 0.5B)."""
+    """Context in tokens: Qwen's tool descriptions take ~1,000-1,400 of them; when a conversation would
+    not fit, its oldest exchanges are dropped in a block (assistant.llm.window; KV cache ~12 KB a token
+    for Qwen2.5 0.5B). With a server backend: the share of the server's context a conversation uses."""
     n_threads: int = Field(2, ge=1)
     request_timeout_s: float = Field(30.0, gt=0)
     """Give up (and apologise) when the model sends nothing for this long: before its first token or

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.config import AsrConfig, LlmConfig, TtsConfig
+from assistant.heap import session_options
 from assistant.llm.catalog import BUNDLED, BundledModel, Pin, bundled
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,20 @@ def resolve_piper(ref: str) -> Path:
     return target
 
 
+def load_piper(path: Path) -> Any:
+    """A PiperVoice like `PiperVoice.load` (voice config from the .onnx.json beside it), but its
+    onnxruntime session without the CPU memory arena (assistant.heap)."""
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    config = PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8")))
+    session = onnxruntime.InferenceSession(
+        str(path), sess_options=session_options(threads=0), providers=["CPUExecutionProvider"]
+    )
+    return PiperVoice(session=session, config=config)
+
+
 class ModelHub:
     """Loads each model once per process and hands the same object to every conversation."""
 
@@ -276,22 +291,17 @@ class ModelHub:
         )
 
     def piper(self, cfg: TtsConfig) -> Any:
-        from piper import PiperVoice
-
         path = resolve_piper(cfg.voice)
-        return self._get(f"piper:{path}", lambda: PiperVoice.load(path))
+        return self._get(f"piper:{path}", lambda: load_piper(path))
 
     def silero(self) -> Any:
         import onnxruntime
         from faster_whisper.utils import get_assets_path
 
         def load() -> Any:
-            opts = onnxruntime.SessionOptions()
-            opts.inter_op_num_threads = 1
-            opts.intra_op_num_threads = 1
-            opts.log_severity_level = 4
             path = os.path.join(get_assets_path(), "silero_vad_v6.onnx")
-            return onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"], sess_options=opts)
+            cpu = ["CPUExecutionProvider"]
+            return onnxruntime.InferenceSession(path, sess_options=session_options(threads=1), providers=cpu)
 
         return self._get("silero", load)
 

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-URGENT, NORMAL = 0, 1
+URGENT, NORMAL, IDLE = 0, 1, 2
 MAX_BATCH = 8
 """The most calls one batch takes; the rest wait for the next."""
 

@@ -29,6 +29,7 @@ def llama_server(
     alias: str = "gemma",
     port: int | None = None,
     interrupt_requests: bool = True,
+    n_ctx: int = 4096,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`chat_format="chatml-function-calling"` turns on the server's tools API (grammar-constrained calls);
     without one the server renders the GGUF's own chat template (Qwen's places the tools itself).
@@ -47,7 +48,7 @@ def llama_server(
         "--port",
         str(port),
         "--n_ctx",
-        "4096",
+        str(n_ctx),
         "--n_threads",
         str(n_threads),
         "--model_alias",

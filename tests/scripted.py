@@ -34,6 +34,8 @@ class ScriptedLLM:
         """How many replies ask for the tools (None: every one)."""
         self.calls: list[list[Message]] = []
         self.offered: list[list[Any]] = []
+        self.allowed: list[Any] = []
+        """What each call allowed of the offered tools (None: any; an empty set: no call)."""
         self.cancelled = 0
         self.closed = 0
         """Replies whose reader stopped the stream before its end (a guard that cut the reply)."""
@@ -44,6 +46,7 @@ class ScriptedLLM:
     ) -> AsyncIterator[str | ToolRequest]:
         self.calls.append(list(messages))
         self.offered.append(list(tools))
+        self.allowed.append(allowed)
         try:
             wants = self.tool_replies is None or self.tool_replies > 0
             if tools and self.tool_requests and messages[-1].role == "user" and wants:

@@ -226,15 +226,15 @@ def test_a_destructive_tool_is_not_called_from_a_guessed_hypothesis(matcher) -> 
     assert found is not None and found[0].tool.name == "cancel_timer"
 
 
-def test_tools_are_not_offered_for_words_that_ask_for_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_no_tool_may_be_called_for_words_that_ask_for_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
     cfg = load_config(overrides=[f"tools.data_dir={tmp_path}"])
     registry = ToolRegistry()
     registry.add(delete_notes)
     host = ToolHost(cfg.tools, Toolbox(registry, None), "s", lambda _: None, lambda c, n: None, True)  # type: ignore[arg-type,return-value]
-    assert host.llm_tools("Stop.") == [] and host.llm_tools("Okay, thanks!") == []
-    assert [t.name for t in host.llm_tools("How do I delete my notes?")] == ["delete_notes"]
-    assert host.llm_tools() != []  # warming the prompt cache: no words yet
-    (notes,) = host.llm_tools("delete my notes")
+    assert host.callable("Stop.") == set() and host.callable("Okay, thanks!") == set()
+    assert not host.may_call("delete_notes", "Okay, thanks!")
+    assert host.may_call("delete_notes", "How do I delete my notes?")
+    (notes,) = host.llm_tools()  # always in the prompt, whatever the words: the prompt's cached prefix
     assert host.refusal(notes, "delete it") and host.refusal(notes, "never mind")
     assert host.refusal(notes, "yes, delete all of my notes") is None
 
@@ -316,7 +316,7 @@ def transcriber() -> Transcriber:
 
 def _spoken(name: str, cases: list[Case], matcher: IntentMatcher, transcriber: Transcriber, synth):  # type: ignore[no-untyped-def]
     """(called, destructive, withheld): the cases that called a tool (with what was heard), those that
-    called a destructive one, and how many transcripts got no tools offered to the LLM either."""
+    called a destructive one, and how many transcripts the LLM may call no tool for either."""
     called, destructive, withheld = [], [], 0
     for case in cases:
         hypotheses = heard(case, transcriber, matcher, synth)
@@ -328,7 +328,7 @@ def _spoken(name: str, cases: list[Case], matcher: IntentMatcher, transcriber: T
                 destructive.append(case.text)
     quiet = len(cases) - len(called)
     print(f"\n{name}: no tool for {quiet}/{len(cases)} = {quiet / len(cases):.1%}; destructive calls "
-          f"{len(destructive)}; no tools offered to the LLM for {withheld}/{len(cases)}")  # fmt: skip
+          f"{len(destructive)}; no tool callable by the LLM for {withheld}/{len(cases)}")  # fmt: skip
     for text, said, tool_name, arguments in called:
         print(f"  CALLED {tool_name}({arguments}) for {text!r} heard {said!r}")
     return called, destructive

@@ -95,6 +95,39 @@ async def test_a_spoken_conversation_remembers_an_earlier_turn(tmp_path, voice):
     assert result.report["errors"] == []
 
 
+async def test_a_thank_you_does_not_cost_the_next_question_its_cache(tmp_path, voice):
+    """Spoken: a question, "Thank you!" (a turn that may call no tool), another question. The prompt's
+    prefix (the system prompt with Qwen's ~1,000 tokens of tools) stays the same for all three, so the
+    model never evaluates it again: once the tools were left out of the non-request's prompt, the turn
+    after it took 19-30 s to its first token here."""
+    from assistant.models import HUB
+
+    cfg = qwen_cfg(tmp_path)
+    llama = HUB.llama(cfg.llm)
+    llama.reset()  # an empty cache: the conversation's warm-up evaluates the whole prefix
+    evaluated: list[int] = []
+    real_eval = llama.eval
+    llama.eval = lambda tokens: (evaluated.append(len(tokens)), real_eval(tokens))[1]
+    try:
+        turns = [
+            say(voice, "What is the capital of France?", tmp_path / "q1.wav"),
+            say(voice, "Thank you!", tmp_path / "thanks.wav"),
+            say(voice, "How many legs does a spider have?", tmp_path / "q2.wav"),
+        ]
+        result = await simulate(cfg, turns)
+    finally:
+        llama.eval = real_eval
+    report = result.report
+    assert [bool(t["assistant_text"]) for t in report["turns"]] == [True, True, True], report["turns"]
+    prefix = max(evaluated)  # the warm-up's system prompt and tools, in one call
+    rest = sum(evaluated) - prefix
+    print(f"\nevaluated: {prefix} tokens for the prefix, then {rest} in {len(evaluated) - 1} calls")
+    assert prefix > 800
+    # Three turns (and their speculative starts): their words and the replies' tokens, a few hundred.
+    assert rest < 600, evaluated
+    assert report["errors"] == []
+
+
 async def test_later_answers_use_earlier_turns(tmp_path):
     """Text level, through the same history the conversation keeps (user text, what was heard)."""
     cfg = qwen_cfg(tmp_path)

@@ -276,7 +276,7 @@ class Reply:
     async def _converse(self) -> None:
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
-        tools = host.llm_tools(self.user_text) if host is not None else []
+        tools = host.llm_tools() if host is not None else []
         allowed = host.callable(self.user_text) if host is not None else set()
         messages = list(self.messages)
         notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
@@ -380,6 +380,7 @@ class Reply:
         finally:
             self._first_synthesised.set()
             self._output.end(self.id)
+            self._tts.release_memory()
 
     def _tts_failed_notice(self) -> np.ndarray | None:
         """The prepared apology, once per reply (None after that, or if nothing was prepared)."""

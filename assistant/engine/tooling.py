@@ -140,19 +140,23 @@ class ToolHost:
         self._spawn = spawn
         self._offer = offer_to_llm and len(self.registry) > 0
 
-    def llm_tools(self, text: str | None = None) -> list[Tool]:
-        """The tools to offer the LLM; none when the user's words `text` ask for nothing ("stop", "never
-        mind", "okay thanks": tools/intent/gate.py)."""
-        if text is not None and not is_request(text):
-            return []
+    def llm_tools(self) -> list[Tool]:
+        """The tools in the LLM's prompt: all of them, for every turn, so that the prompt's long prefix
+        (Qwen's tool descriptions, ~1,000 tokens) stays cached. Dropping them for a "Thank you!" made the
+        model evaluate the system prompt and the whole conversation again twice: for that turn and for
+        the next question (19-30 s to its first token measured on two cores). What a turn may call is
+        `callable`."""
         return list(self.registry) if self._offer else []
 
     def callable(self, text: str) -> set[str] | None:
-        """The tools the LLM may call for this request (None: any): those that share a meaningful word
-        with it, and those the fast path does not index. "Good morning" mentions none, "the kitchen is a
-        mess" only set_lights: Qwen 0.5B, offered every tool, called current_time for both (13 of the 30
-        no-tool requests of intents.yaml got a call; 3 with this rule, measured on its recorded calls).
+        """The tools the LLM may call for this request (None: any): none when the words ask for nothing
+        ("stop", "never mind", "okay thanks": tools/intent/gate.py); else those that share a meaningful
+        word with it, and those the fast path does not index. "Good morning" mentions none, "the kitchen
+        is a mess" only set_lights: Qwen 0.5B, offered every tool, called current_time for both (13 of the
+        30 no-tool requests of intents.yaml got a call; 3 with this rule, measured on its recorded calls).
         Without the fast path's index, any."""
+        if not is_request(text):
+            return set()
         if self.matcher is None:
             return None
         unindexed = {t.name for t in self.registry if not t.options.intent}

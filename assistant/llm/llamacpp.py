@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message, ToolRequest
+from assistant.llm.context_shift import shift_cache
+from assistant.llm.parroting import ParrotWatch
 from assistant.llm.prompt import STOP, CallDetector, fewshot_prompt, parse_tool_json, uses_fewshot
 from assistant.llm.template import HERMES_OPEN, ChatTemplate, tools_schema
+from assistant.llm.window import ContextWindow
 from assistant.models import HUB
 from assistant.workers import NORMAL, run_on, thread_for
 
@@ -26,6 +30,9 @@ if TYPE_CHECKING:
 
 _DONE = object()
 _call_ids = itertools.count(1)
+_LAST_USER: weakref.WeakValueDictionary[int, LlamaCppLLM] = weakref.WeakValueDictionary()
+"""Per shared Llama object, the conversation whose prompt its KV cache holds: only that one's cache is
+shifted (another conversation's cached entries are never carried into this one's prompt)."""
 _TOKENS_AHEAD = 1
 """Generation stays at most this many tokens ahead of the consumer: a consumer that stops reading (while
 the first clause is synthesised) hands the two cores to the synthesiser instead of competing with it.
@@ -40,6 +47,9 @@ class LlamaCppLLM:
         self._fewshot = uses_fewshot(cfg.prompt, cfg.model)
         self._template = None if self._fewshot else ChatTemplate(self._llama)
         self.name = f"llamacpp:{cfg.model}"
+        self._window: ContextWindow | None = None
+        self.shifted = 0
+        """Tokens moved out of the KV cache by context shifts rather than evaluated again (for tests)."""
 
     def _prompt(self, messages: list[Message], tools: Sequence[Tool], generation: bool = True) -> str:
         if self._template is None:
@@ -53,17 +63,23 @@ class LlamaCppLLM:
         return text
 
     def _fitted(self, messages: list[Message], tools: Sequence[Tool]) -> tuple[str, int]:
-        """The prompt and its length in tokens, without the oldest exchanges if the whole would not leave
-        room in the context for the reply (the system prompt and the current turn always stay)."""
-        budget = self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS)
-        messages = list(messages)
-        while True:
-            prompt = self._prompt(messages, tools)
-            size = len(self._llama.tokenize(prompt.encode(), special=True))
-            older = [i for i, m in enumerate(messages[:-1]) if m.role == "user" and i > 0]
-            if len(older) < 2 or size <= budget:
-                return prompt, size
-            del messages[older[0] : older[1]]
+        """The prompt and its length in tokens, in this conversation's context window (the oldest
+        exchanges dropped in a block when the whole would not leave room for the reply); when this
+        conversation was the last to use the model, its KV cache is shifted over what was dropped."""
+
+        def tokens(kept: list[Message]) -> list[int]:
+            return self._llama.tokenize(self._prompt(kept, tools).encode(), special=True)
+
+        if self._window is None:
+            budget = self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS)
+            self._window = ContextWindow(budget, lambda kept: len(tokens(kept)))
+        kept = self._window.fit(messages)
+        prompt = self._prompt(kept, tools)
+        ids = self._llama.tokenize(prompt.encode(), special=True)
+        if _LAST_USER.get(id(self._llama)) is self:
+            self.shifted += shift_cache(self._llama, ids)
+        _LAST_USER[id(self._llama)] = self
+        return prompt, len(ids)
 
     def _generate(
         self,
@@ -93,26 +109,33 @@ class LlamaCppLLM:
         unspeakable = _banning(
             self._llama, _MARKUP + ("" if callable_ else _CALLS), size if answering else None
         )
-        pieces = self._llama.create_completion(
-            prompt,
-            max_tokens=self._cfg.max_tokens,
-            temperature=self._cfg.temperature,
-            top_p=0.9,
-            repeat_penalty=1.1,
-            stop=STOP if template is None else template.stop,
-            stream=True,
-            logits_processor=unspeakable,
-        )
-        texts: Iterator[str] = (p["choices"][0]["text"] for p in pieces)
+
+        def start(processors: Any) -> tuple[Any, Iterator[str]]:
+            pieces = self._llama.create_completion(
+                prompt,
+                max_tokens=self._cfg.max_tokens,
+                temperature=self._cfg.temperature,
+                top_p=0.9,
+                repeat_penalty=1.1,
+                stop=STOP if template is None else template.stop,
+                stream=True,
+                logits_processor=processors,
+            )
+            return pieces, (p["choices"][0]["text"] for p in pieces)
+
+        pieces, texts = start(unspeakable)
         detector = CallDetector(bool(callable_), openers)
+        # A reply that only repeats the user's words is generated again, its first token ruled out.
+        watch = ParrotWatch(messages[-1].content) if messages[-1].role == "user" else None
         spoken = ""
         calling = False
         try:
             while proceed():
                 text = next(texts, None)
-                if text is None:
+                final = text is None
+                if final and (watch is None or not watch.watching):
                     break
-                speech = detector.feed(text)
+                speech = detector.feed(text or "")
                 if detector.call is not None:
                     calling = True
                     break
@@ -120,9 +143,16 @@ class LlamaCppLLM:
                     # A call after a few words ("Sure. <tool_call>..."): say the words, then the call.
                     speech = speech[: speech.index(HERMES_OPEN)]
                     calling = True
+                if watch is not None:
+                    speech = watch.feed(speech, final=final or calling)
+                    if watch.parroted and not calling:
+                        pieces.close()
+                        first = _first_token(self._llama, watch.repeated)
+                        pieces, texts = start(_with_first_banned(unspeakable, size, first))
+                        detector, watch, final = CallDetector(bool(callable_), openers), None, False
                 spoken += speech
                 emit(speech)  # also when empty: the consumer's read lets generation go on
-                if calling:
+                if calling or final:
                     break
         finally:
             pieces.close()
@@ -202,6 +232,7 @@ class LlamaCppLLM:
 
         def run() -> None:
             self._llama.create_completion(prompt, max_tokens=1, temperature=0)
+            _LAST_USER[id(self._llama)] = self
             for chars in (_MARKUP, _MARKUP + _CALLS):  # scanned now rather than in the first turn
                 _banning(self._llama, chars)
 
@@ -237,6 +268,24 @@ def _banning(llama: Any, chars: str, say_after: int | None = None) -> Any:
         return scores
 
     return llama_cpp.LogitsProcessorList([ban])
+
+
+def _first_token(llama: Any, text: str) -> int:
+    """The token a reply that starts with `text` starts with (a reply follows the template's newline)."""
+    return int(llama.tokenize(text.encode(), add_bos=False, special=False)[0])
+
+
+def _with_first_banned(processors: Any, size: int, token: int) -> Any:
+    """`processors` and one that rules `token` out as the reply's first (`size`: the prompt's tokens)."""
+    import llama_cpp
+    import numpy as np
+
+    def ban_first(input_ids: Any, scores: Any) -> Any:
+        if len(input_ids) <= size:
+            scores[token] = -np.inf
+        return scores
+
+    return llama_cpp.LogitsProcessorList([*processors, ban_first])
 
 
 @lru_cache(maxsize=8)

@@ -9,9 +9,10 @@ import numpy as np
 
 from assistant.audio import resample
 from assistant.config import TtsConfig
+from assistant.heap import TRIMMER
 from assistant.models import HUB
 from assistant.tts.normalise import Grammars, shared_grammars, spoken
-from assistant.workers import NORMAL, URGENT, run_on
+from assistant.workers import IDLE, NORMAL, URGENT, run_on, thread_for
 
 SILENCE = 32
 """-60 dBFS: quieter than this is no sound a person hears over a loudspeaker."""
@@ -61,6 +62,11 @@ class Synthesizer:
         """`urgent`: someone is waiting to hear this (a reply's first clause); it goes before later ones."""
         priority = URGENT if urgent else NORMAL
         return await run_on(self._voice, "piper", self.synthesize_sync, text, priority=priority)
+
+    def release_memory(self) -> None:
+        """After a reply: the C heap's free pages go back to the system, on Piper's thread once nothing
+        else is queued there (assistant.heap: what a long reply's synthesis allocated is not kept)."""
+        thread_for(self._voice, "piper").submit(IDLE, TRIMMER.trim, waited=False)
 
     async def prepare(self, texts: Iterable[str]) -> None:
         """Synthesise fixed sentences (the spoken fault notices) ahead of need: they then play at once

@@ -56,6 +56,7 @@ def _session() -> Any:
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = False  # assistant.heap: turns of any length, nothing kept
     return ort.InferenceSession(str(model_path()), sess_options=options, providers=["CPUExecutionProvider"])
 
 
