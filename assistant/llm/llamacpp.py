@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from assistant.config import LlmConfig
 from assistant.llm.base import LlmError, Message, ToolRequest
 from assistant.llm.context_shift import shift_cache
-from assistant.llm.parroting import ParrotWatch
 from assistant.llm.prompt import STOP, CallDetector, fewshot_prompt, parse_tool_json, uses_fewshot
 from assistant.llm.template import HERMES_OPEN, ChatTemplate, tools_schema
 from assistant.llm.window import ContextWindow
@@ -110,32 +109,26 @@ class LlamaCppLLM:
             self._llama, _MARKUP + ("" if callable_ else _CALLS), size if answering else None
         )
 
-        def start(processors: Any) -> tuple[Any, Iterator[str]]:
-            pieces = self._llama.create_completion(
-                prompt,
-                max_tokens=self._cfg.max_tokens,
-                temperature=self._cfg.temperature,
-                top_p=0.9,
-                repeat_penalty=1.1,
-                stop=STOP if template is None else template.stop,
-                stream=True,
-                logits_processor=processors,
-            )
-            return pieces, (p["choices"][0]["text"] for p in pieces)
-
-        pieces, texts = start(unspeakable)
+        pieces = self._llama.create_completion(
+            prompt,
+            max_tokens=self._cfg.max_tokens,
+            temperature=self._cfg.temperature,
+            top_p=0.9,
+            repeat_penalty=1.1,
+            stop=STOP if template is None else template.stop,
+            stream=True,
+            logits_processor=unspeakable,
+        )
+        texts: Iterator[str] = (p["choices"][0]["text"] for p in pieces)
         detector = CallDetector(bool(callable_), openers)
-        # A reply that only repeats the user's words is generated again, its first token ruled out.
-        watch = ParrotWatch(messages[-1].content) if messages[-1].role == "user" else None
         spoken = ""
         calling = False
         try:
             while proceed():
                 text = next(texts, None)
-                final = text is None
-                if final and (watch is None or not watch.watching):
+                if text is None:
                     break
-                speech = detector.feed(text or "")
+                speech = detector.feed(text)
                 if detector.call is not None:
                     calling = True
                     break
@@ -143,16 +136,9 @@ class LlamaCppLLM:
                     # A call after a few words ("Sure. <tool_call>..."): say the words, then the call.
                     speech = speech[: speech.index(HERMES_OPEN)]
                     calling = True
-                if watch is not None:
-                    speech = watch.feed(speech, final=final or calling)
-                    if watch.parroted and not calling:
-                        pieces.close()
-                        first = _first_token(self._llama, watch.repeated)
-                        pieces, texts = start(_with_first_banned(unspeakable, size, first))
-                        detector, watch, final = CallDetector(bool(callable_), openers), None, False
                 spoken += speech
                 emit(speech)  # also when empty: the consumer's read lets generation go on
-                if calling or final:
+                if calling:
                     break
         finally:
             pieces.close()
@@ -268,24 +254,6 @@ def _banning(llama: Any, chars: str, say_after: int | None = None) -> Any:
         return scores
 
     return llama_cpp.LogitsProcessorList([ban])
-
-
-def _first_token(llama: Any, text: str) -> int:
-    """The token a reply that starts with `text` starts with (a reply follows the template's newline)."""
-    return int(llama.tokenize(text.encode(), add_bos=False, special=False)[0])
-
-
-def _with_first_banned(processors: Any, size: int, token: int) -> Any:
-    """`processors` and one that rules `token` out as the reply's first (`size`: the prompt's tokens)."""
-    import llama_cpp
-    import numpy as np
-
-    def ban_first(input_ids: Any, scores: Any) -> Any:
-        if len(input_ids) <= size:
-            scores[token] = -np.inf
-        return scores
-
-    return llama_cpp.LogitsProcessorList([*processors, ban_first])
 
 
 @lru_cache(maxsize=8)
