@@ -28,12 +28,12 @@ def exchange(i: int, size: int = 40) -> list[Message]:
 
 
 def test_a_long_conversation_is_cut_in_one_block_and_the_cut_is_kept() -> None:
-    window = ContextWindow(budget=1000, count=chars, low_water=0.5)
+    window = ContextWindow(budget=1000, low_water=0.5)
     history = [SYSTEM]
     kept_sizes, cuts = [], []
     for i in range(60):
         turn = Message("user", f"turn {i} ".ljust(40, "x"))
-        kept = window.fit([*history, turn])
+        kept = window.fit([*history, turn], chars)
         assert kept[0] == SYSTEM and kept[-1] == turn and chars(kept) <= 1000
         kept_sizes.append(chars(kept))
         cuts.append(window.cuts)
@@ -48,7 +48,7 @@ def test_a_long_conversation_is_cut_in_one_block_and_the_cut_is_kept() -> None:
 
 
 def test_the_current_turn_and_its_tool_rounds_always_stay() -> None:
-    window = ContextWindow(budget=200, count=chars)
+    window = ContextWindow(budget=200)
     old = [m for i in range(5) for m in exchange(i)]
     call = ToolRequest("c1", "order_status", '{"order_id": 42}')
     current = [
@@ -56,7 +56,7 @@ def test_the_current_turn_and_its_tool_rounds_always_stay() -> None:
         Message("assistant", "", tool_calls=(call,)),
         Message("tool", '{"status": "shipped"}' * 20, tool_call_id="c1"),
     ]
-    kept = window.fit([SYSTEM, *old, *current])
+    kept = window.fit([SYSTEM, *old, *current], chars)
     assert kept == [SYSTEM, *current]  # over the budget even alone: nothing of the turn is dropped
 
 
@@ -70,11 +70,11 @@ def test_the_current_turn_and_its_tool_rounds_always_stay() -> None:
 def test_generated_conversations_keep_the_windows_rules(sizes, budget, low_water, system) -> None:
     """Whatever the lengths: the system prompt first, the current turn whole, within the budget whenever
     the system prompt and the current turn alone fit, and only user messages start the kept history."""
-    window = ContextWindow(budget, chars, low_water)
+    window = ContextWindow(budget, low_water)
     history = [SYSTEM] if system else []
     for i, size in enumerate(sizes):
         turn = Message("user", "u" * size)
-        kept = window.fit([*history, turn])
+        kept = window.fit([*history, turn], chars)
         assert kept[-1] == turn
         if system:
             assert kept[0] == SYSTEM

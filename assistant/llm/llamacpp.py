@@ -66,15 +66,17 @@ class LlamaCppLLM:
         exchanges dropped in a block when the whole would not leave room for the reply); when this
         conversation was the last to use the model, its KV cache is shifted over what was dropped."""
 
-        def tokens(kept: list[Message]) -> list[int]:
-            return self._llama.tokenize(self._prompt(kept, tools).encode(), special=True)
+        rendered: dict[int, tuple[str, list[int]]] = {}  # by how many messages were kept
+
+        def count(kept: list[Message]) -> int:
+            prompt = self._prompt(kept, tools)
+            rendered[len(kept)] = (prompt, self._llama.tokenize(prompt.encode(), special=True))
+            return len(rendered[len(kept)][1])
 
         if self._window is None:
-            budget = self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS)
-            self._window = ContextWindow(budget, lambda kept: len(tokens(kept)))
-        kept = self._window.fit(messages)
-        prompt = self._prompt(kept, tools)
-        ids = self._llama.tokenize(prompt.encode(), special=True)
+            self._window = ContextWindow(self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS))
+        kept = self._window.fit(messages, count)
+        prompt, ids = rendered[len(kept)]
         if _LAST_USER.get(id(self._llama)) is self:
             self.shifted += shift_cache(self._llama, ids)
         _LAST_USER[id(self._llama)] = self

@@ -32,11 +32,7 @@ class OpenAICompatibleLLM:
         )
         self._fewshot = uses_fewshot(cfg.prompt, cfg.model)
         self.name = f"openai:{cfg.base_url}:{cfg.model}"
-        self._schema_chars = 0
-        self._window = ContextWindow(
-            max(1, cfg.n_ctx - cfg.max_tokens),
-            lambda kept: estimate_tokens(kept, extra_chars=self._schema_chars),
-        )
+        self._window = ContextWindow(max(1, cfg.n_ctx - cfg.max_tokens))
         """The server's context is the server's business, but a conversation that outgrew it would get
         only errors: the oldest exchanges go, in blocks (a server's prefix cache keeps working)."""
 
@@ -49,8 +45,8 @@ class OpenAICompatibleLLM:
         Base models on a completions endpoint may write a tool call as a JSON line, parsed here too."""
         stream = None
         events, finished = 0, False
-        self._schema_chars = sum(len(json.dumps(t.openai_schema())) for t in tools)
-        messages = self._window.fit(messages)
+        schemas = sum(len(json.dumps(t.openai_schema())) for t in tools)
+        messages = self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
         try:
             if self._fewshot:
                 stream = await self._client.completions.create(

@@ -25,27 +25,24 @@ LOW_WATER = 0.6
 
 class ContextWindow:
     """One conversation's window over its history; keep one per conversation (the cut it remembers is
-    that conversation's). `count(messages)` is the prompt's size in tokens for those messages (exact in
-    process, an estimate for a server); `budget` the most the prompt may take (the context less the
-    room a reply needs)."""
+    that conversation's). `budget`: the most the prompt may take, in tokens (the context less the room a
+    reply needs)."""
 
-    def __init__(
-        self, budget: int, count: Callable[[list[Message]], int], low_water: float = LOW_WATER
-    ) -> None:
+    def __init__(self, budget: int, low_water: float = LOW_WATER) -> None:
         if budget < 1 or not 0 < low_water <= 1:
             raise ValueError(f"a window needs budget >= 1 and 0 < low_water <= 1, not {budget}, {low_water}")
         self.budget = budget
         self.low_water = low_water
-        self._count = count
         self._dropped = 0
         """How many of the history's first messages (after the system prompt) the last cut left out."""
         self.cuts = 0
         """How many times the window moved (each one costs the cache what was cut and what followed)."""
 
-    def fit(self, messages: Sequence[Message]) -> list[Message]:
+    def fit(self, messages: Sequence[Message], count: Callable[[list[Message]], int]) -> list[Message]:
         """`messages` (system prompt, history, the current turn with any tool rounds) without the oldest
         exchanges that would not fit. The system prompt and the current turn always stay, even when they
-        alone are over the budget (the model then says so)."""
+        alone are over the budget (the model then says so). `count(messages)`: the prompt's size in tokens
+        for those messages (exact in process, an estimate for a server)."""
         head = list(messages[:1]) if messages and messages[0].role == "system" else []
         body = list(messages[len(head) :])
         users = [i for i, m in enumerate(body) if m.role == "user"]
@@ -53,9 +50,9 @@ class ContextWindow:
         starts = sorted({0, *(i for i in users if i <= current)})
         dropped = self._dropped if self._dropped in starts else 0
         start = dropped
-        if self._count(head + body[dropped:]) > self.budget:
+        if count(head + body[dropped:]) > self.budget:
             for start in (s for s in starts if s > dropped):
-                if self._count(head + body[start:]) <= self.budget * self.low_water:
+                if count(head + body[start:]) <= self.budget * self.low_water:
                     break
             self.cuts += start != dropped
         self._dropped = start
