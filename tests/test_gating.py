@@ -38,6 +38,7 @@ from assistant.tools.intent.gate import (
     refusal,
 )
 from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.speech_act import SUBJECTS, is_statement
 from assistant.tools.intent.text import stem, tokenize
 from assistant.tts import Synthesizer
 
@@ -237,6 +238,68 @@ def test_no_tool_may_be_called_for_words_that_ask_for_nothing(tmp_path) -> None:
     (notes,) = host.llm_tools()  # always in the prompt, whatever the words: the prompt's cached prefix
     assert host.refusal(notes, "delete it") and host.refusal(notes, "never mind")
     assert host.refusal(notes, "yes, delete all of my notes") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "tells"),
+    [
+        ("Feels like these days go on forever.", True),
+        ("My sister is visiting next week. She loves museums.", True),
+        ("Well, it is late.", True),
+        ("There's a dog outside", True),
+        ("I'll be back in five minutes.", True),
+        ("My headache is awful. Can I take two?", False),  # one sentence asks
+        ("I'd like a timer for ten minutes.", False),
+        ("I need a twenty five minute timer, please.", False),
+        ("I was wondering what time it is in Lima.", False),
+        ("We want to know how far that is in miles", False),
+        ("It's three o'clock, remind me at four.", False),
+        ("Set a timer for five minutes.", False),
+        ("Five minutes.", False),
+        ("What time is it?", False),
+        ("", False),
+    ],
+)
+def test_statements_tell_rather_than_ask(text: str, tells: bool) -> None:
+    assert is_statement(text) is tells
+
+
+_words = st.lists(
+    st.sampled_from(sorted(FUNCTION_WORDS | {"timer", "notes", "paris", "minutes", "rain"})), max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(SUBJECTS)), _words, st.sampled_from(["?", ".", "!", ""]))
+def test_a_question_or_a_request_frame_is_never_a_statement(subject: str, words: list[str], end: str) -> None:
+    """Whatever a sentence opens with, a question mark or "please" makes it ask."""
+    text = " ".join([subject, *words])
+    assert not is_statement(text + "?")
+    assert not is_statement(f"{text}, please{end}")
+    assert not is_statement(f"{text}. Can you help{end or '?'}")
+
+
+def test_a_statement_may_call_no_tool(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Telling shares words with tools ("days" and the clock, "next week" and reminders): the LLM is
+    offered none of them for it; the same words asked for get them."""
+    cfg = load_config(overrides=[f"tools.data_dir={tmp_path}", "tools.entry_points=false"])
+    registry = ToolRegistry()
+    for fn in BUILTIN_TOOLS:
+        registry.add(fn)
+    host = ToolHost(
+        cfg.tools,
+        Toolbox(registry, IntentMatcher(list(registry))),
+        "s",
+        lambda _: None,
+        lambda c, n: None,
+        True,
+    )  # type: ignore[arg-type,return-value]
+    assert host.callable("Feels like these days go on forever.") == set()
+    assert host.callable("My flight leaves at seven on Saturday.") == set()
+    assert "set_reminder" in (
+        host.callable("Please remind me at seven on Saturday about my flight.") or set()
+    )
+    assert "current_time" in (host.callable("What day is it today?") or set())
 
 
 async def test_a_yes_only_approves_a_question_whose_request_named_the_object(tmp_path) -> None:  # type: ignore[no-untyped-def]

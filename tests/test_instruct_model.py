@@ -158,6 +158,49 @@ async def test_the_model_calls_a_tool_itself_when_the_fast_path_is_off(tmp_path,
     assert result.report["errors"] == []
 
 
+async def test_a_call_of_a_tool_that_may_not_be_called_ends_at_its_name(tmp_path):
+    """The call is written under the grammar with every tool the prompt lists (the model says which it
+    means); one the request may not call ends at its name instead of writing its arguments first (1.2-1.9
+    s on two cores idle for each spurious call, 9-19 s under a competing load)."""
+    from assistant.models import HUB
+
+    cfg = qwen_cfg(tmp_path)
+    llm = make_llm(cfg.llm)
+    tools = tools_of(cfg, "current_time", "calculate")
+    asked = [Message("system", system_prompt(cfg.llm)), Message("user", "What time is it in Tokyo?")]
+    prompt = llm._prompt(asked, tools)
+    llama = HUB.llama(cfg.llm)
+    sampled: list[int] = []
+    real_eval = llama.eval
+    llama.eval = lambda tokens: (sampled.append(len(tokens)), real_eval(tokens))[1]
+    try:
+        whole = llm._write_call(prompt, tools, {"current_time"})
+        whole_steps, sampled[:] = len(sampled), []
+        cut = llm._write_call(prompt, tools, {"calculate"})
+        cut_steps = len(sampled)
+    finally:
+        llama.eval = real_eval
+    assert whole.name == "current_time" and "tokyo" in whole.arguments.lower(), whole
+    assert cut.name == "current_time" and json.loads(cut.arguments) == {}, cut
+    assert cut_steps < whole_steps, (cut_steps, whole_steps)
+
+
+async def test_a_statement_calls_no_tool(tmp_path):
+    """Telling is not asking: "these days" shares a word with the clock, and Qwen offered current_time
+    called it (with timezone "Asia/Tokyo"); the ToolHost gives a statement nothing to call."""
+    from assistant.engine.tooling import ToolHost
+
+    cfg = qwen_cfg(tmp_path)
+    llm = make_llm(cfg.llm)
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "s", lambda _: None, lambda c, n: None, True)  # type: ignore[arg-type,return-value]
+    said = "Feels like these days go on forever."
+    history = [Message("system", system_prompt(cfg.llm)), Message("user", said)]
+    texts, calls = [], []
+    async for piece in llm.stream(history, host.llm_tools(), host.callable(said)):
+        (calls if isinstance(piece, ToolRequest) else texts).append(piece)
+    assert calls == [] and "".join(texts).strip(), (texts, calls)
+
+
 async def test_a_tool_result_is_data_not_instructions_in_process(tmp_path):
     cfg = qwen_cfg(tmp_path)
     llm = make_llm(cfg.llm)

@@ -19,6 +19,7 @@ from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
 from assistant.tools.intent.gate import content_mask, is_request, refusal
+from assistant.tools.intent.speech_act import is_statement
 from assistant.tools.intent.text import STOPWORDS, content_words, stem, tokenize
 from assistant.tools.scheduler import Scheduler
 
@@ -154,8 +155,9 @@ class ToolHost:
         word with it, and those the fast path does not index. "Good morning" mentions none, "the kitchen
         is a mess" only set_lights: Qwen 0.5B, offered every tool, called current_time for both (13 of the
         30 no-tool requests of intents.yaml got a call; 3 with this rule, measured on its recorded calls).
-        Without the fast path's index, any."""
-        if not is_request(text):
+        Without the fast path's index, any. A statement ("my sister is visiting next week",
+        tools/intent/speech_act.py) may call none either: it tells, it does not ask."""
+        if not is_request(text) or is_statement(text):
             return set()
         if self.matcher is None:
             return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
@@ -37,6 +38,8 @@ _TOKENS_AHEAD = 1
 the first clause is synthesised) hands the two cores to the synthesiser instead of competing with it.
 Unless another conversation is waiting for the model: then the reply is generated to its end at once."""
 _CALL_MAX_TOKENS = 160
+_NAMED = re.compile(r'"name"\s*:\s*"(\w+)"')
+"""A call's tool name, complete once its closing quote is written."""
 
 
 class LlamaCppLLM:
@@ -148,23 +151,36 @@ class LlamaCppLLM:
             return
         # The call is written with every tool the prompt lists: the model says which one it means. One
         # the request does not mention is not made, and the model answers in words instead.
-        request = self._write_call(prompt + spoken, tools)
+        request = self._write_call(prompt + spoken, tools, {t.name for t in callable_})
         if request.name in {t.name for t in callable_}:
             emit(request)
         else:
             emit("")  # gives back the read slot the call's first token took
             self._generate(messages, tools, emit, proceed, allowed=set())
 
-    def _write_call(self, prompt: str, tools: Sequence[Tool]) -> ToolRequest:
-        """The call, from its opener on, under the grammar of the tools' schemas (greedy)."""
+    def _write_call(self, prompt: str, tools: Sequence[Tool], callable_: Collection[str]) -> ToolRequest:
+        """The call, from its opener on, under the grammar of the tools' schemas (greedy). The name comes
+        first: a tool that may not be called ends the call there, with no arguments, rather than after
+        the arguments are written under the grammar (1.2-1.9 s of a spurious call on two cores idle,
+        9-19 s under a competing load: "Go forward 10 meters." wrote calculate(...) in full)."""
         prefix = self._template.call_prefix if self._template is not None else ""
-        done = self._llama.create_completion(
+        pieces = self._llama.create_completion(
             prompt + prefix,
             max_tokens=_CALL_MAX_TOKENS,
             temperature=0,
             grammar=_grammar(tools_schema(tools), leading_space=self._template is None),
+            stream=True,
         )
-        return parse_tool_json(done["choices"][0]["text"], f"call_{next(_call_ids)}")
+        text = ""
+        try:
+            for piece in pieces:
+                text += piece["choices"][0]["text"]
+                named = _NAMED.search(text)
+                if named and named.group(1) not in callable_:
+                    return ToolRequest(f"call_{next(_call_ids)}", named.group(1), "{}")
+        finally:
+            pieces.close()
+        return parse_tool_json(text, f"call_{next(_call_ids)}")
 
     async def stream(
         self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None

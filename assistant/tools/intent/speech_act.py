@@ -1,0 +1,58 @@
+"""Whether the user is telling rather than asking: a statement gives the LLM no tool to call.
+
+People tell a voice assistant things: "Feels like these days go on forever.", "I just got back from a
+long walk.", "My sister is visiting next week." Such a statement shares words with tools ("days" with the
+clock, "next week" with reminders), and Qwen2.5-Coder 0.5B, offered those tools, called them: the first
+of these got current_time(timezone="Asia/Tokyo"), and every one cost a call written under a grammar
+before the model answered in words (measured on two cores: 1.2-1.9 s idle, 9-19 s under a competing
+load). The fast path is not affected: it acts only when its own match is confident.
+
+A statement, here, is what dialogue-act tagging calls one (Switchboard DAMSL "statement-non-opinion" and
+"statement-opinion", Jurafsky, Shriberg and Biasca 1997): every sentence is declarative: it opens with its
+subject (a personal pronoun, a possessive, a demonstrative, existential "there", or a dropped "it" before
+"feels/sounds/seems/looks like") and does not end in a question mark. A sentence with a request frame
+("I need ...", "I'd like ...", "I want ...", "I was wondering ...", "please", "remind me", "let's") asks
+for something, whatever its first word: "I need a twenty-five minute timer, please" is a request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL
+from assistant.tools.intent.text import tokenize
+
+SUBJECTS = frozenset("i we he she they it my our his her their this that these those there".split())
+"""Words a declarative sentence opens with (its subject or the subject's determiner). "you" is not
+among them: "you should remind me" is a request in a statement's clothes."""
+DROPPED_SUBJECT = frozenset("feels sounds seems looks".split())
+"""Verbs that open a statement whose "it" was dropped: "feels like rain"."""
+REQUEST_FRAME = re.compile(
+    r"\b(?:i|we) (?:really |just |also |still |would |will |do |kind of |sort of )?"
+    r"(?:need|needs|want|wanna|like|love|have to|got to|gotta|wonder|was wondering|am wondering)\b"
+    r"|\b(?:please|remind me|let us|lets|can you|could you|would you|will you|tell me|show me)\b"
+)
+"""On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us")."""
+_LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also".split())
+_SENTENCES = re.compile(r"(?<=[.!?;])\s+")
+
+
+def is_statement(text: str) -> bool:
+    """True when every sentence of `text` tells rather than asks (see the module's docstring): "It's
+    raining again.", "My sister is visiting next week. She loves museums."; False for any question
+    ("... Can I drive home?"), imperative ("Set a timer"), request frame ("I'd like a timer"), fragment
+    ("five minutes") or empty text."""
+    sentences = [s for s in _SENTENCES.split(text.strip()) if s.strip()]
+    if not sentences:
+        return False
+    for sentence in sentences:
+        if sentence.rstrip().endswith("?"):
+            return False
+        norm = list(tokenize(sentence).norm)
+        while norm and norm[0] in _LEAD:
+            norm.pop(0)
+        if not norm or norm[0] not in SUBJECTS | DROPPED_SUBJECT:
+            return False
+        if REQUEST_FRAME.search(" ".join(norm)):
+            return False
+    return True
