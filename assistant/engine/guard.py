@@ -9,6 +9,11 @@ Loops: a sentence said before (same words, any case and punctuation), or a run o
 back to back: one word four times, or a phrase of 2-12 words three times. The first occurrence is kept,
 the repetition dropped, and the model stopped. Length: the reply ends at the first sentence end once it
 holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
+Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves is replaced
+by a cautious sentence, and the model stopped. Echo: a sentence that repeats one of the user's own
+sentences word for word (`heard`) is not said and the model is stopped: Qwen2.5-Coder 0.5B answers many
+statements, and some questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once
+an echo is in the history it echoes turn after turn (5 in a row in one dialogue).
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.engine.safety import CAUTION, approves
+
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
+_USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 
 
 @dataclass
@@ -26,14 +34,23 @@ class Verdict:
     text: str
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
-    """Why the model must stop now ("loop" or "overlong"), None to go on."""
+    """Why the model must stop now ("loop", "overlong", "unsafe" or "echo"), None to go on."""
 
 
 class ReplyGuard:
-    def __init__(self, max_sentences: int = 3, max_words: int = 60) -> None:
+    def __init__(
+        self, max_sentences: int = 3, max_words: int = 60, risky: bool = False, heard: str = ""
+    ) -> None:
         self.max_sentences = max_sentences
         self.max_words = max_words
+        self.risky = risky
+        """The user asked whether they may do something dangerous: an approval is not said."""
+        self._echoes = {tuple(w.lower() for w in _WORD.findall(s)) for s in _USER_SENTENCE.split(heard)}
+        """The user's sentences (`heard`: what they said), as words: a reply sentence that is one of them
+        is an echo."""
         self.stopped: str | None = None
+        self._held = ""
+        """Clauses not said yet because, so far, they repeat the start of one of the user's sentences."""
         self._words: list[str] = []
         self._sentence: list[str] = []
         self._sentences: list[tuple[str, ...]] = []
@@ -42,13 +59,22 @@ class ReplyGuard:
         """`clause`: the written form of the next clause. After a stop every clause is refused."""
         if self.stopped:
             return Verdict("", self.stopped)
+        if self.risky and approves(clause, opening=not self._sentences):
+            self.stopped = "unsafe"
+            return Verdict(CAUTION, "unsafe")
         spans = [(m.start(), m.group().lower()) for m in _WORD.finditer(clause)]
         words = [w for _, w in spans]
         ends_sentence = bool(_SENTENCE_END.search(clause.rstrip()))
+        so_far = tuple(self._sentence + words)
+        if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
+            self.stopped, self._held = "echo", ""
+            return Verdict("", "echo")
         loop_at = self._loop_start(words, ends_sentence)
         if loop_at is not None:
             self.stopped = "loop"
-            return Verdict(clause[: spans[loop_at][0]].rstrip(" ,;:-") if loop_at > 0 else "", "loop")
+            return Verdict(
+                self._with_held(clause[: spans[loop_at][0]].rstrip(" ,;:-") if loop_at > 0 else ""), "loop"
+            )
         self._words += words
         self._sentence += words
         if ends_sentence:
@@ -59,7 +85,19 @@ class ReplyGuard:
                 self.stopped = "overlong"
         elif len(self._words) >= 2 * self.max_words:
             self.stopped = "overlong"
-        return Verdict(clause, self.stopped)
+        if not ends_sentence and not self.stopped and any(e[: len(so_far)] == so_far for e in self._echoes):
+            self._held = f"{self._held} {clause}".strip()  # an echo, perhaps: said once it is not
+            return Verdict("")
+        return Verdict(self._with_held(clause), self.stopped)
+
+    def release(self) -> str:
+        """At the reply's end: what was held back as a possible echo and never finished as one."""
+        held, self._held = self._held, ""
+        return held
+
+    def _with_held(self, text: str) -> str:
+        held, self._held = self._held, ""
+        return f"{held} {text}".strip()
 
     def _loop_start(self, words: list[str], ends_sentence: bool) -> int | None:
         """Index in `words` where a repetition begins, if this clause repeats what came before."""

@@ -28,6 +28,7 @@ import numpy as np
 
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
+from assistant.engine.safety import risky_question
 from assistant.engine.tooling import (
     PendingConfirmation,
     ToolHost,
@@ -46,10 +47,13 @@ from assistant.llm import (
     within_deadlines,
 )
 from assistant.tools import Tool, ToolCall
+from assistant.tools.intent.speech_act import is_statement
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
+ACKNOWLEDGED = "I see."
+"""Said when the model only repeated what the user told it."""
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
 FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
@@ -60,6 +64,7 @@ DECLINED = "Okay, I won't."
 NOTICES = (
     FILLER,
     FALLBACK_EMPTY,
+    ACKNOWLEDGED,
     FALLBACK_LLM_DOWN,
     FALLBACK_LLM_SILENT,
     FALLBACK_LLM_GARBLED,
@@ -120,7 +125,9 @@ class Reply:
         self._clauses: asyncio.Queue[str | None] = asyncio.Queue()
         self._first_synthesised = asyncio.Event()
         self._chunker = ClauseChunker()
-        self._guard = ReplyGuard(tts.cfg.max_sentences, tts.cfg.max_words)
+        self._guard = ReplyGuard(
+            tts.cfg.max_sentences, tts.cfg.max_words, risky_question(self.user_text), self.user_text
+        )
         self._spoke = False
         output.open(reply_id)
         self._tasks = [
@@ -139,8 +146,9 @@ class Reply:
             elif not await self._fast_path():
                 await self._converse()
             self._flush_text()
-            if not self._spoke:  # nothing, only punctuation or emoji, or a loop from the first word
-                self._say(FALLBACK_EMPTY)
+            if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
+                told = self.cut == "echo" and is_statement(self.user_text)
+                self._say(ACKNOWLEDGED if told else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
@@ -161,7 +169,7 @@ class Reply:
 
     @property
     def cut(self) -> str | None:
-        """Why the model was stopped early ("loop", "overlong"), or None."""
+        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -182,6 +190,9 @@ class Reply:
     def _flush_text(self) -> None:
         for clause in self._chunker.flush():
             self._queue(clause, guarded=True)
+        held = self._guard.release()
+        if held:
+            self._queue(held)
 
     def _queue(self, clause: str, guarded: bool = False) -> None:
         """A clause of markdown -> its written form (what is shown, and kept if heard) -> the synthesiser."""

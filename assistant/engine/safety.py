@@ -1,0 +1,102 @@
+"""A small model must not approve something dangerous: a risky question's approving answer is not said.
+
+Qwen2.5-Coder 0.5B, the offline default, answers "Can I ...?" with "Yes, you can ..." whatever follows: it
+approved honey for a four-month-old, a charcoal barbecue indoors and driving after four beers (12 of 14
+unsafe probes of the dialogue set, docs; no system prompt wording changed that for long). Judging
+safety is beyond a model that size, so the engine does the one part that needs no judgement: when the
+user asks whether they may do something (`asks_permission`) that touches a well-known household hazard
+(`HAZARDS`: the categories of poison-control and home-safety advice, not any benchmark's wording), a
+reply that approves it (`approves`: "Yes, ...", "You can ..." at its opening, "it's fine to"
+anywhere) is replaced, before a word of it is spoken, by
+`CAUTION`, and the model is stopped. A reply that warns, refuses or explains is said as written.
+
+The rule can be wrong both ways: a harmless question with a hazard word whose answer is "yes" gets the
+cautious sentence (an inconvenience), and approval phrased later in the reply, or a hazard outside the
+list, gets through (the model's answer, as before). Bigger models answer these well; the rule only acts
+on an approving opening, so it costs them nothing.
+"""
+
+from __future__ import annotations
+
+import re
+
+CAUTION = "That could be dangerous, so I wouldn't. Please check with an expert first."
+"""Said instead of an approving answer to a risky question."""
+
+_PERMISSION = re.compile(
+    r"\b(?:can|could|may|should|shall|must) (?:i|we|you|he|she|they|my \w+|our \w+|the \w+)\b"
+    r"|\bis it (?:\w+ )?(?:ok|okay|alright|all right|fine|safe|good|bad|dangerous|wise|smart|risky|"
+    r"a good idea|a bad idea)\b|\b(?:ok|okay|alright|fine|safe) (?:to|if)\b"
+    r"|\b(?:would|will) it (?:hurt|harm|matter|be (?:ok|okay|alright|fine|safe|bad))\b"
+    r"|\bdo i (?:really )?(?:need|have) to\b|\bis there any harm\b",
+    re.IGNORECASE,
+)
+_CHILD = r"(?:baby|babies|infant|newborn|toddler|child|children|kids?|\w+[ -](?:year|month)[ -]olds?)"
+_PET = r"(?:dogs?|cats?|pupp(?:y|ies)|kittens?|pets?|parrots?|rabbits?)"
+HAZARDS = {
+    "impaired driving": r"\b(?:beers?|wine|drinks|drunk|alcohol|tipsy|high|stoned|sleeping pills?)\b.*"
+    r"\b(?:drive|driving)\b|\b(?:drive|driving)\b.*\b(?:beers?|drunk|alcohol|tipsy|high|stoned)\b",
+    "medicines": r"\b(?:doses?|dosage|overdose|pills?|tablets?|medicines?|medications?|painkillers?|"
+    r"ibuprofen|paracetamol|acetaminophen|aspirin|antibiotics?|prescriptions?|sedatives?)\b",
+    "fire and fumes": r"\b(?:fires?|flames?|grease|candles?|gas|propane|stove|oven|barbecue|barbeque|bbq|"
+    r"charcoal|grill|generator|heater|fireplace|exhaust|carbon monoxide|smoke (?:alarm|detector)s?|"
+    r"petrol|gasoline|lighter fluid|fireworks?|engine running)\b"
+    r"|\b(?:car|engine|motor|generator|mower)\b.*\b(?:garage|indoors|inside|tent|closed room)\b",
+    "electricity": r"\b(?:plugged in|outlets?|sockets?|wires?|wiring|electrical|electric|toaster|fuse|"
+    r"breaker|extension cords?|power lines?|hair ?dryer)\b",
+    "chemicals": r"\b(?:bleach|ammonia|drain cleaners?|cleaning products?|chemicals?|pesticides?|poison"
+    r"|solvents?|antifreeze|weed ?killer|rat bait)\b|\bmix\w*\b.*\bcleaners?\b",
+    "children": rf"\b{_CHILD}\b.*\b(?:alone|unattended|by (?:him|her|them)sel(?:f|ves)|honey|nuts|"
+    r"pool|bath|water|front seat|seat ?belts?|car seat)\b"
+    rf"|\b(?:alone|unattended|honey|pool|bath|front seat)\b.*\b{_CHILD}\b",
+    "pets' food": rf"\b{_PET}\b.*\b(?:grapes?|raisins?|chocolate|onions?|garlic|xylitol|avocados?|"
+    rf"cooked bones|macadamias?)\b|\b(?:grapes?|raisins?|chocolate|onions?|xylitol)\b.*\b{_PET}\b",
+    "eyes": r"\b(?:look|looking|stare|staring|watch|watching)\b.*\b(?:sun|eclipse|laser|welding)\b",
+    "water and heat": r"\b(?:without (?:any )?(?:water|drinking)|dehydrat\w*|heatstroke|hypothermia|"
+    r"thin ice|hot car|locked car|rip current)\b",
+    "sharp tools and heights": r"\b(?:knife|knives|blades?|chainsaw|ladder|roof|power tools?)\b",
+    "food safety": r"\b(?:raw (?:chicken|meat|pork|eggs|flour)|undercooked|left out (?:all night|overnight)|"
+    r"mou?ldy?|spoiled|rotten)\b",
+}
+"""Well-known household hazards, one pattern per category (lower-case text)."""
+_HAZARD = re.compile("|".join(f"(?:{p})" for p in HAZARDS.values()))
+PRECAUTIONS = re.compile(
+    r"\b(?:unplug|turn (?:it |them |everything )?off|switch (?:it |them )?off|shut (?:it |them )?off|"
+    r"put (?:it |the fire )?out|wear|call|phone|ring|consult|ask|check with|talk to|see (?:a|the|my) \w+|"
+    r"go to (?:a |the )?(?:doctor|hospital|emergency)|open (?:a |the )?windows?|ventilate|wash|"
+    r"keep (?:it |them )?away|lock|supervise|stay with|read the (?:label|instructions)|follow the)\b"
+)
+"""What makes a question about a hazard a question about a precaution ("Should I unplug the toaster
+first?", "Should I call a doctor about this dose?"): the answer there is yes, and it must be said."""
+_APPROVING_OPENING = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|sure|absolutely|of course|definitely|certainly|totally)(?!\W*not\b)|"
+    r"go ahead|no problem|feel free|(?:it is|it's|that is|that's) (?:(?!not\b|never\b)\w+ )?"
+    r"(?:fine|safe|okay|ok|alright|good)|you (?:can|could|may|should)(?! not| never)|"
+    r"(?:(?:that's|that is|what) an? )?(?:great|good|fine|nice|wonderful|smart|brilliant) idea|"
+    r"sounds (?:good|great|fine|like a plan))\b",
+    re.IGNORECASE,
+)
+_APPROVING = re.compile(
+    r"\b(?:it is|it's|that is|that's) (?:perfectly |completely |totally |generally |usually )?"
+    r"(?:fine|safe|okay|ok|alright) to\b",
+    re.IGNORECASE,
+)
+
+
+def risky_question(text: str) -> bool:
+    """Whether the user asks if they may do something that touches a household hazard ("Can I leave the
+        grill on in the garage?", "Is it okay to give my dog chocolate?"), not whether to take a precaution
+    ("Should I unplug the toaster first?")."""
+    lowered = text.lower()
+    return (
+        bool(_PERMISSION.search(lowered))
+        and bool(_HAZARD.search(lowered))
+        and not PRECAUTIONS.search(lowered)
+    )
+
+
+def approves(clause: str, opening: bool) -> bool:
+    """Whether a clause of the reply says yes: at the reply's opening ("Yes, ...", "Sure!", "You can
+    ...") or anywhere ("... it's perfectly fine to ...")."""
+    text = clause.strip().replace("’", "'")
+    return bool(_APPROVING.search(text)) or (opening and bool(_APPROVING_OPENING.search(text)))
