@@ -11,9 +11,9 @@ the repetition dropped, and the model stopped. Length: the reply ends at the fir
 holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
 Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves is replaced
 by a cautious sentence, and the model stopped. Echo: a sentence that repeats one of the user's own
-sentences word for word (`heard`) is not said and the model is stopped: Qwen2.5-Coder 0.5B answers many
-statements, and some questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once
-an echo is in the history it echoes turn after turn (5 in a row in one dialogue).
+questions or statements word for word (`heard`) is not said and the model is stopped: Qwen2.5-Coder 0.5B
+answers many statements, and some questions, by repeating them ("My name is Priya." -> "My name is
+Priya."), and once an echo is in the history it echoes turn after turn (5 in a row in one dialogue).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.engine.safety import CAUTION, approves
+from assistant.tools.intent.speech_act import is_statement
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
@@ -45,9 +46,14 @@ class ReplyGuard:
         self.max_words = max_words
         self.risky = risky
         """The user asked whether they may do something dangerous: an approval is not said."""
-        self._echoes = {tuple(w.lower() for w in _WORD.findall(s)) for s in _USER_SENTENCE.split(heard)}
-        """The user's sentences (`heard`: what they said), as words: a reply sentence that is one of them
-        is an echo."""
+        self._echoes = {
+            tuple(w.lower() for w in _WORD.findall(s))
+            for s in _USER_SENTENCE.split(heard)
+            if s.rstrip().endswith("?") or is_statement(s)
+        }
+        """The user's questions and statements (`heard`: what they said), as words: a reply sentence that
+        is one of them is an echo. A fragment said back ("Seven of clubs.") reads the user's words back,
+        which is an answer of a kind."""
         self.stopped: str | None = None
         self._held = ""
         """Clauses not said yet because, so far, they repeat the start of one of the user's sentences."""

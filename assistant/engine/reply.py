@@ -47,13 +47,12 @@ from assistant.llm import (
     within_deadlines,
 )
 from assistant.tools import Tool, ToolCall
-from assistant.tools.intent.speech_act import is_statement
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 ACKNOWLEDGED = "I see."
-"""Said when the model only repeated what the user told it."""
+"""Said when the model only repeated what the user said, unless it was a question."""
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
 FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
@@ -147,7 +146,7 @@ class Reply:
                 await self._converse()
             self._flush_text()
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                told = self.cut == "echo" and is_statement(self.user_text)
+                told = self.cut == "echo" and not self.user_text.rstrip().endswith("?")
                 self._say(ACKNOWLEDGED if told else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
