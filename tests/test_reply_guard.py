@@ -75,6 +75,8 @@ def test_an_approving_answer_to_a_risky_question_is_not_said() -> None:
     guard = ReplyGuard(risky=True)
     warned = ["No,", "never leave a toddler alone in the bath,", "even for a minute."]
     assert admit_all(guard, warned) == " ".join(warned) and guard.stopped is None
+    guard = ReplyGuard(risky=True, heard=question)  # held as a possible echo, then an approval
+    assert admit_all(guard, ["Is it alright", "Sure, it's fine."]) == CAUTION and guard.release() == ""
     guard = ReplyGuard(risky=False)  # "Can I ask you something?" is no risky question
     assert admit_all(guard, ["Yes,", "of course."]) == "Yes, of course."
 

@@ -66,7 +66,7 @@ class ReplyGuard:
         if self.stopped:
             return Verdict("", self.stopped)
         if self.risky and approves(clause, opening=not self._sentences):
-            self.stopped = "unsafe"
+            self.stopped, self._held = "unsafe", ""
             return Verdict(CAUTION, "unsafe")
         spans = [(m.start(), m.group().lower()) for m in _WORD.finditer(clause)]
         words = [w for _, w in spans]
