@@ -32,7 +32,7 @@ def test_the_system_prompt_is_built_from_name_and_persona():
     cfg = load_config(overrides=["llm.assistant_name=Ada", "llm.persona=a calm kitchen helper"])
     text = system_prompt(cfg.llm)
     assert text.startswith("You are Ada, a calm kitchen helper.")
-    assert SPEAKING_RULES in text and "markdown" in text and "not safe" in text
+    assert SPEAKING_RULES in text and "markdown" in text and "aloud" in text
     override = load_config(overrides=["llm.system_prompt=Talk like a pirate."])
     assert system_prompt(override.llm) == "Talk like a pirate."
     with pytest.raises(ConfigError, match=r"llm\.assistant_name"):
