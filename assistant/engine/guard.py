@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.engine.safety import CAUTION, approves
-from assistant.tools.intent.speech_act import is_statement
+from assistant.tools.intent.speech_act import is_question, is_statement
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
@@ -49,7 +49,7 @@ class ReplyGuard:
         self._echoes = {
             tuple(w.lower() for w in _WORD.findall(s))
             for s in _USER_SENTENCE.split(heard)
-            if s.rstrip().endswith("?") or is_statement(s)
+            if is_question(s) or is_statement(s)
         }
         """The user's questions and statements (`heard`: what they said), as words: a reply sentence that
         is one of them is an echo. A fragment said back ("Seven of clubs.") reads the user's words back,

@@ -47,6 +47,7 @@ from assistant.llm import (
     within_deadlines,
 )
 from assistant.tools import Tool, ToolCall
+from assistant.tools.intent.speech_act import is_question
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
@@ -146,7 +147,7 @@ class Reply:
                 await self._converse()
             self._flush_text()
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                told = self.cut == "echo" and not self.user_text.rstrip().endswith("?")
+                told = self.cut == "echo" and not is_question(self.user_text)
                 self._say(ACKNOWLEDGED if told else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))

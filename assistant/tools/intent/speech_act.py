@@ -37,6 +37,11 @@ _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also"
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
 
 
+def is_question(text: str) -> bool:
+    """Whether the transcript ends in a question mark (Whisper writes one for questions)."""
+    return text.rstrip().endswith("?")
+
+
 def is_statement(text: str) -> bool:
     """True when every sentence of `text` tells rather than asks (see the module's docstring): "It's
     raining again.", "My sister is visiting next week. She loves museums."; False for any question
@@ -46,7 +51,7 @@ def is_statement(text: str) -> bool:
     if not sentences:
         return False
     for sentence in sentences:
-        if sentence.rstrip().endswith("?"):
+        if is_question(sentence):
             return False
         norm = list(tokenize(sentence).norm)
         while norm and norm[0] in _LEAD:
