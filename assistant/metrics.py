@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 import threading
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
 from assistant.events import BargeIn, ErrorOccurred, Event, TurnCompleted
+from assistant.heap import heap_bytes
 
 log = logging.getLogger("assistant.turns")
 
@@ -84,6 +86,16 @@ class Metrics:
         Gauge("assistant_threads", "Threads in the server process", registry=self.registry).set_function(
             threading.active_count
         )
+        Gauge(
+            "assistant_python_blocks", "Memory blocks the Python allocator holds", registry=self.registry
+        ).set_function(sys.getallocatedblocks)
+        if heap_bytes() is not None:  # glibc: tells a native leak (in use) from fragmentation (free, held)
+            Gauge("assistant_heap_in_use_bytes", "C heap in use", registry=self.registry).set_function(
+                lambda: heap_bytes()[0]  # type: ignore[index]
+            )
+            Gauge("assistant_heap_free_bytes", "C heap free but held", registry=self.registry).set_function(
+                lambda: heap_bytes()[1]  # type: ignore[index]
+            )
         self.turns = Counter(
             "assistant_turns", "User turns answered", ["interrupted"], registry=self.registry
         )

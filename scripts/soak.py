@@ -173,6 +173,11 @@ async def soak(server: ServedProcess, minutes: float, sessions: int) -> dict:
             "max": percentile(v2v, 100),
         },
         "rss_mib": {"start": start["rss_mib"], "end": end["rss_mib"], "slope_per_hour": round(slope, 1)},
+        # Which memory moved: Python objects, the C heap in use (a native leak), or C heap held free.
+        **{
+            key: {"start": start.get(key), "end": end.get(key)}
+            for key in ("python_blocks", "heap_used_mib", "heap_free_mib")
+        },
         "memory_flat": slope <= FLAT_MIB_PER_HOUR
         if minutes >= 20
         else end["rss_mib"] - start["rss_mib"] <= 64,

@@ -25,6 +25,9 @@ FIGURES = {
     "assistant_threads": "threads",
     "assistant_active_sessions": "sessions",
     "assistant_pending_sessions": "pending",
+    "assistant_python_blocks": "python_blocks",
+    "assistant_heap_in_use_bytes": "heap_used_mib",
+    "assistant_heap_free_bytes": "heap_free_mib",
 }
 
 
@@ -79,8 +82,8 @@ class ServedProcess:
             for sample in family.samples
             if sample.name in FIGURES
         }
-        values["rss_mib"] = round(values["rss_mib"] / (1 << 20), 1)
-        return {k: v if k == "rss_mib" else int(v) for k, v in values.items()}
+        mib = {key for key in values if key.endswith("_mib")}
+        return {k: round(v / (1 << 20), 1) if k in mib else int(v) for k, v in values.items()}
 
     def settle(self, within_s: float = 30) -> dict[str, Any]:
         """Wait until no session or pending peer is left, then a moment for connections to wind down."""

@@ -124,9 +124,11 @@ def test_a_barge_in_empties_the_speaker(speech, tmp_path):
                 not np.any(np.abs(rec.right_since(asked)) > recorded.AUDIBLE) and time.monotonic() < deadline
             ):
                 time.sleep(0.02)
-            time.sleep(0.3)
+            # Past the echo canceller's bootstrap (about 1 s of playback, assistant/vad/echo.py), before
+            # which speech must out-shout the playback; CI's loaded runs sometimes did not (2026-11-30).
+            time.sleep(1.0)
             at = rec.samples
-            va.play_into_mic(speech["cards-003"], sink=f"{AIR_SINK}_user")
+            va.play_into_mic(speech["forever"], sink=f"{AIR_SINK}_user")
             app.wait_for("interrupted", timeout=30)
             time.sleep(1.0)
             recording = rec.stop()
@@ -135,7 +137,7 @@ def test_a_barge_in_empties_the_speaker(speech, tmp_path):
     result = json.loads(report.read_text())
     assert result["turns"][0]["interrupted"], app.screen
     assert result["audio"]["flushes"] >= 1 and result["audio"]["rates"] == {"input": 16000, "output": 22050}
-    clip = read_audio(speech["cards-003"])
+    clip = read_audio(speech["forever"])
     placed = recorded.place(recording[:, 0], clip, speech_span_ms(clip), 16000, max(0, at - 3200), at + 48000)
     runs = recorded.audible_runs(recording[:, 1], 16000)
     stop = recorded.stop_after_onset(runs, placed.speech[0])

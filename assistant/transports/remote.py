@@ -30,6 +30,7 @@ from assistant.events import (
     StateChanged,
     TurnCompleted,
 )
+from assistant.heap import TRIMMER
 from assistant.metrics import Metrics
 from assistant.transports.admission import (
     Load,
@@ -246,6 +247,9 @@ class SessionManager:
         self.sessions.pop(session.id, None)
         self.metrics.active_sessions.set(len(self.sessions))
         await session.close()
+        # What the conversation held (its audio, its history, its replies' buffers) is freed now; give the
+        # pages back, so that a server's memory follows its sessions (assistant.heap).
+        await asyncio.to_thread(TRIMMER.trim, True)
         log.info("session %s closed (%d active)", session.id, len(self.sessions))
 
     async def close_all(self) -> None:
