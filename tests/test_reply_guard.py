@@ -137,6 +137,49 @@ def test_a_sentence_that_repeats_the_user_is_not_said() -> None:
     assert admit_all(ReplyGuard(heard="Hello."), ["Hello!"]) == "Hello!"  # a greeting back is no echo
 
 
+TOLD = (
+    "You are Juno, a friendly voice assistant. Answer in one or two short spoken sentences.\n"
+    "Drive the floor robot some meters in a direction, and say where it is now.\n"
+    "You may call one or more functions to assist with the user query."
+)
+
+
+def test_instructions_read_aloud_are_not_said() -> None:
+    guard = ReplyGuard(instructions=TOLD)
+    said = admit_all(guard, ["Timer set.", "Tools: you may call one", "or more functions to assist you."])
+    assert said == "Timer set. Tools: you may call one" and guard.stopped == "leak"
+    guard = ReplyGuard(instructions=TOLD)
+    said = admit_all(guard, ["Start the car.", "Drive the floor robot some meters in a direction."])
+    assert said == "Start the car." and guard.stopped == "leak"
+
+
+def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:
+    heard = "Drive the floor robot some meters in a direction of your choice."
+    guard = ReplyGuard(heard=heard, instructions=TOLD)
+    said = admit_all(guard, ["Okay, I'll drive the floor robot some meters in a direction now."])
+    assert said.startswith("Okay") and guard.stopped is None
+    # A common phrase is not a leak: five words in a row are allowed.
+    said = admit_all(ReplyGuard(instructions=TOLD), ["In one or two short days, it will be done."])
+    assert said == "In one or two short days, it will be done."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOLD.replace("\n", " ").split()), min_size=1, max_size=40), st.data())
+def test_a_run_of_the_instructions_is_never_said_whole(words: list[str], data: st.DataObject) -> None:
+    """Any text cut into clauses anywhere: what is said never holds a run of LEAK_WORDS words of the
+    instructions, and text without one is never stopped as a leak."""
+    from assistant.engine.guard import _WORD, LEAK_WORDS, _runs
+
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(words) - 1)), max_size=6)))
+    clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True) if b > a]
+    guard = ReplyGuard(instructions=TOLD)
+    said = admit_all(guard, clauses)
+    told = _runs([w.lower() for w in _WORD.findall(TOLD)])
+    assert not _runs([w.lower() for w in _WORD.findall(said)], LEAK_WORDS) & told
+    if not _runs([w.lower() for w in _WORD.findall(" ".join(words))]) & told:
+        assert guard.stopped != "leak"
+
+
 async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> None:
     """Told something, a model that only repeats it says "I see."; asked, it says it has no answer. The
     echo stays out of the history, so the model does not learn to echo from it."""

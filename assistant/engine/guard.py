@@ -14,6 +14,12 @@ by a cautious sentence, and the model stopped. Echo: a sentence that repeats one
 questions or statements word for word (`heard`) is not said and the model is stopped: Qwen2.5-Coder 0.5B
 answers many statements, and some questions, by repeating them ("My name is Priya." -> "My name is
 Priya."), and once an echo is in the history it echoes turn after turn (5 in a row in one dialogue).
+Leak: a clause that carries on a run of `LEAK_WORDS` words of the model's own instructions (`instructions`:
+the system prompt, the tools' descriptions, the chat template's tool header) that the user did not say is
+not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
+to assist with the user query" after setting a timer, and "Drive the floor robot some meters in a
+direction, and say where it is now." as a step for jump-starting a car (5 of 312 replies in four text
+passes of the dialogue set).
 """
 
 from __future__ import annotations
@@ -28,6 +34,13 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+LEAK_WORDS = 6
+"""Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
+replies; 6 leaves room for a common phrase)."""
+
+
+def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 @dataclass
@@ -35,12 +48,17 @@ class Verdict:
     text: str
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
-    """Why the model must stop now ("loop", "overlong", "unsafe" or "echo"), None to go on."""
+    """Why the model must stop now ("loop", "overlong", "unsafe", "echo" or "leak"), None to go on."""
 
 
 class ReplyGuard:
     def __init__(
-        self, max_sentences: int = 3, max_words: int = 60, risky: bool = False, heard: str = ""
+        self,
+        max_sentences: int = 3,
+        max_words: int = 60,
+        risky: bool = False,
+        heard: str = "",
+        instructions: str = "",
     ) -> None:
         self.max_sentences = max_sentences
         self.max_words = max_words
@@ -54,6 +72,9 @@ class ReplyGuard:
         """The user's questions and statements (`heard`: what they said), as words: a reply sentence that
         is one of them is an echo. A fragment said back ("Seven of clubs.") reads the user's words back,
         which is an answer of a kind."""
+        said = [w.lower() for w in _WORD.findall(heard)]
+        self._leaks = _runs([w.lower() for w in _WORD.findall(instructions)]) - _runs(said)
+        """Runs of the instructions' words; one the user said is theirs to hear back."""
         self.stopped: str | None = None
         self._held = ""
         """Clauses not said yet because, so far, they repeat the start of one of the user's sentences."""
@@ -75,6 +96,9 @@ class ReplyGuard:
         if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
+        if self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks:
+            self.stopped, self._held = "leak", ""
+            return Verdict("", "leak")
         loop_at = self._loop_start(words, ends_sentence)
         if loop_at is not None:
             self.stopped = "loop"

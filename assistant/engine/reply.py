@@ -126,7 +126,11 @@ class Reply:
         self._first_synthesised = asyncio.Event()
         self._chunker = ClauseChunker()
         self._guard = ReplyGuard(
-            tts.cfg.max_sentences, tts.cfg.max_words, risky_question(self.user_text), self.user_text
+            tts.cfg.max_sentences,
+            tts.cfg.max_words,
+            risky_question(self.user_text),
+            self.user_text,
+            instructions(messages, llm, tools),
         )
         self._spoke = False
         output.open(reply_id)
@@ -169,7 +173,7 @@ class Reply:
 
     @property
     def cut(self) -> str | None:
-        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo"), or None."""
+        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "leak"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -420,6 +424,18 @@ def _apology(exc: LlmError) -> str:
     if isinstance(exc, LlmBadAnswer):
         return FALLBACK_LLM_GARBLED
     return FALLBACK_LLM_DOWN
+
+
+def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | None) -> str:
+    """What the model was told rather than asked, for the guard's leak rule: the system prompt, the tools'
+    descriptions and, from a model that renders its own prompt, the chat template's text around the tools."""
+    offered = tools.llm_tools() if tools is not None else []
+    parts = [m.content for m in messages if m.role == "system"]
+    parts += [t.description for t in offered]
+    preamble = getattr(llm, "preamble", None)
+    if callable(preamble):
+        parts.append(preamble(offered))
+    return "\n".join(parts)
 
 
 def model_words(heard: str) -> str:

@@ -50,8 +50,17 @@ class LlamaCppLLM:
         self._template = None if self._fewshot else ChatTemplate(self._llama)
         self.name = f"llamacpp:{cfg.model}"
         self._window: ContextWindow | None = None
+        self._preamble: tuple[tuple[str, ...], str] | None = None
         self.shifted = 0
         """Tokens moved out of the KV cache by context shifts rather than evaluated again (for tests)."""
+
+    def preamble(self, tools: Sequence[Tool]) -> str:
+        """The text the prompt puts around the tools with no conversation in it (the chat template's tool
+        header, the call format): instructions the reply must not read out (assistant.engine.guard)."""
+        key = tuple(t.name for t in tools)
+        if self._preamble is None or self._preamble[0] != key:
+            self._preamble = (key, self._prompt([Message("system", "")], tools, generation=False))
+        return self._preamble[1]
 
     def _prompt(self, messages: list[Message], tools: Sequence[Tool], generation: bool = True) -> str:
         if self._template is None:
