@@ -71,3 +71,43 @@ def test_heap_figures_follow_a_native_allocation() -> None:
     assert held is not None and after is not None
     assert held[0] - before[0] >= 64 << 20
     assert held[0] - after[0] >= 64 << 20
+
+
+ARENAS_SEEN = """
+import ctypes, ctypes.util, sys, threading
+if sys.argv[1] == "assistant":
+    import assistant  # noqa: F401  (caps the arenas on import)
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = libc.fopen.restype = ctypes.c_void_p
+start = threading.Barrier(8)
+def work():
+    start.wait()
+    libc.malloc(1000)  # each new thread's first malloc takes an arena of its own while the cap allows
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+out = libc.fopen(sys.argv[2].encode(), b"w")
+libc.malloc_info(0, ctypes.c_void_p(out))
+libc.fclose(ctypes.c_void_p(out))
+"""
+
+
+def test_importing_the_package_caps_the_malloc_arenas(tmp_path) -> None:
+    """Eight threads allocating at once: 2 arenas with the package imported (assistant.heap.ARENAS),
+    more without; a MALLOC_ARENA_MAX the user exported wins."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from assistant.heap import ARENAS
+
+    def arenas(mode: str, **env: str) -> int:
+        report = tmp_path / f"{mode}-{len(env)}.xml"
+        environ = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | env
+        subprocess.run([sys.executable, "-c", ARENAS_SEEN, mode, str(report)], check=True, env=environ)
+        return len(re.findall(r"<heap nr=", report.read_text()))
+
+    assert arenas("assistant") == ARENAS
+    assert arenas("plain") > ARENAS
+    assert arenas("assistant", MALLOC_ARENA_MAX="4") > ARENAS
