@@ -41,13 +41,18 @@ def session_options(threads: int = 1) -> Any:
 
 
 @functools.cache
-def _libc_trim() -> Any:
+def _libc(function: str) -> Any:
+    """The C library's `function`, or None where it has none (musl, macOS, an older glibc)."""
     name = ctypes.util.find_library("c")
     try:
         libc = ctypes.CDLL(name) if name else None
-        return libc.malloc_trim if libc is not None and hasattr(libc, "malloc_trim") else None
     except OSError:
-        return None  # not glibc (musl, macOS): nothing to trim this way
+        return None
+    return getattr(libc, function, None) if libc is not None else None
+
+
+def _libc_trim() -> Any:
+    return _libc("malloc_trim")
 
 
 class HeapTrimmer:
@@ -89,16 +94,10 @@ def limit_arenas(arenas: int = ARENAS) -> bool:
     """Cap glibc's malloc arenas for this process, unless the user exported MALLOC_ARENA_MAX (which glibc
     reads itself at start). Arenas already made stay; call it early, before the model threads start. True
     when the cap was set; False elsewhere (musl, macOS) or when the user's value stands."""
-    if "MALLOC_ARENA_MAX" in os.environ:
+    mallopt = _libc("mallopt")
+    if "MALLOC_ARENA_MAX" in os.environ or mallopt is None:
         return False
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return False
-    if libc is None or not hasattr(libc, "mallopt"):
-        return False
-    return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 class _MallInfo2(ctypes.Structure):
@@ -112,15 +111,10 @@ class _MallInfo2(ctypes.Structure):
 
 @functools.cache
 def _libc_mallinfo2() -> Any:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name) if name else None
-    except OSError:
-        return None
-    if libc is None or not hasattr(libc, "mallinfo2"):
-        return None
-    libc.mallinfo2.restype = _MallInfo2
-    return libc.mallinfo2
+    mallinfo2 = _libc("mallinfo2")
+    if mallinfo2 is not None:
+        mallinfo2.restype = _MallInfo2
+    return mallinfo2
 
 
 def heap_bytes() -> tuple[int, int] | None:
