@@ -99,6 +99,23 @@ _OPENERS = ["Yes", "Yeah", "Sure", "Absolutely", "Of course", "You can", "You co
 _REFUSALS = ["No", "Never", "It's not safe", "Absolutely not", "You should not", "Please don't", "I wouldn't"]
 
 
+def test_the_assistant_may_say_who_it_is() -> None:
+    """The system prompt's identity is the model's to say ("I'm Juno, a friendly, helpful voice
+    assistant."); its rules are not."""
+    from assistant.config import load_config
+    from assistant.engine.reply import instructions
+    from assistant.llm import Message
+    from assistant.llm.prompt import system_prompt
+
+    told = instructions([Message("system", system_prompt(load_config().llm))], ScriptedLLM(""), None)
+    guard = ReplyGuard(instructions=told)
+    intro = ["Hi! I'm Juno,", "a friendly, helpful voice assistant.", "How can I help?"]
+    assert admit_all(guard, intro) == " ".join(intro) and guard.stopped is None
+    guard = ReplyGuard(instructions=told)
+    assert admit_all(guard, ["Sure.", "Never use markdown, lists, headings, emoji or code."]) == "Sure."
+    assert guard.stopped == "leak"
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(_OPENERS),

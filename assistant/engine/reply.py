@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from contextlib import aclosing
@@ -426,11 +427,16 @@ def _apology(exc: LlmError) -> str:
     return FALLBACK_LLM_DOWN
 
 
+_IDENTITY = re.compile(r"(?:^|(?<=[.!?]))\s*You are [^.!?]*[.!?]")
+
+
 def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | None) -> str:
-    """What the model was told rather than asked, for the guard's leak rule: the system prompt, the tools'
-    descriptions and, from a model that renders its own prompt, the chat template's text around the tools."""
+    """What the model was told rather than asked, for the guard's leak rule: the system prompt's rules (not
+    who it is: "You are Juno, a friendly, helpful voice assistant." may be said back as "I'm Juno, a
+    friendly, helpful voice assistant."), the tools' descriptions and, from a model that renders its own
+    prompt, the chat template's text around the tools."""
     offered = tools.llm_tools() if tools is not None else []
-    parts = [m.content for m in messages if m.role == "system"]
+    parts = [_IDENTITY.sub(" ", m.content) for m in messages if m.role == "system"]
     parts += [t.description for t in offered]
     preamble = getattr(llm, "preamble", None)
     if callable(preamble):

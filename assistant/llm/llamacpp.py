@@ -56,7 +56,11 @@ class LlamaCppLLM:
 
     def preamble(self, tools: Sequence[Tool]) -> str:
         """The text the prompt puts around the tools with no conversation in it (the chat template's tool
-        header, the call format): instructions the reply must not read out (assistant.engine.guard)."""
+        header, the call format): instructions the reply must not read out (assistant.engine.guard). Empty
+        for a base model's few-shot prompt, whose example replies ("Hi! I'm your voice assistant. What can
+        I do for you?") are meant to be imitated."""
+        if self._template is None:
+            return ""
         key = tuple(t.name for t in tools)
         if self._preamble is None or self._preamble[0] != key:
             self._preamble = (key, self._prompt([Message("system", "")], tools, generation=False))
