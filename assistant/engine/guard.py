@@ -24,6 +24,7 @@ passes of the dialogue set).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -41,6 +42,12 @@ replies; 6 leaves room for a common phrase)."""
 
 def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
+    """The instructions' runs, made once per prompt rather than once per reply."""
+    return frozenset(_runs([w.lower() for w in _WORD.findall(instructions)]))
 
 
 @dataclass
@@ -73,7 +80,7 @@ class ReplyGuard:
         is one of them is an echo. A fragment said back ("Seven of clubs.") reads the user's words back,
         which is an answer of a kind."""
         said = [w.lower() for w in _WORD.findall(heard)]
-        self._leaks = _runs([w.lower() for w in _WORD.findall(instructions)]) - _runs(said)
+        self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
         self.stopped: str | None = None
         self._held = ""
