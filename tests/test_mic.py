@@ -82,6 +82,21 @@ def test_missing_device_gets_a_clear_message(devices):
     assert "no input device matches 'no-such-microphone'" in out
 
 
+def test_a_machine_without_a_sound_server_gets_a_clear_message():
+    """No default device at all (a fresh server, the sound server down): an error that says what to do,
+    not PortAudio's traceback (the Quick start's `assistant mic` on a fresh clone here, 2026-11-30)."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "PULSE_SERVER"} | {"PULSE_SERVER": "unix:/nonexistent"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "assistant", "mic", "--duration", "1"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "no usable input device" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
 def test_devices_are_listed(devices):
     out = subprocess.run(
         [sys.executable, "-m", "assistant", "devices"],
