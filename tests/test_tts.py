@@ -10,27 +10,50 @@ from assistant.tts import Synthesizer
 from assistant.tts.piper import trim_leading_silence
 
 
-def test_a_reply_is_audible_from_its_first_10_ms() -> None:
-    """Piper starts clauses with 30-50 ms of near silence (-95 dBFS) that the listener would wait through."""
+def _first_sound_ms(audio: np.ndarray, rate: int = 48000) -> float:
+    """When the first 5 ms frame of `audio` passes -60 dBFS, in ms from its start."""
+    frame = rate // 200
+    for start in range(0, audio.size - frame + 1, frame):
+        if rms_dbfs(audio[start : start + frame]) > -60:
+            return start * 1000 / rate
+    return float("inf")
+
+
+def test_a_reply_is_audible_within_20_ms() -> None:
+    """Piper starts clauses with 30-50 ms of near silence (-95 dBFS) that the listener would wait through.
+    The cut keeps 5 ms before a sound that may take 5-10 ms to rise; Piper's noise makes each take differ,
+    and breathy onsets ("h", "f", "wh") rise slowly: five takes of each."""
     voice = Synthesizer(load_config().tts, 48000)
-    for text in ("Going forward ten meters.", "The answer is four.", "Hello there!"):
-        audio = voice.synthesize_sync(text)
-        assert rms_dbfs(audio[:480]) > -65, text
-        assert audio.size > 48000 * 0.5  # the words themselves are all there
+    for text in (
+        "Going forward ten meters.",
+        "Hello there!",
+        "Fine, thanks.",
+        "How are you?",
+        "What time is it?",
+    ):
+        for _ in range(5):
+            audio = voice.synthesize_sync(text)
+            assert _first_sound_ms(audio) <= 15, text  # a 5 ms frame starting by 15 ms is heard
+            assert rms_dbfs(audio[:960]) > -65, text
+            assert audio.size > 48000 * 0.5  # the words themselves are all there
 
 
 def test_trimming_keeps_a_lead_in_and_leaves_silence_alone() -> None:
     sound = np.concatenate([np.zeros(800, np.int16), np.full(1600, 3000, np.int16)])
     trimmed = trim_leading_silence(sound, 16000)
-    assert trimmed.size == 1600 + 80  # 5 ms before the first sound, at 16 kHz
+    assert trimmed.size == 1600 + 80  # 5 ms before the first sound
     silence = np.zeros(1600, np.int16)
     assert trim_leading_silence(silence, 16000).size == 1600
+    stray = np.concatenate(
+        [np.zeros(400, np.int16), [200], np.zeros(799, np.int16), np.full(1600, 3000, np.int16)]
+    )
+    assert trim_leading_silence(stray, 16000).size < 1600 + 160  # one stray sample is not the first sound
 
 
 async def test_the_conversations_call_is_the_same_voice() -> None:
     voice = Synthesizer(load_config().tts, 48000)
     audio = await voice.synthesize("The answer is four.", urgent=True)
-    assert rms_dbfs(audio[:480]) > -65 and audio.size > 48000 * 0.5
+    assert _first_sound_ms(audio) <= 15 and audio.size > 48000 * 0.5
 
 
 def test_what_the_voice_says_is_words_not_symbols() -> None:

@@ -17,17 +17,29 @@ from assistant.workers import IDLE, NORMAL, URGENT, run_on, thread_for
 SILENCE = 32
 """-60 dBFS: quieter than this is no sound a person hears over a loudspeaker."""
 LEAD_IN_MS = 5
+ONSET_WINDOW_MS = 5
 _PREPARED: dict[tuple[int, int, str], np.ndarray] = {}
 """Fixed sentences synthesised once per voice and output rate, for every conversation of the process."""
 
 
 def trim_leading_silence(audio: np.ndarray, rate: int) -> np.ndarray:
     """Piper starts most clauses with 30-50 ms of near silence: time the listener waits for nothing, and
-    that no voice-to-voice figure would show. Cut it, keeping a few ms before the first sound (no click)."""
-    loud = np.flatnonzero(np.abs(audio.astype(np.int32)) > SILENCE)
+    that no voice-to-voice figure would show. Cut it, keeping a few ms before the first sound (no click).
+
+    The first sound is the first 5 ms window whose RMS passes -60 dBFS, not the first loud sample: a
+    breathy onset ("h", "f") has stray samples above the level 20-40 ms before it is heard, and a cut
+    there left the first 10 ms at -68 to -78 dBFS (Piper's noise makes this vary run to run)."""
+    window = rate * ONSET_WINDOW_MS // 1000
+    if audio.size < window:
+        return audio
+    energy = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    rms = np.sqrt((energy[window:] - energy[:-window]) / window)
+    loud = np.flatnonzero(rms > SILENCE)
     if loud.size == 0:
         return audio
-    return audio[max(0, int(loud[0]) - rate * LEAD_IN_MS // 1000) :]
+    start = int(loud[0])
+    first = start + int(np.argmax(np.abs(audio[start : start + window].astype(np.int32)) > SILENCE))
+    return audio[max(0, first - rate * LEAD_IN_MS // 1000) :]
 
 
 class Synthesizer:
