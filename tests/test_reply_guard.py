@@ -154,6 +154,22 @@ def test_a_sentence_that_repeats_the_user_is_not_said() -> None:
     assert admit_all(ReplyGuard(heard="Hello."), ["Hello!"]) == "Hello!"  # a greeting back is no echo
 
 
+def test_a_command_read_back_is_an_echo_whatever_the_model_does_with_its_numbers() -> None:
+    """Asked to do what no tool does, Qwen2.5-Coder 0.5B reads the command back, numbers as digits."""
+    for heard, reply in (
+        ("Go forward ten meters.", ["Go forward 10 meters."]),
+        ("Okay. Turn the lights off in the kitchen.", ["Turn the lights off", "in the kitchen!"]),
+        ("Set a timer for twenty five minutes.", ["Set a timer for 25 minutes."]),
+    ):
+        guard = ReplyGuard(heard=heard)
+        assert admit_all(guard, reply) == "" and guard.stopped == "echo", heard
+    guard = ReplyGuard(heard="Go forward ten meters.")
+    said = admit_all(guard, ["I can't go forward 10 meters,", "I have no wheels."])
+    assert said == "I can't go forward 10 meters, I have no wheels." and guard.stopped is None
+    # A short fragment said back is an answer of a kind ("Which card?" "Seven of clubs." ...).
+    assert admit_all(ReplyGuard(heard="Seven of clubs."), ["Seven of clubs."]) == "Seven of clubs."
+
+
 TOLD = (
     "You are Juno, a friendly voice assistant. Answer in one or two short spoken sentences.\n"
     "Drive the floor robot some meters in a direction, and say where it is now.\n"
@@ -198,10 +214,11 @@ def test_a_run_of_the_instructions_is_never_said_whole(words: list[str], data: s
 
 
 async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> None:
-    """Told something, a model that only repeats it says "I see."; asked, it says it has no answer. The
-    echo stays out of the history, so the model does not learn to echo from it."""
+    """Told something, a model that only repeats it says "I see."; asked, it says it has no answer; told
+    to do something, that it can't. The echo stays out of the history, so the model does not learn to
+    echo from it."""
     from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import ACKNOWLEDGED, Reply
+    from assistant.engine.reply import ACKNOWLEDGED, UNABLE, Reply
     from assistant.llm import Message
     from assistant.tts import Synthesizer
 
@@ -209,6 +226,7 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
     for said, expected in (
         ("My sister is visiting next week.", ACKNOWLEDGED),
         ("What do bees make?", FALLBACK_EMPTY),
+        ("Go forward ten meters.", UNABLE),
     ):
         output = OutputBuffer(16000)
         messages = [Message("system", "You are a helpful assistant."), Message("user", said)]

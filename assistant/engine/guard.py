@@ -11,9 +11,11 @@ the repetition dropped, and the model stopped. Length: the reply ends at the fir
 holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
 Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves is replaced
 by a cautious sentence, and the model stopped. Echo: a sentence that repeats one of the user's own
-questions or statements word for word (`heard`) is not said and the model is stopped: Qwen2.5-Coder 0.5B
-answers many statements, and some questions, by repeating them ("My name is Priya." -> "My name is
-Priya."), and once an echo is in the history it echoes turn after turn (5 in a row in one dialogue).
+questions, statements or longer requests word for word (`heard`; numbers compared as digits, "ten" =
+"10") is not said and the model is stopped: Qwen2.5-Coder 0.5B answers many statements, and some
+questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once an echo is in the
+history it echoes turn after turn (5 in a row in one dialogue); asked to do what no tool does, it reads
+the command back ("Go forward ten meters." -> "Go forward 10 meters.").
 Leak: a clause that carries on a run of `LEAK_WORDS` words of the model's own instructions (`instructions`:
 the system prompt, the tools' descriptions, the chat template's tool header) that the user did not say is
 not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
@@ -28,6 +30,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from text_to_num import alpha2digit
+
 from assistant.engine.safety import CAUTION, approves
 from assistant.tools.intent.speech_act import is_question, is_statement
 
@@ -35,9 +39,19 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+ECHO_ANY_WORDS = 4
+"""A user sentence this long is an echo when said back whatever its kind ("Go forward ten meters.");
+shorter ones only when they ask or tell: a short fragment said back ("Seven of clubs.") is an answer
+of a kind."""
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
+
+
+def _echo_words(text: str) -> tuple[str, ...]:
+    """Words to compare for an echo: lower case, numbers as digits (text2num), so that the model writing
+    "10" for the "ten" Whisper heard still matches."""
+    return tuple(w.lower() for w in _WORD.findall(alpha2digit(text, "en")))
 
 
 def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
@@ -72,13 +86,12 @@ class ReplyGuard:
         self.risky = risky
         """The user asked whether they may do something dangerous: an approval is not said."""
         self._echoes = {
-            tuple(w.lower() for w in _WORD.findall(s))
+            words
             for s in _USER_SENTENCE.split(heard)
-            if is_question(s) or is_statement(s)
+            if len(words := _echo_words(s)) >= ECHO_ANY_WORDS or is_question(s) or is_statement(s)
         }
-        """The user's questions and statements (`heard`: what they said), as words: a reply sentence that
-        is one of them is an echo. A fragment said back ("Seven of clubs.") reads the user's words back,
-        which is an answer of a kind."""
+        """The user's questions, statements and longer sentences (`heard`: what they said), as words: a
+        reply sentence that is one of them is an echo."""
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
@@ -87,6 +100,8 @@ class ReplyGuard:
         """Clauses not said yet because, so far, they repeat the start of one of the user's sentences."""
         self._words: list[str] = []
         self._sentence: list[str] = []
+        self._echo_sentence: tuple[str, ...] = ()
+        """The reply's sentence so far, as `_echo_words`."""
         self._sentences: list[tuple[str, ...]] = []
 
     def admit(self, clause: str) -> Verdict:
@@ -99,7 +114,7 @@ class ReplyGuard:
         spans = [(m.start(), m.group().lower()) for m in _WORD.finditer(clause)]
         words = [w for _, w in spans]
         ends_sentence = bool(_SENTENCE_END.search(clause.rstrip()))
-        so_far = tuple(self._sentence + words)
+        so_far = self._echo_sentence + _echo_words(clause)
         if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
@@ -114,10 +129,11 @@ class ReplyGuard:
             )
         self._words += words
         self._sentence += words
+        self._echo_sentence = so_far
         if ends_sentence:
             if self._sentence:
                 self._sentences.append(tuple(self._sentence))
-            self._sentence = []
+            self._sentence, self._echo_sentence = [], ()
             if len(self._sentences) >= self.max_sentences or len(self._words) >= self.max_words:
                 self.stopped = "overlong"
         elif len(self._words) >= 2 * self.max_words:

@@ -48,13 +48,15 @@ from assistant.llm import (
     within_deadlines,
 )
 from assistant.tools import Tool, ToolCall
-from assistant.tools.intent.speech_act import is_question
+from assistant.tools.intent.speech_act import is_question, is_statement
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 ACKNOWLEDGED = "I see."
-"""Said when the model only repeated what the user said, unless it was a question."""
+"""Said when the model only repeated what the user told it."""
+UNABLE = "Sorry, I can't do that."
+"""Said when the model only read back what the user asked it to do: no tool did it."""
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
 FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
@@ -66,6 +68,7 @@ NOTICES = (
     FILLER,
     FALLBACK_EMPTY,
     ACKNOWLEDGED,
+    UNABLE,
     FALLBACK_LLM_DOWN,
     FALLBACK_LLM_SILENT,
     FALLBACK_LLM_GARBLED,
@@ -144,6 +147,13 @@ class Reply:
     def user_text(self) -> str:
         return self.messages[-1].content
 
+    def _after_echo(self) -> str:
+        """What to say when the model only repeated the user: a question is not answered, a statement is
+        acknowledged, a request was not done."""
+        if is_question(self.user_text):
+            return FALLBACK_EMPTY
+        return ACKNOWLEDGED if is_statement(self.user_text) else UNABLE
+
     async def _generate(self) -> None:
         try:
             if self._script is not None:
@@ -152,8 +162,7 @@ class Reply:
                 await self._converse()
             self._flush_text()
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                told = self.cut == "echo" and not is_question(self.user_text)
-                self._say(ACKNOWLEDGED if told else FALLBACK_EMPTY)
+                self._say(self._after_echo() if self.cut == "echo" else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
