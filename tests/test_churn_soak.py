@@ -40,6 +40,7 @@ def test_two_minute_soak_at_80_percent_answers_every_turn(tmp_path):
     assert not figures["unanswered"], figures["unanswered"]
     assert not figures["closed_by_the_server"], figures["closed_by_the_server"]
     assert figures["memory_flat"], figures["rss_mib"]
+    assert figures["rss_floor_mib"]["count"] >= 1, figures["rss_floor_mib"]  # read between conversations
     end, start = figures["end"], figures["start"]
     assert end["fds"] <= start["fds"] + 4 and end["tasks"] <= start["tasks"] + 2, (start, end)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -95,6 +95,30 @@ def test_free_text_never_takes_an_interjection(matcher, text, tool, arguments) -
 
 
 @pytest.mark.parametrize(
+    ("text", "tool", "arguments"),
+    [
+        ("Figure out nine times eight.", "calculate", {"expression": "9 times 8"}),
+        (
+            "Please work out the square root of sixty four.",
+            "calculate",
+            {"expression": "the square root of 64"},
+        ),
+        ("add a note out of coffee", "add_note", {"text": "out of coffee"}),  # after the name it is the text
+        (
+            "remind me to put out the bins in an hour",
+            "set_reminder",
+            {"after": "PT1H", "text": "put out the bins"},
+        ),
+    ],
+)
+def test_the_particle_of_the_opening_verb_is_not_free_text(matcher, text, tool, arguments) -> None:  # type: ignore[no-untyped-def]
+    """ "work *out* ...": the request's own particle is not part of the expression (it was: "out 17 % of 300"
+    could not be calculated)."""
+    found = matcher.match(text)
+    assert found is not None and (found.tool.name, found.arguments) == (tool, arguments)
+
+
+@pytest.mark.parametrize(
     ("text", "asks"),
     [
         ("stop", False), ("never mind", False), ("okay thanks", False), ("cancel that", False),

@@ -258,6 +258,27 @@ async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
     assert "milk" in again.report["turns"][0]["assistant_text"].lower()
 
 
+async def test_a_follow_up_continues_the_last_call_without_the_llm(tmp_path, voice):
+    """Spoken, through VAD and Whisper: "And what about ...?" after a conversion, "How about Berlin?" after
+    the time elsewhere: the same tool again with only what changed, the model never asked."""
+    cfg = tool_cfg(None, tmp_path)
+    llm = ScriptedLLM("This should not be said.")
+    questions = [
+        say(voice, "How many kilometers is ten miles?", tmp_path / "a.wav"),
+        say(voice, "And what about twenty six miles?", tmp_path / "b.wav"),
+        say(voice, "What time is it in Sydney?", tmp_path / "c.wav"),
+        say(voice, "How about Berlin?", tmp_path / "d.wav"),
+    ]
+    result = await simulate(cfg, questions, conversation=Conversation(cfg, llm=llm))
+    turns = [t for t in result.report["turns"] if t["user_text"]]
+    calls = [t["tool_calls"][0] for t in turns]
+    assert [c["name"] for c in calls] == ["convert_units"] * 2 + ["current_time"] * 2, turns
+    assert calls[1]["follow_up"] and calls[1]["arguments"]["value"] == 26, calls[1]
+    assert "41.8" in turns[1]["assistant_text"], turns[1]["assistant_text"]
+    assert calls[3]["follow_up"] and "Berlin" in turns[3]["assistant_text"], turns[3]
+    assert llm.calls == []
+
+
 async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
     """Flite's "timer for two and a half minutes" was heard as "Time for 2 and a half minutes." by the
     one-shot decoder; such a near miss is decoded again with a beam, and the turn reports the call with what

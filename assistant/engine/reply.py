@@ -261,7 +261,7 @@ class Reply:
                 return True
         found = host.match(self.user_text, self._alternatives)
         if found is None:
-            return False
+            return await self._follow_up()
         match, heard = found
         call = ToolCall(match.tool.name, match.arguments, via="intent")
         call.extra["confidence"] = round(match.confidence, 3)
@@ -271,6 +271,21 @@ class Reply:
             self._ask_confirmation(match.tool, call)
             return True
         await self._call(match.tool, call)
+        self._say(spoken_result(match.tool, call))
+        return True
+
+    async def _follow_up(self) -> bool:
+        """A turn that continues the last call ("and how about Los Angeles?"): that call again with what
+        changed. If it fails, the guess was wrong and the model answers instead (the error is not said)."""
+        assert self._tools is not None
+        match = self._tools.follow_up(self.user_text)
+        if match is None:
+            return False
+        call = ToolCall(match.tool.name, match.arguments, via="intent")
+        call.extra["follow_up"] = True
+        await self._call(match.tool, call)
+        if call.error is not None:
+            return False
         self._say(spoken_result(match.tool, call))
         return True
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,11 @@ def offers_tools(cfg: Config) -> bool:
     return bool(cfg.tools.llm_calls)
 
 
+FOLLOW_UP_WINDOW_S = 90.0
+"""How long after a call a turn may continue it ("and how about Los Angeles?"): a person follows up on
+the answer they just heard, not on one from minutes ago."""
+
+
 @dataclass
 class PendingConfirmation:
     tool: Tool
@@ -138,6 +144,8 @@ class ToolHost:
             session_id, Path(cfg.data_dir).expanduser(), cfg.timezone, announce, self.scheduler
         )
         self.pending: PendingConfirmation | None = None
+        self._last: tuple[ToolCall, float] | None = None
+        """The last call that answered, and when: what a follow-up continues."""
         self._spawn = spawn
         self._offer = offer_to_llm and len(self.registry) > 0
 
@@ -183,16 +191,31 @@ class ToolHost:
         one (ASR's near misses: "can't sell the timer"), with the words it matched."""
         return self.matcher.match_any([text, *alternatives]) if self.matcher is not None else None
 
+    def follow_up(self, text: str) -> IntentMatch | None:
+        """The last call again with what `text` changes, when it continues that call ("and what about
+        thirty pounds?", assistant.tools.intent.follow_up) within FOLLOW_UP_WINDOW_S; a statement ("it
+        took me twenty minutes") continues nothing."""
+        if self.matcher is None or self._last is None or is_statement(text):
+            return None
+        call, at = self._last
+        if time.monotonic() - at > FOLLOW_UP_WINDOW_S:
+            return None
+        return self.matcher.follow_up(text, call.name, call.arguments)
+
     async def run(self, tool: Tool, call: ToolCall) -> ToolCall:
         """Run a call; one that must not be cut short by a barge-in is owned by the conversation."""
         if tool.options.cancel_on_interrupt:
             try:
-                return await run_call(tool, call, self.context)
+                done = await run_call(tool, call, self.context)
             except asyncio.CancelledError:
                 call.error = "cancelled: the user interrupted"
                 raise
-        task = self._spawn(run_call(tool, call, self.context), f"tool-{tool.name}")
-        return await asyncio.shield(task)
+        else:
+            task = self._spawn(run_call(tool, call, self.context), f"tool-{tool.name}")
+            done = await asyncio.shield(task)
+        if done.error is None:
+            self._last = (done, time.monotonic())
+        return done
 
     def close(self) -> None:
         self.scheduler.close()

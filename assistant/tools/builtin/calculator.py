@@ -31,7 +31,8 @@ Number = int | float
 
 _PREFIXES = re.compile(
     r"^(?:(?:hey|ok|okay|so|um|uh|please|can you|could you|tell me|and)\s+)*"
-    r"(?:what(?:'s| is| are| does)|how much (?:is|are|does)|calculate|compute|work out|evaluate|solve)?\s*",
+    r"(?:what(?:'s| is| are| does)|how much (?:is|are|does)|calculate|compute|work out|figure out|evaluate"
+    r"|solve)?\s*",
 )
 # "add 3 and 4", "subtract 5 from 20": the operands are rewritten first, in parentheses.
 _VERBS: list[tuple[str, str]] = [
@@ -249,7 +250,7 @@ class Parser:
         token = self.take()
         if token.kind == "num":
             text = token.text
-            value: Number = int(text) if text.isdigit() else float(text)
+            value: Number = int(text) if text.isdecimal() else float(text)
             return Num(value)
         if token.text in ("-", "+"):
             return Unary(token.text, self.expression(_PREFIX_POWER))

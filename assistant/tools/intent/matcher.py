@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
+from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import ACTION_KEYS, asks, is_destructive, object_words
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.slots import (
@@ -255,6 +256,18 @@ class IntentMatcher:
         what else ASR might have heard ("can't sell the timer")."""
         found = self.candidates(text, strict=False)
         return bool(found) and self.match(text) is None
+
+    def follow_up(self, text: str, name: str, previous: dict[str, Any]) -> IntentMatch | None:
+        """The call of tool `name` that `text` asks for by continuing its last call (with `previous`, its
+        arguments): "and how about Los Angeles?" (assistant.tools.intent.follow_up), or None."""
+        entry = next((e for e in self._tools if e.tool.name == name), None)
+        if entry is None:
+            return None
+        utterance = Utterance.parse(text, self._correct)
+        arguments = carry_over(entry.tool, entry.params, entry.words, utterance, previous)
+        if arguments is None:
+            return None
+        return IntentMatch(entry.tool, arguments, 1.0, example="(follow-up)")
 
     def match_any(self, hypotheses: Sequence[str]) -> tuple[IntentMatch, str] | None:
         """The first of ASR's hypotheses (best first) that clearly asks for a tool, and that hypothesis.

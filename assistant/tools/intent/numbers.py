@@ -66,7 +66,8 @@ def _read_integer(tokens: list[str], i: int, implicit_one: bool = False) -> tupl
 def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
     """Spelt-out numbers become digits: ["twenty", "five", "minutes"] -> [("25", 0, 2), ("minutes", 2, 3)].
 
-    Also "three point five", "two and a half", "a hundred", "a pair of", and digits followed by "and a half".
+    Also "three point five", "two and a half", "a hundred", "a pair of", "half a meter" (0.5 before a
+    measure), and digits followed by "and a half".
     Each output token carries the range of input tokens it came from, so callers can keep the original
     spelling (and case) of everything that is not a number.
     """
@@ -77,6 +78,10 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
         if tok == "a" and tokens[i + 1 : i + 3] in (["pair", "of"], ["couple", "of"]):
             out.append(("2", i, i + 3))
             i += 3
+            continue
+        if tok == "half" and tokens[i + 1 : i + 2] in (["a"], ["an"]) and _is_measure(tokens[i + 2 : i + 3]):
+            out.append(("0.5", i, i + 2))
+            i += 2
             continue
         if tok == "a" and i + 1 < len(tokens) and tokens[i + 1] in ("hundred", "thousand"):
             read = _read_integer(tokens, i + 1, implicit_one=True)
@@ -101,11 +106,11 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
         if (
             j + 1 < len(tokens)
             and tokens[j] == "point"
-            and (tokens[j + 1] in UNITS or tokens[j + 1].isdigit())
+            and (tokens[j + 1] in UNITS or tokens[j + 1].isdecimal())
         ):
             digits = ""
             k = j + 1
-            while k < len(tokens) and ((tokens[k] in UNITS and UNITS[tokens[k]] < 10) or tokens[k].isdigit()):
+            while k < len(tokens) and ((tokens[k] in UNITS and UNITS[tokens[k]] < 10) or tokens[k].isdecimal()):
                 digits += str(UNITS.get(tokens[k], tokens[k]))
                 k += 1
             value, j = float(f"{fmt(value)}.{digits}"), k
@@ -114,6 +119,11 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
         out.append((fmt(value), i, j))
         i = j
     return out
+
+
+def _is_measure(word: list[str]) -> bool:
+    """One word that is a measure, singular or plural ("meter", "hours", "foot")."""
+    return bool(word) and (word[0] in MEASURES or f"{word[0]}s" in MEASURES or word[0] in ("foot", "inch"))
 
 
 def _misheard_number(tokens: list[str], i: int) -> bool:

@@ -32,6 +32,9 @@ CONNECTORS = frozenset(
 """Words that may sit between the words asking for a tool, without being part of the free text."""
 LINKS = frozenset("to that me saying says about for called named which down up off on".split())
 """Words right after the request that introduce the free text: "remind me *to* ...", "a note *that* ..."."""
+PARTICLES = frozenset("out".split())
+"""The particle of the phrasal verb that opens a request ("work *out* 17 % of 300", "figure *out* ..."),
+not part of the free text; after a later word it is ("add a note *out* of milk")."""
 COMMAND_VERBS = frozenset(
     """set start stop cancel delete add make take write read list tell give turn switch put create check
     remind convert calculate open close save remember note roll throw dim""".split()
@@ -347,7 +350,8 @@ class _Filler:
         words = [self.norm[i] for i in left]
         keys = [self.u.keys[i] for i in left]
         triggers = self.words.triggers
-        opening = next((k for k in keys if k not in CONNECTORS), "")
+        opens = next((i for i, k in enumerate(keys) if k not in CONNECTORS), len(keys))
+        opening = keys[opens] if opens < len(keys) else ""
         if opening in COMMAND_VERBS:  # "delete my timer", "show me my timers": asking, whatever the tool
             triggers = triggers | {opening}
         run = 0
@@ -357,7 +361,10 @@ class _Filler:
         for k in range(run):
             if keys[k] in triggers and words[k] not in CONNECTORS:
                 cut = k + 1
-        while cut < len(words) and words[cut] in LINKS:
+        while cut < len(words) and (
+            words[cut] in LINKS
+            or (words[cut] in PARTICLES and cut > 0 and keys[cut - 1] in triggers and cut - 1 == opens)
+        ):
             cut += 1
         end = len(words)
         while end > cut and (words[end - 1] in TRAILING or keys[end - 1] in self.words.name_words):

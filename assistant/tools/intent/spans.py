@@ -99,7 +99,7 @@ def _clock(tok: str, dotted: bool) -> tuple[int, int] | None:
     for sep in (":", "."):
         if sep in tok and (sep == ":" or dotted):
             h, _, m = tok.partition(sep)
-            if h.isdigit() and m.isdigit() and len(m) == 2:
+            if h.isdecimal() and m.isdecimal() and len(m) == 2:
                 return int(h), int(m)
     return None
 
@@ -115,7 +115,7 @@ def _time_at(tokens: tuple[str, ...], i: int, after_at: bool) -> tuple[int, int,
         return 0, 0, i + 1, True
     if at[0] == "12" and at[1:2] in (("noon",), ("midnight",)):
         return (12 if at[1] == "noon" else 0), 0, i + 2, True
-    if len(at) >= 3 and at[0] in ("half", "quarter") and at[1] in ("past", "to") and at[2].isdigit():
+    if len(at) >= 3 and at[0] in ("half", "quarter") and at[1] in ("past", "to") and at[2].isdecimal():
         minutes = 30 if at[0] == "half" else 15
         hour = int(at[2])
         if at[1] == "to":
@@ -125,10 +125,10 @@ def _time_at(tokens: tuple[str, ...], i: int, after_at: bool) -> tuple[int, int,
     clock = _clock(at[0], dotted=after_at or nxt in ("am", "pm"))
     if clock is not None:
         return clock[0], clock[1], i + 1, True
-    if not at[0].isdigit():
+    if not at[0].isdecimal():
         return None
     hour = int(at[0])
-    if nxt.isdigit() and len(nxt) == 2 and int(nxt) < 60 and (after_at or at[2:3] in (("am",), ("pm",))):
+    if nxt.isdecimal() and len(nxt) == 2 and int(nxt) < 60 and (after_at or at[2:3] in (("am",), ("pm",))):
         return hour, int(nxt), i + 2, True
     if nxt in ("am", "pm", "oclock"):
         return hour, 0, i + 1, True

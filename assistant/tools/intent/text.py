@@ -32,7 +32,7 @@ _SYNONYMS = {
     **dict.fromkeys(["show", "display"], "list"),
     **dict.fromkeys(["jot"], "write"),
     **dict.fromkeys(["begin"], "start"),
-    **dict.fromkeys(["compute", "work"], "calculate"),
+    **dict.fromkeys(["compute", "work", "figure"], "calculate"),
     "countdown": "timer",
 }
 """Command verbs people use interchangeably, one key each: "remove my notes" finds "delete my notes".

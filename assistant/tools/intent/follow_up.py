@@ -1,0 +1,103 @@
+"""Elliptical follow-ups of the last tool call: "And how about Los Angeles?" after the time in Tokyo.
+
+People name only what changes when a request continues the one before: "and what about thirty pounds?"
+after a conversion, "how about Los Angeles?" after the time in Tokyo, "now to the left by half a meter"
+after moving the robot, "bring them down to forty percent" after the lights. Dialogue-state tracking calls
+this carry-over: the slots the turn does not mention keep their values (Henderson, Thomson and Williams,
+"The second dialog state tracking challenge", SIGDIAL 2014). Without it the fast path finds no tool in
+such a turn (it names none), and Qwen2.5-Coder 0.5B, offered the tools, mostly answered from its own head
+("30 pounds is 9.00 kilograms", a made-up time in Los Angeles) rather than calling one.
+
+A turn continues the last call when it opens with a continuation ("and", "what about", "how about",
+"now", "then", "also", "instead", after any "okay" or "hmm") or refers back to it ("it", "them"). The last
+call's tool is then filled from the turn; a new typed value (a number, unit, duration, time, choice or
+switch, or a capitalised place after a continuation) makes the follow-up, with every other argument kept.
+Free text never does (a note's words are not a new note), and a destructive tool or one that asks for
+confirmation is never called this way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.tools.declare import Tool
+from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, is_destructive
+from assistant.tools.intent.slots import Param, ToolWords, Utterance, fill_slots
+
+CONTINUATIONS = (
+    ("and",),
+    ("what", "about"),
+    ("how", "about"),
+    ("now",),
+    ("then",),
+    ("also",),
+    ("instead",),
+)
+"""How a turn that continues the request before it opens (on normalised tokens)."""
+BACK_REFERENCES = frozenset("it them".split())
+"""Pronouns that refer back to what the last call acted on: "bring *them* down to forty percent"."""
+_LEAD = INTERJECTIONS | RESPONSES | frozenset("so".split())
+_CARRIED_OVER_ROLES = frozenset("place unit unit_from unit_to".split())
+"""str parameters whose values are typed (found by their own rules), unlike free text."""
+MAX_PLACE_WORDS = 4
+MAX_UNIT_WORDS = 3
+UNIT_INTRODUCERS = frozenset("in into to as".split())
+
+
+def _opening(norm: tuple[str, ...]) -> int | None:
+    """Where the turn's words start after its continuation, or None if it opens with none."""
+    start = 0
+    while start < len(norm) and norm[start] in _LEAD:
+        start += 1
+    for phrase in sorted(CONTINUATIONS, key=len, reverse=True):
+        if norm[start : start + len(phrase)] == phrase:
+            start += len(phrase)
+            if phrase == ("and",) and norm[start : start + 2] in (("what", "about"), ("how", "about")):
+                start += 2
+            return start
+    return None
+
+
+def _bare_value(
+    params: list[Param], utterance: Utterance, after: int, previous: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
+    """What the words after a continuation give on their own, which the slot rules need more context
+    for: a place ("how about Los Angeles?": capitalised words) or a target unit ("and in feet?")."""
+    norm, surface = utterance.tokens.norm, utterance.tokens.surface
+    rest = [i for i in range(after, len(norm)) if norm[i] not in _LEAD]
+    found: dict[str, Any] = {}
+    place = next((p for p in params if p.role == "place" and p.name not in new), None)
+    if place is not None and 0 < len(rest) <= MAX_PLACE_WORDS and all(surface[i][:1].isupper() for i in rest):
+        found[place.name] = utterance.tokens.text(range(rest[0], rest[-1] + 1))
+    target = next((p for p in params if p.role == "unit_to" and p.name not in new), None)
+    if target is not None and 1 < len(rest) <= MAX_UNIT_WORDS + 1 and norm[rest[0]] in UNIT_INTRODUCERS:
+        found[target.name] = utterance.tokens.text(range(rest[1], rest[-1] + 1))
+    return {k: v for k, v in found.items() if v != previous.get(k)}
+
+
+def _typed(param: Param) -> bool:
+    return param.kind != "str" or param.role in _CARRIED_OVER_ROLES
+
+
+def carry_over(
+    tool: Tool, params: list[Param], words: ToolWords, utterance: Utterance, previous: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The arguments of `tool` for a turn that continues its call with `previous` (its arguments), or
+    None when the turn does not continue it or gives no new typed value."""
+    if is_destructive(tool) or tool.options.confirm:
+        return None
+    norm = utterance.tokens.norm
+    after = _opening(norm)
+    if after is None and not BACK_REFERENCES.intersection(norm):
+        return None
+    fill = fill_slots(utterance, params, words)
+    new = {
+        p.name: fill.arguments[p.name]
+        for p in params
+        if _typed(p) and p.name in fill.arguments and fill.arguments[p.name] != previous.get(p.name)
+    }
+    if after is not None:
+        new.update(_bare_value(params, utterance, after, previous, new))
+    if not new:
+        return None
+    return {**previous, **new}
