@@ -45,6 +45,12 @@ def matcher() -> IntentMatcher:
             {"direction": "right", "distance": 0.5},
         ),
         ("Roll three dice.", "Okay, now four.", {"count": 4}),
+        # A label is not carried into a new timer, nor taken from the words around the ellipsis.
+        (
+            "Set a timer for five minutes called eggs.",
+            "And another one for ten minutes.",
+            {"duration": "PT10M", "label": None},
+        ),
     ],
 )
 def test_a_follow_up_keeps_what_it_does_not_change(matcher, first, then, arguments) -> None:  # type: ignore[no-untyped-def]

@@ -11,9 +11,11 @@ such a turn (it names none), and Qwen2.5-Coder 0.5B, offered the tools, mostly a
 A turn continues the last call when it opens with a continuation ("and", "what about", "how about",
 "now", "then", "also", "instead", after any "okay" or "hmm") or refers back to it ("it", "them"). The last
 call's tool is then filled from the turn; a new typed value (a number, unit, duration, time, choice or
-switch, or a capitalised place after a continuation) makes the follow-up, with every other argument kept.
-Free text never does (a note's words are not a new note), and a destructive tool or one that asks for
-confirmation is never called this way.
+switch, or a capitalised place after a continuation) makes the follow-up, with the other typed arguments
+kept. Free text is neither carried over nor taken from the turn: "now another one for eleven minutes"
+after the "pasta" timer is a new timer, not a second "pasta", and the words left around an elliptical
+turn ("another one") are no label. A destructive tool or one that asks for confirmation is never called
+this way.
 """
 
 from __future__ import annotations
@@ -100,4 +102,5 @@ def carry_over(
         new.update(_bare_value(params, utterance, after, previous, new))
     if not new:
         return None
-    return {**previous, **new}
+    kept = {p.name: previous[p.name] for p in params if _typed(p) and p.name in previous}
+    return {**kept, **new}
