@@ -186,6 +186,24 @@ def test_instructions_read_aloud_are_not_said() -> None:
     assert said == "Start the car." and guard.stopped == "leak"
 
 
+def test_a_tool_or_parameter_name_is_not_said() -> None:
+    """Code names from the instructions (set_timer, from_unit) end the reply where they appear."""
+    told = TOLD + '\nset_timer: Start a countdown timer.\n{"from_unit": "the unit to convert"}'
+    guard = ReplyGuard(instructions=told)
+    said = admit_all(
+        guard, ["Timer set.", 'It includes the function name "set_timer",', "with its arguments."]
+    )
+    assert said == "Timer set." and guard.stopped == "leak"
+    guard = ReplyGuard(instructions=told)
+    assert admit_all(guard, ["Use from_unit to say it."]) == "" and guard.stopped == "leak"
+    # A plain word that is also part of a name is fine, and so is a snake_case word the tools do not have.
+    guard = ReplyGuard(instructions=told)
+    assert (
+        admit_all(guard, ["The timer is set.", "Say snake_case aloud."])
+        == "The timer is set. Say snake_case aloud."
+    )
+
+
 def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:
     heard = "Drive the floor robot some meters in a direction of your choice."
     guard = ReplyGuard(heard=heard, instructions=TOLD)

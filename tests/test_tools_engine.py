@@ -279,6 +279,18 @@ async def test_a_follow_up_continues_the_last_call_without_the_llm(tmp_path, voi
     assert llm.calls == []
 
 
+async def test_a_fast_path_guess_the_tool_cannot_read_goes_to_the_model(tmp_path, voice):
+    """ "How many meters is a football pitch?" looks like a conversion of 1 "football pitch": the units tool
+    knows no such unit (NotUnderstood), so the model answers rather than the error being said."""
+    cfg = tool_cfg(None, tmp_path)
+    llm = ScriptedLLM("About a hundred meters long.")
+    question = say(voice, "How many meters is a football pitch?", tmp_path / "pitch.wav")
+    result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
+    turn = result.report["turns"][0]
+    assert turn["tool_calls"][0]["name"] == "convert_units" and "error" in turn["tool_calls"][0], turn
+    assert turn["assistant_text"] == "About a hundred meters long." and len(llm.calls) == 1
+
+
 async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):
     """Flite's "timer for two and a half minutes" was heard as "Time for 2 and a half minutes." by the
     one-shot decoder; such a near miss is decoded again with a beam, and the turn reports the call with what

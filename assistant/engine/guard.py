@@ -21,7 +21,9 @@ the system prompt, the tools' descriptions, the chat template's tool header) tha
 not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
 to assist with the user query" after setting a timer, and "Drive the floor robot some meters in a
 direction, and say where it is now." as a step for jump-starting a car (5 of 312 replies in four text
-passes of the dialogue set).
+passes of the dialogue set). So is a clause that names one of the instructions' identifiers (a tool's or
+parameter's snake_case name): "This response is returned by the tool, and it includes the function name
+"set_timer"", "You can call the function "move_robot" with the arguments ..." (greedy text pass).
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+"""A snake_case name ("set_timer", "from_unit"): code, never speech."""
 ECHO_ANY_WORDS = 4
 """A user sentence this long is an echo when said back whatever its kind ("Go forward ten meters.");
 shorter ones only when they ask or tell: a short fragment said back ("Seven of clubs.") is an answer
@@ -62,6 +66,11 @@ def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
 def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
     """The instructions' runs, made once per prompt rather than once per reply."""
     return frozenset(_runs([w.lower() for w in _WORD.findall(instructions)]))
+
+
+@functools.lru_cache(maxsize=8)
+def _identifiers(instructions: str) -> frozenset[str]:
+    return frozenset(m.lower() for m in _IDENTIFIER.findall(instructions))
 
 
 @dataclass
@@ -95,6 +104,7 @@ class ReplyGuard:
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
+        self._identifiers = _identifiers(instructions)
         self.stopped: str | None = None
         self._held = ""
         """Clauses not said yet because, so far, they repeat the start of one of the user's sentences."""
@@ -118,7 +128,9 @@ class ReplyGuard:
         if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
-        if self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks:
+        if (self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks) or (
+            self._identifiers and any(m.lower() in self._identifiers for m in _IDENTIFIER.findall(clause))
+        ):
             self.stopped, self._held = "leak", ""
             return Verdict("", "leak")
         loop_at = self._loop_start(words, ends_sentence)

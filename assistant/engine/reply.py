@@ -148,8 +148,8 @@ class Reply:
         return self.messages[-1].content
 
     def _after_echo(self) -> str:
-        """What to say when the model only repeated the user: a question is not answered, a statement is
-        acknowledged, a request was not done."""
+        """What to say when the model only repeated the user (or its instructions): a question is not
+        answered, a statement is acknowledged, a request was not done."""
         if is_question(self.user_text):
             return FALLBACK_EMPTY
         return ACKNOWLEDGED if is_statement(self.user_text) else UNABLE
@@ -162,7 +162,7 @@ class Reply:
                 await self._converse()
             self._flush_text()
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                self._say(self._after_echo() if self.cut == "echo" else FALLBACK_EMPTY)
+                self._say(self._after_echo() if self.cut in ("echo", "leak") else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
@@ -271,6 +271,8 @@ class Reply:
             self._ask_confirmation(match.tool, call)
             return True
         await self._call(match.tool, call)
+        if call.misread:  # "how many kilometres is a marathon": no unit "marathon"; the model answers
+            return False
         self._say(spoken_result(match.tool, call))
         return True
 
@@ -461,7 +463,7 @@ def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | 
     prompt, the chat template's text around the tools."""
     offered = tools.llm_tools() if tools is not None else []
     parts = [_IDENTITY.sub(" ", m.content) for m in messages if m.role == "system"]
-    parts += [t.description for t in offered]
+    parts += [f"{t.name}: {t.description}" for t in offered]
     preamble = getattr(llm, "preamble", None)
     if callable(preamble):
         parts.append(preamble(offered))

@@ -2,11 +2,12 @@
 
 from assistant.tools.calls import ToolCall, run_call
 from assistant.tools.context import ToolContext
-from assistant.tools.declare import Tool, ToolDefinitionError, ToolOptions, make_tool, tool
+from assistant.tools.declare import NotUnderstood, Tool, ToolDefinitionError, ToolOptions, make_tool, tool
 from assistant.tools.loading import ToolLoadError, load_entry_points, load_spec
 from assistant.tools.registry import ToolRegistry
 
 __all__ = [
+    "NotUnderstood",
     "Tool",
     "ToolCall",
     "ToolContext",

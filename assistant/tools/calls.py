@@ -23,7 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from assistant.tools.context import ToolContext
-from assistant.tools.declare import Tool
+from assistant.tools.declare import NotUnderstood, Tool
 
 
 def in_own_thread(fn: Callable[..., Any], kwargs: dict[str, Any], name: str) -> asyncio.Future[Any]:
@@ -62,6 +62,8 @@ class ToolCall:
     error: str | None = None
     ms: float = 0.0
     finished: bool = False
+    misread: bool = False
+    """The arguments were invalid or named nothing the tool knows (`NotUnderstood`): a guess was wrong."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -105,7 +107,7 @@ async def run_call(tool: Tool, call: ToolCall, ctx: ToolContext) -> ToolCall:
         try:
             kwargs = tool.validate(call.arguments)
         except ValidationError as exc:
-            call.error = describe_validation(exc)
+            call.error, call.misread = describe_validation(exc), True
             return call  # `finally` below still stamps it
         kwargs.update({name: ctx for name in tool.context_params})
         async with asyncio.timeout(tool.options.timeout_s):
@@ -116,6 +118,8 @@ async def run_call(tool: Tool, call: ToolCall, ctx: ToolContext) -> ToolCall:
         call.result = _jsonable(value)
     except TimeoutError:
         call.error = f"timed out after {tool.options.timeout_s:g} s"
+    except NotUnderstood as exc:
+        call.error, call.misread = f"ValueError: {exc}", True
     except Exception as exc:
         call.error = f"{type(exc).__name__}: {exc}"
     finally:

@@ -32,6 +32,14 @@ class ToolDefinitionError(ValueError):
     """A function that cannot become a tool; the message names the function and the reason."""
 
 
+class NotUnderstood(ValueError):
+    """Raised by a tool whose arguments name nothing it knows (a unit, a time zone, words that are no
+    calculation): the request was probably read wrong. From the speech-to-intent fast path the turn then
+    goes to the LLM instead of the error being said ("How many kilometres is a marathon?" had become
+    convert_units(1, "marathon", "kilometres")); to the LLM, and from it to the user, it is an error like
+    any other, its message said."""
+
+
 @dataclass(frozen=True)
 class ToolOptions:
     name: str | None = None

@@ -122,8 +122,7 @@ def pick_rates(
             default = int(sd.query_devices(device, kind)["default_samplerate"])
         except sd.PortAudioError as exc:  # no such device, or no default one (a machine without sound)
             raise AudioDeviceError(
-                f"no usable {kind} device ({exc}); `assistant devices` lists them, "
-                f"--{kind}-device picks one"
+                f"no usable {kind} device ({exc}); `assistant devices` lists them, --{kind}-device picks one"
             ) from None
         if not _accepts(kind, device, default):
             raise AudioDeviceError(f"the {kind} device accepts neither {wanted} nor {default} Hz mono 16-bit")

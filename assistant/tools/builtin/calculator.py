@@ -17,7 +17,7 @@ from typing import Annotated
 from text_to_num import alpha2digit
 
 from assistant.tools.builtin.speech import spoken_number
-from assistant.tools.declare import tool
+from assistant.tools.declare import NotUnderstood, tool
 
 MAX_EXPONENT = 1000
 MAX_MAGNITUDE = 1e100
@@ -136,11 +136,11 @@ def tokenize(text: str) -> list[Token]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None:
-            raise ValueError("I couldn't understand that as a calculation.")
+            raise NotUnderstood("I couldn't understand that as a calculation.")
         kind = match.lastgroup or "op"
         value = match.group(kind)
         if kind == "name" and value not in _NAMES:
-            raise ValueError(f"I don't know how to calculate with {value}.")
+            raise NotUnderstood(f"I don't know how to calculate with {value}.")
         tokens.append(Token(kind, value))
         pos = match.end()
     tokens.append(Token("end", ""))
@@ -205,12 +205,12 @@ class Parser:
 
     def expect(self, text: str) -> None:
         if self.take().text != text:
-            raise ValueError("I couldn't understand that as a calculation.")
+            raise NotUnderstood("I couldn't understand that as a calculation.")
 
     def parse(self) -> Node:
         node = self.expression(0)
         if self.peek().kind != "end":
-            raise ValueError("I couldn't understand that as a calculation.")
+            raise NotUnderstood("I couldn't understand that as a calculation.")
         return node
 
     def starts_operand(self, token: Token) -> bool:
@@ -279,8 +279,8 @@ class Parser:
                 )
             return Call(token.text, tuple(args))
         if token.kind == "end":
-            raise ValueError("The calculation seems to be missing a number.")
-        raise ValueError("I couldn't understand that as a calculation.")
+            raise NotUnderstood("The calculation seems to be missing a number.")
+        raise NotUnderstood("I couldn't understand that as a calculation.")
 
 
 # ---------------------------------------------------------------- evaluation
@@ -385,7 +385,7 @@ def evaluate(node: Node) -> Number:
                 return _check(fn(*values))
             except ArithmeticError:
                 raise ValueError("I can't calculate that.") from None
-    raise ValueError("I couldn't understand that as a calculation.")
+    raise NotUnderstood("I couldn't understand that as a calculation.")
 
 
 def tidy(value: Number) -> Number:
@@ -455,7 +455,7 @@ def compute(expression: str) -> tuple[Node, Number]:
         raise ValueError("That calculation is too long for me.")
     text = normalise(expression)
     if not text:
-        raise ValueError("What should I calculate?")
+        raise NotUnderstood("What should I calculate?")
     tree = Parser(tokenize(text)).parse()
     try:
         value = evaluate(tree)

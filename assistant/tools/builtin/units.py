@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 from assistant.tools.builtin.speech import spoken_number
-from assistant.tools.declare import tool
+from assistant.tools.declare import NotUnderstood, tool
 
 if TYPE_CHECKING:
     import pint
@@ -105,7 +105,7 @@ def _parse(text: str, other: str) -> Any:
     registry = _registry()
     key = _key(text)
     if not key or len(key) > 60 or not re.fullmatch(r"[a-z°µ/*^ ]+\d?", key):
-        raise ValueError(f"I don't know the unit {text.strip() or 'you said'}.")
+        raise NotUnderstood(f"I don't know the unit {text.strip() or 'you said'}.")
     if key in ("degree", "degrees") and _ALIASES.get(_key(other)) in _TEMPERATURES:
         key = "degF" if _ALIASES[_key(other)] != "degF" else "degC"
     key = _ALIASES.get(key, key)
@@ -116,7 +116,7 @@ def _parse(text: str, other: str) -> Any:
             return registry.parse_units(candidate)
         except Exception:
             continue
-    raise ValueError(f"I don't know the unit {text.strip()}.")
+    raise NotUnderstood(f"I don't know the unit {text.strip()}.")
 
 
 def _amount(value: float) -> str:
@@ -141,9 +141,9 @@ def convert(value: float, from_unit: str, to_unit: str) -> tuple[float, Any, Any
                 return convert(value, "fluid ounce", to_unit)
             if str(target) == "ounce" and _registry().Quantity(1, source).check("[volume]"):
                 return convert(value, from_unit, "fluid ounce")
-            raise ValueError(f"I can't convert {spoken_unit(source)} to {spoken_unit(target)}.") from None
+            raise NotUnderstood(f"I can't convert {spoken_unit(source)} to {spoken_unit(target)}.") from None
         except pint.PintError:
-            raise ValueError(f"I can't convert {spoken_unit(source)} to {spoken_unit(target)}.") from None
+            raise NotUnderstood(f"I can't convert {spoken_unit(source)} to {spoken_unit(target)}.") from None
     return float(result.magnitude), source, target
 
 

@@ -110,7 +110,9 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
         ):
             digits = ""
             k = j + 1
-            while k < len(tokens) and ((tokens[k] in UNITS and UNITS[tokens[k]] < 10) or tokens[k].isdecimal()):
+            while k < len(tokens) and (
+                (tokens[k] in UNITS and UNITS[tokens[k]] < 10) or tokens[k].isdecimal()
+            ):
                 digits += str(UNITS.get(tokens[k], tokens[k]))
                 k += 1
             value, j = float(f"{fmt(value)}.{digits}"), k
