@@ -288,7 +288,8 @@ async def test_a_fast_path_guess_the_tool_cannot_read_goes_to_the_model(tmp_path
     result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
     turn = result.report["turns"][0]
     assert turn["tool_calls"][0]["name"] == "convert_units" and "error" in turn["tool_calls"][0], turn
-    assert turn["assistant_text"] == "About a hundred meters long." and len(llm.calls) == 1
+    said = turn["assistant_text"].removeprefix("One moment.").strip()  # the filler, on a slow machine
+    assert said == "About a hundred meters long." and llm.calls, turn  # once, or twice if speculated
 
 
 async def test_a_misheard_request_is_found_in_asrs_second_look(tmp_path):

@@ -17,7 +17,6 @@ replaced by "Sorry, I couldn't say that." These sentences are synthesised when t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -30,14 +29,8 @@ import numpy as np
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
 from assistant.engine.safety import risky_question
-from assistant.engine.tooling import (
-    PendingConfirmation,
-    ToolHost,
-    confirmation_question,
-    is_no,
-    is_yes,
-    spoken_result,
-)
+from assistant.engine.tool_turn import FILLER, ToolTurn
+from assistant.engine.tooling import ToolHost, spoken_result
 from assistant.llm import (
     LanguageModel,
     LlmBadAnswer,
@@ -62,8 +55,6 @@ FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
 FALLBACK_BROKEN = "Sorry, something went wrong on my side."
 TTS_FAILED = "Sorry, I couldn't say that."
-FILLER = "One moment."
-DECLINED = "Okay, I won't."
 NOTICES = (
     FILLER,
     FALLBACK_EMPTY,
@@ -89,7 +80,7 @@ class Patience:
     timeout_s: float = 30.0
 
 
-class Reply:
+class Reply(ToolTurn):
     def __init__(
         self,
         reply_id: int,
@@ -240,81 +231,6 @@ class Reply:
         if not self.text:
             self._say(FILLER)
 
-    # ----------------------------------------------------------------- tools
-
-    async def _fast_path(self) -> bool:
-        """Answer a pending confirmation, or a clear tool request, without the LLM."""
-        host = self._tools
-        if host is None:
-            return False
-        pending = host.pending
-        if pending is not None:
-            await self._released.wait()  # only the turn that really ends may answer the question
-            host.pending = None
-            if is_yes(self.user_text, pending.tool) and host.refusal(pending.tool, pending.request) is None:
-                pending.call.extra["confirmed"] = True
-                await self._call(pending.tool, pending.call)
-                self._say(spoken_result(pending.tool, pending.call))
-                return True
-            if is_no(self.user_text):
-                self._say(DECLINED)
-                return True
-        found = host.match(self.user_text, self._alternatives)
-        if found is None:
-            return await self._follow_up()
-        match, heard = found
-        call = ToolCall(match.tool.name, match.arguments, via="intent")
-        call.extra["confidence"] = round(match.confidence, 3)
-        if heard != self.user_text:
-            call.extra["heard_as"] = heard
-        if match.tool.options.confirm:
-            self._ask_confirmation(match.tool, call)
-            return True
-        await self._call(match.tool, call)
-        if call.misread:  # "how many kilometres is a marathon": no unit "marathon"; the model answers
-            return False
-        self._say(spoken_result(match.tool, call))
-        return True
-
-    async def _follow_up(self) -> bool:
-        """A turn that continues the last call ("and how about Los Angeles?"): that call again with what
-        changed. If it fails, the guess was wrong and the model answers instead (the error is not said)."""
-        assert self._tools is not None
-        match = self._tools.follow_up(self.user_text)
-        if match is None:
-            return False
-        call = ToolCall(match.tool.name, match.arguments, via="intent")
-        call.extra["follow_up"] = True
-        await self._call(match.tool, call)
-        if call.error is not None:
-            return False
-        self._say(spoken_result(match.tool, call))
-        return True
-
-    def _ask_confirmation(self, tool: Tool, call: ToolCall) -> None:
-        assert self._tools is not None
-        call.error = "awaiting the user's spoken confirmation"
-        self.tool_calls.append(call)
-        self._tools.pending = PendingConfirmation(
-            tool, ToolCall(call.name, call.arguments, call.via), self.user_text
-        )
-        self._say(confirmation_question(tool, call))
-
-    async def _call(self, tool: Tool, call: ToolCall) -> None:
-        """Run one call, saying a filler if it is slow; side effects wait for the endpoint."""
-        assert self._tools is not None
-        self.tool_calls.append(call)
-        if not tool.options.cancel_on_interrupt or tool.options.confirm:
-            await self._released.wait()
-        running = asyncio.ensure_future(self._tools.run(tool, call))
-        try:
-            done, _ = await asyncio.wait({running}, timeout=self._tools.cfg.filler_after_s)
-            if not done:
-                self._say(FILLER)
-            await running
-        finally:
-            running.cancel()
-
     async def _converse(self) -> None:
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
@@ -369,36 +285,6 @@ class Reply:
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
         if not self._spoke and last is not None:
             self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
-
-    async def _llm_call(self, host: ToolHost, request: ToolRequest) -> ToolCall | None:
-        tool = host.registry.get(request.name)
-        try:
-            arguments = json.loads(request.arguments or "{}")
-            if not isinstance(arguments, dict):
-                raise ValueError("arguments must be a JSON object")
-        except ValueError as exc:
-            call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
-            call.error = f"invalid arguments: {exc}"
-            self.tool_calls.append(call)
-            return call
-        call = ToolCall(request.name, arguments, via="llm", id=request.id)
-        if tool is None:
-            call.error = f"there is no tool named {request.name!r}"
-            self.tool_calls.append(call)
-            return call
-        if not host.may_call(request.name, self.user_text):
-            call.error = f"the user did not ask for {request.name!r}; it was not run"
-            self.tool_calls.append(call)  # a server's model called a tool the request does not mention
-            return call
-        if (reason := host.refusal(tool, self.user_text)) is not None:
-            call.error = reason  # "stop" asks for nothing; "delete it" does not say what
-            self.tool_calls.append(call)
-            return call
-        if tool.options.confirm:
-            self._ask_confirmation(tool, call)  # the model cannot approve: only the user's yes runs it
-            return None
-        await self._call(tool, call)
-        return call
 
     # ----------------------------------------------------------------- audio
 
