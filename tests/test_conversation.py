@@ -9,6 +9,7 @@ from assistant.asr import Transcriber
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import resample, write_wav
 from assistant.engine import Conversation
+from assistant.engine.reply import model_words
 from assistant.transports.simulate import SimulationOptions, simulate
 from assistant.tts import Synthesizer
 
@@ -59,8 +60,14 @@ async def test_full_conversation_with_spoken_reply(cfg, speech):
             resample(audio, result.output_rate, 16000), short_guard=False
         ).text
         assert word_error_rate([turn["assistant_text"]], [heard]) < 0.35, (turn["assistant_text"], heard)
-    # History: user, assistant, user, assistant after the system prompt, prefix kept stable.
-    assert [m.role for m in conv.history] == ["system", "user", "assistant", "user", "assistant"]
+    # History: after the system prompt, each question and the model's own words of its reply; a reply that
+    # was only the engine's notice ("Go forward 10 meters." read back became "Sorry, I can't do that.")
+    # leaves the model's turn out, so that the model does not imitate it.
+    expected = ["system"]
+    for turn in turns:
+        expected += ["user"] + (["assistant"] if model_words(turn["assistant_text"]) else [])
+    assert [m.role for m in conv.history] == expected
+    assert [m.content for m in conv.history if m.role == "user"] == [t["user_text"] for t in turns]
 
 
 async def test_barge_in_cuts_history_to_what_was_heard(cfg, speech):
