@@ -71,6 +71,7 @@ def test_a_follow_up_keeps_what_it_does_not_change(matcher, first, then, argumen
         ("Add a note to call the plumber.", "And the electrician."),  # free text is never carried over
         ("Set a timer for five minutes.", "Thanks, that was quick."),  # no continuation
         ("Delete all my notes.", "And now the timers."),  # destructive: never by carry-over
+        ("Set a timer for five minutes.", "Is it ten minutes yet?"),  # asks about it, changes nothing
     ],
 )
 def test_a_turn_that_changes_no_typed_value_is_no_follow_up(matcher, first, then) -> None:  # type: ignore[no-untyped-def]

@@ -38,6 +38,7 @@ CONTINUATIONS = (
 """How a turn that continues the request before it opens (on normalised tokens)."""
 BACK_REFERENCES = frozenset("it them".split())
 """Pronouns that refer back to what the last call acted on: "bring *them* down to forty percent"."""
+STATE_QUESTIONS = frozenset("is was are were did does has had".split())
 _LEAD = INTERJECTIONS | RESPONSES | frozenset("so".split())
 _CARRIED_OVER_ROLES = frozenset("place unit unit_from unit_to".split())
 """str parameters whose values are typed (found by their own rules), unlike free text."""
@@ -77,6 +78,13 @@ def _bare_value(
     return {k: v for k, v in found.items() if v != previous.get(k)}
 
 
+def _asks_about(norm: tuple[str, ...]) -> bool:
+    """A yes/no question about the state of things ("is it ten minutes yet?", "did it go two meters?"),
+    not a request to change them."""
+    start = next((i for i, w in enumerate(norm) if w not in _LEAD), len(norm))
+    return start < len(norm) and norm[start] in STATE_QUESTIONS
+
+
 def _typed(param: Param) -> bool:
     return param.kind != "str" or param.role in _CARRIED_OVER_ROLES
 
@@ -90,7 +98,7 @@ def carry_over(
         return None
     norm = utterance.tokens.norm
     after = _opening(norm)
-    if after is None and not BACK_REFERENCES.intersection(norm):
+    if after is None and (not BACK_REFERENCES.intersection(norm) or _asks_about(norm)):
         return None
     fill = fill_slots(utterance, params, words)
     new = {
