@@ -8,6 +8,15 @@ keeps the largest tensors a session ever needed, and glibc keeps freed heap page
 ones. Without the arena and with `malloc_trim(0)` after each synthesis the same loop stays at 179-183 MiB,
 at the same speed (192 against 182 ms a clause on two cores; a fixed 1 MiB mmap threshold, the other
 well-known cure, made every clause 1.6x slower). glibc's `malloc_trim(3)` is the documented call for it.
+
+And garbage in reference cycles, which only Python's rare full collection frees. A closed conversation is
+such a graph (the conversation and its tool host's callbacks, its event bus; llama-cpp-python leaves one
+per reply in its sampler), holding native memory with it: an hour's soak with one talker (2026-11-30) saw
+the heap in use climb 661 -> 748 MiB and Python's blocks 507k -> 554k in 58 minutes, and both fall back
+to 671 MiB / 514k at once when a full collection finally ran. So a server collects when a session closes
+(`collect_cycles`), and makes that cheap by freezing what it loaded at start (`freeze_loaded`): a full
+collection took 50 ms with 89k objects tracked, 2.5 ms after `gc.freeze()` (Python's own advice for
+long-lived start-up objects, gc module docs).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 import logging
 import os
 import time
@@ -79,6 +89,24 @@ class HeapTrimmer:
 
 TRIMMER = HeapTrimmer()
 """The process's one trimmer (the heap is per process)."""
+
+
+def freeze_loaded() -> int:
+    """Once the models are loaded and warm: collect what start-up left behind, then move every object
+    alive to the permanent generation (`gc.freeze`), where no collection looks again. Returns how many."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
+def collect_cycles() -> tuple[int, float]:
+    """A full collection now (after a session closed): what the session left in reference cycles is freed
+    with the native memory it holds. Returns (objects collected, milliseconds); a few ms after
+    `freeze_loaded`, tens of ms before. Holds the GIL throughout, so a worker thread would not help."""
+    start = time.perf_counter()
+    found = gc.collect()
+    return found, (time.perf_counter() - start) * 1000
+
 
 ARENAS = 2
 """Malloc arenas for the whole process (glibc's default: 8 per core). Each thread that allocates under

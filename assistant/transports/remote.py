@@ -30,7 +30,7 @@ from assistant.events import (
     StateChanged,
     TurnCompleted,
 )
-from assistant.heap import TRIMMER
+from assistant.heap import TRIMMER, collect_cycles, freeze_loaded
 from assistant.metrics import Metrics
 from assistant.transports.admission import (
     Load,
@@ -247,10 +247,18 @@ class SessionManager:
         self.sessions.pop(session.id, None)
         self.metrics.active_sessions.set(len(self.sessions))
         await session.close()
-        # What the conversation held (its audio, its history, its replies' buffers) is freed now; give the
-        # pages back, so that a server's memory follows its sessions (assistant.heap).
+        # What the conversation held (its audio, its history, its replies' buffers) is freed now, also
+        # what sits in reference cycles; give the pages back, so that a server's memory follows its
+        # sessions (assistant.heap).
+        found, ms = collect_cycles()
         await asyncio.to_thread(TRIMMER.trim, True)
-        log.info("session %s closed (%d active)", session.id, len(self.sessions))
+        log.info(
+            "session %s closed (%d active; %d objects collected in %.1f ms)",
+            session.id,
+            len(self.sessions),
+            found,
+            ms,
+        )
 
     async def close_all(self) -> None:
         for session in list(self.sessions.values()):
@@ -262,3 +270,4 @@ class SessionManager:
             session = await self._create(self.cfg.audio.output_sample_rate, "warm-up", None)
         await session.warming
         await self.close(session)
+        log.info("%d objects loaded at start frozen out of garbage collection", freeze_loaded())
