@@ -171,7 +171,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     uvicorn.run(
-        create_app(cfg, access=access),
+        create_app(cfg, access=access, freeze=True),
         host=args.host,
         port=args.port,
         log_level="info" if args.verbose else "warning",

@@ -120,8 +120,12 @@ def _bad_model(exc: ValidationError, what: str) -> JSONResponse:
     return _error(400, f"bad {what}: {where}: {first['msg']}")
 
 
-def create_app(cfg: Config, warm_up: bool = True, access: Access | None = None) -> FastAPI:
-    """The ASGI app. `access`: default loopback-only and open (see assistant.access)."""
+def create_app(
+    cfg: Config, warm_up: bool = True, access: Access | None = None, freeze: bool = False
+) -> FastAPI:
+    """The ASGI app. `access`: default loopback-only and open (see assistant.access). `freeze`: after the
+    warm-up, what start-up loaded leaves garbage collection for good (assistant.heap.freeze_loaded): for
+    the server process itself, not for a test process that hosts the app among other things."""
     access = access or Access(session_ttl_s=cfg.server.session_token_ttl_s)
     keep_speech_out_of_logs()
     manager = SessionManager(cfg)
@@ -131,7 +135,7 @@ def create_app(cfg: Config, warm_up: bool = True, access: Access | None = None) 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if warm_up:
-            await manager.warm_up()
+            await manager.warm_up(freeze=freeze)
         yield
         for peer in list(peers):
             await peer.close()

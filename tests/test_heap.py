@@ -125,7 +125,7 @@ async def test_a_closed_session_is_freed_by_the_next_close() -> None:
 
     manager = SessionManager(load_config(overrides=["llm.temperature=0"]))
     try:
-        await manager.warm_up()  # loads, warms and freezes what start-up made
+        await manager.warm_up(freeze=True)  # loads, warms and freezes what start-up made (as `serve` does)
         assert gc.get_freeze_count() > 10_000
         gc.disable()  # no automatic collection in between: only the server's own
         session = await manager.open(16000, manager.admit("1.2.3.4"))

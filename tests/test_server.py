@@ -215,7 +215,8 @@ async def test_webrtc_peer_gets_reply_audio_and_is_freed_on_disconnect(server, s
         if any(e["type"] == "turn" for e in events):
             break
         await asyncio.sleep(0.1)
-    turn = next(e["turn"] for e in events if e["type"] == "turn")
+    turn = next((e["turn"] for e in events if e["type"] == "turn"), None)
+    assert turn is not None, json.dumps([e for e in events if e["type"] != "partial"])  # none within 30 s
     assert "forward" in turn["user_text"].lower() and turn["assistant_text"]
     assert max(levels) > 1000, "no reply audio reached the peer"
     await pc.close()

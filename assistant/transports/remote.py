@@ -264,10 +264,13 @@ class SessionManager:
         for session in list(self.sessions.values()):
             await self.close(session)
 
-    async def warm_up(self) -> None:
-        """Load the models before the first client waits for them."""
+    async def warm_up(self, freeze: bool = False) -> None:
+        """Load the models before the first client waits for them; `freeze`: then move what start-up
+        made out of garbage collection (assistant.heap.freeze_loaded), which makes each close's
+        collection cheap."""
         async with self._lock:
             session = await self._create(self.cfg.audio.output_sample_rate, "warm-up", None)
         await session.warming
         await self.close(session)
-        log.info("%d objects loaded at start frozen out of garbage collection", freeze_loaded())
+        if freeze:
+            log.info("%d objects loaded at start frozen out of garbage collection", freeze_loaded())
