@@ -158,6 +158,9 @@ class SessionManager:
         self.pending: set[Pending] = set()
         self._starts = StartRate(cfg.server.session_starts_per_minute)
         self._lock = asyncio.Lock()
+        self._collect_at_close = False
+        """Whether a close runs a full collection: only once start-up is frozen (`warm_up(freeze=True)`),
+        which makes it a few ms; unfrozen it costs tens of ms on the event loop."""
         limits = cfg.server
         self.gate = LoadGate(
             limits.max_queue_wait_ms,
@@ -248,9 +251,9 @@ class SessionManager:
         self.metrics.active_sessions.set(len(self.sessions))
         await session.close()
         # What the conversation held (its audio, its history, its replies' buffers) is freed now, also
-        # what sits in reference cycles; give the pages back, so that a server's memory follows its
-        # sessions (assistant.heap).
-        found, ms = collect_cycles()
+        # what sits in reference cycles (once start-up is frozen); give the pages back, so that a
+        # server's memory follows its sessions (assistant.heap).
+        found, ms = collect_cycles() if self._collect_at_close else (0, 0.0)
         await asyncio.to_thread(TRIMMER.trim, True)
         log.info(
             "session %s closed (%d active; %d objects collected in %.1f ms)",
@@ -274,3 +277,4 @@ class SessionManager:
         await self.close(session)
         if freeze:
             log.info("%d objects loaded at start frozen out of garbage collection", freeze_loaded())
+            self._collect_at_close = True
