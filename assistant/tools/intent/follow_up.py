@@ -27,15 +27,17 @@ from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, is_destructive
 from assistant.tools.intent.slots import Param, ToolWords, Utterance, fill_slots
 
 CONTINUATIONS = (
-    ("and",),
+    ("and", "what", "about"),
+    ("and", "how", "about"),
     ("what", "about"),
     ("how", "about"),
+    ("and",),
     ("now",),
     ("then",),
     ("also",),
     ("instead",),
 )
-"""How a turn that continues the request before it opens (on normalised tokens)."""
+"""How a turn that continues the request before it opens (on normalised tokens), longest first."""
 BACK_REFERENCES = frozenset("it them".split())
 """Pronouns that refer back to what the last call acted on: "bring *them* down to forty percent"."""
 STATE_QUESTIONS = frozenset("is was are were did does has had".split())
@@ -52,12 +54,9 @@ def _opening(norm: tuple[str, ...]) -> int | None:
     start = 0
     while start < len(norm) and norm[start] in _LEAD:
         start += 1
-    for phrase in sorted(CONTINUATIONS, key=len, reverse=True):
+    for phrase in CONTINUATIONS:
         if norm[start : start + len(phrase)] == phrase:
-            start += len(phrase)
-            if phrase == ("and",) and norm[start : start + 2] in (("what", "about"), ("how", "about")):
-                start += 2
-            return start
+            return start + len(phrase)
     return None
 
 
