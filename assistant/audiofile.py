@@ -6,7 +6,8 @@ frame is skipped. A file that says one thing and holds another is damage, found 
   truncated ("the header says 1.47 s, the file holds 0.63 s"), and a format chunk whose fields cannot
   describe PCM (no channels, an impossible rate, a block size that is not channels × sample size) is
   refused before FFmpeg guesses;
-- an Ogg stream whose last page lacks the end-of-stream flag was cut off;
+- an Ogg stream whose pages do not chain (a page missing, overwritten or cut off) or whose last page
+  lacks the end-of-stream flag;
 - while any file decodes: a packet that fails, an error FFmpeg logs (a bad CRC, a missing frame header),
   or audio that ends well before the duration the container declares (FLAC's STREAMINFO, an MP3's Xing
   frame count; not a duration FFmpeg only estimated from the bit rate).
@@ -149,21 +150,29 @@ def wav_problem(path: Path, header: WavHeader) -> str | None:
 
 
 def ogg_problem(path: Path) -> str | None:
-    """An Ogg stream (Vorbis, Opus, FLAC in Ogg) must end with a whole page flagged end-of-stream."""
-    with path.open("rb") as f:
-        if f.read(4) != b"OggS":
-            return None
-        size = path.stat().st_size
-        f.seek(max(0, size - 65536))
-        tail = f.read()
-    last = tail.rfind(b"OggS")
-    page = tail[last:]
-    if last < 0 or len(page) < 27 or len(page) < 27 + page[26]:
-        return "cut short: the file ends inside an Ogg page header"
-    body = sum(page[27 : 27 + page[26]])
-    if len(page) < 27 + page[26] + body:
-        return f"cut short: the last Ogg page holds {len(page) - 27 - page[26]} of its {body} bytes"
-    if not page[5] & 0x04:
+    """An Ogg stream (Vorbis, Opus, FLAC in Ogg) is a chain of pages (RFC 3533): each starts with "OggS"
+    where the one before ended, numbered one after another within its stream, and the last is flagged
+    end-of-stream. A page that breaks the chain was overwritten (FFmpeg then skips the rest of the file
+    without an error: measured, a 2.8 s Opus file decoded to 1.0 s) or cut off."""
+    data = path.read_bytes()
+    if data[:4] != b"OggS":
+        return None
+    pos, last_flags, sequence = 0, 0, {}
+    while pos < len(data):
+        if len(data) - pos < 27 or len(data) - pos < 27 + data[pos + 26]:
+            return f"cut short: the file ends inside an Ogg page header (byte {pos})"
+        if data[pos : pos + 4] != b"OggS":
+            return f"damaged: no Ogg page where one should start (byte {pos})"
+        serial, number = struct.unpack_from("<II", data, pos + 14)
+        if serial in sequence and number != sequence[serial] + 1:
+            return f"damaged: Ogg page {number} follows page {sequence[serial]} (byte {pos})"
+        sequence[serial], last_flags = number, data[pos + 5]
+        header = 27 + data[pos + 26]
+        body = sum(data[pos + 27 : pos + header])
+        if len(data) - pos < header + body:
+            return f"cut short: the last Ogg page holds {len(data) - pos - header} of its {body} bytes"
+        pos += header + body
+    if not last_flags & 0x04:
         return "cut short: the Ogg stream ends without its end-of-stream page"
     return None
 

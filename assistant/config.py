@@ -115,6 +115,11 @@ class TtsConfig(Section):
     """`bundled:joe`, a path to a Piper .onnx voice, or a Piper voice name such as en_US-lessac-medium."""
     length_scale: float = Field(1.0, gt=0.3, lt=3)
     volume: float = Field(0.5, gt=0, le=1)
+    noise_scale: float | None = Field(None, ge=0, le=2)
+    """How much Piper varies the sound of each phoneme; None: the voice's own (0.667 for most voices). With
+    this and `noise_w` at 0 the same text makes the same audio every run (the tests' input voice)."""
+    noise_w: float | None = Field(None, ge=0, le=2)
+    """How much Piper varies each phoneme's length; None: the voice's own (0.8 for most voices)."""
     max_sentences: int = Field(3, ge=1)
     """A model's reply is cut at the end of this many sentences (speech is no place for an essay)..."""
     max_words: int = Field(60, ge=5)
@@ -135,6 +140,16 @@ class TurnConfig(Section):
     """Ask Smart Turn v3.2 (`assistant/turn/`) whether the audio sounds finished, at each pause."""
     end_of_turn_threshold: float = Field(0.5, gt=0, lt=1)
     """The model's probability from which a turn counts as finished (its own default)."""
+    words_model: str | None = None
+    """A small ChatML LM that scores whether the words end a message (`assistant/turn/words.py`), e.g.
+    `bundled:smollm2-135m`; asked only when Smart Turn doubts (`words_from` <= its probability <
+    `end_of_turn_threshold`). None (the default): off. With `words_from: 0` and `words_threshold: 0.1`
+    multi-turn voice-to-voice fell 24 % (p50) and 27 % (p95), but more sentences were split (6 of 21
+    recordings against 3, 13 of 24 paused sentences against 10): docs/benchmarks.md."""
+    words_threshold: float = Field(0.02, gt=0, lt=1)
+    """The words model's P(end) from which it overrules a doubtful Smart Turn."""
+    words_from: float = Field(0.1, ge=0, lt=1)
+    """Smart Turn's probability below which its "unfinished" stands whatever the words say."""
 
     preroll_ms: int = Field(300, ge=0)
     interruption_min_speech_ms: int = Field(700, ge=100)

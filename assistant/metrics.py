@@ -14,9 +14,12 @@ import threading
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 
 from assistant.events import BargeIn, ErrorOccurred, Event, TurnCompleted
 from assistant.heap import heap_bytes
+from assistant.workers import occupancy
 
 log = logging.getLogger("assistant.turns")
 
@@ -30,6 +33,22 @@ def _tasks() -> float:
         return len(asyncio.all_tasks())
     except RuntimeError:
         return 0
+
+
+class _ModelOccupancy(Collector):
+    """assistant_model_busy_seconds_total{model}: how long each model's thread has computed (its rate is
+    the model's utilisation, 1.0 = saturated) and assistant_model_calls_total{model}."""
+
+    def collect(self):  # type: ignore[no-untyped-def]
+        busy = CounterMetricFamily(
+            "assistant_model_busy_seconds", "Seconds each model's thread spent computing", labels=["model"]
+        )
+        calls = CounterMetricFamily("assistant_model_calls", "Calls per model thread", labels=["model"])
+        for name, (seconds, count) in sorted(occupancy().items()):
+            busy.add_metric([name], seconds)
+            calls.add_metric([name], count)
+        yield busy
+        yield calls
 
 
 class Metrics:
@@ -96,6 +115,7 @@ class Metrics:
             Gauge("assistant_heap_free_bytes", "C heap free but held", registry=self.registry).set_function(
                 lambda: heap_bytes()[1]  # type: ignore[index]
             )
+        self.registry.register(_ModelOccupancy())
         self.turns = Counter(
             "assistant_turns", "User turns answered", ["interrupted"], registry=self.registry
         )

@@ -10,7 +10,9 @@ someone is waiting to hear) goes before work whose result is not awaited yet (a 
 Calls submitted with a batch function are batched: when the thread takes one, every call with the same
 batch function queued meanwhile (while the thread was busy) goes with it as one batch, so a batch adds no
 waiting of its own. Each thread also records how long the calls someone waits for spent queued
-(`recent_waits`): the server's admission by load reads it.
+(`recent_waits`): the server's admission by load reads it; and how long it has been busy running calls
+(`occupancy`): a model thread is a single server, so its busy seconds per conversation-minute say how
+many conversations it can carry (docs/scaling.md, "Capacity model").
 """
 
 from __future__ import annotations
@@ -56,11 +58,19 @@ class ModelThread:
         self._queue: list[_Call] = []
         self.waits: deque[tuple[float, float]] = deque(maxlen=512)
         """(when it started, seconds it spent queued) of recent calls that someone waited for."""
+        self.busy_s = 0.0
+        """Wall seconds spent running calls since start (a batch counts once), less `paused`."""
+        self.calls = 0
         self._seq = itertools.count()
         self._unfinished = 0
         self._ready = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
+
+    def paused(self, seconds: float) -> None:
+        """A running call spent `seconds` waiting for its reader rather than computing (llama.cpp waits
+        for speech to catch up): not counted as busy. Called from this thread."""
+        self.busy_s -= seconds
 
     @property
     def busy(self) -> bool:
@@ -124,6 +134,7 @@ class ModelThread:
                     continue
                 now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
                 self.waits.extend((now, now - c.submitted) for c in live if c.waited)
+                self.calls += len(live)
                 try:
                     if live[0].batch is None:
                         live[0].future.set_result(live[0].fn(*live[0].args))
@@ -135,6 +146,8 @@ class ModelThread:
                     for call in live:
                         if not call.future.done():
                             call.future.set_exception(exc)
+                finally:
+                    self.busy_s += time.monotonic() - now
             finally:
                 with self._ready:
                     self._unfinished -= len(calls)
@@ -151,6 +164,18 @@ def thread_for(model: object, name: str) -> ModelThread:
         if worker is None:
             worker = _threads[id(model)] = ModelThread(name)
         return worker
+
+
+def occupancy() -> dict[str, tuple[float, int]]:
+    """(busy seconds, calls) so far of each model thread, by its name ("whisper", "llama", "piper", ...;
+    threads of one name summed)."""
+    out: dict[str, tuple[float, int]] = {}
+    with _lock:
+        workers = list(_threads.values())
+    for worker in workers:
+        busy, calls = out.get(worker.name, (0.0, 0))
+        out[worker.name] = (busy + worker.busy_s, calls + worker.calls)
+    return out
 
 
 async def run_on(model: object, name: str, fn: Callable[..., T], *args: object, priority: int = NORMAL) -> T:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from assistant.asr.agreement import LocalAgreement, Word, join_words
 from assistant.config import TurnConfig
 from assistant.engine.end_of_turn import end_of_turn
@@ -51,9 +54,28 @@ def test_end_of_turn_weighs_the_model_and_the_words():
     assert end_of_turn("", 0.95, cfg).rule == "no_words"
     # Without the model the punctuation decides, as before.
     assert end_of_turn("What time is it?", None, cfg).silence_ms == cfg.endpoint_complete_ms
+    # A doubtful "unfinished" is overruled by words that end a message; a confident one is not.
+    assert end_of_turn("That conference is full.", 0.3, cfg, words=0.2).rule == "complete_words"
+    assert end_of_turn("That conference is full.", 0.3, cfg, words=0.001).rule == "unfinished"
+    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.9).rule == "unfinished"
+    assert end_of_turn("a table for two and", 0.3, cfg, words=0.9).rule == "trailing_word"
 
 
 def test_a_transcript_longer_than_its_burst_is_invented():
     assert holds_too_many_words("And that's it.", 230)
     assert not holds_too_many_words("Stop.", 230)
     assert not holds_too_many_words("go forward ten meters", 1200)
+    # Whisper's repetition loop on a short clip invents no word: "Stop." heard as "Stop. Stop."
+    assert not holds_too_many_words("Stop. Stop.", 300)
+    assert holds_too_many_words("Stop. Stop the music.", 300)
+
+
+@given(
+    st.lists(st.sampled_from(["stop", "wait", "no", "okay", "the", "music"]), min_size=1, max_size=6),
+    st.integers(2, 4),
+    st.floats(0, 2000),
+)
+def test_saying_a_word_again_at_once_never_makes_a_burst_invented(words, times, spoken_ms):
+    once = " ".join(words)
+    again = " ".join(w for word in words for w in [word.capitalize() + ","] * times)
+    assert holds_too_many_words(again, spoken_ms) == holds_too_many_words(once, spoken_ms)

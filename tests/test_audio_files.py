@@ -233,6 +233,23 @@ def test_a_damaged_compressed_file_is_refused_or_decodes_whole(tmp_path, compres
     assert samples.size >= full - 1600, f"{ext} {how} at {at}: {samples.size} of {full} samples, no error"
 
 
+def test_an_overwritten_ogg_page_header_is_refused_not_decoded_in_part(tmp_path, compressed):
+    """Found by the test above: bytes written over an Opus page's segment table make FFmpeg skip the rest
+    of the file without logging an error (2.8 s decoded to 1.0 s); the page chain shows it."""
+    ogg = compressed["opus"]
+    starts = [i for i in range(len(ogg)) if ogg.startswith(b"OggS", i)]
+    assert len(starts) >= 4, "the encoded speech should span several Ogg pages"
+    page = starts[len(starts) // 2]
+    damaged = ogg[: page + 27] + bytes([255]) * 8 + ogg[page + 35 :]
+    path = tmp_path / "overwritten.opus"
+    path.write_bytes(damaged)
+    with pytest.raises(AudioFileError) as caught:
+        read_audio(path)
+    assert str(path) in str(caught.value) and "Ogg page" in str(caught.value)
+    allowed = load_audio(path, allow_damaged=True)
+    assert allowed.warnings and allowed.samples.size < compressed["samples"].size
+
+
 def test_the_cli_refuses_a_truncated_wav_with_both_durations_and_allows_it_on_request(tmp_path, speech):
     """The issue's case: a WAV whose header says 1.47 s and whose data holds 0.63 s."""
     audio = read_audio(speech["cards-003"])[: int(16000 * 1.47)]

@@ -200,3 +200,14 @@ def test_barge_in_pass_measures_the_interruption(
     assert reactions and all(0 <= x < 1000 for x in reactions)
     assert results["summary"]["barge_in_ms"] == summary(reactions)
     assert "barge-in (ms)" in capsys.readouterr().out
+
+
+def test_capacity_counts_each_models_busy_seconds_per_conversation_minute(tiny: dict[str, Any]) -> None:
+    """The plain pass is one conversation in real time: each model thread that served it was busy for
+    part of it (0 < utilisation < 1), and the report shows the table."""
+    capacity = tiny["results"]["summary"]["capacity"]["1"]
+    assert capacity["conversation_minutes"] > 0 and capacity["cpu_s_per_conversation_minute"] > 0
+    for model in ("whisper", "llama", "piper"):
+        assert 0 < capacity["utilisation"][model] < 1, capacity
+        assert capacity["model_s_per_conversation_minute"][model] > 0
+    assert "## Capacity" in (tiny["out"] / "report.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from spoken import steady_voice
 
 from assistant.asr import Transcriber
 from assistant.asr.wer import normalise, word_error_rate
@@ -11,7 +12,6 @@ from assistant.audio import resample, write_wav
 from assistant.engine import Conversation
 from assistant.engine.reply import model_words
 from assistant.transports.simulate import SimulationOptions, simulate
-from assistant.tts import Synthesizer
 
 TIMINGS = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")
 
@@ -128,8 +128,7 @@ async def test_real_interruption_still_works_with_echo(cfg, speech):
 @pytest.fixture(scope="module")
 def mm_hmm(tmp_path_factory, cfg_module):
     """A spoken backchannel ("yeah"), synthesised with the bundled voice at 16 kHz."""
-    tts = Synthesizer(cfg_module.tts, 16000)
-    audio = tts.synthesize_sync("Yeah.")
+    audio = steady_voice().synthesize_sync("Yeah.")
     path = tmp_path_factory.mktemp("mmhmm") / "mmhmm.wav"
     write_wav(path, np.concatenate([np.zeros(3200, np.int16), audio, np.zeros(3200, np.int16)]), 16000)
     return path

@@ -21,6 +21,7 @@ import pytest
 from fault_proxy import fault_proxy
 from llm_server import llama_server
 from scripted import ScriptedLLM
+from spoken import say, steady_voice
 
 from assistant.config import Config, load_config
 from assistant.engine import Conversation
@@ -278,9 +279,7 @@ def remount(disk: Path, mode: str) -> None:
 
 
 async def test_a_full_or_read_only_notes_disk_is_said_and_nothing_stored_is_lost(tmp_path, small_disk):
-    from test_tools_engine import say
-
-    voice = Synthesizer(load_config().tts, 16000)
+    voice = steady_voice()
     data = small_disk / "notes"
     cfg = load_config(overrides=["llm.temperature=0", f"tools.data_dir={data}", "tools.entry_points=false"])
     add_milk = say(voice, "Add a note to buy milk.", tmp_path / "milk.wav")

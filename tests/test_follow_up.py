@@ -51,6 +51,12 @@ def matcher() -> IntentMatcher:
             "And another one for ten minutes.",
             {"duration": "PT10M", "label": None},
         ),
+        # ... unless the turn names it.
+        (
+            "Set a timer for five minutes called eggs.",
+            "Now start another one called pasta, for eleven minutes.",
+            {"duration": "PT11M", "label": "pasta"},
+        ),
     ],
 )
 def test_a_follow_up_keeps_what_it_does_not_change(matcher, first, then, arguments) -> None:  # type: ignore[no-untyped-def]

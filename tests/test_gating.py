@@ -38,7 +38,7 @@ from assistant.tools.intent.gate import (
     refusal,
 )
 from assistant.tools.intent.numbers import is_number
-from assistant.tools.intent.speech_act import SUBJECTS, is_statement
+from assistant.tools.intent.speech_act import SUBJECTS, is_fragment, is_question, is_statement
 from assistant.tools.intent.text import stem, tokenize
 from assistant.tts import Synthesizer
 
@@ -92,6 +92,46 @@ def test_the_reported_interjections_call_no_tool(matcher, text) -> None:  # type
 def test_free_text_never_takes_an_interjection(matcher, text, tool, arguments) -> None:  # type: ignore[no-untyped-def]
     found = matcher.match(text)
     assert found is not None and (found.tool.name, found.arguments) == (tool, arguments)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "arguments"),
+    [
+        ("Let's play a game. Roll three dice for me.", "roll_dice", {"count": 3}),
+        ("I'm running late. What time is it?", "current_time", {}),
+        ("Okay. Set a timer for ten minutes.", "set_timer", {"duration": "PT10M"}),
+        ("Set a timer for ten minutes. Thanks.", "set_timer", {"duration": "PT10M"}),
+        ("Set a timer for ten minutes. Actually, never mind.", None, None),
+        ("Set a timer for ten minutes. Cancel that.", None, None),
+        ("Delete my notes. No wait, hold on.", None, None),
+        ("My sister lives in Toronto. She loves it there.", None, None),
+    ],
+)
+def test_a_request_after_a_preface_is_heard_and_one_taken_back_is_not(matcher, text, tool, arguments) -> None:  # type: ignore[no-untyped-def]
+    """The last sentence alone is tried when the whole turn matches nothing (a preface dilutes it), and a
+    last sentence that retracts ("never mind", "cancel that") leaves no tool, also for the model."""
+    from assistant.tools.intent.gate import retracted
+
+    found = matcher.match(text)
+    assert (found and (found.tool.name, found.arguments)) == ((tool, arguments) if tool else None)
+    assert retracted(text) == (tool is None and "Toronto" not in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "tool", "arguments"),
+    [
+        ("Can you write her a short welcome message?", None, None),
+        ("Write them a thank you card with some jokes in it.", None, None),
+        ("Make us a shopping list for the week.", None, None),
+        ("Note down her phone number.", "add_note", {"text": "her phone number"}),
+        ("Make me a note to call the bank.", "add_note", {"text": "call the bank"}),
+    ],
+)
+def test_something_to_write_for_someone_is_not_a_note(matcher, text, tool, arguments) -> None:  # type: ignore[no-untyped-def]
+    """ "write *her* a message": a double-object verb whose first object is someone else asks for
+    something composed for them (the model's job), not a note kept; "me" and a plain object still note."""
+    found = matcher.match(text)
+    assert (found and (found.tool.name, found.arguments)) == ((tool, arguments) if tool else None)
 
 
 @pytest.mark.parametrize(
@@ -301,6 +341,33 @@ def test_a_question_or_a_request_frame_is_never_a_statement(subject: str, words:
     assert not is_statement(text + "?")
     assert not is_statement(f"{text}, please{end}")
     assert not is_statement(f"{text}. Can you help{end or '?'}")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("Seven of clubs.", True),
+        ("Two large pizzas with extra cheese.", True),
+        ("Tomorrow at seven.", True),
+        ("Go forward ten meters.", False),  # an imperative
+        ("Okay, turn the lights off.", False),
+        ("I'd like two large pizzas.", False),  # a request frame
+        ("My sister is visiting.", False),  # a statement
+        ("Two pizzas?", False),  # a question
+        ("Thanks.", False),  # names nothing
+        ("Never mind.", False),
+    ],
+)
+def test_a_fragment_names_something_and_asks_nothing(text: str, fragment: bool) -> None:
+    assert is_fragment(text) is fragment
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_a_fragment_is_never_a_question_or_a_statement(text: str) -> None:
+    """Any text at all (generated): the reply's fallbacks need these kinds to exclude each other."""
+    if is_fragment(text):
+        assert not is_question(text) and not is_statement(text)
 
 
 def test_a_statement_may_call_no_tool(tmp_path) -> None:  # type: ignore[no-untyped-def]

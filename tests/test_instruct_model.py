@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from llm_server import llama_server
+from spoken import say, steady_voice
 
-from assistant.audio import write_wav
 from assistant.config import Config, load_config
 from assistant.engine.tooling import toolbox_for
 from assistant.llm import Message, ToolRequest, make_llm
@@ -36,13 +35,7 @@ INJECTIONS = [
 
 @pytest.fixture(scope="module")
 def voice() -> Synthesizer:
-    return Synthesizer(load_config().tts, 16000)
-
-
-def say(voice: Synthesizer, text: str, path: Path) -> Path:
-    pad = np.zeros(4800, np.int16)
-    write_wav(path, np.concatenate([pad, voice.synthesize_sync(text), pad]), 16000)
-    return path
+    return steady_voice()
 
 
 def qwen_cfg(tmp_path: Path, *extra: str) -> Config:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from live_server import LiveServer
 from peers import talk_over_websocket
+from spoken import steady_voice
 
 from assistant.audio import read_audio
 from assistant.config import load_config
@@ -22,7 +23,6 @@ from assistant.metrics import Metrics
 from assistant.tools import ToolContext
 from assistant.tools.builtin.notes import add_note, read_notes
 from assistant.tools.scheduler import Scheduler
-from assistant.tts import Synthesizer
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ async def test_what_is_said_stays_out_of_logs_and_metrics(server, speech, caplog
     for name in ["", *logging.root.manager.loggerDict]:  # every logger, at every level
         caplog.set_level(logging.DEBUG, logger=name)
     caplog.set_level(logging.INFO, logger="websockets.client")  # the test's own client: it reads the words
-    voice = Synthesizer(load_config().tts, 16000)
+    voice = steady_voice()
     note = np.concatenate(
         [voice.synthesize_sync("Take a note, buy purple bananas."), np.zeros(4800, np.int16)]
     )

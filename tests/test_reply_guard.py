@@ -204,6 +204,39 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("clauses", "said"),
+    [
+        (["Let's answer the user query", "about a tool that answers,"], ""),
+        (["Sure.", 'To say thank you, I used the "set_reminder" function.'], "Sure."),
+        (["The timer is set.", "This response is returned by the tool."], "The timer is set."),
+        (["Here's a JSON object", "with the arguments."], ""),
+        (["When a tool answers,", "it says so."], ""),
+        (["Use this code:", '{"name": "print_hello", "arguments": {}}'], "Use this code:"),
+        (["You can call the", "function with a distance."], "You can call the"),  # split in two clauses
+        (
+            ["It is ten past four.", "What else can I do for you?"],
+            "It is ten past four. What else can I do for you?",
+        ),
+        (["The liver's main function is to filter blood."], "The liver's main function is to filter blood."),
+        (["Check the user manual first."], "Check the user manual first."),
+    ],
+)
+def test_talk_about_the_machinery_is_not_said(clauses: list[str], said: str) -> None:
+    """The tools' and the prompt's machinery ("the user query", "the function", "JSON") never reaches the
+    voice; ordinary uses of the same words ("the liver's main function") do."""
+    guard = ReplyGuard(heard="Seven of clubs.", instructions=TOLD)
+    assert admit_all(guard, clauses) == said
+    assert guard.stopped == ("tool_talk" if said != " ".join(clauses) else None)
+
+
+def test_machinery_words_the_user_used_may_come_back() -> None:
+    heard = "Which tools do I need to fix a bike, and what is a JSON file?"
+    guard = ReplyGuard(heard=heard)
+    said = admit_all(guard, ["You need the tools in a repair kit;", "a JSON file holds data."])
+    assert said == "You need the tools in a repair kit; a JSON file holds data." and guard.stopped is None
+
+
 def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:
     heard = "Drive the floor robot some meters in a direction of your choice."
     guard = ReplyGuard(heard=heard, instructions=TOLD)
@@ -234,9 +267,9 @@ def test_a_run_of_the_instructions_is_never_said_whole(words: list[str], data: s
 async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> None:
     """Told something, a model that only repeats it says "I see."; asked, it says it has no answer; told
     to do something, that it can't. The echo stays out of the history, so the model does not learn to
-    echo from it."""
+    echo from it. Words that name something but ask nothing get a question back; thanks, an "I see"."""
     from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import ACKNOWLEDGED, UNABLE, Reply
+    from assistant.engine.reply import ACKNOWLEDGED, CLARIFY, UNABLE, Reply
     from assistant.llm import Message
     from assistant.tts import Synthesizer
 
@@ -245,6 +278,8 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
         ("My sister is visiting next week.", ACKNOWLEDGED),
         ("What do bees make?", FALLBACK_EMPTY),
         ("Go forward ten meters.", UNABLE),
+        ("Two large pizzas with extra cheese.", CLARIFY),
+        ("Thank you so much, really.", ACKNOWLEDGED),
     ):
         output = OutputBuffer(16000)
         messages = [Message("system", "You are a helpful assistant."), Message("user", said)]

@@ -69,3 +69,19 @@ def test_a_finished_sentence_sounds_finished_and_a_cut_one_does_not(smart_turn, 
     finished = smart_turn.probability_sync(audio[: int((words[-1].end + 0.05) * 16000)])
     cut = smart_turn.probability_sync(audio[: int(much.end * 16000)])
     assert finished >= 0.5 > cut, (finished, cut)
+
+
+def test_the_words_model_tells_a_finished_message_from_a_fragment():
+    """SmolLM2 135M from its registry package, no network: Whisper's own transcripts of whole sentences
+    score above the fragments they start with (punctuation, which Whisper adds to both, is ignored)."""
+    from assistant.config import TurnConfig
+    from assistant.turn.words import WordsEndOfTurn
+
+    words = WordsEndOfTurn("bundled:smollm2-135m")
+    threshold = TurnConfig().words_threshold
+    whole = ["He might even have been made amiable himself.", "Your call cannot be completed as dialed."]
+    cut = ["He might even have been.", "Your call cannot.", "Please enter the conference."]
+    assert all(words.probability_sync(t) >= threshold for t in whole), [
+        words.probability_sync(t) for t in whole
+    ]
+    assert all(words.probability_sync(t) < threshold for t in cut), [words.probability_sync(t) for t in cut]

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scripted import ScriptedLLM
+from spoken import say, steady_voice
 from test_conversation import spoken_segments
-from test_tools_engine import say
 
 from assistant.config import load_config
 from assistant.engine import Conversation
@@ -34,7 +34,7 @@ LONG_REPLY = (
 
 @pytest.fixture(scope="module")
 def voice() -> Synthesizer:
-    return Synthesizer(load_config().tts, 16000)
+    return steady_voice()
 
 
 def _cfg(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import references
+from spoken import steady_voice
 
 from assistant.asr import Transcriber
 from assistant.asr.streaming import StreamingRecognizer
@@ -48,6 +49,29 @@ def test_a_long_real_turn_ends_with_a_short_final_pass(transcriber, speech):
     assert streamed_wer <= offline_wer + 0.03, (final.transcript.text, offline)
 
 
+def test_a_second_look_at_a_long_turn_decodes_only_its_tail(transcriber, speech, monkeypatch):
+    """A near miss of a tool at the end of a long turn asks for the beam's alternatives: only the final
+    pass's tail is decoded again (once the whole ~26 s turn was, 1.3-2.4 s here), and each alternative
+    is the whole turn: the words before the cut, then the tail's hypothesis."""
+    audio = np.concatenate([read_audio(speech[name]) for name in LIBRIVOX])
+    recognizer = StreamingRecognizer(transcriber)
+    stream(recognizer, audio)
+    beams: list[int] = []
+    transcribe = transcriber.transcribe_sync
+
+    def spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
+        beams.append(clip.size)
+        return transcribe(clip, short_guard, second_look, window_s)
+
+    monkeypatch.setattr(transcriber, "transcribe_sync", spy)
+    final = recognizer.final_sync(audio, second_look=lambda text: True)
+    assert len(beams) == 1 and beams[0] <= final.decoded_ms * 16 + 1, (beams, final)
+    assert final.transcript.alternatives, "tiny.en's beam gives other hypotheses for seconds of speech"
+    head = " ".join(final.transcript.text.split()[:20])
+    for alternative in final.transcript.alternatives:
+        assert alternative.startswith(head) and len(alternative.split()) > 40, alternative
+
+
 @pytest.mark.parametrize("name", ["goforward", "cards-005", "forever"])
 def test_a_short_turn_decodes_whole_and_right(transcriber, speech, name):
     audio = read_audio(speech[name])
@@ -60,10 +84,7 @@ def test_a_short_turn_decodes_whole_and_right(transcriber, speech, name):
 
 def test_a_lone_yes_is_decoded_in_one_short_window(transcriber, monkeypatch):
     """A lone "yes" (0.35 s of the bundled voice): one encoding, in the 10 s window, no loop and no retry."""
-    from assistant.config import load_config
-    from assistant.tts import Synthesizer
-
-    yes = Synthesizer(load_config().tts, RATE).synthesize_sync("Yes.")
+    yes = steady_voice(RATE).synthesize_sync("Yes.")
     audio = np.concatenate([np.zeros(3200, np.int16), yes, np.zeros(3200, np.int16)])
     model = transcriber.model
     windows: list[int] = []

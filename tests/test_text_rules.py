@@ -87,6 +87,10 @@ def test_fillers_are_not_requests():
 def test_backchannels():
     assert is_backchannel("Mm-hmm.") and is_backchannel("Yeah.") and is_backchannel("")
     assert not is_backchannel("Stop.") and not is_backchannel("What about tomorrow?")
+    # Said again, or one "okay" written twice by Whisper: still one backchannel; a request is not.
+    assert is_backchannel("Okay. Okay.") and is_backchannel("yeah yeah yeah")
+    assert is_backchannel("Mm-hmm, mm-hmm.")
+    assert not is_backchannel("Stop, stop.") and not is_backchannel("Okay, go on then.")
 
 
 async def test_control_events_overtake_queued_ones():

@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from scripted import ScriptedLLM
+from spoken import say, steady_voice
 
 from assistant.audio import write_wav
 from assistant.config import Config, load_config
@@ -89,14 +91,7 @@ def tool_log(tools_file: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def voice() -> Synthesizer:
-    return Synthesizer(load_config().tts, 16000)
-
-
-def say(voice: Synthesizer, text: str, path: Path) -> Path:
-    """Speech synthesised with the bundled voice, with silence around it, as a WAV to simulate."""
-    pad = np.zeros(4800, np.int16)
-    write_wav(path, np.concatenate([pad, voice.synthesize_sync(text), pad]), 16000)
-    return path
+    return steady_voice()
 
 
 def tool_cfg(tools_file: Path | None, tmp_path: Path, *extra: str) -> Config:
@@ -189,6 +184,19 @@ async def test_a_raising_tool_is_explained_and_the_session_goes_on(tmp_path, too
     assert second["assistant_text"] and result.report["errors"] == []
 
 
+async def test_a_call_the_user_did_not_ask_for_is_not_run_nor_its_refusal_said(tmp_path, voice, speech):
+    """A server's model calls calculate for a statement: the call is refused and its error (written for
+    the model: "the user did not ask for ...") goes back to the model, never to the user's ears."""
+    cfg = tool_cfg(None, tmp_path, "tools.llm_calls=true")
+    llm = ScriptedLLM("", tool_requests=[ToolRequest("c1", "calculate", '{"expression": "2 + 2"}')])
+    result = await simulate(cfg, [speech["forever"]], conversation=Conversation(cfg, llm=llm))
+    (turn,) = result.report["turns"]
+    (call,) = turn["tool_calls"]
+    assert call["not_run"] and "result" not in call and "did not ask" in call["error"], call
+    said = turn["assistant_text"].lower()
+    assert said and "user" not in said and "didn't work" not in said and "calculate" not in said, said
+
+
 async def test_the_model_cannot_approve_a_tool_that_needs_a_spoken_yes(tmp_path, tools_file, voice):
     cfg = tool_cfg(tools_file, tmp_path)
     llm = ScriptedLLM(
@@ -258,25 +266,52 @@ async def test_fast_path_turn_reports_intent_and_skips_the_llm(tmp_path, voice):
     assert "milk" in again.report["turns"][0]["assistant_text"].lower()
 
 
+async def spoken_turns(
+    tmp_path: Path, voice: Synthesizer, llm: ScriptedLLM, *sentences: str
+) -> list[dict[str, Any]]:
+    """The sentences said by Piper into one conversation with the built-in tools; its turns with words."""
+    cfg = tool_cfg(None, tmp_path)
+    questions = [say(voice, text, tmp_path / f"{i}.wav") for i, text in enumerate(sentences)]
+    result = await simulate(cfg, questions, conversation=Conversation(cfg, llm=llm))
+    return [t for t in result.report["turns"] if t["user_text"]]
+
+
 async def test_a_follow_up_continues_the_last_call_without_the_llm(tmp_path, voice):
     """Spoken, through VAD and Whisper: "And what about ...?" after a conversion, "How about Berlin?" after
     the time elsewhere: the same tool again with only what changed, the model never asked."""
-    cfg = tool_cfg(None, tmp_path)
     llm = ScriptedLLM("This should not be said.")
-    questions = [
-        say(voice, "How many kilometers is ten miles?", tmp_path / "a.wav"),
-        say(voice, "And what about twenty six miles?", tmp_path / "b.wav"),
-        say(voice, "What time is it in Sydney?", tmp_path / "c.wav"),
-        say(voice, "How about Berlin?", tmp_path / "d.wav"),
-    ]
-    result = await simulate(cfg, questions, conversation=Conversation(cfg, llm=llm))
-    turns = [t for t in result.report["turns"] if t["user_text"]]
+    turns = await spoken_turns(
+        tmp_path,
+        voice,
+        llm,
+        "How many kilometers is ten miles?",
+        "And what about twenty six miles?",
+        "What time is it in Sydney?",
+        "How about Berlin?",
+    )
     calls = [t["tool_calls"][0] for t in turns]
     assert [c["name"] for c in calls] == ["convert_units"] * 2 + ["current_time"] * 2, turns
     assert calls[1]["follow_up"] and calls[1]["arguments"]["value"] == 26, calls[1]
     assert "41.8" in turns[1]["assistant_text"], turns[1]["assistant_text"]
     assert calls[3]["follow_up"] and "Berlin" in turns[3]["assistant_text"], turns[3]
     assert llm.calls == []
+
+
+async def test_over_there_is_the_place_the_user_named_before(tmp_path, voice):
+    """Spoken: "my sister moved to Toronto" (the model answers), then "what's the time over there?": the
+    clock for Toronto, the place recalled from the turn before, without the model."""
+    llm = ScriptedLLM("How exciting for her!")
+    turns = await spoken_turns(
+        tmp_path,
+        voice,
+        llm,
+        "My sister just moved to Toronto for a new job.",
+        "What's the time over there right now?",
+    )
+    call = turns[1]["tool_calls"][0]
+    assert call["name"] == "current_time" and call["arguments"] == {"timezone": "Toronto"}, turns[1]
+    assert call["recalled"] == ["timezone"] and "Toronto" in turns[1]["assistant_text"], turns[1]
+    assert len(llm.calls) == 1  # the first turn only
 
 
 async def test_a_fast_path_guess_the_tool_cannot_read_goes_to_the_model(tmp_path, voice):

@@ -10,6 +10,7 @@ import asyncio
 import numpy as np
 import pytest
 from scripted import ScriptedLLM
+from spoken import steady_voice
 
 from assistant.asr import Transcriber
 from assistant.asr.wer import normalise
@@ -74,9 +75,7 @@ async def test_claps_after_a_question_neither_hold_the_turn_nor_move_its_timing(
 async def test_a_backchannel_resumes_the_reply_without_a_final_transcript(cfg, speech, tmp_path):
     """A spoken "Yeah." (Piper) while the reply plays: resumed from the burst's own short decode; the turn
     never reaches an endpoint, so no final transcript is published for it."""
-    from assistant.tts import Synthesizer
-
-    yeah = Synthesizer(cfg.tts, RATE).synthesize_sync("Yeah.")
+    yeah = steady_voice(RATE).synthesize_sync("Yeah.")
     path = tmp_path / "yeah.wav"
     write_wav(path, np.concatenate([np.zeros(3200, np.int16), yeah, np.zeros(3200, np.int16)]), RATE)
     llm = ScriptedLLM(

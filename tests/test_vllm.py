@@ -13,18 +13,17 @@ import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import openai
 import pytest
+import spoken
+from spoken import steady_voice
 from vllm_server import SERVED_NAME, VllmServer, vllm_server
 
-from assistant.audio import write_wav
 from assistant.config import Config, load_config
 from assistant.engine import Conversation
 from assistant.llm import LlmError, Message, ToolRequest, make_llm
 from assistant.tools import make_tool, tool
 from assistant.transports.simulate import SimulationOptions, simulate
-from assistant.tts import Synthesizer
 
 pytestmark = pytest.mark.slow
 
@@ -55,11 +54,8 @@ def vllm_cfg(server: VllmServer, *extra: str) -> Config:
 
 
 def say(text: str, path: Path) -> Path:
-    """Speech from the bundled voice with silence around it, as a 16 kHz WAV to simulate."""
-    voice = Synthesizer(load_config().tts, 16000)
-    pad = np.zeros(4800, np.int16)
-    write_wav(path, np.concatenate([pad, voice.synthesize_sync(text), pad]), 16000)
-    return path
+    """Speech from the tests' steady voice with silence around it, as a 16 kHz WAV to simulate."""
+    return spoken.say(steady_voice(), text, path)
 
 
 @tool

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -99,5 +100,25 @@ async def test_a_call_queued_now_counts_until_it_starts_or_is_cancelled():
         waiting.cancel()  # its conversation closed: nobody waits for it any more
         assert queued_for() < 0.2
         gate.set()
+    finally:
+        del workers._threads[id(model)]
+
+
+async def test_busy_time_counts_computing_not_waiting_for_a_reader():
+    """`occupancy`: a model thread's busy seconds are the time its calls ran, less what a call spent
+    paused for its reader (llama.cpp waiting for speech to catch up)."""
+    model = object()
+    worker = workers.thread_for(model, "test-occupancy")
+    try:
+
+        def compute_then_wait() -> None:
+            time.sleep(0.2)
+            time.sleep(0.3)
+            worker.paused(0.3)
+
+        await run_on(model, "test-occupancy", compute_then_wait)
+        await run_on(model, "test-occupancy", time.sleep, 0.1)
+        busy, calls = workers.occupancy()["test-occupancy"]
+        assert calls == 2 and 0.3 <= busy < 0.45
     finally:
         del workers._threads[id(model)]

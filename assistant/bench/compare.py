@@ -108,15 +108,24 @@ def merge_results(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
     if not runs:
         raise BenchError("nothing to merge")
-    merged = {**runs[0], "rows": [], "scenarios": [], "cases": [], "offline_asr": [], "tts": [], "passes": {}}
+    merged = {**runs[0], "rows": [], "scenarios": [], "cases": [], "offline_asr": [], "tts": []}
+    merged |= {"passes": {}, "session_usage": {}}
     merged["command"] = "; ".join(dict.fromkeys(r.get("command", "") for r in runs))
     for run in runs:
         for key in ("rows", "scenarios", "cases", "offline_asr", "tts"):
             merged[key] += run.get(key) or []
-        for name, usage in run.get("passes", {}).items():
-            entry = merged["passes"].setdefault(name, {"cpu_s": 0.0, "wall_s": 0.0})
-            entry["cpu_s"] = round(entry["cpu_s"] + usage["cpu_s"], 2)
-            entry["wall_s"] = round(entry["wall_s"] + usage["wall_s"], 2)
+        for key in ("passes", "session_usage"):
+            for name, usage in (run.get(key) or {}).items():
+                _add_usage(merged[key].setdefault(name, {"cpu_s": 0.0, "wall_s": 0.0}), usage)
         merged["peak_rss_mib"] = max(merged["peak_rss_mib"], run.get("peak_rss_mib", 0))
     merged["summary"] = summarise(merged)
     return merged
+
+
+def _add_usage(into: dict[str, Any], usage: dict[str, Any]) -> None:
+    """Add one pass's CPU, wall and model-thread seconds to a running total."""
+    for key in ("cpu_s", "wall_s"):
+        into[key] = round(into[key] + usage[key], 2)
+    busy = into.setdefault("model_busy_s", {})
+    for model, seconds in usage.get("model_busy_s", {}).items():
+        busy[model] = round(busy.get(model, 0.0) + seconds, 2)

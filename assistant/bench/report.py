@@ -181,6 +181,20 @@ def markdown(results: dict[str, Any], images: dict[str, str]) -> str:
             for name, p in results["passes"].items()
         ],
     )
+    if capacity := s.get("capacity"):
+        models = sorted({m for c in capacity.values() for m in c["utilisation"]})
+        md += ["", "## Capacity", "", "Per minute of one simulated conversation (real time):", ""]
+        md += markdown_table(
+            ["sessions", "conversation-min", "CPU s / conv-min"]
+            + [f"{m} busy s / conv-min" for m in models]
+            + [f"{m} utilisation" for m in models],
+            [
+                [n, f"{c['conversation_minutes']:.1f}", f"{c['cpu_s_per_conversation_minute']:.1f}"]
+                + [_num(c["model_s_per_conversation_minute"].get(m)) for m in models]
+                + [_num(c["utilisation"].get(m)) for m in models]
+                for n, c in capacity.items()
+            ],
+        )
     problems = [f"{x['file']}: skipped, {x['reason']}" for x in results["suite"]["skipped"]]
     problems += results["suite"]["notes"]
     problems += [

@@ -21,7 +21,6 @@ from tqdm import tqdm
 
 from assistant.audio import read_audio
 from assistant.bench import dialogues, usecases
-from assistant.bench.dialogue_pass import run_dialogue_pass
 from assistant.bench.dialogue_set import DEFAULT_SET, load_dialogues
 from assistant.bench.dialogues import Scenario
 from assistant.bench.machine import describe_config, describe_machine
@@ -36,10 +35,20 @@ TTS_TEXTS = 50
 """The TTS real-time factor is timed on at most this many reply texts."""
 
 
+def _occupancy() -> dict[str, float]:
+    """Busy seconds of each model thread so far; {} from an engine without the figure (an older one under
+    scripts/bench_turns.py)."""
+    from assistant import workers
+
+    read = getattr(workers, "occupancy", None)
+    return {name: busy for name, (busy, _) in read().items()} if read else {}
+
+
 @contextlib.contextmanager
-def _usage(into: dict[str, dict[str, float]], name: str) -> Iterator[None]:
-    """CPU time (user + system, every thread of the process) and wall time spent in a pass."""
-    start, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+def _usage(into: dict[str, dict[str, Any]], name: str) -> Iterator[None]:
+    """CPU time (user + system, every thread of the process), wall time and each model thread's busy time
+    (`model_busy_s`) spent in a pass."""
+    start, t0, busy0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter(), _occupancy()
     try:
         yield
     finally:
@@ -48,6 +57,9 @@ def _usage(into: dict[str, dict[str, float]], name: str) -> Iterator[None]:
         entry = into.setdefault(name, {"cpu_s": 0.0, "wall_s": 0.0})
         entry["cpu_s"] = round(entry["cpu_s"] + cpu, 2)
         entry["wall_s"] = round(entry["wall_s"] + time.perf_counter() - t0, 2)
+        busy = entry.setdefault("model_busy_s", {})
+        for model, seconds in _occupancy().items():
+            busy[model] = round(busy.get(model, 0.0) + seconds - busy0.get(model, 0.0), 2)
 
 
 class _Run:
@@ -209,7 +221,9 @@ async def run_bench(
     """
     order = [p for p in (*PASSES, *USE_PASSES, *QUALITY_PASSES) if p in passes]
     counts = _session_counts(order, sessions)
-    usage: dict[str, dict[str, float]] = {}
+    usage: dict[str, dict[str, Any]] = {}
+    session_usage: dict[str, dict[str, Any]] = {}
+    """Per conversation count of the sessions pass (the plain pass is the count of 1)."""
     started = datetime.datetime.now(datetime.UTC)
     dialogue_path = Path(dialogue_set or DEFAULT_SET)
     dialogue_list = load_dialogues(dialogue_path) if "dialogue" in order else []
@@ -233,13 +247,20 @@ async def run_bench(
                     if name == "rtf":
                         await run.asr_offline()
                     elif name == "dialogue":
+                        # Imported here: the dialogue pass scores with the engine's own fallbacks, which an
+                        # older engine under scripts/bench_turns.py may not have.
+                        from assistant.bench.dialogue_pass import run_dialogue_pass
+
                         dialogue = await run_dialogue_pass(
                             cfg, models, dialogue_list, Path(scratch), bar, str(dialogue_path)
                         )
                     elif name == "sessions":
                         for n in counts:
                             bar.set_description(f"sessions={n}")
-                            await asyncio.gather(*(run.scenarios_in_turn(plan[name], n, k) for k in range(n)))
+                            with _usage(session_usage, str(n)):
+                                await asyncio.gather(
+                                    *(run.scenarios_in_turn(plan[name], n, k) for k in range(n))
+                                )
                     else:
                         await run.scenarios_in_turn(plan[name])
             if "rtf" in order:
@@ -261,6 +282,7 @@ async def run_bench(
             "notes": suite.notes,
         },
         "passes": usage,
+        "session_usage": session_usage,
         "sessions": [1, *counts] if "plain" in order else counts,
         "rows": run.rows,
         "scenarios": run.scenarios,

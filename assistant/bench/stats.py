@@ -128,5 +128,30 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
 
         out["dialogue"] = summarise_dialogue(results["dialogue"])
     out["cpu_s"] = {name: p["cpu_s"] for name, p in results["passes"].items()}
+    if found := capacity(results):
+        out["capacity"] = found
     out["peak_rss_mib"] = results["peak_rss_mib"]
+    return out
+
+
+def capacity(results: dict[str, Any]) -> dict[str, Any]:
+    """Per conversation count (the plain pass is 1, the sessions pass the others): CPU seconds and each
+    model thread's busy seconds per conversation-minute, and each model thread's utilisation (busy / wall;
+    1.0 = saturated: conversations queue). A conversation-minute is a minute of one simulated
+    conversation in real time, the user's speech, the waits and the replies included."""
+    usage = dict(results.get("session_usage") or {})
+    if "plain" in results["passes"]:
+        usage.setdefault("1", results["passes"]["plain"])
+    out: dict[str, Any] = {}
+    for n, used in sorted(usage.items(), key=lambda item: int(item[0])):
+        minutes = int(n) * used["wall_s"] / 60
+        if minutes <= 0:
+            continue
+        busy = used.get("model_busy_s", {})
+        out[n] = {
+            "conversation_minutes": round(minutes, 2),
+            "cpu_s_per_conversation_minute": round(used["cpu_s"] / minutes, 2),
+            "model_s_per_conversation_minute": {m: round(b / minutes, 2) for m, b in sorted(busy.items())},
+            "utilisation": {m: round(b / used["wall_s"], 3) for m, b in sorted(busy.items())},
+        }
     return out

@@ -2,11 +2,11 @@
 
 Transports drive it with two calls every frame: `pull_output(n)` for the speaker (thread-safe) and
 `push_input(frame, played)` on the event loop with the microphone frame and what the speaker played at the
-same moment (the echo reference). Everything else happens inside.
+same moment (the echo reference, `echo_gate.py`). Everything else happens inside.
 
 Turn-taking, in short:
 - a VAD onset opens a user turn (`user_turn.py`); while the user speaks, streaming partial passes commit
-  the words they agree on (`asr/streaming.py`);
+  the words they agree on (`asr/streaming.py`, run by `turn_passes.py`);
 - after `speculate_after_ms` of silence (counted in frames that Silero calls no speech) the final pass
   over the uncommitted tail and the reply start, before the endpoint is sure, with the reply's audio held
   back; the silence that ends the turn depends on the end-of-turn model and the words (`end_of_turn.py`);
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,16 +28,16 @@ from typing import Any
 import numpy as np
 
 from assistant.asr import Transcriber, Transcript
-from assistant.asr.streaming import FinalPass, StreamingRecognizer
-from assistant.audio import StreamResampler, rms_dbfs
+from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.commands import is_stop_command
-from assistant.engine.end_of_turn import end_of_turn
+from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_backchannel, is_filler
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import FILLER, NOTICES, Patience, Reply, model_words
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
+from assistant.engine.turn_passes import TurnPasses
 from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
 from assistant.events import (
     BargeIn,
@@ -59,6 +58,7 @@ from assistant.llm import LanguageModel, Message, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.tts import Synthesizer
 from assistant.turn import SmartTurn
+from assistant.turn.words import WordsEndOfTurn
 from assistant.vad import SpeechDetector
 from assistant.vad.echo import EchoCanceller
 
@@ -80,6 +80,11 @@ class Conversation:
         self.frame_samples = cfg.frame_samples
         self.transcriber = Transcriber(cfg.asr)
         self.smart_turn = SmartTurn() if cfg.turn.end_of_turn_model else None
+        self.words_eot = (
+            WordsEndOfTurn(cfg.turn.words_model)
+            if cfg.turn.end_of_turn_model and cfg.turn.words_model
+            else None
+        )
         self.llm = llm or make_llm(cfg.llm)
         self.tts = Synthesizer(cfg.tts, cfg.audio.output_sample_rate)
         self.detector = SpeechDetector(cfg.vad, self.frame_ms)
@@ -95,16 +100,14 @@ class Conversation:
         self._turn: UserTurn | None = None
         self._reply: Reply | None = None
         self._record: TurnRecord | None = None
-        self._asr_busy = False
-        self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
-        self._ref = np.zeros(0, np.int16)
-        self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
-        self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
-        self._residual_pending: deque[float] = deque()
+        self.echo_gate = EchoGate(cfg, self.echo)
         self._announcements: deque[str] = deque()
         self._closed = False
         self.tools = ToolHost(
             cfg.tools, toolbox_for(cfg.tools), f"{id(self):x}", self.announce, self._spawn, offers_tools(cfg)
+        )
+        self.passes = TurnPasses(
+            cfg, self.smart_turn, self.words_eot, self._spawn, clock, self._on_partial, self._on_final
         )
 
     # ----------------------------------------------------------------- transport side
@@ -125,18 +128,11 @@ class Conversation:
         self._drain_notices()
         if self._announcements and self._turn is None and self._reply is None:
             self._announce_next()
-        ref = self._reference(played)
-        audible = self._output_active()
-        clean = frame
-        if self.echo is not None and ref is not None:
-            cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
-            # A misadapted filter adds its echo estimate to a quiet microphone: never amplify.
-            if audible and rms_dbfs(cancelled) <= rms_dbfs(frame):
-                clean = cancelled
-        verdict = self.detector.process(clean, self._echo_floor(audible))
+        clean, audible = self.echo_gate.cancel(frame, played)
+        verdict = self.detector.process(clean, self.echo_gate.floor(audible))
         self._preroll.append(clean)
         turn = self._turn
-        self._track_residual(verdict.level_dbfs, turn is None, audible)
+        self.echo_gate.track_residual(verdict.level_dbfs, turn is None, audible)
         if turn is None:
             if verdict.onset:
                 self._open_turn(now)
@@ -169,6 +165,7 @@ class Conversation:
     async def close(self) -> None:
         """Cancel everything this conversation owns."""
         self._closed = True
+        self.passes.close()
         self.tools.close()
         if self._turn and self._turn.spec_reply:
             await self._turn.spec_reply.cancel()
@@ -185,50 +182,6 @@ class Conversation:
         return self._turn is not None or self._reply is not None
 
     # ----------------------------------------------------------------- input helpers
-
-    def _reference(self, played: np.ndarray | None) -> np.ndarray | None:
-        """The echo reference for this frame (None without a canceller); notes how loud the speaker is."""
-        if played is not None and not played.size:
-            played = None
-        self._ref_level.append(-120.0 if played is None else rms_dbfs(played))
-        if self.echo is None:
-            return None  # a browser cancels its own echo: resampling its playback would be wasted work
-        if played is not None:
-            self._ref = np.concatenate([self._ref, self._ref_resampler(played)])
-        ref, self._ref = self._ref[: self.frame_samples], self._ref[self.frame_samples :]
-        if ref.size < self.frame_samples:
-            ref = np.concatenate([ref, np.zeros(self.frame_samples - ref.size, np.int16)])
-        return ref
-
-    def _output_active(self) -> bool:
-        return max(self._ref_level, default=-120.0) > -70.0
-
-    def _track_residual(self, level: float, nobody_speaking: bool, audible: bool) -> None:
-        """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo."""
-        if not audible:
-            self._residual_level.clear()
-            self._residual_pending.clear()
-            return
-        if not nobody_speaking:
-            self._residual_pending.clear()
-            return
-        self._residual_pending.append(level)
-        if len(self._residual_pending) > 200 // self.frame_ms:
-            self._residual_level.append(self._residual_pending.popleft())
-
-    def _echo_floor(self, audible: bool) -> float:
-        """The level under which a frame is taken for leftover echo while the assistant is audible.
-
-        The canceller's own estimate is cautious until it has converged (it then assumes the echo is as
-        loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
-        once a few frames of it exist the lower of the two is used.
-        """
-        if self.echo is None or not audible:
-            return -120.0
-        estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
-        if len(self._residual_level) >= 8:
-            estimate = min(estimate, max(self._residual_level))
-        return estimate + self.cfg.echo.gate_margin_db
 
     def _spawn(self, coro: Any, name: str) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro, name=name)
@@ -258,7 +211,7 @@ class Conversation:
             frames=frames, t_onset=onset, t_last_voiced=now, recognizer=StreamingRecognizer(self.transcriber)
         )
         self._turn = turn
-        self._residual_pending.clear()
+        self.echo_gate.user_spoke()
         self.bus.publish(SpeechStarted(onset))
         if self._reply is not None:
             self.output.pause()
@@ -271,68 +224,29 @@ class Conversation:
             turn.voiced_ms >= self.cfg.turn.interruption_min_speech_ms or now - turn.t_onset > 3.0
         ):
             self._confirm_interruption(turn)
-        if not self._asr_busy and turn.final_task is None:
+        if not self.passes.busy and turn.final_task is None:
             if silence_ms >= self.cfg.turn.speculate_after_ms:
-                self._launch_final(turn, now)
+                self.passes.final(turn, now, self.tools.second_look)
             elif silence_ms < 2 * self.frame_ms:
                 new_ms = (len(turn.frames) - turn.partial_at) * self.frame_ms
                 if new_ms >= self.cfg.asr.partial_interval_ms and not self.transcriber.busy:
-                    self._launch_partial(turn)
+                    self.passes.partial(turn)
         if turn.final is not None:
             if turn.interrupting is not None and silence_ms >= self.cfg.turn.speculate_after_ms:
                 self._judge_interruption(turn, now)
             elif turn.eot is not None and silence_ms >= turn.eot.silence_ms:
                 self._endpoint(turn, now)
-        elif (now - turn.t_onset) > self.cfg.turn.max_turn_s and not self._asr_busy:
-            self._launch_final(turn, now)
+        elif (now - turn.t_onset) > self.cfg.turn.max_turn_s and not self.passes.busy:
+            self.passes.final(turn, now, self.tools.second_look)
 
-    def _launch_partial(self, turn: UserTurn) -> None:
-        """Decode what is not committed yet; LocalAgreement commits what two passes agree on."""
-        turn.partial_at = len(turn.frames)
-        audio = turn.audio()
-        self._asr_busy = True
+    def _on_partial(self, turn: UserTurn, text: str) -> None:
+        """A partial pass is in: show its words while the turn is still open and not final."""
+        if text and self._turn is turn and turn.final is None:
+            self.bus.publish(PartialTranscript(text))
 
-        async def run() -> None:
-            try:
-                text = await turn.recognizer.partial(audio)
-                if text and self._turn is turn and turn.final is None:
-                    self.bus.publish(PartialTranscript(text))
-            finally:
-                self._asr_busy = False
-
-        self._spawn(run(), "asr-partial")
-
-    def _launch_final(self, turn: UserTurn, now: float) -> None:
-        """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
-        end-of-turn model about the audio up to the last speech, side by side."""
-        upto = turn.frames_to_speech_end(self.frame_ms, 100)
-        turn.voiced_since_final = 0
-        turn.t_speculated = now
-        audio = turn.audio(upto)
-        self._asr_busy = True
-
-        async def run() -> FinalPass:
-            try:
-                return await turn.recognizer.final(audio, self.tools.second_look)
-            finally:
-                self._asr_busy = False
-
-        task = self._spawn(run(), "asr-final")
-        turn.final_task = task
-        task.add_done_callback(lambda t: self._final_ready(turn, t))
-        if self.smart_turn is not None and turn.interrupting is None:  # a barge-in is judged by its words
-            heard = turn.audio(turn.frames_to_speech_end(self.frame_ms, 40))
-            eot = self._spawn(self.smart_turn.probability(heard), "end-of-turn")
-            turn.eot_task = eot
-            eot.add_done_callback(lambda t: self._probability_ready(turn, t))
-
-    def _final_ready(self, turn: UserTurn, task: asyncio.Task[FinalPass]) -> None:
-        if task.cancelled() or task.exception() is not None or turn.final_task is not task or self._closed:
-            return
-        turn.final_pass = task.result()
-        turn.final = turn.final_pass.transcript
-        turn.t_final = self.clock()
-        self._decide_end(turn)
+    def _on_final(self, turn: UserTurn) -> None:
+        """The final transcript is in: start a speculative reply to it, held back until the endpoint."""
+        assert turn.final is not None
         if (
             turn.final.text
             and not is_filler(turn.final.text)
@@ -341,18 +255,6 @@ class Conversation:
             and self._turn is turn
         ):
             turn.spec_reply = self._new_reply(turn.final)
-
-    def _probability_ready(self, turn: UserTurn, task: asyncio.Task[float]) -> None:
-        if task.cancelled() or turn.eot_task is not task or self._closed:
-            return
-        turn.eot_task = None
-        turn.probability = None if task.exception() is not None else task.result()
-        self._decide_end(turn)
-
-    def _decide_end(self, turn: UserTurn) -> None:
-        """Once the words (and the model, when asked) are in: how much silence ends this turn."""
-        if turn.final is not None and turn.eot_task is None:
-            turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn)
 
     def _user_resumed(self, turn: UserTurn) -> None:
         """More speech after the final transcript started: the turn was not over."""

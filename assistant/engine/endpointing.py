@@ -123,4 +123,13 @@ def is_backchannel(text: str) -> bool:
     if not words:
         return True
     phrase = " ".join(words)
-    return phrase in _BACKCHANNELS or (len(words) <= 3 and all(_is_sound(w) or w == "yeah" for w in words))
+    if phrase in _BACKCHANNELS or (len(words) <= 3 and all(_is_sound(w) or w == "yeah" for w in words)):
+        return True
+    # Said again ("okay, okay", "yeah yeah yeah"; Whisper also writes one "okay" as "Okay. Okay."): still
+    # one backchannel.
+    half = len(words) // 2
+    for n in range(1, half + 1):
+        unit = words[:n]
+        if len(words) % n == 0 and unit * (len(words) // n) == words and " ".join(unit) in _BACKCHANNELS:
+            return True
+    return False

@@ -41,7 +41,8 @@ from assistant.llm import (
     within_deadlines,
 )
 from assistant.tools import Tool, ToolCall
-from assistant.tools.intent.speech_act import is_question, is_statement
+from assistant.tools.intent.gate import is_request
+from assistant.tools.intent.speech_act import is_fragment, is_question, is_statement
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import written
 
@@ -50,6 +51,8 @@ ACKNOWLEDGED = "I see."
 """Said when the model only repeated what the user told it."""
 UNABLE = "Sorry, I can't do that."
 """Said when the model only read back what the user asked it to do: no tool did it."""
+CLARIFY = "Sorry, could you tell me a bit more?"
+"""Said when the model only read back words that ask nothing ("Seven of clubs."): what are they for?"""
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
 FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
@@ -60,6 +63,7 @@ NOTICES = (
     FALLBACK_EMPTY,
     ACKNOWLEDGED,
     UNABLE,
+    CLARIFY,
     FALLBACK_LLM_DOWN,
     FALLBACK_LLM_SILENT,
     FALLBACK_LLM_GARBLED,
@@ -140,10 +144,13 @@ class Reply(ToolTurn):
 
     def _after_echo(self) -> str:
         """What to say when the model only repeated the user (or its instructions): a question is not
-        answered, a statement is acknowledged, a request was not done."""
+        answered, a statement or words that name nothing ("Thanks.") are acknowledged, a fragment is
+        asked about, a request was not done."""
         if is_question(self.user_text):
             return FALLBACK_EMPTY
-        return ACKNOWLEDGED if is_statement(self.user_text) else UNABLE
+        if is_statement(self.user_text) or not is_request(self.user_text):
+            return ACKNOWLEDGED
+        return CLARIFY if is_fragment(self.user_text) else UNABLE
 
     async def _generate(self) -> None:
         try:
@@ -153,7 +160,7 @@ class Reply(ToolTurn):
                 await self._converse()
             self._flush_text()
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                self._say(self._after_echo() if self.cut in ("echo", "leak") else FALLBACK_EMPTY)
+                self._say(self._after_echo() if self.cut in ("echo", "leak", "tool_talk") else FALLBACK_EMPTY)
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
@@ -174,7 +181,8 @@ class Reply(ToolTurn):
 
     @property
     def cut(self) -> str | None:
-        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "leak"), or None."""
+        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "leak",
+        "tool_talk"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -279,7 +287,11 @@ class Reply(ToolTurn):
                 if call is None:
                     return  # waiting for the user's spoken yes: nothing more to say now
                 tool = host.registry.get(call.name)
-                if tool is not None and (last is None or call.error is None or last[1].error is not None):
+                if (
+                    tool is not None
+                    and not call.extra.get("not_run")
+                    and (last is None or call.error is None or last[1].error is not None)
+                ):
                     last = (tool, call)  # a bad repeat of a call that answered leaves its answer to say
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]

@@ -67,12 +67,14 @@ class ToolTurn:
         call.extra["confidence"] = round(match.confidence, 3)
         if heard != self.user_text:
             call.extra["heard_as"] = heard
+        if match.recalled:
+            call.extra["recalled"] = list(match.recalled)
         if match.tool.options.confirm:
             self._ask_confirmation(match.tool, call)
             return True
         await self._call(match.tool, call)
-        if call.misread:  # "how many kilometres is a marathon": no unit "marathon"; the model answers
-            return False
+        if call.misread or (match.recalled and call.error is not None):
+            return False  # "how many kilometres is a marathon": no unit "marathon"; the model answers
         self._say(spoken_result(match.tool, call))
         return True
 
@@ -115,6 +117,13 @@ class ToolTurn:
         finally:
             running.cancel()
 
+    def _not_run(self, call: ToolCall) -> ToolCall:
+        """A call the model asked for that was not run: its error goes back to the model, never to the
+        user's ears (it is written for the model: "the user did not ask for 'calculate'")."""
+        call.extra["not_run"] = True
+        self.tool_calls.append(call)
+        return call
+
     async def _llm_call(self, host: ToolHost, request: ToolRequest) -> ToolCall | None:
         tool = host.registry.get(request.name)
         try:
@@ -124,21 +133,17 @@ class ToolTurn:
         except ValueError as exc:
             call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
             call.error = f"invalid arguments: {exc}"
-            self.tool_calls.append(call)
-            return call
+            return self._not_run(call)
         call = ToolCall(request.name, arguments, via="llm", id=request.id)
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
-            self.tool_calls.append(call)
-            return call
+            return self._not_run(call)
         if not host.may_call(request.name, self.user_text):
             call.error = f"the user did not ask for {request.name!r}; it was not run"
-            self.tool_calls.append(call)  # a server's model called a tool the request does not mention
-            return call
+            return self._not_run(call)  # a server's model called a tool the request does not mention
         if (reason := host.refusal(tool, self.user_text)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
-            self.tool_calls.append(call)
-            return call
+            return self._not_run(call)
         if tool.options.confirm:
             self._ask_confirmation(tool, call)  # the model cannot approve: only the user's yes runs it
             return None

@@ -10,7 +10,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,8 @@ from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
-from assistant.tools.intent.gate import content_mask, is_request, refusal
+from assistant.tools.intent.gate import content_mask, is_request, refusal, retracted
+from assistant.tools.intent.places import named_places, refers_to_a_place
 from assistant.tools.intent.speech_act import is_statement
 from assistant.tools.intent.text import STOPWORDS, content_words, stem, tokenize
 from assistant.tools.scheduler import Scheduler
@@ -111,6 +112,7 @@ def offers_tools(cfg: Config) -> bool:
     return bool(cfg.tools.llm_calls)
 
 
+PLACES_KEPT = 5
 FOLLOW_UP_WINDOW_S = 90.0
 """How long after a call a turn may continue it ("and how about Los Angeles?"): a person follows up on
 the answer they just heard, not on one from minutes ago."""
@@ -146,6 +148,8 @@ class ToolHost:
         self.pending: PendingConfirmation | None = None
         self._last: tuple[ToolCall, float] | None = None
         """The last call that answered, and when: what a follow-up continues."""
+        self._places: list[str] = []
+        """Places the user named, oldest first: what "there" refers to."""
         self._spawn = spawn
         self._offer = offer_to_llm and len(self.registry) > 0
 
@@ -165,7 +169,7 @@ class ToolHost:
         30 no-tool requests of intents.yaml got a call; 3 with this rule, measured on its recorded calls).
         Without the fast path's index, any. A statement ("my sister is visiting next week",
         tools/intent/speech_act.py) may call none either: it tells, it does not ask."""
-        if not is_request(text) or is_statement(text):
+        if not is_request(text) or is_statement(text) or retracted(text):
             return set()
         if self.matcher is None:
             return None
@@ -188,8 +192,19 @@ class ToolHost:
 
     def match(self, text: str, alternatives: Sequence[str] = ()) -> tuple[IntentMatch, str] | None:
         """The tool the best hypothesis asks for, else the first other hypothesis that clearly asks for
-        one (ASR's near misses: "can't sell the timer"), with the words it matched."""
-        return self.matcher.match_any([text, *alternatives]) if self.matcher is not None else None
+        one (ASR's near misses: "can't sell the timer"), with the words it matched. A place the request
+        leaves out but points to ("what's the time over there?") is the one the user named last
+        (assistant.tools.intent.places); every turn's named places are remembered for that."""
+        found = self.matcher.match_any([text, *alternatives]) if self.matcher is not None else None
+        if found is not None and self._places and refers_to_a_place(found[1]):
+            place = self.matcher.place_param(found[0].tool.name) if self.matcher is not None else None
+            if place is not None and place not in found[0].arguments:
+                arguments = {**found[0].arguments, place: self._places[-1]}
+                found = (replace(found[0], arguments=arguments, recalled=(place,)), found[1])
+        for named in named_places(text):
+            kept = [p for p in self._places if p != named]
+            self._places = [*kept[-(PLACES_KEPT - 1) :], named]
+        return found
 
     def follow_up(self, text: str) -> IntentMatch | None:
         """The last call again with what `text` changes, when it continues that call ("and what about

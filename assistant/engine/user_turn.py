@@ -10,6 +10,7 @@ a clap after the words neither holds the turn open nor moves `t_last_voiced`.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ class UserTurn:
     eot: EndOfTurn | None = None
     probability: float | None = None
     """The end-of-turn model's verdict at the last pause (None: not asked, or not back yet)."""
+    words_task: asyncio.Task[float] | None = None
+    """The words model, asked when the end-of-turn model doubts (engine/end_of_turn.py)."""
     voiced_since_final: int = 0
     spec_reply: Reply | None = None
 
@@ -72,6 +75,7 @@ class UserTurn:
         self.t_final = None
         self.t_speculated = None
         self.eot_task = None
+        self.words_task = None
         self.eot = None
         self.probability = None
         self.voiced_since_final = 0
@@ -146,8 +150,15 @@ def holds_too_many_words(text: str, spoken_ms: float) -> bool:
     """More words than the speech could hold (~5 a second, and one word fits any burst).
 
     Whisper turns a 0.23 s "uh-huh" into "And that's it.": a transcript that long for that little
-    speech is invented, and the burst is judged as a sound without words."""
-    return len(text.split()) > max(1.0, 5.0 * spoken_ms / 1000)
+    speech is invented, and the burst is judged as a sound without words. A word said again at once
+    counts once: Whisper's repetition loop on a short clip ("Stop." heard as "Stop. Stop.") invents no
+    new word, and a person who says "stop, stop" has said one thing."""
+    words = [w for w in (_WORD_EDGE.sub("", w.lower()) for w in text.split()) if w]
+    distinct = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
+    return len(distinct) > max(1.0, 5.0 * spoken_ms / 1000)
+
+
+_WORD_EDGE = re.compile(r"^\W+|\W+$")
 
 
 Spawner = Callable[[Any, str], "asyncio.Task[Any]"]

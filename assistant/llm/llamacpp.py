@@ -11,6 +11,7 @@ import asyncio
 import itertools
 import re
 import threading
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
 from functools import lru_cache
@@ -210,13 +211,19 @@ class LlamaCppLLM:
 
         def proceed() -> bool:
             nonlocal running_ahead
-            while not running_ahead and not unread.acquire(timeout=0.05):
-                if cancelled.is_set():
-                    return False
-                # Another conversation waits for the model: finish this reply without waiting for its
-                # reader (the tokens queue up), so that one's first token does not wait on our speech.
-                running_ahead = model_thread.waiting
-            return not cancelled.is_set()
+            if running_ahead or unread.acquire(blocking=False):
+                return not cancelled.is_set()
+            waited_from = time.monotonic()
+            try:
+                while not running_ahead and not unread.acquire(timeout=0.05):
+                    if cancelled.is_set():
+                        return False
+                    # Another conversation waits for the model: finish this reply without waiting for its
+                    # reader (the tokens queue up), so that one's first token does not wait on our speech.
+                    running_ahead = model_thread.waiting
+                return not cancelled.is_set()
+            finally:
+                model_thread.paused(time.monotonic() - waited_from)  # waiting for speech is not work
 
         def run() -> None:
             try:

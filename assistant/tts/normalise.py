@@ -107,11 +107,16 @@ def _host(host: str) -> str:
 
 
 def _speakable_char(ch: str) -> bool:
+    """Punctuation kept for prosody, spaces, and letters of a Latin alphabet: ASCII, Latin-1 and Latin
+    Extended-A/B (up to U+024F), and accented letters whose base is one of those ("ệ", U+1EC7). Not
+    phonetic symbols, which Unicode also names LATIN ("ɐ", U+0250, IPA Extensions): a reader spells
+    them out or mangles them."""
     if ch in _KEEP_PUNCTUATION or ch.isspace():
         return True
     if ch.isascii():
         return ch.isalpha()
-    return ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN")
+    base = unicodedata.normalize("NFKD", ch)[0]
+    return ch.isalpha() and ord(base) <= 0x24F and unicodedata.name(ch, "").startswith("LATIN")
 
 
 def _cardinal(digits: str) -> str:

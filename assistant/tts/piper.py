@@ -56,7 +56,13 @@ class Synthesizer:
         self.cfg = cfg
         self.grammars = grammars if grammars is not None else shared_grammars()
         self._voice = voice if voice is not None else HUB.piper(cfg)
-        self._syn = SynthesisConfig(length_scale=cfg.length_scale, volume=cfg.volume, normalize_audio=True)
+        self._syn = SynthesisConfig(
+            length_scale=cfg.length_scale,
+            noise_scale=cfg.noise_scale,
+            noise_w_scale=cfg.noise_w,
+            volume=cfg.volume,
+            normalize_audio=True,
+        )
         self.native_rate = int(self._voice.config.sample_rate)
         self.output_rate = output_rate
 

@@ -12,9 +12,10 @@ A turn continues the last call when it opens with a continuation ("and", "what a
 "now", "then", "also", "instead", after any "okay" or "hmm") or refers back to it ("it", "them"). The last
 call's tool is then filled from the turn; a new typed value (a number, unit, duration, time, choice or
 switch, or a capitalised place after a continuation) makes the follow-up, with the other typed arguments
-kept. Free text is neither carried over nor taken from the turn: "now another one for eleven minutes"
-after the "pasta" timer is a new timer, not a second "pasta", and the words left around an elliptical
-turn ("another one") are no label. A destructive tool or one that asks for confirmation is never called
+kept. Free text is not carried over, and taken from the turn only when it is named ("now another one
+*called pasta* for eleven minutes"): "now another one for eleven minutes" after the "pasta" timer is a
+new timer, not a second "pasta", and the words left around an elliptical turn ("another one") are no
+label. A destructive tool or one that asks for confirmation is never called
 this way.
 """
 
@@ -47,6 +48,12 @@ _CARRIED_OVER_ROLES = frozenset("place unit unit_from unit_to".split())
 MAX_PLACE_WORDS = 4
 MAX_UNIT_WORDS = 3
 UNIT_INTRODUCERS = frozenset("in into to as".split())
+NAMED = frozenset("called named labelled labeled".split())
+"""What gives a new call its label ("another one *called* pasta"); not "call", a verb of its own ("and
+call mom in five minutes")."""
+MAX_NAME_WORDS = 3
+NAME_ENDS = frozenset("for in at on to and with please instead too as".split())
+"""Words that end a name given after "called": "called pasta *for* eleven minutes"."""
 
 
 def _opening(norm: tuple[str, ...]) -> int | None:
@@ -75,6 +82,22 @@ def _bare_value(
     if target is not None and 1 < len(rest) <= MAX_UNIT_WORDS + 1 and norm[rest[0]] in UNIT_INTRODUCERS:
         found[target.name] = utterance.tokens.text(range(rest[1], rest[-1] + 1))
     return {k: v for k, v in found.items() if v != previous.get(k)}
+
+
+def _named(params: list[Param], utterance: Utterance, previous: dict[str, Any]) -> dict[str, Any]:
+    """An optional free-text parameter (a label) given by name: "another one *called pasta*"."""
+    label = next((p for p in params if p.kind == "str" and not p.required and not _typed(p)), None)
+    norm = utterance.tokens.norm
+    at = next((i for i, w in enumerate(norm) if w in NAMED), None)
+    if label is None or at is None:
+        return {}
+    end = at + 1
+    while end < len(norm) and end - at <= MAX_NAME_WORDS and norm[end] not in NAME_ENDS:
+        end += 1
+    if end == at + 1 or end - at > MAX_NAME_WORDS:
+        return {}
+    value = utterance.tokens.text(range(at + 1, end))
+    return {} if value == previous.get(label.name) else {label.name: value}
 
 
 def _asks_about(norm: tuple[str, ...]) -> bool:
@@ -110,4 +133,4 @@ def carry_over(
     if not new:
         return None
     kept = {p.name: previous[p.name] for p in params if _typed(p) and p.name in previous}
-    return {**kept, **new}
+    return {**kept, **new, **_named(params, utterance, previous)}

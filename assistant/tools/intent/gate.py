@@ -157,6 +157,27 @@ def asks(norm: tuple[str, ...]) -> bool:
     return any(content_mask(norm)) and not negative_command(norm)
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text: str) -> list[str]:
+    """The transcript's sentences, as Whisper punctuated them (empty ones dropped)."""
+    return [s for s in _SENTENCES.split(text.strip()) if s.strip()]
+
+
+def retracted(text: str) -> bool:
+    """Whether the last of several sentences takes back what came before: it asks for nothing itself and
+    stops or drops ("Set a timer for ten minutes. Actually, never mind.", "... Cancel that.", "... Hold
+    on."), so no tool runs. A closing "Thanks." retracts nothing."""
+    said = sentences(text)
+    if len(said) < 2:
+        return False
+    norm = tokenize(said[-1]).norm
+    return not asks(norm) and (
+        any(w in STOPPING for w in norm) or re.search(r"\bnever mind\b", " ".join(norm)) is not None
+    )
+
+
 def is_request(text: str) -> bool:
     """Whether a transcript could ask for a tool: some word names a thing or gives a value, and it is not
     a negative command. False for "stop", "never mind", "okay thanks", "cancel that", "hmm let me think",

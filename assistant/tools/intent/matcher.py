@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent.follow_up import carry_over
-from assistant.tools.intent.gate import ACTION_KEYS, asks, is_destructive, object_words
+from assistant.tools.intent.gate import ACTION_KEYS, asks, is_destructive, object_words, retracted, sentences
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.slots import (
     CONNECTORS,
@@ -53,6 +53,9 @@ class IntentMatch:
     """The example phrasing nearest to the transcript."""
     missing: tuple[str, ...] = ()
     """Required parameters the transcript did not give ("after|at": one of them); never from `match`."""
+    recalled: tuple[str, ...] = ()
+    """Arguments taken from earlier in the conversation, not from these words ("over there": the place
+    named before): if the tool rejects one, the guess was wrong."""
 
 
 @dataclass
@@ -246,10 +249,27 @@ class IntentMatcher:
         return max(found, key=lambda m: m.confidence) if found else None
 
     def match(self, text: str) -> IntentMatch | None:
+        """The tool `text` clearly asks for, or None. A request after a preface ("Let's play a game. Roll
+        three dice for me.": 0.32 whole, 0.91 alone) is matched on its own sentence when the whole is not:
+        the preface dilutes the similarity. Only the last sentence, since a correction comes last ("Set a
+        timer. Actually, never mind."), and a last sentence that takes the request back leaves no tool."""
+        if retracted(text):
+            return None
+        found = self._confident(text)
+        if found is None and len(said := sentences(text)) > 1:
+            found = self._confident(said[-1])
+        return found
+
+    def _confident(self, text: str) -> IntentMatch | None:
         found = self.candidates(text)
         if not found or found[0].missing or found[0].confidence < self.threshold:
             return None
         return found[0]
+
+    def place_param(self, name: str) -> str | None:
+        """The parameter of tool `name` that takes a place (a time zone, a city), if it has one."""
+        entry = next((e for e in self._tools if e.tool.name == name), None)
+        return next((p.name for p in entry.params if p.role == "place"), None) if entry else None
 
     def near_miss(self, text: str) -> bool:
         """Some tool shares a meaningful word with the text, but none is clearly asked for: worth trying

@@ -43,6 +43,10 @@ COMMAND_VERBS = frozenset(
 TRAILING = frozenset("please thanks now for me to the a an".split())
 AUXILIARIES = frozenset("is are was were has have had will would can could should does did".split())
 ARTICLES = frozenset("the a an my our this that".split())
+RECIPIENTS = frozenset("him her them us".split())
+"""Someone else, as the indirect object of a double-object verb: "write *her* a welcome message", "make
+*them* a list" asks for something to be composed for them, not a note kept (not "me": "make me a note
+to ..." is one)."""
 _SMALL = CONNECTORS | LINKS | STOPWORDS
 SPEAKERS = frozenset("you i we".split())
 """The person and the assistant: never part of a name ("again, you set a timer" names no timer)."""
@@ -387,6 +391,8 @@ class _Filler:
             return None
         if words[cut] in AUXILIARIES:
             return None  # "notes are useful", "the timer is annoying": said about the thing, not asked
+        if words[cut] in RECIPIENTS and cut + 1 < len(words) and words[cut + 1] in ARTICLES | {"some"}:
+            return None  # "write her a short message": for her, not for the notes
         asking = [k for k in range(len(words)) if keys[k] in triggers and words[k] not in _SMALL]
         if param.required and asking and asking[0] >= end:
             return None  # asked only after the text: "player all of my notes" (a misheard "clear")

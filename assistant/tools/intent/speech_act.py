@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL
+from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL, asks
 from assistant.tools.intent.text import tokenize
 
 SUBJECTS = frozenset("i we he she they it my our his her their this that these those there".split())
@@ -34,6 +34,8 @@ REQUEST_FRAME = re.compile(
 )
 """On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us")."""
 _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also".split())
+_COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
+"""What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
 
 
@@ -61,3 +63,28 @@ def is_statement(text: str) -> bool:
         if REQUEST_FRAME.search(" ".join(norm)):
             return False
     return True
+
+
+def opens_with_a_verb(sentence: str) -> bool:
+    """Whether the sentence (after "okay", "so", "please" and the like) opens with a verb's base form, as
+    an imperative does ("Go forward ten meters", "turn it off"). Parts of speech from LemmInflect's
+    English lexicon (`getAllLemmas`): a word that can be a verb and is its own lemma."""
+    from lemminflect import getAllLemmas
+
+    norm = list(tokenize(sentence).norm)
+    while norm and norm[0] in _COMMAND_LEAD:
+        norm.pop(0)
+    return bool(norm) and norm[0] in getAllLemmas(norm[0]).get("VERB", ())
+
+
+def is_fragment(text: str) -> bool:
+    """True when the words name something but ask nothing, tell nothing and command nothing: no question,
+    no statement, no request frame and no sentence opening with a verb ("Seven of clubs.", "Five
+    minutes.", "Pizza."); not "Thanks.", "Okay." or "Never mind." (`gate.asks`: they name nothing).
+    Such words answer a question nobody asked; the assistant should ask what they are for."""
+    said = [s for s in _SENTENCES.split(text.strip()) if s.strip()]
+    if not said or is_question(text) or is_statement(text) or not asks(tokenize(text).norm):
+        return False
+    if any(REQUEST_FRAME.search(" ".join(tokenize(s).norm)) for s in said):
+        return False
+    return not any(opens_with_a_verb(s) for s in said)

@@ -1,0 +1,100 @@
+"""The echo side of each microphone frame: what the speaker played, as the echo canceller's reference, and
+the gate under which a frame is taken for leftover echo.
+
+Each microphone frame comes with what the speaker played meanwhile (at the output rate). Resampled to the
+microphone's rate it is the canceller's reference (`assistant/vad/echo.py`); its loudness says whether the
+assistant is audible at all. While it is, the residual the canceller leaves behind is measured whenever
+nobody speaks, 200 ms late so a user's first syllables never count as echo, and the VAD ignores frames
+under that level (plus `echo.gate_margin_db`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from assistant.audio import StreamResampler, rms_dbfs
+from assistant.config import Config
+from assistant.vad.echo import EchoCanceller
+
+SILENT_DBFS = -120.0
+AUDIBLE_DBFS = -70.0
+
+
+class EchoGate:
+    """The speaker's reference for one conversation, and the echo level learned from it."""
+
+    def __init__(self, cfg: Config, echo: EchoCanceller | None) -> None:
+        self.cfg = cfg
+        self.echo = echo
+        self.frame_ms = cfg.audio.frame_ms
+        self.frame_samples = cfg.frame_samples
+        self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
+        self._ref = np.zeros(0, np.int16)
+        self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
+        self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
+        self._residual_pending: deque[float] = deque()
+
+    def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
+        """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
+        whether the assistant is audible."""
+        ref = self.reference(played)
+        audible = self.audible()
+        clean = frame
+        if self.echo is not None and ref is not None:
+            cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
+            # A misadapted filter adds its echo estimate to a quiet microphone: never amplify.
+            if audible and rms_dbfs(cancelled) <= rms_dbfs(frame):
+                clean = cancelled
+        return clean, audible
+
+    def reference(self, played: np.ndarray | None) -> np.ndarray | None:
+        """The echo reference for this frame (None without a canceller); notes how loud the speaker is."""
+        if played is not None and not played.size:
+            played = None
+        self._ref_level.append(SILENT_DBFS if played is None else rms_dbfs(played))
+        if self.echo is None:
+            return None  # a browser cancels its own echo: resampling its playback would be wasted work
+        if played is not None:
+            self._ref = np.concatenate([self._ref, self._ref_resampler(played)])
+        ref, self._ref = self._ref[: self.frame_samples], self._ref[self.frame_samples :]
+        if ref.size < self.frame_samples:
+            ref = np.concatenate([ref, np.zeros(self.frame_samples - ref.size, np.int16)])
+        return ref
+
+    def audible(self) -> bool:
+        """Whether the speaker played anything above silence in the last 300 ms."""
+        return max(self._ref_level, default=SILENT_DBFS) > AUDIBLE_DBFS
+
+    def track_residual(self, level: float, nobody_speaking: bool, audible: bool) -> None:
+        """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo."""
+        if not audible:
+            self._residual_level.clear()
+            self._residual_pending.clear()
+            return
+        if not nobody_speaking:
+            self._residual_pending.clear()
+            return
+        self._residual_pending.append(level)
+        if len(self._residual_pending) > 200 // self.frame_ms:
+            self._residual_level.append(self._residual_pending.popleft())
+
+    def user_spoke(self) -> None:
+        """A user turn opened: the levels not yet learned may hold its first syllables, so drop them."""
+        self._residual_pending.clear()
+
+    def floor(self, audible: bool) -> float:
+        """The level under which a frame is taken for leftover echo while the assistant is audible.
+
+        The canceller's own estimate is cautious until it has converged (it then assumes the echo is as
+        loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
+        once a few frames of it exist the lower of the two is used.
+        """
+        if self.echo is None or not audible:
+            return SILENT_DBFS
+        estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
+        if len(self._residual_level) >= 8:
+            estimate = min(estimate, max(self._residual_level))
+        return estimate + self.cfg.echo.gate_margin_db

@@ -1,0 +1,132 @@
+"""The passes over a user turn's audio: partial ASR passes while the user speaks, and at each pause the
+final pass beside the end-of-turn models.
+
+One pass of the recogniser runs at a time (`busy`). At a pause the final pass decodes the uncommitted
+tail and Smart Turn hears the audio up to the last speech, side by side; once both are in,
+`engine/end_of_turn.py` turns them into the silence that ends the turn, and a doubtful "unfinished" also
+asks the words model, whose answer may shorten that silence. Everything lands on the `UserTurn`; the
+conversation only hears of partial and final transcripts through its two callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from assistant.asr.streaming import FinalPass
+from assistant.config import Config
+from assistant.engine.end_of_turn import doubtful, end_of_turn
+from assistant.engine.user_turn import UserTurn
+from assistant.turn import SmartTurn
+from assistant.turn.words import WordsEndOfTurn
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+class TurnPasses:
+    """Runs the recognition and end-of-turn passes of the conversation's user turns."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        smart_turn: SmartTurn | None,
+        words_eot: WordsEndOfTurn | None,
+        spawn: Spawn,
+        clock: Callable[[], float],
+        on_partial: Callable[[UserTurn, str], None],
+        on_final: Callable[[UserTurn], None],
+    ) -> None:
+        self.cfg = cfg
+        self.frame_ms = cfg.audio.frame_ms
+        self.smart_turn = smart_turn
+        self.words_eot = words_eot
+        self.spawn = spawn
+        self.clock = clock
+        self.on_partial = on_partial
+        self.on_final = on_final
+        self.busy = False
+        """A pass of the recogniser (partial or final) is running."""
+        self.closed = False
+
+    def close(self) -> None:
+        """Late results are dropped from now on."""
+        self.closed = True
+
+    def partial(self, turn: UserTurn) -> None:
+        """Decode what is not committed yet; LocalAgreement commits what two passes agree on."""
+        turn.partial_at = len(turn.frames)
+        audio = turn.audio()
+        self.busy = True
+
+        async def run() -> None:
+            try:
+                text = await turn.recognizer.partial(audio)
+                self.on_partial(turn, text)
+            finally:
+                self.busy = False
+
+        self.spawn(run(), "asr-partial")
+
+    def final(self, turn: UserTurn, now: float, second_look: Callable[[str], bool] | None = None) -> None:
+        """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
+        end-of-turn model about the audio up to the last speech, side by side. `second_look` picks the
+        transcripts that deserve the beam's alternatives (`ToolHost.second_look`)."""
+        upto = turn.frames_to_speech_end(self.frame_ms, 100)
+        turn.voiced_since_final = 0
+        turn.t_speculated = now
+        audio = turn.audio(upto)
+        self.busy = True
+
+        async def run() -> FinalPass:
+            try:
+                return await turn.recognizer.final(audio, second_look)
+            finally:
+                self.busy = False
+
+        task = self.spawn(run(), "asr-final")
+        turn.final_task = task
+        task.add_done_callback(lambda t: self._final_ready(turn, t))
+        if self.smart_turn is not None and turn.interrupting is None:  # a barge-in is judged by its words
+            heard = turn.audio(turn.frames_to_speech_end(self.frame_ms, 40))
+            eot = self.spawn(self.smart_turn.probability(heard), "end-of-turn")
+            turn.eot_task = eot
+            eot.add_done_callback(lambda t: self._probability_ready(turn, t))
+
+    def _final_ready(self, turn: UserTurn, task: asyncio.Task[FinalPass]) -> None:
+        if task.cancelled() or task.exception() is not None or turn.final_task is not task or self.closed:
+            return
+        turn.final_pass = task.result()
+        turn.final = turn.final_pass.transcript
+        turn.t_final = self.clock()
+        self.decide_end(turn)
+        self.on_final(turn)
+
+    def _probability_ready(self, turn: UserTurn, task: asyncio.Task[float]) -> None:
+        if task.cancelled() or turn.eot_task is not task or self.closed:
+            return
+        turn.eot_task = None
+        turn.probability = None if task.exception() is not None else task.result()
+        self.decide_end(turn)
+
+    def decide_end(self, turn: UserTurn) -> None:
+        """Once the words (and the model, when asked) are in: how much silence ends this turn. A doubtful
+        "unfinished" holds the turn while the words model is asked; its answer may shorten the hold."""
+        if turn.final is None or turn.eot_task is not None:
+            return
+        turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn)
+        if (
+            self.words_eot is not None
+            and turn.eot.rule == "unfinished"
+            and doubtful(turn.probability, self.cfg.turn)
+        ):
+            task = self.spawn(self.words_eot.probability(turn.final.text), "end-of-turn-words")
+            turn.words_task = task
+            task.add_done_callback(lambda t: self._words_ready(turn, t))
+
+    def _words_ready(self, turn: UserTurn, task: asyncio.Task[float]) -> None:
+        if task.cancelled() or turn.words_task is not task or self.closed or turn.final is None:
+            return
+        turn.words_task = None
+        if task.exception() is None:
+            turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn, task.result())
