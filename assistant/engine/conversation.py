@@ -132,7 +132,7 @@ class Conversation:
         verdict = self.detector.process(clean, self.echo_gate.floor(audible))
         self._preroll.append(clean)
         turn = self._turn
-        self.echo_gate.track_residual(verdict.level_dbfs, turn is None, audible)
+        self.echo_gate.track_residual(verdict.level_dbfs, turn is None, audible, verdict.speech)
         if turn is None:
             if verdict.onset:
                 self._open_turn(now)

@@ -6,6 +6,12 @@ microphone's rate it is the canceller's reference (`assistant/vad/echo.py`); its
 assistant is audible at all. While it is, the residual the canceller leaves behind is measured whenever
 nobody speaks, 200 ms late so a user's first syllables never count as echo, and the VAD ignores frames
 under that level (plus `echo.gate_margin_db`).
+
+Speech already under way when the assistant becomes audible is not echo: the reply cannot have caused it.
+Until the canceller has learned the echo path (a session's first reply) its gate passes only speech
+louder than the playback, so a user who went on talking as the reply started was masked frame by frame,
+and their words learned as echo residual. Speech the VAD heard in the 100 ms before the assistant became
+audible keeps the gate open until the speech pauses for 300 ms.
 """
 
 from __future__ import annotations
@@ -36,12 +42,19 @@ class EchoGate:
         self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
         self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
         self._residual_pending: deque[float] = deque()
+        self._speech_before: deque[bool] = deque(maxlen=max(1, 100 // self.frame_ms))
+        self._was_audible = False
+        self._underway = False
+        self._underway_pause_ms = 0
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
         whether the assistant is audible."""
         ref = self.reference(played)
         audible = self.audible()
+        if audible and not self._was_audible and any(self._speech_before):
+            self._underway, self._underway_pause_ms = True, 0
+        self._was_audible = audible
         clean = frame
         if self.echo is not None and ref is not None:
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
@@ -68,8 +81,16 @@ class EchoGate:
         """Whether the speaker played anything above silence in the last 300 ms."""
         return max(self._ref_level, default=SILENT_DBFS) > AUDIBLE_DBFS
 
-    def track_residual(self, level: float, nobody_speaking: bool, audible: bool) -> None:
-        """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo."""
+    def track_residual(self, level: float, nobody_speaking: bool, audible: bool, speech: bool) -> None:
+        """Learn the leftover echo's loudness 200 ms late, so a user's first syllables never count as echo.
+
+        `speech` is the VAD's verdict on this frame; speech under way since before the assistant became
+        audible ends at a 300 ms pause, and none of it is learned as residual."""
+        self._speech_before.append(speech and not audible)
+        if self._underway:
+            self._underway_pause_ms = 0 if speech else self._underway_pause_ms + self.frame_ms
+            self._underway = audible and self._underway_pause_ms < 300
+            nobody_speaking = False
         if not audible:
             self._residual_level.clear()
             self._residual_pending.clear()
@@ -92,7 +113,7 @@ class EchoGate:
         loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
         once a few frames of it exist the lower of the two is used.
         """
-        if self.echo is None or not audible:
+        if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
         if len(self._residual_level) >= 8:
