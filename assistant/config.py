@@ -156,6 +156,10 @@ class TurnConfig(Section):
     """Speech longer than this during a reply is an interruption whatever it says; shorter speech that
     says only "mm-hmm", "yeah" and the like (or nothing that fits in it) resumes the reply when it ends."""
     max_turn_s: float = Field(30.0, gt=1)
+    continuation_ms: int = Field(1500, ge=0, le=5000)
+    """Speech that interrupts a reply within this long of the user's last word, before 0.4 s of the reply
+    was audible, is the rest of the same turn: the reply is taken back and both halves answered as one
+    (`engine/continuation.py`). 0: every such speech is a turn of its own."""
 
 
 class EchoConfig(Section):

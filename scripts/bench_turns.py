@@ -65,6 +65,8 @@ def headline(use: dict) -> dict[str, float | None]:
             for q in ("p50", "p95"):
                 out[f"{name} {key} {q}"] = entry.get(key, {}).get(q)
         out[f"{name} splits / cases"] = entry["splits"] / entry["cases"] if entry.get("cases") else None
+        out[f"{name} splits carried on"] = entry.get("carried_on")
+        out[f"{name} answered WER"] = entry.get("answered_wer")
         for bucket, figures in entry.get("buckets", {}).items():
             for key in ("v2v_signal", "final_pass"):
                 for q in ("p50", "p95"):
@@ -95,10 +97,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench_turns")
     parser.add_argument("--suite")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="both sides")
+    parser.add_argument("--new-set", action="append", default=[], metavar="KEY=VALUE", help="the new side")
     args = parser.parse_args()
+    args.out = args.out.resolve()  # the passes run in each tree's own folder
     passes = resolve_passes(args.passes)
     extra = (["--suite", args.suite] if args.suite else []) + [f"--set={s}" for s in args.set]
+    extras = {"new": extra + [f"--set={s}" for s in args.new_set], "baseline": extra}
     runs: dict[str, list[dict]] = {"new": [], "baseline": []}
     with tempfile.TemporaryDirectory(prefix="bench-baseline-") as scratch:
         trees = {"new": ROOT, "baseline": overlay(args.baseline_tree.resolve(), Path(scratch))}
@@ -109,7 +114,7 @@ def main() -> None:
                 step += 1
                 for side in sides:
                     out = args.out / side / f"round{r + 1}-{pass_name}"
-                    runs[side].append(run_pass(trees[side], pass_name, out, extra))
+                    runs[side].append(run_pass(trees[side], pass_name, out, extras[side]))
     paths = {}
     for side, results in runs.items():
         merged = merge_results(results)

@@ -145,8 +145,16 @@ def test_cases_read_splits_timings_and_backchannels_off_the_timeline() -> None:
     assert paused["wer"] == 0
     assert bc["reply_at_onset"] and bc["paused"] and bc["resume_after_end"] == pytest.approx(200)
     assert bc["pause_after_onset"] == pytest.approx(80) and bc["reply_lost"] is False
+    assert paused["carried_on"] is False and paused["answered_wer"] == pytest.approx(4 / 6)
     summary = summarise_use([paused, bc])["pauses"]
-    assert summary["splits"] == 1 and summary["cases"] == 1
+    assert summary["splits"] == 1 and summary["cases"] == 1 and summary["carried_on"] == 0
+    # The same split carried on: the last turn answered both halves, whose words it holds alone.
+    report = _timeline()
+    report["turns"][0]["continued"] = True
+    report["turns"][1] |= {"continues": True, "user_text": "I'm sorry I did not understand"}
+    carried, _ = cases("pauses", labels, report, 120, 0)
+    assert carried["carried_on"] is True and carried["wer"] == 0 and carried["answered_wer"] == 0
+    assert summarise_use([carried])["pauses"]["carried_on"] == 1
     # The reply talked over was cut instead: lost, not resumed.
     report = _timeline()
     report["turns"][1]["interrupted"] = True

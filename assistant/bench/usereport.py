@@ -49,8 +49,11 @@ def other_lines(use: dict[str, Any]) -> list[tuple[str, str]]:
     out = []
     for name, entry in use.items():
         counts = f"{entry['cases']} cases, {entry['splits']} split, {entry['no_reply']} without a reply"
+        if entry.get("carried_on"):
+            counts += f" ({entry['carried_on']} carried on)"
         if "wer" in entry:
-            counts += f", WER {_pct(entry['wer'])}"
+            answered = _pct(entry.get("answered_wer"))
+            counts += f", WER {_pct(entry['wer'])}, of what the last reply answered {answered}"
         out.append((f"{name}", counts))
         for pause, figures in entry.get("by_pause_s", {}).items():
             out.append((f"{name} {pause} s pause", f"{figures['splits']} of {figures['cases']} split"))

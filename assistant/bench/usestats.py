@@ -10,7 +10,10 @@ what the engine did (its turns, endpoints and the speaker's signal, from `simula
 - `final_pass`: the time from the speculation point to the final transcript: the engine's own figure when
   its report has one (`asr_final.pass_ms`, or `timings_ms.asr_final` minus `timings_ms.speculation`), else
   `asr_final` minus the configured `turn.speculate_after_ms` (marked `estimated`);
-- `split`: the engine closed a turn with words before the speech was over.
+- `split`: the engine closed a turn with words before the speech was over;
+- `carried_on`: a split whose last turn answered both halves as one (`engine/continuation.py`);
+- `answered`: the words the input's last reply answered, scored against the whole input as
+  `answered_wer` (a split not carried on answers only its last part).
 
 Fields the engine adds to a turn beyond the standard ones are kept in the case under `engine`.
 """
@@ -113,7 +116,10 @@ def cases(
             "turns": len(own),
             "endpoints": len(mine),
             "split": bool(early),
-            "heard": " ".join(t["user_text"] for t in own if t["user_text"]),
+            # A turn carried on into the next holds no words of its own: the next one has them all.
+            "heard": " ".join(t["user_text"] for t in own if t["user_text"] and not t.get("continued")),
+            "answered": own[-1]["user_text"] if own else "",
+            "carried_on": bool(early) and bool(own) and bool(own[-1].get("continues")),
             "endpoint_from_speech": _ms(closing["at_s"] - s1) if closing else None,
             "v2v_signal": _ms(reply[0] - s1) if reply and reply[0] < following else None,
         }
@@ -135,6 +141,7 @@ def cases(
                 case["engine"] = extra
         if label.get("reference"):
             case["wer"] = word_error_rate([label["reference"]], [case["heard"]])
+            case["answered_wer"] = word_error_rate([label["reference"]], [case["answered"]])
         if label.get("kind") == "backchannel":
             talked_over = [
                 turns[k] for k, ti in enumerate(turn_inputs) if ti is not None and ti < i and k < len(turns)
@@ -177,10 +184,14 @@ def _figures(group: list[dict[str, Any]]) -> dict[str, Any]:
         "endpoint_from_speech": summary(c.get("endpoint_from_speech") for c in said),
         "final_pass": summary(c.get("final_pass") for c in said),
         "splits": sum(bool(c.get("split")) for c in said),
+        "carried_on": sum(bool(c.get("carried_on")) for c in said),
         "no_reply": sum(c.get("v2v_signal") is None for c in said),
     }
     if refs:
         out["wer"] = word_error_rate([c["reference"] for c in refs], [c.get("heard", "") for c in refs])
+        out["answered_wer"] = word_error_rate(
+            [c["reference"] for c in refs], [c.get("answered", "") for c in refs]
+        )
     if any(c.get("final_pass_source") == "estimated" for c in said):
         out["final_pass_estimated"] = True
     return out

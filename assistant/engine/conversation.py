@@ -32,6 +32,7 @@ from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.commands import is_stop_command
+from assistant.engine.continuation import joined, take_back
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_backchannel, is_filler
 from assistant.engine.output import OutputBuffer
@@ -254,7 +255,7 @@ class Conversation:
             and turn.interrupting is None
             and self._turn is turn
         ):
-            turn.spec_reply = self._new_reply(turn.final)
+            turn.spec_reply = self._new_reply(self._heard(turn))
 
     def _user_resumed(self, turn: UserTurn) -> None:
         """More speech after the final transcript started: the turn was not over."""
@@ -313,7 +314,7 @@ class Conversation:
         else:
             self._confirm_interruption(turn)
             if turn.final.text and not self._stops(turn.final.text):
-                turn.spec_reply = self._new_reply(turn.final)
+                turn.spec_reply = self._new_reply(self._heard(turn))
 
     def _stops(self, text: str) -> bool:
         """ "Stop", "wait", "never mind" with no question pending: a command that gets no reply."""
@@ -337,7 +338,21 @@ class Conversation:
         self.output.flush()
         self._reply = None
         self._spawn(reply.cancel(), "cancel-reply")
-        self._finish_reply(reply, heard, interrupted=True, record=record, turn=turn)
+        forget = record is not None and self._carry_on(turn, reply, record)
+        self._finish_reply(reply, heard, interrupted=True, record=record, turn=turn, forget=forget)
+
+    def _carry_on(self, turn: UserTurn, reply: Reply, record: TurnRecord) -> bool:
+        """Whether `turn` is the rest of the turn `reply` answers; if so, that turn's words leave the
+        history and become the first half of this one (`continuation.py`)."""
+        if self.tools.pending is not None:
+            return False
+        turn.continues = take_back(turn.t_onset, record, reply, self.history, self.cfg.turn.continuation_ms)
+        return turn.continues is not None
+
+    def _heard(self, turn: UserTurn) -> Transcript:
+        """What the user said in this turn, with the first half it carries on."""
+        assert turn.final is not None
+        return joined(turn.continues, turn.final) if turn.continues is not None else turn.final
 
     # ----------------------------------------------------------------- endpoint and reply lifecycle
 
@@ -346,21 +361,24 @@ class Conversation:
         self._turn = None
         self.detector.end_speech()
         self.bus.publish(SpeechStopped(turn.t_last_voiced))
-        text = turn.final.text
-        if not text or is_filler(text):
+        said = bool(turn.final.text) and not is_filler(turn.final.text)
+        if said:
+            self.bus.publish(FinalTranscript(turn.final.text))
+        # "Stop" cuts the reply (already) and gets none; with a first half carried on, it cancels both.
+        if not (said or turn.continues) or (said and self._stops(turn.final.text)):
             self._set_state(State.SPEAKING if self._reply else State.LISTENING)
             return
-        self.bus.publish(FinalTranscript(text))
-        if self._stops(text):  # the reply it interrupted is cut already; nothing answers "stop"
-            self._set_state(State.SPEAKING if self._reply else State.LISTENING)
-            return
-        reply = turn.spec_reply or self._new_reply(turn.final)
+        heard = self._heard(turn) if said else turn.continues
+        assert heard is not None
+        reply = turn.spec_reply or self._new_reply(heard)
         turn.spec_reply = None
-        self.history.append(Message("user", text))
+        self.history.append(Message("user", heard.text))
         self._reply = reply
+        extra = turn.report() | ({"continues": True} if turn.continues else {})
         self._record = TurnRecord(
-            text, turn.t_last_voiced, now, turn.t_final, reply, turn.t_speculated, extra=turn.report()
+            heard.text, turn.t_last_voiced, now, turn.t_final, reply, turn.t_speculated, extra=extra
         )
+        self._record.alternatives = heard.alternatives
         reply.release()
         self.bus.publish(ReplyStarted(reply.id))
         self._set_state(State.THINKING)
@@ -404,8 +422,10 @@ class Conversation:
         interrupted: bool,
         record: TurnRecord | None,
         turn: UserTurn | None,
+        forget: bool = False,
     ) -> None:
-        if said := model_words(heard):  # the engine's own notices are not the model's words
+        """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it."""
+        if (said := model_words(heard)) and not forget:  # the engine's notices are not the model's words
             cut = interrupted or reply.error is not None
             self.history.append(Message("assistant", said, interrupted=cut))
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
@@ -414,6 +434,8 @@ class Conversation:
             record.assistant_text = heard
             if interrupted and turn is not None and turn.t_audio_stopped is not None:
                 record.barge_in_ms = (turn.t_audio_stopped - turn.t_onset) * 1000
+            if forget:
+                record.extra["continued"] = True
             data = record.as_dict()
             self.records.append(data)
             self._record = None

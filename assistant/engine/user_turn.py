@@ -55,6 +55,9 @@ class UserTurn:
     """The words model, asked when the end-of-turn model doubts (engine/end_of_turn.py)."""
     voiced_since_final: int = 0
     spec_reply: Reply | None = None
+    continues: Transcript | None = None
+    """The first half of this turn, said before a pause that ended it too soon: the reply to it was taken
+    back and this turn's reply answers both halves (`engine/continuation.py`)."""
 
     def audio(self, upto: int | None = None) -> np.ndarray:
         return np.concatenate(self.frames[:upto]) if self.frames else np.zeros(0, np.int16)
@@ -113,6 +116,8 @@ class TurnRecord:
     interrupted: bool = False
     assistant_text: str = ""
     barge_in_ms: float | None = None
+    alternatives: tuple[str, ...] = ()
+    """Other hypotheses of `user_text` (the transcript's), for a turn that may yet be carried on."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:

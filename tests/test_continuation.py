@@ -1,0 +1,108 @@
+"""A turn that goes on after its endpoint is answered whole (`engine/continuation.py`).
+
+The conversation test uses a real reading (LibriVox, ../shared/speech) cut after "how much", with a
+0.6 s pause of its own room tone, and every endpoint hold at 300 ms so the endpoint surely fires inside
+the pause: real VAD, Whisper tiny.en, Smart Turn and Piper in real time. The LLM is scripted, so the test
+can see which messages it was asked to answer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from scripted import ScriptedLLM
+from test_echo import load_speech
+
+from assistant.asr import Transcriber, Transcript
+from assistant.audio import write_wav
+from assistant.config import load_config
+from assistant.engine import Conversation
+from assistant.engine.continuation import REACTION_S, carries_on, joined
+from assistant.transports.simulate import simulate
+
+READING = "sense_and_sensibility_01_austen_64kb-0870.wav"
+"""'and mister john dashwood had then leisure to consider how much there might be prudently in his power
+to do for them'"""
+RATE = 16000
+
+
+def paused_reading(path: Path) -> Path:
+    """The reading with 0.6 s of its own quietest 20 ms, tiled, inserted after "much"; the cut is where
+    Whisper places the word's end (not a hard-coded time)."""
+    audio = load_speech(READING).astype(np.int16)
+    words = Transcriber(load_config().asr).words_sync(audio, window_s=20).words
+    much = next(w for w in words if w.text.strip(" ,.").lower() == "much")
+    nxt = words[words.index(much) + 1]
+    cut = int((much.end + nxt.start) / 2 * RATE)
+    frames = audio[: audio.size // 320 * 320].reshape(-1, 320)
+    quiet = frames[np.argmin(np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1)))]
+    tone = np.tile(quiet, int(0.6 * RATE) // 320)
+    write_wav(path, np.concatenate([audio[:cut], tone, audio[cut:]]), RATE)
+    return path
+
+
+def _cfg(continuation_ms: int):  # type: ignore[no-untyped-def]
+    """Every hold 300 ms; no echo canceller: the input has no loudspeaker in it (headphones, or a browser
+    that cancels its own echo), and the canceller's gate, which assumes until it has learned the room
+    that the echo is as loud as the reply, would mask a quieter rest of the sentence that starts just
+    after the reply became audible (tests/test_echo_gate.py)."""
+    holds = [
+        f"turn.{k}=300" for k in ("endpoint_complete_ms", "endpoint_default_ms", "endpoint_incomplete_ms")
+    ]
+    return load_config(
+        overrides=[
+            *holds,
+            f"turn.continuation_ms={continuation_ms}",
+            "echo.cancel=false",
+            "tools.builtin=false",
+        ]
+    )
+
+
+async def test_the_rest_of_a_sentence_after_a_pause_is_answered_with_its_first_half(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    wav = paused_reading(tmp_path / "paused.wav")
+    on = _cfg(1500)
+    llm = ScriptedLLM("I see, that is kind of him.")
+    conv = Conversation(on, llm=llm)
+    result = await simulate(on, [wav], conversation=conv)
+    turns = result.report["turns"]
+    assert len(turns) == 2 and turns[0].get("continued") and turns[1].get("continues"), turns
+    users = [m for m in conv.history if m.role == "user"]
+    assert len(users) == 1, conv.history
+    text = users[0].content.lower()
+    assert "dashwood" in text and "much" in text and "prudently" in text, text
+    # Only one reply stays: the half-answer to the first half was taken back.
+    assert [m.role for m in conv.history] == ["system", "user", "assistant"]
+    assert llm.calls[-1][-1].content == users[0].content
+
+    # The same input without continuation: the endpoint in the pause makes two turns, two questions.
+    off = _cfg(0)
+    llm = ScriptedLLM("I see, that is kind of him.")
+    conv = Conversation(off, llm=llm)
+    result = await simulate(off, [wav], conversation=conv)
+    users = [m.content.lower() for m in conv.history if m.role == "user"]
+    assert len(users) == 2 and "dashwood" in users[0] and "prudently" in users[1], conv.history
+    assert not any(t.get("continued") or t.get("continues") for t in result.report["turns"])
+
+
+@given(st.floats(0, 5), st.one_of(st.none(), st.floats(0, 5)), st.integers(0, 5000))
+def test_only_prompt_speech_before_the_reply_could_be_reacted_to_carries_on(gap_s, audible_s, limit_ms):
+    verdict = carries_on(gap_s, audible_s, limit_ms)
+    reacted = audible_s is not None and audible_s >= REACTION_S
+    assert verdict == (limit_ms > 0 and gap_s * 1000 <= limit_ms and not reacted)
+
+
+def test_the_halves_join_with_their_alternatives() -> None:
+    first = Transcript("Can you tell me how much.", 900, 50, ("Can you tell me how many.",))
+    rest = Transcript("It costs to fly to Paris?", 1500, 80, ("It cost to fly to Paris?",))
+    both = joined(first, rest)
+    assert both.text == "Can you tell me how much It costs to fly to Paris?"
+    assert both.alternatives == (
+        "Can you tell me how much It cost to fly to Paris?",
+        "Can you tell me how many It costs to fly to Paris?",
+    )
+    assert (both.audio_ms, both.compute_ms) == (2400, 130)
+    assert joined(first, None) is first and joined(first, Transcript(" ", 10, 1)) is first
