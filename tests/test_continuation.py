@@ -106,3 +106,20 @@ def test_the_halves_join_with_their_alternatives() -> None:
     )
     assert (both.audio_ms, both.compute_ms) == (2400, 130)
     assert joined(first, None) is first and joined(first, Transcript(" ", 10, 1)) is first
+
+
+_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+@given(_text, _text, st.lists(_text, max_size=3), st.lists(_text, max_size=3))
+def test_any_two_halves_join_into_one_transcript_that_keeps_every_word(first, rest, alts1, alts2) -> None:
+    """Whatever Whisper wrote (punctuation, emoji, blanks, control characters), joining never fails, keeps
+    the words of both halves in order, and lists no alternative twice or equal to the text."""
+    both = joined(Transcript(first, 1, 1, tuple(alts1)), Transcript(rest, 1, 1, tuple(alts2)))
+    if not rest.strip():
+        assert both.text == first
+        return
+    assert both.text.split()[-len(rest.split()) :] == rest.split()
+    head = first.rstrip().rstrip(".,").split()
+    assert both.text.split()[: len(head)] == head
+    assert both.text not in both.alternatives and len(set(both.alternatives)) == len(both.alternatives)
