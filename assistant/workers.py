@@ -135,19 +135,23 @@ class ModelThread:
                 now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
                 self.waits.extend((now, now - c.submitted) for c in live if c.waited)
                 self.calls += len(live)
+                outcomes: list[tuple[Future[Any], Any, BaseException | None]]
                 try:
                     if live[0].batch is None:
-                        live[0].future.set_result(live[0].fn(*live[0].args))
+                        outcomes = [(live[0].future, live[0].fn(*live[0].args), None)]
                     else:
                         results = live[0].batch([c.args[0] for c in live])
-                        for call, result in zip(live, results, strict=True):
-                            call.future.set_result(result)
+                        outcomes = [(c.future, r, None) for c, r in zip(live, results, strict=True)]
                 except BaseException as exc:  # handed to the awaiting coroutines
-                    for call in live:
-                        if not call.future.done():
-                            call.future.set_exception(exc)
-                finally:
-                    self.busy_s += time.monotonic() - now
+                    outcomes = [(c.future, None, exc) for c in live]
+                # The busy time is counted before anyone learns the result, so a caller who reads
+                # `occupancy` right after its call finds that call in it.
+                self.busy_s += time.monotonic() - now
+                for future, result, exc in outcomes:
+                    if exc is not None:
+                        future.set_exception(exc)
+                    else:
+                        future.set_result(result)
             finally:
                 with self._ready:
                     self._unfinished -= len(calls)
