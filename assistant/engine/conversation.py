@@ -31,24 +31,21 @@ from assistant.asr import Transcriber, Transcript
 from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.engine.commands import is_stop_command
-from assistant.engine.continuation import joined, take_back
+from assistant.engine.barge_in import Interruptions
 from assistant.engine.echo_gate import EchoGate
-from assistant.engine.endpointing import is_backchannel, is_filler
+from assistant.engine.endpointing import is_filler
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import FILLER, NOTICES, Patience, Reply, model_words
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.engine.turn_passes import TurnPasses
-from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
+from assistant.engine.user_turn import TurnRecord, UserTurn
 from assistant.events import (
-    BargeIn,
     ErrorOccurred,
     FinalTranscript,
     PartialTranscript,
     ReplyEnded,
     ReplySpoken,
     ReplyStarted,
-    Resumed,
     SpeechStarted,
     SpeechStopped,
     State,
@@ -66,7 +63,9 @@ from assistant.vad.echo import EchoCanceller
 log = logging.getLogger(__name__)
 
 
-class Conversation:
+class Conversation(Interruptions):
+    """One user and the assistant: turn-taking, replies and barge-in (`barge_in.py`) over shared models."""
+
     def __init__(
         self,
         cfg: Config,
@@ -301,59 +300,6 @@ class Conversation:
         log.warning("%s error: %s", source, message)
         self.bus.publish(ErrorOccurred(source, message))
 
-    # ----------------------------------------------------------------- barge-in
-
-    def _judge_interruption(self, turn: UserTurn, now: float) -> None:
-        """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
-        from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", or
-        more words than the burst could hold, which Whisper invented)."""
-        assert turn.final is not None
-        text = turn.final.text
-        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()):
-            self._resume_reply(turn)
-        else:
-            self._confirm_interruption(turn)
-            if turn.final.text and not self._stops(turn.final.text):
-                turn.spec_reply = self._new_reply(self._heard(turn))
-
-    def _stops(self, text: str) -> bool:
-        """ "Stop", "wait", "never mind" with no question pending: a command that gets no reply."""
-        return is_stop_command(text) and self.tools.pending is None
-
-    def _resume_reply(self, turn: UserTurn) -> None:
-        rid = turn.interrupting
-        self._turn = None
-        self.detector.end_speech()
-        self.false_interruptions += 1
-        self.output.resume()
-        self._set_state(State.SPEAKING)
-        self.bus.publish(Resumed(rid or -1, turn.final.text if turn.final else ""))
-
-    def _confirm_interruption(self, turn: UserTurn) -> None:
-        rid, turn.interrupting = turn.interrupting, None
-        reply, record = self._reply, self._record
-        if reply is None or reply.id != rid:
-            return
-        heard = self.output.heard(reply.id)
-        self.output.flush()
-        self._reply = None
-        self._spawn(reply.cancel(), "cancel-reply")
-        forget = record is not None and self._carry_on(turn, reply, record)
-        self._finish_reply(reply, heard, interrupted=True, record=record, turn=turn, forget=forget)
-
-    def _carry_on(self, turn: UserTurn, reply: Reply, record: TurnRecord) -> bool:
-        """Whether `turn` is the rest of the turn `reply` answers; if so, that turn's words leave the
-        history and become the first half of this one (`continuation.py`)."""
-        if self.tools.pending is not None:
-            return False
-        turn.continues = take_back(turn.t_onset, record, reply, self.history, self.cfg.turn.continuation_ms)
-        return turn.continues is not None
-
-    def _heard(self, turn: UserTurn) -> Transcript:
-        """What the user said in this turn, with the first half it carries on."""
-        assert turn.final is not None
-        return joined(turn.continues, turn.final) if turn.continues is not None else turn.final
-
     # ----------------------------------------------------------------- endpoint and reply lifecycle
 
     def _endpoint(self, turn: UserTurn, now: float) -> None:
@@ -406,14 +352,6 @@ class Conversation:
             elif notice.kind == "finished":
                 self._reply = None
                 self._finish_reply(reply, notice.text, interrupted=False, record=record, turn=None)
-
-    def _note_paused(self, at: float) -> None:
-        turn = self._turn
-        if turn is None or turn.t_audio_stopped is not None:
-            return
-        turn.t_audio_stopped = at
-        reaction = (at - turn.t_onset) * 1000
-        self.bus.publish(BargeIn(turn.interrupting or -1, reaction, at))
 
     def _finish_reply(
         self,

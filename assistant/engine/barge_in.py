@@ -1,0 +1,125 @@
+"""Barge-in: what happens to a reply when the user speaks over it.
+
+The audio pauses at the speech onset (`Conversation._open_turn`). Short speech is then judged from its
+own short decode: a backchannel ("mm-hmm"), a noise or a burst that Whisper filled with more words than it
+could hold resumes the reply where it paused; anything else, or speech longer than
+`turn.interruption_min_speech_ms`, confirms the interruption: the reply is cancelled, the history keeps
+only what was audible (`OutputBuffer.heard`), and, when the user is carrying on the turn the reply
+answered (`continuation.py`), neither the reply nor that turn stays in the history.
+
+`Conversation` mixes this class in; the attributes and methods declared below are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+from assistant.asr import Transcript
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.engine.commands import is_stop_command
+from assistant.engine.continuation import joined, take_back
+from assistant.engine.endpointing import is_backchannel
+from assistant.engine.output import OutputBuffer
+from assistant.engine.reply import Reply
+from assistant.engine.tooling import ToolHost
+from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
+from assistant.events import BargeIn, Resumed, State
+from assistant.llm import Message
+from assistant.vad import SpeechDetector
+
+
+class Interruptions:
+    """The barge-in half of a `Conversation`."""
+
+    cfg: Config
+    bus: EventBus
+    output: OutputBuffer
+    detector: SpeechDetector
+    tools: ToolHost
+    history: list[Message]
+    false_interruptions: int
+    _turn: UserTurn | None
+    _reply: Reply | None
+    _record: TurnRecord | None
+
+    def _set_state(self, state: State) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        raise NotImplementedError
+
+    def _new_reply(self, heard: Transcript) -> Reply:
+        raise NotImplementedError
+
+    def _finish_reply(
+        self,
+        reply: Reply,
+        heard: str,
+        interrupted: bool,
+        record: TurnRecord | None,
+        turn: UserTurn | None,
+        forget: bool = False,
+    ) -> None:
+        raise NotImplementedError
+
+    def _judge_interruption(self, turn: UserTurn, now: float) -> None:
+        """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
+        from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", or
+        more words than the burst could hold, which Whisper invented)."""
+        assert turn.final is not None
+        text = turn.final.text
+        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()):
+            self._resume_reply(turn)
+        else:
+            self._confirm_interruption(turn)
+            if turn.final.text and not self._stops(turn.final.text):
+                turn.spec_reply = self._new_reply(self._heard(turn))
+
+    def _stops(self, text: str) -> bool:
+        """ "Stop", "wait", "never mind" with no question pending: a command that gets no reply."""
+        return is_stop_command(text) and self.tools.pending is None
+
+    def _resume_reply(self, turn: UserTurn) -> None:
+        rid = turn.interrupting
+        self._turn = None
+        self.detector.end_speech()
+        self.false_interruptions += 1
+        self.output.resume()
+        self._set_state(State.SPEAKING)
+        self.bus.publish(Resumed(rid or -1, turn.final.text if turn.final else ""))
+
+    def _confirm_interruption(self, turn: UserTurn) -> None:
+        rid, turn.interrupting = turn.interrupting, None
+        reply, record = self._reply, self._record
+        if reply is None or reply.id != rid:
+            return
+        heard = self.output.heard(reply.id)
+        self.output.flush()
+        self._reply = None
+        self._spawn(reply.cancel(), "cancel-reply")
+        forget = record is not None and self._carry_on(turn, reply, record)
+        self._finish_reply(reply, heard, interrupted=True, record=record, turn=turn, forget=forget)
+
+    def _carry_on(self, turn: UserTurn, reply: Reply, record: TurnRecord) -> bool:
+        """Whether `turn` is the rest of the turn `reply` answers; if so, that turn's words leave the
+        history and become the first half of this one (`continuation.py`)."""
+        if self.tools.pending is not None:
+            return False
+        turn.continues = take_back(turn.t_onset, record, reply, self.history, self.cfg.turn.continuation_ms)
+        return turn.continues is not None
+
+    def _heard(self, turn: UserTurn) -> Transcript:
+        """What the user said in this turn, with the first half it carries on."""
+        assert turn.final is not None
+        return joined(turn.continues, turn.final) if turn.continues is not None else turn.final
+
+    def _note_paused(self, at: float) -> None:
+        turn = self._turn
+        if turn is None or turn.t_audio_stopped is not None:
+            return
+        turn.t_audio_stopped = at
+        reaction = (at - turn.t_onset) * 1000
+        self.bus.publish(BargeIn(turn.interrupting or -1, reaction, at))
