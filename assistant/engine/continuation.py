@@ -53,16 +53,27 @@ def take_back(
     return Transcript(record.user_text, 0.0, 0.0, record.alternatives)
 
 
+_I = {"I", "I'm", "I'll", "I'd", "I've"}
+
+
 def joined(first: Transcript, rest: Transcript | None) -> Transcript:
     """The two halves of one turn as one transcript: the first half's closing full stop or comma goes
-    (Whisper closes every clip as a sentence), the rest follows; the alternatives of either half are
-    kept, each with the other half's best text around it. `rest` None or empty: the first half alone."""
+    (Whisper closes every clip as a sentence), the rest follows, its first word lower-cased when Whisper
+    capitalised it only for opening the clip ("how much there might be", not "how much There ..."; "I"
+    stays, and so does a word with other capitals; a name loses its capital, which no reader of the text
+    needs); the alternatives of either half are kept, each with the other half's best text around it.
+    `rest` None or empty: the first half alone."""
     if rest is None or not rest.text.strip():
         return first
     head = first.text.rstrip().rstrip(".,").rstrip()
 
     def join(a: str, b: str) -> str:
-        return f"{a} {b.strip()}".strip()
+        b = b.strip()
+        word = b.split(maxsplit=1)[0] if b else ""
+        opening = word[:1].isupper() and word[1:] == word[1:].lower() and word.rstrip(".,!?") not in _I
+        if opening and not a.endswith(("?", "!")):
+            b = b[0].lower() + b[1:]
+        return f"{a} {b}".strip()
 
     alternatives = [join(head, alt) for alt in rest.alternatives]
     alternatives += [join(alt.rstrip().rstrip(".,"), rest.text) for alt in first.alternatives]
