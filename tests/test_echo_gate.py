@@ -127,3 +127,21 @@ def test_speech_just_after_a_later_reply_starts_is_heard_with_headphones(reply_a
     user_frames = int(spoke.sum())
     assert user_frames >= 20, user_frames
     assert int((heard & spoke).sum()) >= 0.8 * user_frames
+
+
+@pytest.mark.parametrize("into_s", [0.1, 0.3])
+def test_speech_just_after_the_first_reply_starts_is_heard_with_headphones(
+    reply_audio: np.ndarray, into_s: float
+) -> None:
+    """No loudspeaker, the session's first reply: a user 6 dB quieter than it who starts 0.1 or 0.3 s in
+    does not sound like the reply, so the unlearned canceller's bar does not mask them
+    (`vad/double_talk.py`; the gate without it heard 1 and 13 of ~71 such frames)."""
+    user = load_speech("goforward.wav") * 10 ** (-6 / 20)
+    _, alone, _ = run_session(user, 0.0, [(reply_audio, user.size / RATE)], None)
+    onset_s = np.flatnonzero(alone)[0] * 0.02
+    heard, spoke, _ = run_session(user, 1.0, [(reply_audio, 1.0 + onset_s - into_s)], None)
+    first = int(np.flatnonzero(spoke)[0])
+    user_frames = int(spoke[first:].sum())
+    assert user_frames >= 20, user_frames
+    assert int((heard & spoke)[first:].sum()) >= 0.8 * user_frames
+    assert np.flatnonzero(heard[first:])[0] * 20 <= 300  # heard within 300 ms of the first word

@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.config import Config
+from assistant.vad.double_talk import CrossCorrelationDTD
 from assistant.vad.echo import EchoCanceller
 
 SILENT_DBFS = -120.0
@@ -46,6 +47,8 @@ class EchoGate:
         self._was_audible = False
         self._underway = False
         self._underway_pause_ms = 0
+        self._follows = CrossCorrelationDTD(cfg.audio.sample_rate) if echo is not None else None
+        self._mic_dbfs = SILENT_DBFS
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
@@ -56,6 +59,9 @@ class EchoGate:
             self._underway, self._underway_pause_ms = True, 0
         self._was_audible = audible
         clean = frame
+        if self._follows is not None and ref is not None:
+            self._follows.push(frame, ref)
+            self._mic_dbfs = rms_dbfs(frame)
         if self.echo is not None and ref is not None:
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
             # A misadapted filter adds its echo estimate to a quiet microphone: never amplify.
@@ -111,11 +117,16 @@ class EchoGate:
 
         The canceller's own estimate is cautious until it has converged (it then assumes the echo is as
         loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
-        once a few frames of it exist the lower of the two is used.
+        once a few frames of it exist the lower of the two is used. Until the canceller has converged, the
+        share of the microphone's power that follows the playback at all (`double_talk.py`) bounds the echo
+        too: a user who does not sound like the reply is not masked by it.
         """
         if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
         if len(self._residual_level) >= 8:
             estimate = min(estimate, max(self._residual_level))
+        if self._follows is not None and not self.echo.converged:
+            share = self._follows.echo_share()
+            estimate = min(estimate, self._mic_dbfs + 10 * math.log10(max(share, 1e-6)))
         return estimate + self.cfg.echo.gate_margin_db

@@ -1,0 +1,75 @@
+"""How much of what the microphone hears follows what the speaker plays: a cross-correlation double-talk
+detector for the time before the echo canceller has learned the room.
+
+Until its filter has converged, the canceller cannot say how loud the echo is, so the gate assumes the
+echo as loud as the playback and a user quieter than the reply is masked (docs/benchmarks.md, "the first
+reply"). Sound that does not follow the reference cannot be its echo, whatever its level. This measures
+that: the largest normalised cross-correlation between the last `window_ms` of microphone signal and the
+reference at every delay up to `max_delay_ms` (Benesty, Morgan and Cho, "A new class of doubletalk
+detectors based on cross-correlation", IEEE Trans. Speech and Audio Processing 8(2), 2000), both
+pre-emphasised so that the low-frequency weight of speech does not correlate two unrelated voices.
+
+Measured on real speech (`scripts/probe_echo_gate.py`'s voices and reply, 300 ms windows, 16 kHz): a
+user alone correlates with the reply at 0.06-0.07 (p50), 0.10-0.15 (p95), 0.21 at most; the reply's echo
+at 1.0 through a plain delay, 0.9 through a small room, 0.49 (p5 0.34) through a synthetic 300 ms
+reverberation and 0.27 (p5 0.20) through 600 ms. `echo_share` maps a correlation of `rho_echo` (0.2) or
+more to "all echo", so only sound that correlates at under half of that is taken as mostly not echo.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PRE_EMPHASIS = 0.95
+
+
+class CrossCorrelationDTD:
+    """Cross-correlation of the microphone with the reference over a range of echo delays (16 kHz int16)."""
+
+    def __init__(
+        self, sample_rate: int = 16000, window_ms: int = 300, max_delay_ms: int = 400, rho_echo: float = 0.2
+    ) -> None:
+        if sample_rate <= 0 or window_ms <= 0 or max_delay_ms < 0 or not 0 < rho_echo <= 1:
+            raise ValueError(
+                "sample_rate and window_ms must be positive, max_delay_ms >= 0, 0 < rho_echo <= 1"
+            )
+        self.window = sample_rate * window_ms // 1000
+        self.max_delay = sample_rate * max_delay_ms // 1000
+        self.rho_echo = rho_echo
+        self._mic = np.zeros(self.window)
+        self._ref = np.zeros(self.window + self.max_delay)
+        self._fft_size = 1 << int(np.ceil(np.log2(self._ref.size + self.window)))
+        # A window this quiet holds nothing to correlate (about -70 dBFS, in squared int16 units).
+        self._silent = self.window * 10.0**2
+
+    def push(self, mic: np.ndarray, ref: np.ndarray) -> None:
+        """One microphone frame and the reference played in the same frame (same length, int16)."""
+        self._mic = np.concatenate([self._mic, mic.astype(np.float64)])[-self.window :]
+        self._ref = np.concatenate([self._ref, ref.astype(np.float64)])[-self._ref.size :]
+
+    def correlation(self) -> float:
+        """The largest |normalised cross-correlation| of the last window of microphone signal with the
+        reference at any delay from 0 to `max_delay_ms` (0..1; 0 when either is silent)."""
+        y, x = _emphasised(self._mic), _emphasised(self._ref)
+        mic_energy = float(y @ y)
+        if mic_energy < self._silent:
+            return 0.0
+        n = self._fft_size
+        # c[k] = sum_m y[m] * x[m + k]: the microphone window against the reference k samples later,
+        # i.e. an echo delay of max_delay - k samples.
+        c = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(y, n)), n)[: self.max_delay + 1]
+        cumulative = np.concatenate([[0.0], np.cumsum(x * x)])
+        ref_energy = (
+            cumulative[self.window : self.window + self.max_delay + 1] - cumulative[: self.max_delay + 1]
+        )
+        rho = np.abs(c) / np.sqrt(np.maximum(ref_energy, self._silent) * mic_energy)
+        return float(min(1.0, rho.max()))
+
+    def echo_share(self) -> float:
+        """The share of the microphone's power that may be echo of the reference (0..1): 1 at a
+        correlation of `rho_echo` or more, falling with its square below."""
+        return min(1.0, (self.correlation() / self.rho_echo) ** 2)
+
+
+def _emphasised(x: np.ndarray) -> np.ndarray:
+    return np.concatenate([x[:1], x[1:] - PRE_EMPHASIS * x[:-1]])

@@ -1,0 +1,158 @@
+"""How much of a user who starts talking just after a session's first reply begins gets through the echo
+gate, and whether the replies' own echo ever opens a turn.
+
+Runs tests/test_echo_gate.py's harness (the real gate, canceller and Silero, frame by frame as
+`Conversation.push_input` runs them) over real speech from ../shared/speech, 6 dB quieter than the
+reply, for each echo path and start time, and prints per cell: the user's speech frames heard of all of
+them, and how late the first heard frame came (p50 / max ms; "never" when not one was heard). Then it
+plays the replies with nobody speaking and counts onsets. Takes about 5 minutes on 2 cores.
+
+    .venv/bin/python scripts/probe_echo_gate.py [--paths none,d20,d6,room6] [--starts 0.1,0.3,0.5,1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import test_echo_gate as harness  # noqa: E402
+from spoken import steady_voice  # noqa: E402
+from test_echo import delayed, room_echo, to_int16  # noqa: E402
+
+from assistant.config import load_config  # noqa: E402
+from assistant.vad import SpeechDetector  # noqa: E402
+
+SPEECH = ROOT.parent / "shared" / "speech"
+USERS = [
+    "goforward.wav",
+    "forever.wav",
+    "sense_and_sensibility_01_austen_64kb-0880.wav",
+    "asterisk-dev/call-fwd-on-busy.wav",
+    "asterisk-dev/cannot-complete-as-dialed.wav",
+]
+REPLIES = [
+    "Sure, here is what I found about the weather in the city this afternoon and tonight.",
+    "Okay. Twelve minutes, starting now. I will tell you when it is done.",
+]
+
+
+def reverberant(
+    rt60_s: float, gain_db: float = -6.0, clip: bool = False
+) -> Callable[[np.ndarray], np.ndarray]:
+    """An echo path with a 40 ms direct sound and an exponentially decaying diffuse tail that falls 60 dB
+    in `rt60_s` (a synthetic room impulse response, fixed seed), optionally through a loudspeaker that
+    saturates (tanh)."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(min(rt60_s, 0.4) * 16000)) / 16000
+    h = rng.normal(0, 0.3, t.size) * np.exp(-6.9 * t / rt60_s)
+    h[: 40 * 16] = 0.0
+    h[40 * 16] = 1.0
+    h *= 10 ** (gain_db / 20) / np.sqrt((h**2).sum())
+
+    def path(far: np.ndarray) -> np.ndarray:
+        n = 1 << int(np.ceil(np.log2(far.size + h.size)))  # by FFT: the harness calls this every frame
+        y = np.fft.irfft(np.fft.rfft(far, n) * np.fft.rfft(h, n), n)[: far.size]
+        return np.tanh(y / 4000) * 4000 if clip else y
+
+    return path
+
+
+PATHS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
+    "none": None,  # headphones: nothing comes back
+    "d20": lambda far: delayed(far, 40, -20),
+    "d6": lambda far: delayed(far, 40, -6),
+    "room6": room_echo,  # -6 dB with reflections up to 88 ms
+    "d0": lambda far: delayed(far, 120, 0),  # as loud as the reply, late
+    "rt300": reverberant(0.3),
+    "rt600": reverberant(0.6),
+    "rt300clip": reverberant(0.3, gain_db=0.0, clip=True),
+    "late250": lambda far: delayed(far, 250, -6),  # a Bluetooth speaker's delay
+}
+ECHO_ALONE = ("d20", "d6", "room6", "d0", "rt300", "rt600", "rt300clip", "late250")
+FRAME_S = 0.02
+
+
+def load(path: Path) -> np.ndarray:
+    """A 16 kHz mono WAV as float64 samples (int16 scale)."""
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
+
+
+def use_path(name: str) -> float | None:
+    """Make the harness's echo go through path `name`; the `echo_db` to pass it (None: no loudspeaker)."""
+    path = PATHS[name]
+    if path is None:
+        return None
+    harness.delayed = lambda far, ms, db: path(far)
+    return 0.0
+
+
+def first_speech_s(audio: np.ndarray) -> float:
+    """Where Silero first hears speech in `audio` (16 kHz), in s."""
+    cfg = load_config()
+    detector, x, n = SpeechDetector(cfg.vad, 20), to_int16(audio), cfg.frame_samples
+    return next(i for i in range(x.size // n) if detector.process(x[i * n : (i + 1) * n]).speech) * FRAME_S
+
+
+def heard_cell(path: str, start_s: float, users: list[np.ndarray], replies: list[np.ndarray]) -> str:
+    heard_frames = user_frames = 0
+    late_ms: list[float] = []
+    for user, reply in itertools.product(users, replies):
+        echo_db = use_path(path)
+        at = 1.2  # the user's file starts here; the reply starts `start_s` before their first word
+        reply_at = at + first_speech_s(user) - start_s
+        heard, spoke, _ = harness.run_session(user, at, [(reply, reply_at)], echo_db)
+        first = int(np.flatnonzero(spoke)[0])
+        heard_frames += int((heard & spoke)[first:].sum())
+        user_frames += int(spoke[first:].sum())
+        got = np.flatnonzero(heard[first:])
+        late_ms.append(got[0] * FRAME_S * 1000 if got.size else float("inf"))
+    worst = max(late_ms)
+    return (
+        f"{heard_frames} / {user_frames}, late p50 {np.median(late_ms):.0f} ms, "
+        f"max {'never' if worst == float('inf') else f'{worst:.0f} ms'}"
+    )
+
+
+def echo_onsets(path: str, replies: list[np.ndarray]) -> tuple[int, int]:
+    """Onsets opened by the replies' echo alone, over one and two replies after silence or hiss."""
+    rng = np.random.default_rng(0)
+    onsets = sessions = 0
+    for reply, before, count in itertools.product(replies, ("silence", "hiss"), (1, 2)):
+        gap = reply.size / 22050 + 1.0
+        noise = rng.normal(0, 60 if before == "hiss" else 0, int((0.7 + count * gap) * 16000))
+        echo_db = use_path(path)
+        _, _, found = harness.run_session(noise, 0.0, [(reply, 0.7 + k * gap) for k in range(count)], echo_db)
+        onsets, sessions = onsets + found, sessions + 1
+    return onsets, sessions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", default="none,d20,d6,room6", help=f"of {', '.join(PATHS)}")
+    parser.add_argument("--starts", default="0.1,0.3,0.5,1.0", help="s after the reply became audible")
+    args = parser.parse_args()
+    cfg = load_config()
+    voice = steady_voice(cfg.audio.output_sample_rate)
+    replies = [voice.synthesize_sync(text) for text in REPLIES]
+    users = [load(SPEECH / name) * 10 ** (-6 / 20) for name in USERS]
+    for path in args.paths.split(","):
+        for start in (float(s) for s in args.starts.split(",")):
+            cell = heard_cell(path, start, users, replies)
+            print(f"{path:6} user starts {start:.1f} s in: {cell}", flush=True)
+    for path in ECHO_ALONE:
+        onsets, sessions = echo_onsets(path, replies)
+        print(f"{path:6} echo alone: {onsets} onsets in {sessions} sessions", flush=True)
+
+
+if __name__ == "__main__":
+    main()
