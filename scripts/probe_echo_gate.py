@@ -16,7 +16,6 @@ import argparse
 import itertools
 import sys
 import wave
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +26,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import test_echo_gate as harness  # noqa: E402
 from spoken import steady_voice  # noqa: E402
 from test_echo import delayed, room_echo, to_int16  # noqa: E402
+from test_echo_gate import EchoPath, reverberant  # noqa: E402
 
 from assistant.config import load_config  # noqa: E402
 from assistant.vad import SpeechDetector  # noqa: E402
 
-SPEECH = ROOT.parent / "shared" / "speech"
+SPEECH_DIRS = [ROOT.parent / "shared" / "speech", Path("/work/shared/speech")]
 USERS = [
     "goforward.wav",
     "forever.wav",
@@ -45,28 +45,7 @@ REPLIES = [
 ]
 
 
-def reverberant(
-    rt60_s: float, gain_db: float = -6.0, clip: bool = False
-) -> Callable[[np.ndarray], np.ndarray]:
-    """An echo path with a 40 ms direct sound and an exponentially decaying diffuse tail that falls 60 dB
-    in `rt60_s` (a synthetic room impulse response, fixed seed), optionally through a loudspeaker that
-    saturates (tanh)."""
-    rng = np.random.default_rng(7)
-    t = np.arange(int(min(rt60_s, 0.4) * 16000)) / 16000
-    h = rng.normal(0, 0.3, t.size) * np.exp(-6.9 * t / rt60_s)
-    h[: 40 * 16] = 0.0
-    h[40 * 16] = 1.0
-    h *= 10 ** (gain_db / 20) / np.sqrt((h**2).sum())
-
-    def path(far: np.ndarray) -> np.ndarray:
-        n = 1 << int(np.ceil(np.log2(far.size + h.size)))  # by FFT: the harness calls this every frame
-        y = np.fft.irfft(np.fft.rfft(far, n) * np.fft.rfft(h, n), n)[: far.size]
-        return np.tanh(y / 4000) * 4000 if clip else y
-
-    return path
-
-
-PATHS: dict[str, Callable[[np.ndarray], np.ndarray] | None] = {
+PATHS: dict[str, EchoPath | None] = {
     "none": None,  # headphones: nothing comes back
     "d20": lambda far: delayed(far, 40, -20),
     "d6": lambda far: delayed(far, 40, -6),
@@ -87,13 +66,12 @@ def load(path: Path) -> np.ndarray:
         return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float64)
 
 
-def use_path(name: str) -> float | None:
-    """Make the harness's echo go through path `name`; the `echo_db` to pass it (None: no loudspeaker)."""
-    path = PATHS[name]
-    if path is None:
-        return None
-    harness.delayed = lambda far, ms, db: path(far)
-    return 0.0
+def speech(name: str) -> Path:
+    """A file of ../shared/speech (FileNotFoundError naming the folders tried)."""
+    for folder in SPEECH_DIRS:
+        if (folder / name).exists():
+            return folder / name
+    raise FileNotFoundError(f"{name} not found in any of {[str(d) for d in SPEECH_DIRS]}")
 
 
 def first_speech_s(audio: np.ndarray) -> float:
@@ -107,10 +85,9 @@ def heard_cell(path: str, start_s: float, users: list[np.ndarray], replies: list
     heard_frames = user_frames = 0
     late_ms: list[float] = []
     for user, reply in itertools.product(users, replies):
-        echo_db = use_path(path)
         at = 1.2  # the user's file starts here; the reply starts `start_s` before their first word
         reply_at = at + first_speech_s(user) - start_s
-        heard, spoke, _ = harness.run_session(user, at, [(reply, reply_at)], echo_db)
+        heard, spoke, _ = harness.run_session(user, at, [(reply, reply_at)], None, PATHS[path])
         first = int(np.flatnonzero(spoke)[0])
         heard_frames += int((heard & spoke)[first:].sum())
         user_frames += int(spoke[first:].sum())
@@ -130,8 +107,8 @@ def echo_onsets(path: str, replies: list[np.ndarray]) -> tuple[int, int]:
     for reply, before, count in itertools.product(replies, ("silence", "hiss"), (1, 2)):
         gap = reply.size / 22050 + 1.0
         noise = rng.normal(0, 60 if before == "hiss" else 0, int((0.7 + count * gap) * 16000))
-        echo_db = use_path(path)
-        _, _, found = harness.run_session(noise, 0.0, [(reply, 0.7 + k * gap) for k in range(count)], echo_db)
+        plays = [(reply, 0.7 + k * gap) for k in range(count)]
+        _, _, found = harness.run_session(noise, 0.0, plays, None, PATHS[path])
         onsets, sessions = onsets + found, sessions + 1
     return onsets, sessions
 
@@ -144,7 +121,7 @@ def main() -> None:
     cfg = load_config()
     voice = steady_voice(cfg.audio.output_sample_rate)
     replies = [voice.synthesize_sync(text) for text in REPLIES]
-    users = [load(SPEECH / name) * 10 ** (-6 / 20) for name in USERS]
+    users = [load(speech(name)) * 10 ** (-6 / 20) for name in USERS]
     for path in args.paths.split(","):
         for start in (float(s) for s in args.starts.split(",")):
             cell = heard_cell(path, start, users, replies)

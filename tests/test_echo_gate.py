@@ -8,6 +8,8 @@ while the assistant is audible, as the engine does on a barge-in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 from spoken import steady_voice
@@ -20,6 +22,8 @@ from assistant.vad import SpeechDetector
 from assistant.vad.echo import EchoCanceller
 
 RATE = 16000
+EchoPath = Callable[[np.ndarray], np.ndarray]
+"""What the microphone picks up of the speaker's signal (both 16 kHz, float)."""
 REPLY = "Sure, here is what I found about the weather in the city this afternoon and tonight."
 
 
@@ -30,14 +34,38 @@ def reply_audio() -> np.ndarray:
     return steady_voice(cfg.audio.output_sample_rate).synthesize_sync(REPLY)
 
 
+def reverberant(rt60_s: float, gain_db: float = -6.0, clip: bool = False) -> EchoPath:
+    """An echo path with a 40 ms direct sound and an exponentially decaying diffuse tail that falls 60 dB
+    in `rt60_s` (a synthetic room impulse response, fixed seed, at most 0.4 s long), optionally through
+    a loudspeaker that saturates (tanh)."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(min(rt60_s, 0.4) * RATE)) / RATE
+    h = rng.normal(0, 0.3, t.size) * np.exp(-6.9 * t / rt60_s)
+    h[: 40 * RATE // 1000] = 0.0
+    h[40 * RATE // 1000] = 1.0
+    h *= 10 ** (gain_db / 20) / np.sqrt((h**2).sum())
+
+    def path(far: np.ndarray) -> np.ndarray:
+        n = 1 << int(np.ceil(np.log2(far.size + h.size)))  # by FFT: the harness calls this every frame
+        y = np.fft.irfft(np.fft.rfft(far, n) * np.fft.rfft(h, n), n)[: far.size]
+        return np.tanh(y / 4000) * 4000 if clip else y
+
+    return path
+
+
 def run_session(
-    user: np.ndarray, user_at_s: float, replies: list[tuple[np.ndarray, float]], echo_db: float | None
+    user: np.ndarray,
+    user_at_s: float,
+    replies: list[tuple[np.ndarray, float]],
+    echo_db: float | None,
+    echo_path: EchoPath | None = None,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Per 20 ms frame: whether the VAD called it speech through the gate, and whether the user spoke in it
     (Silero on the user's own voice alone); and how many onsets (user turns) the VAD found. `user` is
     16 kHz; `replies` are (audio at the output rate, start in s), in order; `echo_db` None: no loudspeaker
-    (headphones). As the engine does, a reply pauses for good at a speech onset while it is audible, and
-    speech ends after 300 ms without any."""
+    (headphones), else a 40 ms delay at that gain; `echo_path`, if given, instead. As the engine does, a
+    reply pauses for good at a speech onset while it is audible, and speech ends after 300 ms without
+    any."""
     cfg = load_config()
     out_rate, frame, frame_ms = cfg.audio.output_sample_rate, cfg.frame_samples, cfg.audio.frame_ms
     out_frame = out_rate * frame_ms // 1000
@@ -64,7 +92,10 @@ def run_session(
         far_pending = np.concatenate([far_pending, to_mic(played)])
         far[i * frame : (i + 1) * frame] = np.pad(far_pending[:frame], (0, max(0, frame - far_pending.size)))
         far_pending = far_pending[frame:]
-        echo = np.zeros(total) if echo_db is None else delayed(far, 40, echo_db)
+        if echo_path is not None:
+            echo = echo_path(far)
+        else:
+            echo = np.zeros(total) if echo_db is None else delayed(far, 40, echo_db)
         mic = to_int16(near[i * frame : (i + 1) * frame] + echo[i * frame : (i + 1) * frame])
         clean, audible = gate.cancel(mic, played)
         verdict = detector.process(clean, gate.floor(audible))
