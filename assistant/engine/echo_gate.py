@@ -59,8 +59,13 @@ class EchoGate:
             self._underway, self._underway_pause_ms = True, 0
         self._was_audible = audible
         clean = frame
-        if self._follows is not None and ref is not None:
-            self._follows.push(frame, ref)
+        if (
+            self._follows is not None
+            and self.echo is not None
+            and not self.echo.converged
+            and ref is not None
+        ):
+            self._follows.push(frame, ref)  # only needed until the canceller has converged (`floor`)
             self._mic_dbfs = rms_dbfs(frame)
         if self.echo is not None and ref is not None:
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
