@@ -166,6 +166,9 @@ class EchoConfig(Section):
     cancel: bool = True
     gate_margin_db: float = 6.0
     """During playback, user speech must exceed the expected echo residual by this much."""
+    max_delay_ms: int = Field(500, ge=0, le=1000)
+    """Longest delay between playing a frame and hearing its echo that the canceller looks for (a
+    Bluetooth speaker's is 150-300 ms; 0: only what its 240 ms filter spans)."""
 
 
 class ServerConfig(Section):

@@ -88,7 +88,11 @@ class Conversation(Interruptions):
         self.llm = llm or make_llm(cfg.llm)
         self.tts = Synthesizer(cfg.tts, cfg.audio.output_sample_rate)
         self.detector = SpeechDetector(cfg.vad, self.frame_ms)
-        self.echo = EchoCanceller(cfg.audio.sample_rate, self.frame_samples) if cfg.echo.cancel else None
+        self.echo = (
+            EchoCanceller(cfg.audio.sample_rate, self.frame_samples, max_delay_ms=cfg.echo.max_delay_ms)
+            if cfg.echo.cancel
+            else None
+        )
         self.output = OutputBuffer(cfg.audio.output_sample_rate, clock)
         self.history: list[Message] = [Message("system", system_prompt(cfg.llm))]
         self.state = State.LISTENING

@@ -5,7 +5,9 @@ Each microphone frame comes with what the speaker played meanwhile (at the outpu
 microphone's rate it is the canceller's reference (`assistant/vad/echo.py`); its loudness says whether the
 assistant is audible at all. While it is, the residual the canceller leaves behind is measured whenever
 nobody speaks, 200 ms late so a user's first syllables never count as echo, and the VAD ignores frames
-under that level (plus `echo.gate_margin_db`).
+under that level (plus `echo.gate_margin_db`). It is measured only once the echo can have come back (the
+canceller's measured echo delay, or its longest until measured): the silence before a late echo arrives
+says nothing about how loud it is.
 
 Speech already under way when the assistant becomes audible is not echo: the reply cannot have caused it.
 Until the canceller has learned the echo path (a session's first reply) its gate passes only speech
@@ -25,6 +27,7 @@ from assistant.audio import StreamResampler, rms_dbfs
 from assistant.config import Config
 from assistant.vad.double_talk import CrossCorrelationDTD
 from assistant.vad.echo import EchoCanceller
+from assistant.vad.echo_delay import MIN_PEAK
 
 SILENT_DBFS = -120.0
 AUDIBLE_DBFS = -70.0
@@ -41,10 +44,12 @@ class EchoGate:
         self._ref_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
         self._ref = np.zeros(0, np.int16)
         self._ref_level: deque[float] = deque(maxlen=max(1, 300 // self.frame_ms))
-        self._residual_level: deque[float] = deque(maxlen=max(1, 1000 // self.frame_ms))
-        self._residual_pending: deque[float] = deque()
+        # (ms the assistant had been audible, level) of the frames measured
+        self._residual_level: deque[tuple[int, float]] = deque(maxlen=max(1, 1000 // self.frame_ms))
+        self._residual_pending: deque[tuple[int, float]] = deque()
         self._speech_before: deque[bool] = deque(maxlen=max(1, 100 // self.frame_ms))
         self._was_audible = False
+        self._audible_ms = 0
         self._underway = False
         self._underway_pause_ms = 0
         self._follows = CrossCorrelationDTD(cfg.audio.sample_rate) if echo is not None else None
@@ -58,6 +63,7 @@ class EchoGate:
         if audible and not self._was_audible and any(self._speech_before):
             self._underway, self._underway_pause_ms = True, 0
         self._was_audible = audible
+        self._audible_ms = self._audible_ms + self.frame_ms if audible else 0
         clean = frame
         if (
             self._follows is not None
@@ -109,7 +115,7 @@ class EchoGate:
         if not nobody_speaking:
             self._residual_pending.clear()
             return
-        self._residual_pending.append(level)
+        self._residual_pending.append((self._audible_ms, level))
         if len(self._residual_pending) > 200 // self.frame_ms:
             self._residual_level.append(self._residual_pending.popleft())
 
@@ -124,14 +130,28 @@ class EchoGate:
         loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
         once a few frames of it exist the lower of the two is used. Until the canceller has converged, the
         share of the microphone's power that follows the playback at all (`double_talk.py`) bounds the echo
-        too: a user who does not sound like the reply is not masked by it.
+        too: a user who does not sound like the reply is not masked by it. Levels measured before the echo
+        can have come back count only while what is heard does not follow the playback.
         """
         if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
-        if len(self._residual_level) >= 8:
-            estimate = min(estimate, max(self._residual_level))
+        share, lag = None, self.echo.echo_lag_ms
         if self._follows is not None and not self.echo.converged:
-            share = self._follows.echo_share()
+            rho, lag_samples = self._follows.peak()
+            share = self._follows.echo_share(rho)
             estimate = min(estimate, self._mic_dbfs + 10 * math.log10(max(share, 1e-6)))
+            if lag is None and rho >= MIN_PEAK:
+                lag = 1000 * lag_samples / self.cfg.audio.sample_rate
+        if len(self._residual_level) >= 8 and self._echo_measured(share, lag):
+            estimate = min(estimate, max(level for _, level in self._residual_level))
         return estimate + self.cfg.echo.gate_margin_db
+
+    def _echo_measured(self, share: float | None, lag: float | None) -> bool:
+        """Whether the residual levels measured so far can hold the echo: some were measured after it can
+        have come back (a Bluetooth speaker's comes 250 ms late, and the silence before says nothing of
+        it), or what is heard now does not follow the playback at all."""
+        if share is not None and share < 1.0 and lag is None:
+            return True
+        back = (self.echo.max_delay_ms if lag is None else lag) + 100
+        return self._residual_level[-1][0] > back

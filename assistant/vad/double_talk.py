@@ -50,10 +50,14 @@ class CrossCorrelationDTD:
     def correlation(self) -> float:
         """The largest |normalised cross-correlation| of the last window of microphone signal with the
         reference at any delay from 0 to `max_delay_ms` (0..1; 0 when either is silent)."""
+        return self.peak()[0]
+
+    def peak(self) -> tuple[float, int]:
+        """`correlation()` and the echo delay, in samples, at which it peaks ((0.0, 0) when silent)."""
         y, x = _emphasised(self._mic), _emphasised(self._ref)
         mic_energy = float(y @ y)
         if mic_energy < self._silent:
-            return 0.0
+            return 0.0, 0
         n = self._fft_size
         # c[k] = sum_m y[m] * x[m + k]: the microphone window against the reference k samples later,
         # i.e. an echo delay of max_delay - k samples.
@@ -63,12 +67,14 @@ class CrossCorrelationDTD:
             cumulative[self.window : self.window + self.max_delay + 1] - cumulative[: self.max_delay + 1]
         )
         rho = np.abs(c) / np.sqrt(np.maximum(ref_energy, self._silent) * mic_energy)
-        return float(min(1.0, rho.max()))
+        k = int(rho.argmax())
+        return float(min(1.0, rho[k])), self.max_delay - k
 
-    def echo_share(self) -> float:
+    def echo_share(self, rho: float | None = None) -> float:
         """The share of the microphone's power that may be echo of the reference (0..1): 1 at a
-        correlation of `rho_echo` or more, falling with its square below."""
-        return min(1.0, (self.correlation() / self.rho_echo) ** 2)
+        correlation of `rho_echo` or more, falling with its square below (of `rho` when given, else of
+        the current `correlation()`)."""
+        return min(1.0, ((self.correlation() if rho is None else rho) / self.rho_echo) ** 2)
 
 
 def _emphasised(x: np.ndarray) -> np.ndarray:

@@ -31,6 +31,9 @@ import math
 import numpy as np
 import numpy.typing as npt
 
+from assistant.audio import DcBlocker
+from assistant.vad.echo_delay import BulkDelay
+
 __all__ = ["EchoCanceller"]
 
 _FloatArray = npt.NDArray[np.float64]
@@ -68,31 +71,6 @@ _DT_RECOVERY = 2.0
 _DT_MAX_FRAMES = 75.0
 
 
-class _DcBlocker:
-    """First-order DC blocker ``y[n] = x[n] - x[n-1] + r*y[n-1]`` (corner ~13 Hz at 16 kHz), vectorised.
-
-    A per-sample Python loop would cost more than the whole canceller, so the recursion is unrolled as a
-    scaled cumulative sum; with ``r**-frame`` around 5 this is numerically harmless.
-    """
-
-    def __init__(self, frame_samples: int, r: float = 0.995) -> None:
-        self._r = r
-        powers = r ** np.arange(frame_samples, dtype=np.float64)
-        self._up = powers  # r**n
-        self._down = 1.0 / powers  # r**-n
-        self._x_last = 0.0
-        self._y_last = 0.0
-
-    def filter(self, x: _FloatArray) -> _FloatArray:
-        v = np.empty_like(x)
-        v[0] = x[0] - self._x_last
-        np.subtract(x[1:], x[:-1], out=v[1:])
-        y = self._up * (self._r * self._y_last + np.cumsum(v * self._down))
-        self._x_last = float(x[-1])
-        self._y_last = float(y[-1])
-        return y
-
-
 class EchoCanceller:
     """Removes the assistant's own playback from the microphone signal, one frame at a time.
 
@@ -105,14 +83,23 @@ class EchoCanceller:
     :meth:`process`: the output only counts as the user when it clearly exceeds the echo still expected in it.
     """
 
-    def __init__(self, sample_rate: int = 16000, frame_samples: int = 320, filter_ms: int = 240) -> None:
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        frame_samples: int = 320,
+        filter_ms: int = 240,
+        max_delay_ms: int = 500,
+    ) -> None:
         """Set up a filter of ``filter_ms`` (rounded up to whole frames) for ``frame_samples`` frames.
 
-        ``filter_ms`` must cover the playback-to-capture delay plus the room's echo tail; 240 ms handles a
-        150 ms sound-card delay with ~90 ms of reverberation. Longer filters cost CPU and converge slower.
+        ``filter_ms`` must cover the room's echo tail after the direct sound; 240 ms handles a 150 ms
+        sound-card delay with ~90 ms of reverberation. Longer filters cost CPU and converge slower. An echo
+        that comes back later (up to ``max_delay_ms``; a Bluetooth speaker) is found by the bulk delay
+        estimate in front of the filter (`echo_delay.py`), which then re-learns the path aligned.
         """
-        if sample_rate <= 0 or frame_samples <= 0 or filter_ms <= 0:
-            raise ValueError("sample_rate, frame_samples and filter_ms must be positive")
+        if sample_rate <= 0 or frame_samples <= 0 or filter_ms <= 0 or max_delay_ms < 0:
+            raise ValueError("sample_rate, frame_samples and filter_ms must be positive, max_delay_ms >= 0")
+        self.max_delay_ms = max_delay_ms
         self.sample_rate = sample_rate
         self.frame_samples = frame_samples
         self.partitions = max(1, math.ceil(filter_ms * sample_rate / 1000 / frame_samples))
@@ -128,7 +115,14 @@ class EchoCanceller:
         self.reset()
 
     def reset(self) -> None:
-        """Forget the learned echo path and all statistics (e.g. after switching audio devices)."""
+        """Forget the learned echo path, its delay and all statistics (e.g. after switching audio devices)."""
+        n = self.frame_samples
+        self._dc_mic = DcBlocker(n)
+        self._dc_ref = DcBlocker(n)
+        self._bulk = BulkDelay(self.sample_rate, n, self.partitions, self.max_delay_ms)
+        self._forget_path()
+
+    def _forget_path(self) -> None:
         p, k, n = self.partitions, self.frame_samples + 1, self.frame_samples
         self._x_prev: _FloatArray = np.zeros(n)
         self._x_hist: _ComplexArray = np.zeros((p, k), dtype=np.complex128)  # newest block first
@@ -144,8 +138,6 @@ class EchoCanceller:
         self._sum_adapt = 0.0
         self._davg1 = self._davg2 = 0.0
         self._dvar1 = self._dvar2 = 0.0
-        self._dc_mic = _DcBlocker(n)
-        self._dc_ref = _DcBlocker(n)
         self._screwed_up = 0
         self._dt_count = 0.0
         self._ref_energy_hist: _FloatArray = np.zeros(p + 1)
@@ -159,6 +151,12 @@ class EchoCanceller:
     def converged(self) -> bool:
         """True once the filter has had enough far-end signal to trust its echo estimate."""
         return self._adapted
+
+    @property
+    def echo_lag_ms(self) -> float | None:
+        """The echo's measured delay behind the playback (ms), None until measured: it can then still
+        come back as late as `max_delay_ms` after a frame is played."""
+        return self._bulk.lag_ms
 
     @property
     def leak(self) -> float:
@@ -223,6 +221,10 @@ class EchoCanceller:
         # (linear) echo path unchanged.
         d = self._dc_mic.filter(mic.astype(np.float64))
         x = self._dc_ref.filter(ref.astype(np.float64))
+        x = self._bulk.push(mic, x, float(ref.astype(np.float64) @ ref) > _SILENT_MS * n)
+        if self._bulk.moved:  # the echo lies elsewhere: learn it again where it is
+            self._forget_path()
+            self._refill_history()
 
         x_spec = np.fft.rfft(np.concatenate((self._x_prev, x)))
         self._x_prev = x
@@ -248,6 +250,15 @@ class EchoCanceller:
         self._expected_residual_energy = max(expected, _RESIDUAL_HOLD * self._expected_residual_energy)
         self._out_energy = float(out @ out)
         return np.clip(np.rint(out), -32768, 32767).astype(np.int16)
+
+    def _refill_history(self) -> None:
+        """The filter's far-end history as the current delay line holds it (after the delay moved)."""
+        for age in range(1, self.partitions + 1):  # `process` then shifts them one place on
+            x_spec = np.fft.rfft(np.concatenate((self._bulk.frame(age + 1), self._bulk.frame(age))))
+            self._x_hist[age - 1] = x_spec
+            self._x_pow_hist[age - 1] = x_spec.real**2 + x_spec.imag**2
+            self._ref_energy_hist[age - 1] = float(self._bulk.frame(age) @ self._bulk.frame(age))
+        self._x_prev = self._bulk.frame(1)
 
     def _two_path(
         self, e_fg: _FloatArray, e_bg: _FloatArray, y_fg: _FloatArray, y_bg: _FloatArray
