@@ -38,7 +38,7 @@ from assistant.transports.audiodevices import (
     resolve_device,
     sd_module,
 )
-from assistant.transports.framing import InputFramer
+from assistant.transports.timed_framing import TimedFramer
 
 __all__ = [
     "AudioDeviceError",
@@ -123,7 +123,7 @@ class MicrophoneTransport:
         self._fault: str | None = None
         self._flushing = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._framer = InputFramer(conversation, self.rates.output)
+        self._framer = TimedFramer(conversation, self.rates.output)
         self._to_engine = StreamResampler(self.rates.input, ENGINE_RATE)
 
     def summary(self) -> dict[str, Any]:
@@ -139,26 +139,26 @@ class MicrophoneTransport:
     # ----------------------------------------------------------------- PortAudio's threads
 
     def _input_callback(self, indata: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        self._last_call["input"] = time.monotonic()
+        now = self._last_call["input"] = time.monotonic()
         try:
             if status.input_overflow:
                 self.xruns["input"] += 1
             mic = self._to_engine(indata[:, 0].copy())
             assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._framer.feed, mic)
+            self._loop.call_soon_threadsafe(self._framer.feed, mic, now, bool(status.input_overflow))
         except Exception as exc:  # a dead loop at shutdown, or a bug: stop this stream, the watchdog says why
             self._fault = f"the microphone's callback failed: {exc!r}"
             raise sd_module().CallbackAbort from None
 
     def _output_callback(self, outdata: np.ndarray, frames: int, t: Any, status: Any) -> None:
-        self._last_call["output"] = time.monotonic()
+        now = self._last_call["output"] = time.monotonic()
         try:
             if status.output_underflow:
                 self.xruns["output"] += 1
             out = self.conv.pull_output(frames)
             outdata[:, 0] = out
             assert self._loop is not None
-            self._loop.call_soon_threadsafe(self._framer.played, out)
+            self._loop.call_soon_threadsafe(self._framer.played, out, now, bool(status.output_underflow))
         except Exception as exc:
             outdata.fill(0)
             self._fault = f"the speaker's callback failed: {exc!r}"
@@ -202,7 +202,7 @@ class MicrophoneTransport:
         self._devices = devices
         now = time.monotonic()
         self._last_call = {"input": now, "output": now}
-        self._framer = InputFramer(self.conv, self.rates.output)
+        self._framer = TimedFramer(self.conv, self.rates.output)
         self._to_engine = StreamResampler(self.rates.input, ENGINE_RATE)
         self._streams = streams
         try:
@@ -219,6 +219,8 @@ class MicrophoneTransport:
             self.latency_s["output"] = min(MAX_LATENCY_S, self.latency_s["output"] * 2)
             stream = self._output_stream(self._devices[1])
             old.abort()
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._framer.flushed, time.monotonic())
             old.close()
             stream.start()
             self._streams["output"] = stream
@@ -261,6 +263,8 @@ class MicrophoneTransport:
             return
         try:
             stream.abort()
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._framer.flushed, time.monotonic())
             stream.start()
             self.flushes += 1
         except Exception as exc:
