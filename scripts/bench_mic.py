@@ -34,7 +34,14 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from mic_app import App, cpu_seconds  # noqa: E402
-from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio, audio_tools_available, use_air  # noqa: E402
+from virtual_audio import (  # noqa: E402
+    AIR_SINK,
+    AirRecorder,
+    VirtualAudio,
+    add_loudspeaker,
+    audio_tools_available,
+    use_air,
+)
 
 from assistant.asr.wer import word_error_rate  # noqa: E402
 from assistant.audio import read_audio, write_wav  # noqa: E402
@@ -212,7 +219,8 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
                 row["signal_barge_in"] = (stop - p.speech[0]) * 1000 / RATE
                 row["engine_barge_in"] = cut["timings_ms"].get("barge_in")  # type: ignore[index]
         rows.append(row)
-    return {"rows": rows, "turns": len(run["report"].get("turns", [])), "audio": run["report"].get("audio"),
+    said = [(t.get("user_text"), t.get("interrupted")) for t in run["report"].get("turns", [])]
+    return {"rows": rows, "turns": len(said), "said": said, "audio": run["report"].get("audio"),
             "cpu": run["cpu"], "warnings": warnings}  # fmt: skip
 
 
@@ -247,6 +255,11 @@ def main() -> None:
         "--app-arg", action="append", default=[], help="passed to `assistant mic` (repeatable)"
     )
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument(
+        "--loudspeaker-ms",
+        type=int,
+        help="the app's speaker also reaches its microphone this late, 6 dB down (a PulseAudio loopback)",
+    )
     args = parser.parse_args()
     if not audio_tools_available():
         raise SystemExit("needs PulseAudio and its tools: bash .ci/install_audio.sh")
@@ -257,6 +270,8 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {str(t): {"sessions": []} for t in trees}
     with VirtualAudio(rate=48000) as va:
         use_air(va)
+        if args.loudspeaker_ms is not None:
+            add_loudspeaker(va, args.loudspeaker_ms, -6.0)
         for r in range(args.rounds):
             order = trees if r % 2 == 0 else trees[::-1]
             for tree in order:

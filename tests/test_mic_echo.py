@@ -17,20 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mic_app import App
-from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio, use_air
+from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio, add_loudspeaker, use_air
 
 from assistant.bench import recorded
-
-
-def add_loudspeaker(va: VirtualAudio, latency_ms: int, gain_db: float) -> None:
-    """What the app plays comes back into its microphone `latency_ms` later, `gain_db` quieter."""
-    va.pactl(
-        "load-module", "module-loopback", f"source={AIR_SINK}_app.monitor", f"sink={AIR_SINK}_user",
-        f"latency_msec={latency_ms}", "source_dont_move=true", "sink_dont_move=true",
-    )  # fmt: skip
-    for line in va.pactl("list", "short", "sink-inputs").splitlines():
-        if "module-loopback" in line:
-            va.pactl("set-sink-input-volume", line.split()[0], f"{gain_db}dB")
 
 
 @pytest.mark.parametrize("latency_ms", [60, 250, 400])

@@ -350,6 +350,17 @@ def use_air(va: VirtualAudio) -> None:
     reinit_portaudio()
 
 
+def add_loudspeaker(va: VirtualAudio, latency_ms: int, gain_db: float) -> None:
+    """What the app plays comes back into its microphone `latency_ms` later, `gain_db` quieter."""
+    va.pactl(
+        "load-module", "module-loopback", f"source={AIR_SINK}_app.monitor", f"sink={AIR_SINK}_user",
+        f"latency_msec={latency_ms}", "source_dont_move=true", "sink_dont_move=true",
+    )  # fmt: skip
+    for line in va.pactl("list", "short", "sink-inputs").splitlines():
+        if "module-loopback" in line:
+            va.pactl("set-sink-input-volume", line.split()[0], f"{gain_db}dB")
+
+
 class AirRecorder:
     """Records ``vair.monitor`` (stereo: left the user, right the app) in the background, 10 ms at a time;
     `samples` is how much has been recorded, the recording's own clock."""
