@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from virtual_audio import VirtualAudio
+from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,3 +82,14 @@ class App:
         code = self.proc.wait(timeout=60)
         self._reader.join(5)
         return code
+
+
+def ask_in_air(app: App, va: VirtualAudio, wav: Path) -> tuple[AirRecorder, int]:
+    """Once `app` listens (on `use_air` devices), start recording both sides and say `wav` into its
+    microphone; returns the recorder and the recording's length when the question had been said."""
+    app.wait_for("Listening at", timeout=120)
+    time.sleep(1.0)
+    rec = AirRecorder(va)
+    time.sleep(0.3)
+    va.play_into_mic(wav, sink=f"{AIR_SINK}_user")
+    return rec, rec.samples

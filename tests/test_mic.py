@@ -113,8 +113,8 @@ def test_a_barge_in_empties_the_speaker(speech, tmp_path):
     is emptied (the report counts it), and the recorded signal shows the reply stopping after the speech
     began and well before it ended. Both sides are recorded on one clock (tests/virtual_audio.py: use_air).
     How fast is measured by scripts/bench_mic.py, not here."""
-    from mic_app import App
-    from virtual_audio import AIR_SINK, AirRecorder, use_air
+    from mic_app import App, ask_in_air
+    from virtual_audio import AIR_SINK, use_air
 
     from assistant.audio import read_audio
     from assistant.bench import recorded
@@ -128,12 +128,7 @@ def test_a_barge_in_empties_the_speaker(speech, tmp_path):
         report = tmp_path / "mic.json"
         app = App(va, report, args)
         try:
-            app.wait_for("Listening at", timeout=120)
-            time.sleep(1.0)
-            rec = AirRecorder(va)
-            time.sleep(0.3)
-            va.play_into_mic(speech["goforward"], sink=f"{AIR_SINK}_user")
-            asked = rec.samples
+            rec, asked = ask_in_air(app, va, speech["goforward"])
             deadline = time.monotonic() + 60
             while (
                 not np.any(np.abs(rec.right_since(asked)) > recorded.AUDIBLE) and time.monotonic() < deadline

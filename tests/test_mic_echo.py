@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from mic_app import App
-from virtual_audio import AIR_SINK, AirRecorder, VirtualAudio, add_loudspeaker, use_air
+from mic_app import App, ask_in_air
+from virtual_audio import VirtualAudio, add_loudspeaker, use_air
 
 from assistant.bench import recorded
 
@@ -35,12 +35,7 @@ def test_a_late_loudspeaker_echo_does_not_interrupt_the_reply(
         report = tmp_path / "mic.json"
         app = App(va, report, args)
         try:
-            app.wait_for("Listening at", timeout=120)
-            time.sleep(1.0)
-            rec = AirRecorder(va)
-            time.sleep(0.3)
-            va.play_into_mic(speech["goforward"], sink=f"{AIR_SINK}_user")
-            asked = rec.samples
+            rec, asked = ask_in_air(app, va, speech["goforward"])
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:  # until the reply has begun and then been silent for 2 s
                 runs = recorded.audible_runs(rec.right_since(asked), 16000)

@@ -60,8 +60,8 @@ class Timeline:
         end = self.end_s
         if end is None or gap or at_s - end > self.behind_s or end - at_s > self.ahead_s:
             if self.fill_gaps and end is not None and 0 < at_s - end <= MAX_GAP_S:
-                gap = np.zeros(round((at_s - end) * self.rate), np.int16)
-                self.samples = np.concatenate([self.samples, gap])
+                silence = np.zeros(round((at_s - end) * self.rate), np.int16)
+                self.samples = np.concatenate([self.samples, silence])
             elif end is not None and at_s - end > MAX_GAP_S:
                 self.samples = np.zeros(0, np.int16)
             self.start_s = at_s - self.samples.size / self.rate
