@@ -5,7 +5,7 @@ while it was captured, not with the speaker's audio that happens to be next in l
 audio. Two PortAudio streams do not keep that pairing. The speaker's stream prefills its buffer at start
 and again after every barge-in flush (which aborts and restarts it), either stream's callbacks stall for
 seconds while the sound server sets up, and their clocks drift. Through PulseAudio with a loudspeaker the
-microphone hears (tests/test_mic_echo.py, a 60 ms echo) the count-paired reference had drifted to 680 ms
+microphone hears (scripts/probe_mic_echo.py, a 60 ms echo) the count-paired reference had drifted to 680 ms
 before the echo, then 600-800 ms *after* it, so the canceller never converged and the assistant's own
 voice opened turn after turn.
 
