@@ -5,9 +5,10 @@ Each microphone frame comes with what the speaker played meanwhile (at the outpu
 microphone's rate it is the canceller's reference (`assistant/vad/echo.py`); its loudness says whether the
 assistant is audible at all. While it is, the residual the canceller leaves behind is measured whenever
 nobody speaks, 200 ms late so a user's first syllables never count as echo, and the VAD ignores frames
-under that level (plus `echo.gate_margin_db`). It is measured only once the echo can have come back (the
-canceller's measured echo delay, or its longest until measured): the silence before a late echo arrives
-says nothing about how loud it is.
+under that level (plus `echo.gate_margin_db`). Levels measured before the echo can have come back (the
+canceller's measured echo delay, the detector's current one, or the longest looked for until either is
+known) are trusted only while what the microphone hears does not follow the playback: the silence before
+a late echo arrives says nothing about how loud it is.
 
 Speech already under way when the assistant becomes audible is not echo: the reply cannot have caused it.
 Until the canceller has learned the echo path (a session's first reply) its gate passes only speech
