@@ -100,6 +100,10 @@ class LlmConfig(Section):
     """Say "One moment." when the turn has ended and the model has said nothing for this long, so a
     hung or swamped server is never silence (the user hears it within ~1.6 s; a reply that starts later
     simply follows it)."""
+    prefill: bool = True
+    """Evaluate the user's words into the model's prompt cache while they still speak (each partial
+    transcript, at idle priority), so the reply evaluates only the words that changed: Qwen2.5 0.5B's first
+    token 520-670 -> 130-220 ms here for a 20-word request (assistant.llm.base.LanguageModel.prefill)."""
     tool_choice: str = "auto"
     """OpenAI servers: `auto`, `required`, or a tool's name to make the first round call that tool."""
 

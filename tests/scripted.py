@@ -40,6 +40,8 @@ class ScriptedLLM:
         self.closed = 0
         """Replies whose reader stopped the stream before its end (a guard that cut the reply)."""
         self.completed = 0
+        self.prefilled: list[list[str]] = []
+        """The messages' texts of each prefill (the user's partial words last)."""
 
     async def stream(
         self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None
@@ -71,3 +73,6 @@ class ScriptedLLM:
 
     async def warm_up(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:
         return None
+
+    async def prefill(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:
+        self.prefilled.append([m.content for m in messages])

@@ -175,6 +175,36 @@ async def test_the_prefix_cache_is_reused_across_turns(vllm):
         assert queried > before_queried and hits >= before_queried - block, rows
 
 
+async def test_words_prefilled_while_spoken_are_served_from_the_cache(vllm):
+    """`prefill` with the words heard so far: vLLM's counters show the reply to the whole request served
+    all of them from its cache, but for the block they end in (`llm.prefill`)."""
+    llm = make_llm(vllm_cfg(vllm, "llm.max_tokens=8").llm)
+    history = [Message("system", f"Session {uuid.uuid4()}. You are a voice assistant. Answer briefly.")]
+    request = (
+        "Could you tell me what the weather is usually like in the north of England during the long winter "
+        "months, whether it snows much in the hills, and whether I should pack a warm coat and boots?"
+    )
+    words = request.split()
+    before = vllm.metrics()
+    await llm.prefill([*history, Message("user", " ".join(words[: len(words) * 2 // 3]))])
+    middle = vllm.metrics()
+    async for _ in llm.stream([*history, Message("user", request)]):
+        pass
+    after = vllm.metrics()
+
+    def counted(a: dict[str, float], b: dict[str, float]) -> tuple[float, float]:
+        return tuple(  # type: ignore[return-value]
+            b[f"vllm:prefix_cache_{k}_total"] - a[f"vllm:prefix_cache_{k}_total"] for k in ("queries", "hits")
+        )
+
+    (prefilled, prefill_hits), (asked, hits) = counted(before, middle), counted(middle, after)
+    print(f"\nprefill {prefilled:.0f} tokens, {prefill_hits:.0f} cached; reply {asked:.0f}, {hits:.0f}")
+    block = 32  # --block-size: the cache hits whole blocks
+    assert prefill_hits < block, "a new conversation's prompt cannot be cached"
+    # The prefill's prompt ends in the template's turn end and assistant header (~5 tokens) after the words.
+    assert asked > prefilled and hits >= prefilled - 5 - block, (prefilled, asked, hits)
+
+
 async def test_server_killed_mid_answer_is_reported_and_the_session_goes_on(vllm, speech):
     """Runs last: it kills the module's server."""
     cfg = vllm_cfg(vllm, "llm.max_tokens=400", "llm.temperature=1.0")

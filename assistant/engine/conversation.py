@@ -102,6 +102,7 @@ class Conversation(Interruptions):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
         self._turn: UserTurn | None = None
+        self._prefilling: asyncio.Task[None] | None = None
         self._reply: Reply | None = None
         self._record: TurnRecord | None = None
         self.echo_gate = EchoGate(cfg, self.echo)
@@ -244,9 +245,24 @@ class Conversation(Interruptions):
             self.passes.final(turn, now, self.tools.second_look)
 
     def _on_partial(self, turn: UserTurn, text: str) -> None:
-        """A partial pass is in: show its words while the turn is still open and not final."""
+        """A partial pass is in: show its words while the turn is still open and not final, and evaluate
+        them into the model's prompt cache."""
         if text and self._turn is turn and turn.final is None:
             self.bus.publish(PartialTranscript(text))
+            if turn.continues is None:  # else the message will be both halves, joined
+                self._prefill(text)
+
+    def _prefill(self, words: str) -> None:
+        """Evaluate the history and the user's `words` so far into the model's prompt cache (`llm.prefill`):
+        one prefill at a time (the next partial brings newer words), never while a reply runs (its words
+        in the history are not known until it ends)."""
+        if (
+            self.cfg.llm.prefill
+            and self._reply is None
+            and (self._prefilling is None or self._prefilling.done())
+        ):
+            messages = [*self.history, Message("user", words)]
+            self._prefilling = self._spawn(self.llm.prefill(messages, self.tools.llm_tools()), "prefill")
 
     def _on_final(self, turn: UserTurn) -> None:
         """The final transcript is in: start a speculative reply to it, held back until the endpoint."""
@@ -384,3 +400,5 @@ class Conversation(Interruptions):
             self.bus.publish(TurnCompleted(data))
         if self._turn is None:
             self._set_state(State.LISTENING)
+            if self._reply is None:  # the reply as heard is in the history: the next turn's prefix
+                self._prefill("")

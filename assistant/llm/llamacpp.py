@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import re
 import threading
 import time
@@ -24,11 +25,12 @@ from assistant.llm.prompt import STOP, CallDetector, fewshot_prompt, parse_tool_
 from assistant.llm.template import HERMES_OPEN, ChatTemplate, tools_schema
 from assistant.llm.window import ContextWindow
 from assistant.models import HUB
-from assistant.workers import NORMAL, run_on, thread_for
+from assistant.workers import IDLE, NORMAL, run_on, thread_for
 
 if TYPE_CHECKING:
     from assistant.tools import Tool
 
+log = logging.getLogger(__name__)
 _DONE = object()
 _call_ids = itertools.count(1)
 _LAST_USER: weakref.WeakValueDictionary[int, LlamaCppLLM] = weakref.WeakValueDictionary()
@@ -262,7 +264,30 @@ class LlamaCppLLM:
 
         await run_on(self._llama, "llama", run)
 
+    async def prefill(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
+        """Evaluate the prompt up to the end of the last message's text (the words heard so far; empty:
+        up to where they will start): llama-cpp-python keeps the longest common token prefix, so the
+        reply to the final words evaluates only what changed and the chat template's turn end. At idle
+        priority, and skipped when another call waits: it uses time nobody else wants. A template that
+        rewrites the text (the cut is not found) prefills nothing."""
+        last = messages[-1]
+        marked = [*messages[:-1], Message(last.role, last.content + _CUT)]
 
+        def run() -> None:
+            if thread_for(self._llama, "llama").waiting:
+                return
+            prompt, _ = self._fitted(marked, tools)
+            if (end := prompt.rfind(_CUT)) > 0:
+                self._llama.create_completion(prompt[:end], max_tokens=1, temperature=0)
+
+        try:
+            await run_on(self._llama, "llama", run, priority=IDLE)
+        except Exception as exc:  # the reply's own call reports a broken model
+            log.debug("prefill failed: %r", exc)
+
+
+_CUT = "\uffff"
+"""Marks where the prefilled prompt ends (a noncharacter: no text or template holds one)."""
 _MARKUP = "`*#|[]"
 _CALLS = "{<"
 _BANNED: dict[tuple[int, str], Any] = {}

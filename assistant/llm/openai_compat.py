@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from assistant.llm.window import ContextWindow, estimate_tokens
 
 if TYPE_CHECKING:
     from assistant.tools import Tool
+
+log = logging.getLogger(__name__)
 
 
 class OpenAICompatibleLLM:
@@ -153,6 +156,17 @@ class OpenAICompatibleLLM:
                 )
         except openai.OpenAIError:
             pass
+
+    async def prefill(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
+        """Ask for one token of a reply to the words heard so far: a server with a prefix cache (llama.cpp's
+        `cache_prompt`, vLLM's automatic prefix caching) keeps their evaluation, and the reply to the
+        final words reuses it up to where they differ. Failures surface on the reply instead."""
+        schemas = sum(len(json.dumps(t.openai_schema())) for t in tools)
+        kept = self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
+        try:
+            await self.warm_up(kept, tools)
+        except Exception as exc:  # a dropped connection: the reply's own request reports it
+            log.debug("prefill failed: %r", exc)
 
 
 def _tool_choice(setting: str, first_round: bool) -> str | dict[str, Any]:
