@@ -103,6 +103,7 @@ class Conversation(Interruptions):
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
         self._turn: UserTurn | None = None
         self._prefilling: asyncio.Task[None] | None = None
+        self._prefilled: tuple[int, str] | None = None
         self._reply: Reply | None = None
         self._record: TurnRecord | None = None
         self.echo_gate = EchoGate(cfg, self.echo)
@@ -246,22 +247,25 @@ class Conversation(Interruptions):
 
     def _on_partial(self, turn: UserTurn, text: str) -> None:
         """A partial pass is in: show its words while the turn is still open and not final, and evaluate
-        them into the model's prompt cache."""
+        the committed ones into the model's prompt cache (the others may still change: evaluating them
+        at every pass would be work thrown away)."""
         if text and self._turn is turn and turn.final is None:
             self.bus.publish(PartialTranscript(text))
-            if turn.continues is None:  # else the message will be both halves, joined
-                self._prefill(text)
+            if turn.continues is None and (committed := turn.recognizer.committed_text):
+                self._prefill(committed)  # with a first half carried on, the message will be both
 
     def _prefill(self, words: str) -> None:
         """Evaluate the history and the user's `words` so far into the model's prompt cache (`llm.prefill`):
-        one prefill at a time (the next partial brings newer words), never while a reply runs (its words
-        in the history are not known until it ends)."""
+        one prefill at a time, each only once, never while a reply runs (its words in the history are not
+        known until it ends)."""
+        messages = [*self.history, Message("user", words)]
         if (
             self.cfg.llm.prefill
             and self._reply is None
             and (self._prefilling is None or self._prefilling.done())
+            and (len(self.history), words) != self._prefilled
         ):
-            messages = [*self.history, Message("user", words)]
+            self._prefilled = (len(self.history), words)
             self._prefilling = self._spawn(self.llm.prefill(messages, self.tools.llm_tools()), "prefill")
 
     def _on_final(self, turn: UserTurn) -> None:
