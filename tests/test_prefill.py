@@ -7,6 +7,7 @@ is which messages it was handed, not what it said).
 
 from __future__ import annotations
 
+import itertools
 import time
 from difflib import SequenceMatcher
 
@@ -91,8 +92,8 @@ async def test_the_reply_evaluates_only_the_words_that_changed():
 
 async def test_a_spoken_request_is_prefilled_as_it_is_said(speech):
     """A real 7 s reading: partial transcripts go to the model while it is read, each after the system
-    prompt, and the last one is what the final transcript heard; after the reply, the exchange. Off,
-    nothing is."""
+    prompt and each once, and the last one is what the final transcript heard; after the reply, the
+    exchange. Off, nothing is."""
     recording = speech["sense_and_sensibility_01_austen_64kb-0870"]
     for enabled in (True, False):
         cfg = load_config(overrides=["llm.temperature=0", f"llm.prefill={str(enabled).lower()}"])
@@ -105,6 +106,7 @@ async def test_a_spoken_request_is_prefilled_as_it_is_said(speech):
         *partials, after_reply = llm.prefilled
         assert len(partials) >= 2, llm.prefilled
         assert all(messages[:-1] == [system_prompt(cfg.llm)] for messages in partials)
+        assert all(a[-1] != b[-1] for a, b in itertools.pairwise(partials)), "each words once"
         # Once the reply is over, the next turn's prefix: the exchange, up to where new words will go.
         assert after_reply == [
             system_prompt(cfg.llm),

@@ -79,11 +79,6 @@ class StreamingRecognizer:
         return list(self._agreement.committed)
 
     @property
-    def committed_text(self) -> str:
-        """The words committed so far: they do not change in later passes."""
-        return join_words(self._agreement.committed)
-
-    @property
     def text(self) -> str:
         """The running transcript: committed words, then the last pass's other words."""
         return join_words(self._agreement.committed + self._agreement.pending)
