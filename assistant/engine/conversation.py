@@ -247,9 +247,9 @@ class Conversation(Interruptions):
 
     def _on_partial(self, turn: UserTurn, text: str) -> None:
         """A partial pass is in: show its words while the turn is still open and not final, and evaluate
-        them into the model's prompt cache. All of them: only the committed ones lagged too far behind
-        in short turns (through `assistant mic`, voice-to-voice p50 1479 -> 1311 ms with all the words,
-        1578 -> 1612 with the committed ones, for 2-4 % of a core less)."""
+        them into the model's prompt cache. All of them: the committed ones alone lag too far behind in
+        short turns (through `assistant mic`, paired by recording, voice-to-voice -40 ms at the median
+        with all the words, +2 ms with the committed ones; docs/benchmarks.md)."""
         if text and self._turn is turn and turn.final is None:
             self.bus.publish(PartialTranscript(text))
             if turn.continues is None:  # else the message will be both halves, joined
