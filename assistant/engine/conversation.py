@@ -259,7 +259,6 @@ class Conversation(Interruptions):
         """Evaluate the history and the user's `words` so far into the model's prompt cache (`llm.prefill`):
         one prefill at a time, each only once, never while a reply runs (its words in the history are not
         known until it ends)."""
-        messages = [*self.history, Message("user", words)]
         if (
             self.cfg.llm.prefill
             and self._reply is None
@@ -267,6 +266,7 @@ class Conversation(Interruptions):
             and (len(self.history), words) != self._prefilled
         ):
             self._prefilled = (len(self.history), words)
+            messages = [*self.history, Message("user", words)]
             self._prefilling = self._spawn(self.llm.prefill(messages, self.tools.llm_tools()), "prefill")
 
     def _on_final(self, turn: UserTurn) -> None:

@@ -63,8 +63,9 @@ class LanguageModel(Protocol):
 
     async def prefill(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
         """Evaluate the prompt up to the end of the last message's words, which are still being said
-        (the user's partial transcript), so that the reply to the final transcript evaluates only what
-        differs. Best effort: it may do nothing, and never raises for a model that failed."""
+        (the user's partial transcript; empty: up to where they will start), so that the reply to the
+        final transcript evaluates only what differs. Best effort: it may do nothing, and never raises
+        for a model that failed."""
         ...
 
 

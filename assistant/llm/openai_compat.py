@@ -39,6 +39,11 @@ class OpenAICompatibleLLM:
         """The server's context is the server's business, but a conversation that outgrew it would get
         only errors: the oldest exchanges go, in blocks (a server's prefix cache keeps working)."""
 
+    def _fit(self, messages: list[Message], tools: Sequence[Tool]) -> list[Message]:
+        """The messages that fit this conversation's share of the server's context (oldest dropped)."""
+        schemas = sum(len(json.dumps(t.openai_schema())) for t in tools)
+        return self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
+
     async def stream(
         self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
     ) -> AsyncIterator[str | ToolRequest]:
@@ -48,8 +53,7 @@ class OpenAICompatibleLLM:
         Base models on a completions endpoint may write a tool call as a JSON line, parsed here too."""
         stream = None
         events, finished = 0, False
-        schemas = sum(len(json.dumps(t.openai_schema())) for t in tools)
-        messages = self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
+        messages = self._fit(messages, tools)
         try:
             if self._fewshot:
                 stream = await self._client.completions.create(
@@ -161,10 +165,8 @@ class OpenAICompatibleLLM:
         """Ask for one token of a reply to the words heard so far: a server with a prefix cache (llama.cpp's
         `cache_prompt`, vLLM's automatic prefix caching) keeps their evaluation, and the reply to the
         final words reuses it up to where they differ. Failures surface on the reply instead."""
-        schemas = sum(len(json.dumps(t.openai_schema())) for t in tools)
-        kept = self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
         try:
-            await self.warm_up(kept, tools)
+            await self.warm_up(self._fit(messages, tools), tools)
         except Exception as exc:  # a dropped connection: the reply's own request reports it
             log.debug("prefill failed: %r", exc)
 
