@@ -83,7 +83,7 @@ def resolve_gguf(ref: str) -> Path:
         if entry is None:
             names = ", ".join(f"bundled:{name}" for name in BUNDLED)
             raise ModelError(f"llm.model: unknown bundled model {ref!r} ({names})")
-        return bundled_gguf(entry)
+        return requantized(bundled_gguf(entry), entry) if entry.requantize else bundled_gguf(entry)
     if ref.startswith("hf:"):
         owner, repo, *rest = ref[3:].split("/")
         if not rest:
@@ -135,22 +135,22 @@ def _identity(path: Path) -> dict[str, int]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "inode": st.st_ino}
 
 
-def _stamp_ok(path: Path, pin: Pin) -> bool:
+def _stamp_ok(path: Path, facts: dict[str, str]) -> bool:
     try:
         stamp = json.loads(_stamp_path(path).read_text())
     except (OSError, ValueError):
         return False
-    return stamp == {"sha256": pin.sha256, **_identity(path)}
+    return stamp == {**facts, **_identity(path)}
 
 
-def _write_stamp(path: Path, pin: Pin) -> None:
-    """Remember that this very file was hashed, so that a start does not hash it again."""
+def _write_stamp(path: Path, facts: dict[str, str]) -> None:
+    """Remember what this very file was found to be (hashed, or made), so that a start does not redo it."""
     stamp = _stamp_path(path)
     try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        stamp.write_text(json.dumps({"sha256": pin.sha256, **_identity(path)}))
+        stamp.write_text(json.dumps({**facts, **_identity(path)}))
     except OSError:
-        log.debug("cannot write %s; the file will be hashed again next time", stamp)
+        log.debug("cannot write %s; the file will be checked again next time", stamp)
 
 
 def _mismatch(what: str, path: str, size: int, sha256: str, pin: Pin, fix: str) -> ModelError:
@@ -164,7 +164,7 @@ def _mismatch(what: str, path: str, size: int, sha256: str, pin: Pin, fix: str) 
 def verify_file(path: Path, pin: Pin, what: str, fix: str) -> None:
     """Raise ModelError unless `path` has the pinned size and sha256. A file verified before and not
     changed since (its stamp in the cache matches) is not hashed again."""
-    if _stamp_ok(path, pin):
+    if _stamp_ok(path, {"sha256": pin.sha256}):
         return
     digest = hashlib.sha256()
     with path.open("rb") as src:
@@ -173,7 +173,7 @@ def verify_file(path: Path, pin: Pin, what: str, fix: str) -> None:
     size = path.stat().st_size
     if size != pin.size or digest.hexdigest() != pin.sha256:
         raise _mismatch(what, str(path), size, digest.hexdigest(), pin, fix)
-    _write_stamp(path, pin)
+    _write_stamp(path, {"sha256": pin.sha256})
 
 
 def assemble_parts(parts: list[Path], target: Path, pin: Pin, what: str, fix: str) -> Path:
@@ -208,7 +208,48 @@ def assemble_parts(parts: list[Path], target: Path, pin: Pin, what: str, fix: st
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
-    _write_stamp(target, pin)
+    _write_stamp(target, {"sha256": pin.sha256})
+    return target
+
+
+def requantized(source: Path, entry: BundledModel) -> Path:
+    """`source` (verified) converted once to `entry.requantize` in the model cache, by llama.cpp's own
+    quantizer (a few seconds). The file's stamp names the pinned source, the type and the llama.cpp build
+    that made it; a file without a matching stamp (changed since, or made by another build) is made again.
+    Raises ModelError when llama.cpp cannot convert it."""
+    import llama_cpp
+
+    kind = entry.requantize
+    assert kind is not None
+    target = CACHE_DIR / f"{Path(entry.file_name).stem}.{kind}.gguf"
+    facts = {"source_sha256": entry.pin.sha256, "type": kind, "llama_cpp": llama_cpp.__version__}
+    if target.is_file() and _stamp_ok(target, facts):
+        return target
+    log.info("converting bundled:%s to %s once, into %s", entry.name, kind.upper(), target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind.upper()}")
+        params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{kind.upper()}")  # the vocabulary's matmul too
+        params.allow_requantize = True
+        params.nthread = os.cpu_count() or 1
+        chatty = logging.getLogger("llama-cpp-python")  # its C log callback: a warning per tensor
+        level = chatty.level
+        chatty.setLevel(logging.ERROR)
+        try:
+            failed = llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), params)
+        finally:
+            chatty.setLevel(level)
+        if failed:
+            raise ModelError(f"bundled:{entry.name}: llama.cpp could not convert {source} to {kind.upper()}")
+        tmp.chmod(0o644)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _write_stamp(target, facts)
     return target
 
 

@@ -32,17 +32,47 @@ def test_every_bundled_model_resolves_to_its_pinned_file():
     for entry in BUNDLED.values():
         path = bundled_gguf(entry)
         assert path.stat().st_size == entry.pin.size, entry.name
-    assert resolve_gguf("bundled:qwen2.5-0.5b").stat().st_size == 491_400_064
+    assert bundled_gguf(QWEN).stat().st_size == 491_400_064
+
+
+def file_type(path: Path) -> str:
+    """The GGUF's `general.file_type` (llama.cpp's LLAMA_FTYPE: 2 is MOSTLY_Q4_0, 15 MOSTLY_Q4_K_M)."""
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(path), vocab_only=True, verbose=False).metadata["general.file_type"]
+
+
+def test_qwen_runs_as_q4_0_made_once_from_the_verified_file(cache, caplog):
+    with caplog.at_level(logging.INFO, logger="assistant.models"):
+        target = resolve_gguf("bundled:qwen2.5-0.5b")
+    assert "converting bundled:qwen2.5-0.5b to Q4_0 once" in caplog.text
+    assert target.parent == cache and target.name.endswith(".q4_0.gguf")
+    assert (cache / QWEN.file_name).stat().st_size == QWEN.pin.size, "made from the assembled, pinned file"
+    assert file_type(target) == "2" and file_type(cache / QWEN.file_name) == "15"
+    assert not list(cache.glob(".*.tmp"))
+    before = target.stat()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="assistant.models"):
+        assert resolve_gguf("bundled:qwen2.5-0.5b") == target
+    assert target.stat().st_mtime_ns == before.st_mtime_ns and "converting" not in caplog.text
+
+    # Damaged after it was made (size and modification time kept): made again, byte for byte the same.
+    whole = target.read_bytes()
+    with target.open("r+b") as f:
+        f.seek(len(whole) // 2)
+        f.write(b"\xff" * 64)
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert resolve_gguf("bundled:qwen2.5-0.5b").read_bytes() == whole
 
 
 def test_split_parts_are_assembled_once_and_a_changed_file_is_caught(cache, caplog):
-    target = resolve_gguf("bundled:qwen2.5-0.5b")
+    target = bundled_gguf(QWEN)
     assert target.parent == cache and target.stat().st_size == QWEN.pin.size
     assert not list(cache.glob(".*.tmp")), "the temporary file must be renamed or removed"
     stamp = models._stamp_path(target)
     assert stamp.is_file()
     before = target.stat()
-    assert resolve_gguf("bundled:qwen2.5-0.5b") == target
+    assert bundled_gguf(QWEN) == target
     assert target.stat().st_mtime_ns == before.st_mtime_ns, "a verified file is not written again"
 
     # One byte changed, size and modification time kept: the stamp no longer matches (ctime moved), the
@@ -54,7 +84,7 @@ def test_split_parts_are_assembled_once_and_a_changed_file_is_caught(cache, capl
         f.write(bytes([byte[0] ^ 0xFF]))
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
     with caplog.at_level(logging.WARNING, logger="assistant.models"):
-        again = resolve_gguf("bundled:qwen2.5-0.5b")
+        again = bundled_gguf(QWEN)
     assert "assembling it again" in caplog.text and QWEN.pin.sha256 in caplog.text
     with again.open("rb") as f:
         f.seek(1000)

