@@ -160,16 +160,26 @@ def asks(norm: tuple[str, ...]) -> bool:
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 
 
+_CLAUSES = re.compile(r"(?<=[.!?,;])\s+")
+"""A comma or semicolon with a space after it (not the one inside "1,500"), or a sentence end."""
+
+
 def sentences(text: str) -> list[str]:
     """The transcript's sentences, as Whisper punctuated them (empty ones dropped)."""
     return [s for s in _SENTENCES.split(text.strip()) if s.strip()]
 
 
+def clauses(text: str) -> list[str]:
+    """The transcript's clauses: its sentences cut again at commas and semicolons (Whisper writes "Let's
+    play a game, roll three dice" as often as two sentences)."""
+    return [s for s in _CLAUSES.split(text.strip()) if s.strip(" ,;")]
+
+
 def retracted(text: str) -> bool:
-    """Whether the last of several sentences takes back what came before: it asks for nothing itself and
-    stops or drops ("Set a timer for ten minutes. Actually, never mind.", "... Cancel that.", "... Hold
-    on."), so no tool runs. A closing "Thanks." retracts nothing."""
-    said = sentences(text)
+    """Whether the last of several clauses takes back what came before: it asks for nothing itself and
+    stops or drops ("Set a timer for ten minutes. Actually, never mind.", "..., no wait, cancel that.",
+    "... Hold on."), so no tool runs. A closing "Thanks." retracts nothing."""
+    said = clauses(text)
     if len(said) < 2:
         return False
     norm = tokenize(said[-1]).norm

@@ -22,7 +22,15 @@ from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent.follow_up import carry_over
-from assistant.tools.intent.gate import ACTION_KEYS, asks, is_destructive, object_words, retracted, sentences
+from assistant.tools.intent.gate import (
+    ACTION_KEYS,
+    asks,
+    clauses,
+    is_destructive,
+    object_words,
+    retracted,
+    sentences,
+)
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.slots import (
     CONNECTORS,
@@ -249,15 +257,18 @@ class IntentMatcher:
         return max(found, key=lambda m: m.confidence) if found else None
 
     def match(self, text: str) -> IntentMatch | None:
-        """The tool `text` clearly asks for, or None. A request after a preface ("Let's play a game. Roll
-        three dice for me.": 0.32 whole, 0.91 alone) is matched on its own sentence when the whole is not:
-        the preface dilutes the similarity. Only the last sentence, since a correction comes last ("Set a
-        timer. Actually, never mind."), and a last sentence that takes the request back leaves no tool."""
+        """The tool `text` clearly asks for, or None. A request after a preface ("I'm bored. Tell me the
+        time.": 0.22 whole) is matched on its own sentence, and then on its last clause ("If you can, turn
+        off the kitchen lights"), when the whole is not: the preface dilutes the similarity. Only the
+        last, since a correction comes last ("Set a timer. Actually, never mind."), and a last clause that
+        takes the request back leaves no tool."""
         if retracted(text):
             return None
         found = self._confident(text)
         if found is None and len(said := sentences(text)) > 1:
             found = self._confident(said[-1])
+        if found is None and len(parts := clauses(text)) > 1 and parts[-1] != text.strip():
+            found = self._confident(parts[-1])
         return found
 
     def _confident(self, text: str) -> IntentMatch | None:
