@@ -312,6 +312,16 @@ async def test_timer_announces_when_done(ctx: ToolContext, said: Heard) -> None:
     assert await list_timers(ctx) == "You have no timers."
 
 
+async def test_a_label_that_only_says_how_long_is_no_name(ctx: ToolContext) -> None:
+    """A model often names a timer after its length ("25 minutes timer"): that is no name to say back."""
+    for label in ("25 minutes timer", "a twenty-five minute timer", "twenty five minutes", "half an hour"):
+        assert await set_timer(ctx, timedelta(minutes=25), label) == "Timer set for 25 minutes."
+    assert await set_timer(ctx, timedelta(minutes=5), "the 5 minute pasta timer") == (
+        "5 minute pasta timer set for 5 minutes."
+    )
+    assert await set_timer(ctx, timedelta(minutes=1), "second oven") == "Second oven timer set for 1 minute."
+
+
 async def test_cancelled_timer_stays_silent(ctx: ToolContext, said: Heard) -> None:
     await set_timer(ctx, timedelta(seconds=0.2), "the tea timer")
     await set_timer(ctx, timedelta(minutes=5))

@@ -14,6 +14,7 @@ from assistant.tools.builtin.clock import local_zone
 from assistant.tools.builtin.speech import clean_text, join_words, plural, spoken_clock, spoken_duration
 from assistant.tools.context import ToolContext
 from assistant.tools.declare import tool
+from assistant.tools.intent.numbers import SCALES, TENS, UNITS, is_number
 from assistant.tools.scheduler import Scheduled
 
 MAX_DELAY = timedelta(days=7)
@@ -40,10 +41,19 @@ def _is_reminder(item: Scheduled) -> bool:
 
 
 def _name(label: str | None) -> str:
-    """ "the pasta timer" -> "pasta": what the person calls the timer, without the filler."""
+    """ "the pasta timer" -> "pasta": what the person calls the timer, without the filler; nothing for a
+    label that only says how long ("25 minutes timer", "a ten-minute timer": a model's habit)."""
     words = clean_text(label or "").lower()
     words = re.sub(r"^(?:the|my|a|an)\s+", "", words)
-    return re.sub(r"\s*\btimers?$", "", words).strip()
+    name = re.sub(r"\s*\btimers?$", "", words).strip()
+    said = re.findall(r"[a-z]+|\d+(?:\.\d+)?", name)
+    return "" if said and all(w in _DURATION_WORDS or is_number(w) for w in said) else name
+
+
+_DURATION_WORDS = frozenset(
+    {*UNITS, *TENS, *SCALES, "a", "an", "and", "half", "quarter", "of", "long", "min", "mins", "sec", "secs"}
+    | {f"{unit}{s}" for unit in ("second", "minute", "hour", "day") for s in ("", "s")}
+)
 
 
 def next_occurrence(at: time, now: datetime) -> datetime:
