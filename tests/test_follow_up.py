@@ -78,6 +78,9 @@ def test_a_follow_up_keeps_what_it_does_not_change(matcher, first, then, argumen
         ("Set a timer for five minutes.", "Thanks, that was quick."),  # no continuation
         ("Delete all my notes.", "And now the timers."),  # destructive: never by carry-over
         ("Set a timer for five minutes.", "Is it ten minutes yet?"),  # asks about it, changes nothing
+        # A misheard request for something else: a number, but too many words the robot does not know.
+        ("Drive the robot left half a meter.", "And you were all a single 12 sighted eye."),
+        ("Turn on the kitchen lights.", "And my sister bought forty new garden chairs."),
     ],
 )
 def test_a_turn_that_changes_no_typed_value_is_no_follow_up(matcher, first, then) -> None:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from typing import Any
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, is_destructive
-from assistant.tools.intent.slots import Param, ToolWords, Utterance, fill_slots
+from assistant.tools.intent.slots import Fill, Param, ToolWords, Utterance, fill_slots
 
 CONTINUATIONS = (
     ("and", "what", "about"),
@@ -45,6 +45,8 @@ STATE_QUESTIONS = frozenset("is was are were did does has had".split())
 _LEAD = INTERJECTIONS | RESPONSES | frozenset("so".split())
 _CARRIED_OVER_ROLES = frozenset("place unit unit_from unit_to".split())
 """str parameters whose values are typed (found by their own rules), unlike free text."""
+MAX_UNEXPLAINED = 2
+"""Content words beyond the new values that a follow-up may hold ("bring *them down* to forty percent")."""
 MAX_PLACE_WORDS = 4
 MAX_UNIT_WORDS = 3
 UNIT_INTRODUCERS = frozenset("in into to as".split())
@@ -107,6 +109,16 @@ def _asks_about(norm: tuple[str, ...]) -> bool:
     return start < len(norm) and norm[start] in STATE_QUESTIONS
 
 
+def _unexplained(utterance: Utterance, fill: Fill, words: ToolWords) -> int:
+    """Words that could name something, but that no slot took and the tool's own words do not hold: an
+    ellipsis has few ("and you were all a single 12 sighted eye", a misheard "can you roll a single
+    twelve sided die", has three, and is no new distance for the robot)."""
+    return sum(
+        content and label is None and key not in words.triggers
+        for content, label, key in zip(utterance.content, fill.labels, utterance.keys, strict=True)
+    )
+
+
 def _typed(param: Param) -> bool:
     return param.kind != "str" or param.role in _CARRIED_OVER_ROLES
 
@@ -123,6 +135,8 @@ def carry_over(
     if after is None and (not BACK_REFERENCES.intersection(norm) or _asks_about(norm)):
         return None
     fill = fill_slots(utterance, params, words)
+    if _unexplained(utterance, fill, words) > MAX_UNEXPLAINED:
+        return None
     new = {
         p.name: fill.arguments[p.name]
         for p in params
