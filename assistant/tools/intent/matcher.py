@@ -306,11 +306,20 @@ class IntentMatcher:
         The best one may be a near miss ("can't sell the timer") where a later one is right ("cancel the
         timer"); requests that need no tool rarely turn into one further down a 5-best list (none of 90).
         A destructive tool is only called from the best one: the words that name what it destroys must be
-        what was heard, not a guess."""
+        what was heard, not a guess. Nor may a later one drop a verb of the best one that asks for
+        something: "could you *read* back what I've written down" is no "could you *add* back ..."."""
+        verbs = _actions(hypotheses[0]) if hypotheses else frozenset()
         for i, text in enumerate(hypotheses):
-            if (match := self.match(text)) is not None and (i == 0 or not is_destructive(match.tool)):
+            if (match := self.match(text)) is not None and (
+                i == 0 or not (is_destructive(match.tool) or verbs - _actions(text))
+            ):
                 return match, text
         return None
+
+
+def _actions(text: str) -> frozenset[str]:
+    """The verbs in `text` that ask for something ("read", "add", "cancel"), as their keys."""
+    return frozenset(stem(t) for t in tokenize(text).norm) & ACTION_KEYS
 
 
 def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[str, list[str]]]]:
