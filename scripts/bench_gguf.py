@@ -5,8 +5,7 @@
 For a quantization choice (the bundled Qwen as shipped against its Q4_0 conversion: docs/benchmarks.md).
 Each round evaluates a 200-token prompt (this repository's README) from a cold cache, then generates 32
 greedy tokens, going round the files in turn so that a shared machine's load falls on all alike; the
-medians over rounds are printed. `bundled:NAME` is what llama.cpp runs for it (after any conversion);
-the pinned file as shipped is its path in the model cache.
+medians over rounds are printed. `bundled:NAME` is what llama.cpp runs for it (after any conversion).
 """
 
 from __future__ import annotations

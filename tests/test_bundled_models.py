@@ -32,7 +32,7 @@ def test_every_bundled_model_resolves_to_its_pinned_file():
     for entry in BUNDLED.values():
         path = bundled_gguf(entry)
         assert path.stat().st_size == entry.pin.size, entry.name
-    assert bundled_gguf(QWEN).stat().st_size == 491_400_064
+    assert resolve_gguf("bundled:qwen2.5-0.5b").stat().st_size == 491_400_064
 
 
 def file_type(path: Path) -> str:
@@ -42,10 +42,10 @@ def file_type(path: Path) -> str:
     return Llama(model_path=str(path), vocab_only=True, verbose=False).metadata["general.file_type"]
 
 
-def test_qwen_runs_as_q4_0_made_once_from_the_verified_file(cache, caplog):
+def test_the_q4_0_qwen_is_made_once_from_the_verified_file(cache, caplog):
     with caplog.at_level(logging.INFO, logger="assistant.models"):
-        target = resolve_gguf("bundled:qwen2.5-0.5b")
-    assert "converting bundled:qwen2.5-0.5b to Q4_0 once" in caplog.text
+        target = resolve_gguf("bundled:qwen2.5-0.5b-q4_0")
+    assert "converting bundled:qwen2.5-0.5b-q4_0 to Q4_0 once" in caplog.text
     assert target.parent == cache and target.name.endswith(".q4_0.gguf")
     assert (cache / QWEN.file_name).stat().st_size == QWEN.pin.size, "made from the assembled, pinned file"
     assert file_type(target) == "2" and file_type(cache / QWEN.file_name) == "15"
@@ -53,7 +53,7 @@ def test_qwen_runs_as_q4_0_made_once_from_the_verified_file(cache, caplog):
     before = target.stat()
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="assistant.models"):
-        assert resolve_gguf("bundled:qwen2.5-0.5b") == target
+        assert resolve_gguf("bundled:qwen2.5-0.5b-q4_0") == target
     assert target.stat().st_mtime_ns == before.st_mtime_ns and "converting" not in caplog.text
 
     # Damaged after it was made (size and modification time kept): made again, byte for byte the same.
@@ -62,7 +62,7 @@ def test_qwen_runs_as_q4_0_made_once_from_the_verified_file(cache, caplog):
         f.seek(len(whole) // 2)
         f.write(b"\xff" * 64)
     os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert resolve_gguf("bundled:qwen2.5-0.5b").read_bytes() == whole
+    assert resolve_gguf("bundled:qwen2.5-0.5b-q4_0").read_bytes() == whole
 
 
 def test_split_parts_are_assembled_once_and_a_changed_file_is_caught(cache, caplog):

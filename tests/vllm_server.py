@@ -39,7 +39,7 @@ def hf_model_dir() -> Path:
     target = CACHE_DIR / "vllm" / "qwen2.5-0.5b-instruct-bf16"
     if not (target / "config.json").exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        gguf = bundled_gguf(BUNDLED["qwen2.5-0.5b"])  # the pinned file, not the Q4_0 llama.cpp runs
+        gguf = bundled_gguf(BUNDLED["qwen2.5-0.5b"])
         subprocess.run(
             [str(vllm_python()), str(ROOT / "scripts" / "gguf_to_hf.py"), str(gguf), str(target)],
             check=True,
