@@ -233,7 +233,7 @@ def requantized(source: Path, entry: BundledModel) -> Path:
     try:
         params = llama_cpp.llama_model_quantize_default_params()
         params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind.upper()}")
-        params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{kind.upper()}")  # the vocabulary's matmul too
+        params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{kind.upper()}")  # the vocabulary too
         params.allow_requantize = True
         params.nthread = os.cpu_count() or 1
         chatty = logging.getLogger("llama-cpp-python")  # its C log callback: a warning per tensor
