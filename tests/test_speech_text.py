@@ -194,3 +194,26 @@ def test_the_first_clause_is_never_cut_after_a_title_or_inside_a_number() -> Non
     text = "Your meeting with Dr. Patel is on Tuesday, March 4th, 2025 at 10:30 am."
     clauses = [c for token in text.split(" ") for c in chunker.feed(token + " ")] + chunker.flush()
     assert clauses == ["Your meeting with Dr. Patel", "is on Tuesday, March 4th, 2025 at 10:30 am."]
+
+
+def test_the_grammar_worker_leaves_quietly_when_its_conversation_has_gone(grammars) -> None:  # type: ignore[no-untyped-def]
+    """A conversation that ends while the worker loads or answers closes the pipe under it: the worker
+    exits without a traceback (one was printed at the end of `assistant simulate` on a fresh cache)."""
+    import subprocess
+    import sys
+
+    import assistant.tts.grammar_worker as worker
+    from assistant.tts.normalise import GRAMMARS_DIR
+
+    proc = subprocess.Popen(
+        [sys.executable, worker.__file__, str(GRAMMARS_DIR)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the conversation has gone: nobody reads the answers
+    proc.stdin.write(b'"It costs $5."\n')
+    proc.stdin.close()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in proc.stderr.read().decode(), "a worker whose reader left must exit quietly"

@@ -60,6 +60,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--build"]:
         build()
     elif len(sys.argv) == 2:
-        _serve(sys.argv[1])
+        try:
+            _serve(sys.argv[1])
+        except BrokenPipeError:  # the conversation ended while the grammars were still loading
+            os._exit(0)  # nothing to say, nobody to say it to: not even the buffered answer at exit
     else:
         raise SystemExit("usage: python -m assistant.tts.grammar_worker (--build | CACHE_DIR)")
