@@ -430,3 +430,31 @@ async def test_the_real_model_never_approves_a_risky_question_aloud() -> None:
     for question, answer in list(said.items())[:3]:
         assert not approves(answer, opening=True), (question, answer)
     assert "rome" in said["Can I ask you what the capital of Italy is?"].lower()
+
+
+async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> None:
+    """The guard stops talk about the machinery after its first clause has been said ("To answer this
+    question," then "call the function ..."): the sentence left hanging is followed by the same words an
+    echo gets, here a question back, not by silence; a reply stopped at a sentence end says nothing more."""
+    from assistant.engine.output import OutputBuffer
+    from assistant.engine.reply import CLARIFY, Reply
+    from assistant.llm import Message
+    from assistant.tts import Synthesizer
+
+    tts = Synthesizer(cfg.tts, 16000)
+    for model_says, expected in (
+        (
+            "To answer this question, you can call the function with the card.",
+            f"To answer this question, {CLARIFY}",
+        ),
+        ("That is a good card. You can call the function with it.", "That is a good card."),
+    ):
+        output = OutputBuffer(16000)
+        messages = [Message("system", "You are a helpful assistant."), Message("user", "Seven of clubs.")]
+        reply = Reply(1, messages, ScriptedLLM(model_says, delay_s=0.001), tts, output, lambda *e: None)  # type: ignore[arg-type]
+        reply.release()
+        await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
+        while not any(n.kind == "finished" for n in output.notices):
+            output.pull(16000)
+        heard = next(n.text for n in output.notices if n.kind == "finished")
+        assert reply.cut == "tool_talk" and heard == expected, (model_says, heard)

@@ -132,6 +132,8 @@ class Reply(ToolTurn):
             instructions(messages, llm, tools),
         )
         self._spoke = False
+        self._last_clause = ""
+        """The last clause sent to the voice, as written."""
         output.open(reply_id)
         self._tasks = [
             asyncio.create_task(self._generate(), name=f"reply{reply_id}-llm"),
@@ -159,8 +161,11 @@ class Reply(ToolTurn):
             elif not await self._fast_path():
                 await self._converse()
             self._flush_text()
+            said_nothing_right = self.cut in ("echo", "leak", "tool_talk")
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                self._say(self._after_echo() if self.cut in ("echo", "leak", "tool_talk") else FALLBACK_EMPTY)
+                self._say(self._after_echo() if said_nothing_right else FALLBACK_EMPTY)
+            elif said_nothing_right and not self._last_clause.endswith((".", "!", "?")):
+                self._say(self._after_echo())  # stopped mid-sentence ("To answer this question,"): end it
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
@@ -216,6 +221,7 @@ class Reply(ToolTurn):
                 self._chunker.clear()
         if any(ch.isalnum() for ch in text):
             self._spoke = True
+            self._last_clause = text.rstrip()
             self._clauses.put_nowait(text)
 
     def _say(self, text: str) -> None:
