@@ -211,6 +211,8 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
         (["Sure.", 'To say thank you, I used the "set_reminder" function.'], "Sure."),
         (["The timer is set.", "This response is returned by the tool."], "The timer is set."),
         (["Here's a JSON object", "with the arguments."], ""),
+        (["Here is the response:", "tool_response result: Timer set."], "Here is the response:"),
+        (["<tool_call> set a timer", "for ten minutes."], ""),
         (["When a tool answers,", "it says so."], ""),
         (["Use this code:", '{"name": "print_hello", "arguments": {}}'], "Use this code:"),
         (["You can call the", "function with a distance."], "You can call the"),  # split in two clauses

@@ -64,6 +64,7 @@ TOOL_TALK = re.compile(
     r"|(?:by|from|with|to)\s+the\s+(?P<function3>tool|function)s?\b"
     r"|(?:a|the|this|that|any|one|which|my)\s+(?P<tool>tools?)\b"
     r"|(?P<json>json)\b"
+    r"|(?P<tag>tool_(?:call|response))s?\b"  # the chat template's own tags, with or without < >
     r")"
     r"|(?P<call>\{\s*[\"']name[\"']\s*:)",  # a tool call written out as text: {"name": "print_hello", ...
     re.IGNORECASE,
