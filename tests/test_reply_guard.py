@@ -270,12 +270,8 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
     """Told something, a model that only repeats it says "I see."; asked, it says it has no answer; told
     to do something, that it can't. The echo stays out of the history, so the model does not learn to
     echo from it. Words that name something but ask nothing get a question back; thanks, an "I see"."""
-    from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import ACKNOWLEDGED, CLARIFY, UNABLE, Reply
-    from assistant.llm import Message
-    from assistant.tts import Synthesizer
+    from assistant.engine.reply import ACKNOWLEDGED, CLARIFY, UNABLE
 
-    tts = Synthesizer(cfg.tts, 16000)
     for said, expected in (
         ("My sister is visiting next week.", ACKNOWLEDGED),
         ("What do bees make?", FALLBACK_EMPTY),
@@ -283,15 +279,27 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
         ("Two large pizzas with extra cheese.", CLARIFY),
         ("Thank you so much, really.", ACKNOWLEDGED),
     ):
-        output = OutputBuffer(16000)
-        messages = [Message("system", "You are a helpful assistant."), Message("user", said)]
-        reply = Reply(1, messages, ScriptedLLM(said, delay_s=0.001), tts, output, lambda *e: None)  # type: ignore[arg-type]
-        reply.release()
-        await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-        while not any(n.kind == "finished" for n in output.notices):
-            output.pull(16000)
-        heard = next(n.text for n in output.notices if n.kind == "finished")
-        assert heard == expected and reply.cut == "echo" and model_words(heard) == "", (said, heard)
+        cut, heard = await one_reply(cfg, said, said)
+        assert heard == expected and cut == "echo" and model_words(heard) == "", (said, heard)
+
+
+async def one_reply(cfg, said: str, model_says: str) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
+    """A Reply alone (no conversation) to `said` from a model that says `model_says`: why the guard cut
+    it, and what was heard."""
+    from assistant.engine.output import OutputBuffer
+    from assistant.engine.reply import Reply
+    from assistant.llm import Message
+    from assistant.tts import Synthesizer
+
+    output = OutputBuffer(16000)
+    messages = [Message("system", "You are a helpful assistant."), Message("user", said)]
+    llm = ScriptedLLM(model_says, delay_s=0.001)
+    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None)  # type: ignore[arg-type]
+    reply.release()
+    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
+    while not any(n.kind == "finished" for n in output.notices):
+        output.pull(16000)
+    return reply.cut, next(n.text for n in output.notices if n.kind == "finished")
 
 
 async def reply_to(cfg, speech, llm: ScriptedLLM) -> tuple[dict, Conversation, list[ReplyEnded]]:
@@ -438,12 +446,8 @@ async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> No
     """The guard stops talk about the machinery after its first clause has been said ("To answer this
     question," then "call the function ..."): the sentence left hanging is followed by the same words an
     echo gets, here a question back, not by silence; a reply stopped at a sentence end says nothing more."""
-    from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import CLARIFY, Reply
-    from assistant.llm import Message
-    from assistant.tts import Synthesizer
+    from assistant.engine.reply import CLARIFY
 
-    tts = Synthesizer(cfg.tts, 16000)
     for model_says, expected in (
         (
             "To answer this question, you can call the function with the card.",
@@ -451,12 +455,5 @@ async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> No
         ),
         ("That is a good card. You can call the function with it.", "That is a good card."),
     ):
-        output = OutputBuffer(16000)
-        messages = [Message("system", "You are a helpful assistant."), Message("user", "Seven of clubs.")]
-        reply = Reply(1, messages, ScriptedLLM(model_says, delay_s=0.001), tts, output, lambda *e: None)  # type: ignore[arg-type]
-        reply.release()
-        await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-        while not any(n.kind == "finished" for n in output.notices):
-            output.pull(16000)
-        heard = next(n.text for n in output.notices if n.kind == "finished")
-        assert reply.cut == "tool_talk" and heard == expected, (model_says, heard)
+        cut, heard = await one_reply(cfg, "Seven of clubs.", model_says)
+        assert cut == "tool_talk" and heard == expected, (model_says, heard)
