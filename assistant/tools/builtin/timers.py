@@ -14,7 +14,8 @@ from assistant.tools.builtin.clock import local_zone
 from assistant.tools.builtin.speech import clean_text, join_words, plural, spoken_clock, spoken_duration
 from assistant.tools.context import ToolContext
 from assistant.tools.declare import tool
-from assistant.tools.intent.numbers import SCALES, TENS, UNITS, is_number
+from assistant.tools.intent.spans import find_durations
+from assistant.tools.intent.text import tokenize
 from assistant.tools.scheduler import Scheduled
 
 MAX_DELAY = timedelta(days=7)
@@ -46,14 +47,9 @@ def _name(label: str | None) -> str:
     words = clean_text(label or "").lower()
     words = re.sub(r"^(?:the|my|a|an)\s+", "", words)
     name = re.sub(r"\s*\btimers?$", "", words).strip()
-    said = re.findall(r"[a-z]+|\d+(?:\.\d+)?", name)
-    return "" if said and all(w in _DURATION_WORDS or is_number(w) for w in said) else name
-
-
-_DURATION_WORDS = frozenset(
-    {*UNITS, *TENS, *SCALES, "a", "an", "and", "half", "quarter", "of", "long", "min", "mins", "sec", "secs"}
-    | {f"{unit}{s}" for unit in ("second", "minute", "hour", "day") for s in ("", "s")}
-)
+    tokens = tokenize(name).norm
+    taken = sum(span.end - span.start for span in find_durations(tokens))  # the fast path's own parser
+    return "" if tokens and taken == len(tokens) else name
 
 
 def next_occurrence(at: time, now: datetime) -> datetime:
