@@ -14,6 +14,8 @@ import logging
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
@@ -189,12 +191,9 @@ def assemble_parts(parts: list[Path], target: Path, pin: Pin, what: str, fix: st
     missing = [str(p) for p in parts if not p.is_file()]
     if missing:
         raise ModelError(f"{what}: missing part file(s) {', '.join(missing)}: {fix}")
-    target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with _into_place(target) as tmp:
+        with tmp.open("wb") as out:
             for part in parts:
                 with part.open("rb") as src:
                     while block := src.read(_BLOCK):
@@ -204,12 +203,24 @@ def assemble_parts(parts: list[Path], target: Path, pin: Pin, what: str, fix: st
         if size != pin.size or digest.hexdigest() != pin.sha256:
             described = f"{target.name} assembled from {', '.join(str(p) for p in parts)}"
             raise _mismatch(what, described, size, digest.hexdigest(), pin, fix)
+    _write_stamp(target, {"sha256": pin.sha256})
+    return target
+
+
+@contextmanager
+def _into_place(target: Path) -> Iterator[Path]:
+    """A temporary file beside `target` to write: renamed onto it when the block ends without an error,
+    removed otherwise, so the cache never holds a half-written model."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
         tmp.chmod(0o644)
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)
-    _write_stamp(target, {"sha256": pin.sha256})
-    return target
 
 
 def requantized(source: Path, entry: BundledModel) -> Path:
@@ -226,11 +237,7 @@ def requantized(source: Path, entry: BundledModel) -> Path:
     if target.is_file() and _stamp_ok(target, facts):
         return target
     log.info("converting bundled:%s to %s once, into %s", entry.name, kind.upper(), target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with _into_place(target) as tmp:
         params = llama_cpp.llama_model_quantize_default_params()
         params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind.upper()}")
         params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{kind.upper()}")  # the vocabulary too
@@ -245,10 +252,6 @@ def requantized(source: Path, entry: BundledModel) -> Path:
             chatty.setLevel(level)
         if failed:
             raise ModelError(f"bundled:{entry.name}: llama.cpp could not convert {source} to {kind.upper()}")
-        tmp.chmod(0o644)
-        tmp.replace(target)
-    finally:
-        tmp.unlink(missing_ok=True)
     _write_stamp(target, facts)
     return target
 
