@@ -265,10 +265,11 @@ class IntentMatcher:
         if retracted(text):
             return None
         found = self._confident(text)
-        if found is None and len(said := sentences(text)) > 1:
+        said = sentences(text)
+        if found is None and len(said) > 1:
             found = self._confident(said[-1])
-        if found is None and len(parts := clauses(text)) > 1 and parts[-1] != text.strip():
-            found = self._confident(parts[-1])
+        if found is None and len(parts := clauses(text)) > 1 and parts[-1] != said[-1]:
+            found = self._confident(parts[-1])  # not the last sentence again
         return found
 
     def _confident(self, text: str) -> IntentMatch | None:
