@@ -125,6 +125,27 @@ async def test_real_interruption_still_works_with_echo(cfg, speech):
     assert not echo_onsets, f"barge-ins at {echo_onsets} s, outside the user's speech at {user_speech} s"
 
 
+async def test_a_long_reply_is_let_finish_before_the_next_input(cfg, speech):
+    """A reply still being spoken when `reply_timeout_s` has passed is not talked over: a person lets a
+    long answer end. (Before, the next input started at 25 s and the long answer's turn was counted as
+    the next one's, in the dialogue benchmark.) The timeout still ends a wait with no reply at all."""
+    from scripted import ScriptedLLM
+
+    llm = ScriptedLLM(
+        "Here is a long answer about the tides, the moon that pulls them, the harbours they fill and "
+        "empty twice a day, and the boats that wait for them to turn."
+    )
+    result = await simulate(
+        cfg,
+        [speech["goforward"], speech["goforward"]],
+        SimulationOptions(reply_timeout_s=3.0),
+        conversation=Conversation(cfg, llm=llm),
+    )
+    first, second = result.report["turns"]
+    assert not first["interrupted"] and first["assistant_text"].endswith("turn.")
+    assert not second["interrupted"] and not result.report["warnings"]
+
+
 @pytest.fixture(scope="module")
 def mm_hmm(tmp_path_factory, cfg_module):
     """A spoken backchannel ("yeah"), synthesised with the bundled voice at 16 kHz."""

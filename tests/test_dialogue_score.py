@@ -111,6 +111,17 @@ def test_tool_requests_need_the_right_tool_and_arguments(tools):
     assert not score(timer, seen("Sure, twenty five minutes."), tools).tool_ok
 
 
+def test_british_and_american_spellings_of_an_argument_are_one(tools):
+    """Whisper writes "tires" as often as "tyres": the note is right either way, a different one is not."""
+    note = Exchange(
+        "Note: the car needs new tyres.", "tool", tool="add_note", args={"text": "the car needs new tyres"}
+    )
+    for text, right in [("the car needs new tires", True), ("the car needs new tyres", True),
+                        ("the car needs new tiles", False)]:  # fmt: skip
+        calls = [{"name": "add_note", "arguments": {"text": text}, "result": "Noted.", "via": "intent"}]
+        assert score(note, seen("Noted.", calls), tools).tool_ok is right, text
+
+
 def test_a_tool_for_a_request_that_needs_none_is_wrong(tools):
     chat = Exchange("My living room is gloomy.", "no_tool")
     call = [{"name": "set_lights", "arguments": {"room": "living room"}, "result": "On.", "via": "llm"}]

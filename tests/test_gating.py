@@ -277,7 +277,7 @@ def test_destructive_is_declared_or_follows_confirm() -> None:
         return "wiped"
 
     wiped = make_tool(wipe)
-    assert object_words(wiped) == {"history", "browsing", "data"}
+    assert object_words(wiped) == {"history", "browse", "data"}  # as keys: "browsing" is a form of "browse"
     assert names_object(wiped, "wipe my history") and not names_object(wiped, "wipe it")
 
     @tool(destructive=True)

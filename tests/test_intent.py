@@ -202,8 +202,11 @@ def test_a_later_hypothesis_can_ask_for_the_tool_the_best_one_missed(matcher) ->
     assert match.tool.name == "set_timer" and heard == "Set a timer for five minutes."
     assert matcher.match_any(["Tell me a story about the sea.", "Tell me a story about the see."]) is None
     # A later one may not drop a verb of the best one: the best asked to read, not to add.
-    heard = ["Could you read back what I've written down?", "Could you add back what I've written down?"]
+    heard = ["Could you read back the last thing I said?", "Could you add back the last thing I said?"]
     assert matcher.match(heard[1]) is not None and matcher.match_any(heard) is None
+    # And where the best one asks for reading by another form of the words, it is read.
+    match, _ = matcher.match_any(["Could you read back what I've written down?", "Could you add back ..."])
+    assert match.tool.name == "read_notes"
     # Only near misses are worth the second decoding: not chat, not a clear request.
     assert matcher.near_miss("Can't sell the timer.")
     assert not matcher.near_miss("Tell me a story about the sea.")
@@ -231,6 +234,34 @@ def test_what_whisper_gets_wrong_does_not_become_an_argument(matcher, heard, too
         return
     best = matcher.best(heard)
     assert best is not None and best.tool.name == tool and best.arguments == arguments
+
+
+@pytest.mark.parametrize(
+    ("said", "tool", "arguments"),
+    [
+        # A want or a need said to an assistant asks for it, as "set a timer" does.
+        ("I need a forty minute timer.", "set_timer", {"duration": "PT40M"}),
+        ("I would like a two minute timer please.", "set_timer", {"duration": "PT2M"}),
+        # "Which" asks what "what" asks.
+        ("Which notes do I have?", "read_notes", {}),
+        # Another form of a verb the examples use: "written" is "write", "got" is "get".
+        ("What have I written down?", "read_notes", {}),
+        # Framing that says nothing about the tool: "at the moment", "so far", "currently".
+        ("What timers have I got at the moment?", "list_timers", {}),
+        ("Read me my notes so far.", "read_notes", {}),
+        # And none of it makes a statement or a wish a request.
+        ("I need a break from all these timers.", None, {}),
+        ("Which of my friends wrote that note?", None, {}),
+        ("I wrote a note to my neighbour.", None, {}),
+        ("Stop asking me about notes.", None, {}),  # the tool's own description says it asks first
+    ],
+)
+def test_request_forms_that_examples_do_not_spell_out(matcher, said, tool, arguments) -> None:  # type: ignore[no-untyped-def]
+    found = matcher.match(said)
+    if tool is None:
+        assert found is None
+    else:
+        assert found is not None and found.tool.name == tool and found.arguments == arguments
 
 
 @tool(examples=["play some jazz", "play Bohemian Rhapsody", "put on music by Miles Davis"])

@@ -45,6 +45,10 @@ class SimulationOptions:
     """Per input: where its speech really starts and ends (ms into the file), when the file's level alone
     would mislead (claps after the words); None entries are measured by `speech_span_ms`."""
     reply_timeout_s: float = 25.0
+    """Go on to the next input when no reply has been heard this long after an input ended."""
+    reply_max_s: float = 120.0
+    """Or when a reply that is being heard has not ended this long after the input: a person lets a long
+    answer finish rather than talk over it after `reply_timeout_s`."""
     tail_s: float = 1.0
     allow_damaged: bool = False
     """Say what decodes of a truncated or corrupt input (with a warning) instead of refusing it."""
@@ -127,6 +131,16 @@ def load_inputs(
         start, end = known if known is not None else speech_span_ms(decoded.samples)
         inputs.append(_Input(Path(path), decoded.samples, start, end))
     return inputs
+
+
+def _gave_up(opts: SimulationOptions, waited: float, heard: bool) -> str | None:
+    """Why the simulated person stops waiting `waited` s after an input ended (`heard`: some reply audio
+    played), or None while they still wait."""
+    if not heard and waited > opts.reply_timeout_s:
+        return f"no reply within {opts.reply_timeout_s:.0f} s"
+    if heard and waited > max(opts.reply_timeout_s, opts.reply_max_s):
+        return f"the reply had not ended {max(opts.reply_timeout_s, opts.reply_max_s):.0f} s after the input"
+    return None
 
 
 def _gap_before(opts: SimulationOptions, idx: int) -> float:
@@ -262,19 +276,15 @@ async def simulate(
                     ):
                         next_start = now - t0
                         input_end_t = None
-                    elif waited > opts.reply_timeout_s:
-                        warnings.append(
-                            f"{inputs[idx - 1].path.name}: no reply within {opts.reply_timeout_s:.0f} s"
-                        )
+                    elif (late := _gave_up(opts, waited, reply_audio_t is not None)) is not None:
+                        warnings.append(f"{inputs[idx - 1].path.name}: {late}")
                         next_start = now - t0
                         input_end_t = None
                 else:
                     if quiet_since is not None and now - quiet_since >= opts.tail_s and waited > 0.5:
                         finished_at = now
-                    elif waited > opts.reply_timeout_s:
-                        warnings.append(
-                            f"{inputs[-1].path.name}: no reply within {opts.reply_timeout_s:.0f} s"
-                        )
+                    elif (late := _gave_up(opts, waited, reply_audio_t is not None)) is not None:
+                        warnings.append(f"{inputs[-1].path.name}: {late}")
                         finished_at = now
             if finished_at is not None:
                 break

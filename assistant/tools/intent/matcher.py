@@ -46,6 +46,7 @@ from assistant.tools.intent.slots import (
 from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS, content_words, sound, stem, tokenize
 
 QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
+WH_WORDS = frozenset("what which who whom whose when where why how".split())
 DEFAULT_THRESHOLD = 0.5
 """Below this score (0-1) the LLM answers. On tests/data/intents.yaml the right tools score 0.52-1 and the
 requests that need no tool at most 0.35; 40 other phrasings, never tuned on, all scored above it too."""
@@ -221,6 +222,8 @@ class IntentMatcher:
             return None  # a verb alone ("read", "cancel it", "stop the music"): it says not what
         if strict and not (entry.actions.intersection(utterance.keys) or _question(entry, utterance)):
             return None  # no action: "thanks for the reminder", "that's the right time"
+        if strict and _opener(utterance) in WH_WORDS and "?" not in entry.openings:
+            return None  # a tool asked for by commands, asked a question: "who wrote that note?"
         if (
             strict
             and entry.objects
@@ -352,9 +355,10 @@ def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[s
     fills = [fill_slots(u, params, words) for _, u in utterances]
     masked = [(text, _masked(u, fill)) for (text, u), fill in zip(utterances, fills, strict=True)]
     in_examples = {w for _, ws in masked for w in ws}
-    described = frozenset(
-        w for w in content_words(f"{tool.name.replace('_', ' ')} {tool.description}") if w not in in_examples
-    )
+    # A destructive tool forgives no word: its description's "so the assistant asks first" must not make
+    # "stop asking me about notes" a request to delete them.
+    said_about = content_words(f"{tool.name.replace('_', ' ')} {tool.description}")
+    described = frozenset() if is_destructive(tool) else frozenset(set(said_about) - in_examples)
     optional = {p.name for p in params if not p.required}
     given = [optional.intersection(f.arguments) for f in fills]
     one_of = frozenset(set().union(*given)) if len(given) >= 2 and all(given) else frozenset()
@@ -387,10 +391,14 @@ def _evidence(entry: _Indexed, utterance: Utterance, fill: Fill, heard: set[str]
     return _question(entry, utterance)
 
 
+def _opener(utterance: Utterance) -> str:
+    """The first word after the politeness ("can you", "please", "I need")."""
+    return next((t for t, flag in zip(utterance.tokens.norm, utterance.polite, strict=True) if not flag), "")
+
+
 def _question(entry: _Indexed, utterance: Utterance) -> bool:
     """The request is a question ("what did I write down") and the tool's examples ask questions too."""
-    first = next((t for t, flag in zip(utterance.tokens.norm, utterance.polite, strict=True) if not flag), "")
-    return first in QUESTION_WORDS and "?" in entry.openings
+    return _opener(utterance) in QUESTION_WORDS and "?" in entry.openings
 
 
 def _anchors(tool: Tool, params: list[Param]) -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from assistant.tools.intent.numbers import NUMBER_RE, words_to_digits
 
@@ -34,19 +35,23 @@ _SYNONYMS = {
     **dict.fromkeys(["begin"], "start"),
     **dict.fromkeys(["compute", "work", "figure"], "calculate"),
     "countdown": "timer",
+    "which": "what",
 }
 """Command verbs people use interchangeably, one key each: "remove my notes" finds "delete my notes".
 What is cancelled or deleted (a timer, the notes) is in the other words. And one noun: a countdown is a
-timer ("start a three minute countdown" names no timer "countdown")."""
+timer ("start a three minute countdown" names no timer "countdown"). And one question word: "which
+timers" asks what "what timers" asks."""
 
 _IRREGULAR = {"dice": "die", "feet": "foot", "people": "person", "children": "child", "men": "man",
               "women": "woman", "teeth": "tooth", "mice": "mouse"}  # fmt: skip
 _POLITE_START = re.compile(
     r"^(?:(?:hey|ok|okay|so|um|uh|well|assistant|please|and|then|now|also)\s+)*"
     r"(?:(?:can|could|would|will) you (?:please )?|do you know |i (?:want|need|would like) (?:you )?to "
-    r"|i want |i would like |please )?"
+    r"|i (?:want|need|would like) |please )?"
 )
-_POLITE_ANYWHERE = re.compile(r"\b(?:please|thanks|thank you|right now)\b")
+_POLITE_ANYWHERE = re.compile(
+    r"\b(?:please|thanks|thank you|for me|right now|at the moment|currently|so far)\b"
+)
 
 _CONTRACTIONS = [
     (r"\b(what|that|it|there|who|how|where|here|he|she)'s\b", r"\1 is"),
@@ -121,12 +126,15 @@ def tokenize(text: str) -> Tokens:
 
 
 def stem(word: str) -> str:
-    """Plural and possessive endings only ("timers"/"timer"), which never merges unrelated words, and one
-    key for interchangeable command verbs."""
+    """Plural and possessive endings ("timers"/"timer"), a verb's inflected forms that are nothing but a
+    verb ("written", "turned": `verb_lemma`), which never merges unrelated words, and one key for
+    interchangeable command verbs."""
     if word.endswith("'s"):
         word = word[:-2]
     if word in _IRREGULAR:
         word = _IRREGULAR[word]
+    elif (lemma := verb_lemma(word)) != word:
+        word = lemma
     elif len(word) > 4 and word.endswith("ies"):
         word = word[:-3] + "y"
     elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
@@ -134,8 +142,22 @@ def stem(word: str) -> str:
     return _SYNONYMS.get(word, word)
 
 
+@lru_cache(maxsize=4096)
+def verb_lemma(word: str) -> str:
+    """The base form of a word that can only be an inflected verb ("written" -> "write", "got" -> "get",
+    "dimmed" -> "dim"), from LemmInflect's English lexicon (`getAllLemmas`); any other word unchanged.
+    A word with another reading keeps its form: "left" (a direction, not "leave"), "noted", "timing"."""
+    from lemminflect import getAllLemmas
+
+    readings = getAllLemmas(word)
+    verb = readings.get("VERB", ())
+    return verb[0] if set(readings) == {"VERB"} and len(verb) == 1 else word
+
+
 def polite(norm: tuple[str, ...]) -> list[bool]:
-    """Which tokens are politeness ("can you", "please", "do you know"): they say nothing about the tool."""
+    """Which tokens are politeness and framing ("can you", "please", "do you know", "I need", "at the
+    moment"): they say nothing about the tool. "I need a ten minute timer" asks as "set a timer" does: a
+    want or need said to an assistant is a request (an indirect directive)."""
     text = " ".join(norm)
     flags = [False] * len(norm)
     spans = [m.span() for m in (_POLITE_START.match(text), *_POLITE_ANYWHERE.finditer(text)) if m]
