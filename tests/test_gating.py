@@ -334,6 +334,13 @@ def test_no_tool_may_be_called_for_words_that_ask_for_nothing(tmp_path) -> None:
         ("Five minutes.", False),
         ("What time is it?", False),
         ("", False),
+        # A noun phrase for a subject, then a finite verb: telling too.
+        ("The porch light was left on all night.", True),
+        ("Cats will sleep anywhere.", True),
+        ("The lamp is on, switch it off.", False),  # a clause commands
+        ("Dice the onions.", False),  # an imperative, no finite verb
+        ("How long is a marathon", False),  # a question without its question mark
+        ("Is the oven still on", False),
     ],
 )
 def test_statements_tell_rather_than_ask(text: str, tells: bool) -> None:

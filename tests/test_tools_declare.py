@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -140,6 +141,8 @@ async def test_a_raising_tool_and_a_slow_one_become_errors(tmp_path) -> None:  #
     call = await run_call(make_tool(broken), ToolCall("broken", {"n": 1}, "llm"), _ctx(tmp_path))
     assert call.error == "RuntimeError: the printer is on fire" and call.result is None
     assert call.as_dict()["error"] == call.error and "result" not in call.as_dict()
+    # The model reads the message, not the exception's class (a small model says what it reads).
+    assert json.loads(call.result_text()) == {"error": "the printer is on fire"}
     call = await run_call(make_tool(slow), ToolCall("slow", {"n": 1}, "llm"), _ctx(tmp_path))
     assert call.error == "timed out after 0.2 s" and 150 < call.ms < 1000
     call = await run_call(make_tool(broken), ToolCall("broken", {"n": "many"}, "llm"), _ctx(tmp_path))

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -76,10 +77,14 @@ class ToolCall:
         return out
 
     def result_text(self) -> str:
-        """What goes back to the LLM as the tool message."""
+        """What goes back to the LLM as the tool message. An error goes without its exception's class,
+        which is for the report: a small model says what it reads ("TypeError: Tell me when" was spoken)."""
         if self.error is not None:
-            return json.dumps({"error": self.error})
+            return json.dumps({"error": _EXCEPTION.sub("", self.error)})
         return json.dumps({"result": self.result}, default=str)
+
+
+_EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*(?:Error|Exception|Warning): ")
 
 
 def _jsonable(value: Any) -> Any:

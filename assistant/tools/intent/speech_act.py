@@ -9,8 +9,9 @@ load). The fast path is not affected: it acts only when its own match is confide
 
 A statement, here, is what dialogue-act tagging calls one (Switchboard DAMSL "statement-non-opinion" and
 "statement-opinion", Jurafsky, Shriberg and Biasca 1997): every sentence is declarative: it opens with its
-subject (a personal pronoun, a possessive, a demonstrative, existential "there", or a dropped "it" before
-"feels/sounds/seems/looks like") and does not end in a question mark. A sentence with a request frame
+subject (a personal pronoun, a possessive, a demonstrative, existential "there", a dropped "it" before
+"feels/sounds/seems/looks like", or a noun phrase that a finite verb follows: "the lights in here are too
+bright") and does not end in a question mark. A sentence with a request frame
 ("I need ...", "I'd like ...", "I want ...", "I was wondering ...", "please", "remind me", "let's") asks
 for something, whatever its first word: "I need a twenty-five minute timer, please" is a request.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL, asks
+from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL, asks, clauses
 from assistant.tools.intent.text import tokenize
 
 SUBJECTS = frozenset("i we he she they it my our his her their this that these those there".split())
@@ -33,6 +34,9 @@ REQUEST_FRAME = re.compile(
     r"|\b(?:please|remind me|let us|lets|can you|could you|would you|will you|tell me|show me)\b"
 )
 """On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us")."""
+FINITE = frozenset("is are was were will would has have had can could should shall may might must".split())
+"""Auxiliaries, modals and the copula: a sentence with one of them after its subject makes a claim."""
+_ASKING = FINITE | frozenset("do does did what which who whom whose when where why how you your".split())
 _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also".split())
 _COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
@@ -58,11 +62,28 @@ def is_statement(text: str) -> bool:
         norm = list(tokenize(sentence).norm)
         while norm and norm[0] in _LEAD:
             norm.pop(0)
-        if not norm or norm[0] not in SUBJECTS | DROPPED_SUBJECT:
+        if not norm or not (norm[0] in SUBJECTS | DROPPED_SUBJECT or _noun_subject(norm, sentence)):
             return False
         if REQUEST_FRAME.search(" ".join(norm)):
             return False
     return True
+
+
+def _noun_subject(norm: list[str], sentence: str) -> bool:
+    """A declarative whose subject is a noun phrase: a finite verb ("are", "will", "has") follows words
+    that neither ask (a question word, an auxiliary first, "you") nor command (a verb's base form first),
+    and no clause of it commands: "The lights in this restaurant are too bright.", "Robots will take over
+    the world.". Not "Dice the onions" (no finite verb), nor "The lights are on, turn them off"."""
+    if norm[0] in _ASKING or norm[0] in _base_verbs(norm[0]):
+        return False
+    finite = any(word in FINITE for word in norm[1:])
+    return finite and not any(opens_with_a_verb(c) for c in clauses(sentence))
+
+
+def _base_verbs(word: str) -> tuple[str, ...]:
+    from lemminflect import getAllLemmas
+
+    return tuple(getAllLemmas(word).get("VERB", ()))
 
 
 def opens_with_a_verb(sentence: str) -> bool:
