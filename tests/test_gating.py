@@ -341,6 +341,11 @@ def test_no_tool_may_be_called_for_words_that_ask_for_nothing(tmp_path) -> None:
         ("Dice the onions.", False),  # an imperative, no finite verb
         ("How long is a marathon", False),  # a question without its question mark
         ("Is the oven still on", False),
+        # A command run on after a remark, the full stop lost; and statements that only look like it.
+        ("It's far too loud turn it down a bit", False),
+        ("The room is dark switch them on", False),
+        ("I usually turn it off at night.", True),
+        ("My neighbours leave them on all night.", True),
     ],
 )
 def test_statements_tell_rather_than_ask(text: str, tells: bool) -> None:

@@ -37,6 +37,9 @@ REQUEST_FRAME = re.compile(
 FINITE = frozenset("is are was were will would has have had can could should shall may might must".split())
 """Auxiliaries, modals and the copula: a sentence with one of them after its subject makes a claim."""
 _ASKING = FINITE | frozenset("do does did what which who whom whose when where why how you your".split())
+_OBJECTS = frozenset("it them up down off on".split())
+_GO_WITH_VERBS = "to not never just always often usually sometimes also still really then only do did does"
+_WITH_VERBS = FINITE | SUBJECTS | frozenset(_GO_WITH_VERBS.split())
 _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also".split())
 _COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
@@ -64,9 +67,28 @@ def is_statement(text: str) -> bool:
             norm.pop(0)
         if not norm or not (norm[0] in SUBJECTS | DROPPED_SUBJECT or _noun_subject(norm, sentence)):
             return False
-        if REQUEST_FRAME.search(" ".join(norm)):
+        if REQUEST_FRAME.search(" ".join(norm)) or _runs_on(norm):
             return False
     return True
+
+
+def _runs_on(norm: list[str]) -> bool:
+    """A command run on after a remark without its full stop, as Whisper writes one said in one breath:
+    "That's a bit bright bring them down to 40%". A verb's base form followed by "it", "them" or a
+    particle, right after a word that describes ("bright", "loud", "too") rather than a subject, an
+    auxiliary or an adverb that goes with a verb ("I just turn it off")."""
+    for before, verb, after in zip(norm, norm[1:], norm[2:], strict=False):
+        if after not in _OBJECTS or verb not in _base_verbs(verb) or before in _WITH_VERBS:
+            continue
+        if {"ADJ", "ADV"} & set(_readings(before)):
+            return True
+    return False
+
+
+def _readings(word: str) -> dict[str, tuple[str, ...]]:
+    from lemminflect import getAllLemmas
+
+    return dict(getAllLemmas(word))
 
 
 def _noun_subject(norm: list[str], sentence: str) -> bool:
@@ -81,9 +103,7 @@ def _noun_subject(norm: list[str], sentence: str) -> bool:
 
 
 def _base_verbs(word: str) -> tuple[str, ...]:
-    from lemminflect import getAllLemmas
-
-    return tuple(getAllLemmas(word).get("VERB", ()))
+    return _readings(word).get("VERB", ())
 
 
 def opens_with_a_verb(sentence: str) -> bool:
