@@ -101,22 +101,24 @@ async def test_echo_does_not_interrupt_the_assistant(cfg, speech):
     assert not turn["interrupted"] and turn["assistant_text"]
 
 
+async def scripted_long_reply(cfg, reply: str, inputs: list, options: SimulationOptions):  # type: ignore[no-untyped-def]
+    """The inputs said to a conversation whose model always gives `reply` (real VAD, ASR and TTS)."""
+    from scripted import ScriptedLLM
+
+    return await simulate(cfg, inputs, options, conversation=Conversation(cfg, llm=ScriptedLLM(reply)))
+
+
 async def test_real_interruption_still_works_with_echo(cfg, speech):
     """Echo at -6 dB and the user talking over it: the gate must still let the user through.
 
     A scripted long reply makes sure the assistant is still talking when the user starts; VAD, echo
     cancellation, ASR and TTS are the real ones."""
-    from scripted import ScriptedLLM
-
-    llm = ScriptedLLM(
-        "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
-        "who steer them through storms, and the harbours where they rest at night."
-    )
-    result = await simulate(
+    result = await scripted_long_reply(
         cfg,
+        "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
+        "who steer them through storms, and the harbours where they rest at night.",
         [speech["sense_and_sensibility_01_austen_64kb-0880"], speech["goforward"]],
         SimulationOptions(barge_in_after_s=1.2, echo_db=-6),
-        conversation=Conversation(cfg, llm=llm),
     )
     first = result.report["turns"][0]
     # Measured from the recording's real speech onset; the echo gate makes soft onsets count later.
@@ -129,17 +131,12 @@ async def test_a_long_reply_is_let_finish_before_the_next_input(cfg, speech):
     """A reply still being spoken when `reply_timeout_s` has passed is not talked over: a person lets a
     long answer end. (Before, the next input started at 25 s and the long answer's turn was counted as
     the next one's, in the dialogue benchmark.) The timeout still ends a wait with no reply at all."""
-    from scripted import ScriptedLLM
-
-    llm = ScriptedLLM(
-        "Here is a long answer about the tides, the moon that pulls them, the harbours they fill and "
-        "empty twice a day, and the boats that wait for them to turn."
-    )
-    result = await simulate(
+    result = await scripted_long_reply(
         cfg,
+        "Here is a long answer about the tides, the moon that pulls them, the harbours they fill and "
+        "empty twice a day, and the boats that wait for them to turn.",
         [speech["goforward"], speech["goforward"]],
         SimulationOptions(reply_timeout_s=3.0),
-        conversation=Conversation(cfg, llm=llm),
     )
     first, second = result.report["turns"]
     assert not first["interrupted"] and first["assistant_text"].endswith("turn.")

@@ -346,6 +346,10 @@ def test_no_tool_may_be_called_for_words_that_ask_for_nothing(tmp_path) -> None:
         ("The room is dark switch them on", False),
         ("I usually turn it off at night.", True),
         ("My neighbours leave them on all night.", True),
+        # A question tag only asks to be agreed with; a question to the assistant asks.
+        ("Dice are older than writing, aren't they?", True),
+        ("The bus was late again, wasn't it?", True),
+        ("You can set a timer, can't you?", False),
     ],
 )
 def test_statements_tell_rather_than_ask(text: str, tells: bool) -> None:

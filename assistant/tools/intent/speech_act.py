@@ -37,6 +37,14 @@ REQUEST_FRAME = re.compile(
 FINITE = frozenset("is are was were will would has have had can could should shall may might must".split())
 """Auxiliaries, modals and the copula: a sentence with one of them after its subject makes a claim."""
 _ASKING = FINITE | frozenset("do does did what which who whom whose when where why how you your".split())
+_TAG = re.compile(
+    r",\s*(?:(?:is|are|was|were|do|does|did|have|has|had|can|could|will|would|should)(?:n't|n’t| not)"
+    r"\s+(?:it|they|he|she|we|there|that)|right)\s*\?\s*$",
+    re.IGNORECASE,
+)
+"""A question tag after a statement ("Dice are older than writing, aren't they?"): it asks the listener
+to agree, not to do anything (Switchboard DAMSL tags these "tag question", a kind of yes-no question
+about the speaker's own claim). Not after "you": "you can set one, can't you?" asks the assistant."""
 _OBJECTS = frozenset("it them up down off on".split())
 _GO_WITH_VERBS = "to not never just always often usually sometimes also still really then only do did does"
 _WITH_VERBS = FINITE | SUBJECTS | frozenset(_GO_WITH_VERBS.split())
@@ -60,6 +68,7 @@ def is_statement(text: str) -> bool:
     if not sentences:
         return False
     for sentence in sentences:
+        sentence = _TAG.sub("", sentence)  # "..., aren't they?" only asks to be agreed with
         if is_question(sentence):
             return False
         norm = list(tokenize(sentence).norm)
@@ -96,7 +105,7 @@ def _noun_subject(norm: list[str], sentence: str) -> bool:
     that neither ask (a question word, an auxiliary first, "you") nor command (a verb's base form first),
     and no clause of it commands: "The lights in this restaurant are too bright.", "Robots will take over
     the world.". Not "Dice the onions" (no finite verb), nor "The lights are on, turn them off"."""
-    if norm[0] in _ASKING or norm[0] in _base_verbs(norm[0]):
+    if norm[0] in _ASKING or _commands(norm):
         return False
     finite = any(word in FINITE for word in norm[1:])
     return finite and not any(opens_with_a_verb(c) for c in clauses(sentence))
@@ -110,12 +119,16 @@ def opens_with_a_verb(sentence: str) -> bool:
     """Whether the sentence (after "okay", "so", "please" and the like) opens with a verb's base form, as
     an imperative does ("Go forward ten meters", "turn it off"). Parts of speech from LemmInflect's
     English lexicon (`getAllLemmas`): a word that can be a verb and is its own lemma."""
-    from lemminflect import getAllLemmas
-
     norm = list(tokenize(sentence).norm)
     while norm and norm[0] in _COMMAND_LEAD:
         norm.pop(0)
-    return bool(norm) and norm[0] in getAllLemmas(norm[0]).get("VERB", ())
+    return bool(norm) and _commands(norm)
+
+
+def _commands(norm: list[str]) -> bool:
+    """The words open with a verb's base form ("Dice the onions"), not a noun that a finite verb follows
+    ("Dice are older than writing")."""
+    return norm[0] in _base_verbs(norm[0]) and not (len(norm) > 1 and norm[1] in FINITE)
 
 
 def is_fragment(text: str) -> bool:
