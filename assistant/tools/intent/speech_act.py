@@ -11,9 +11,11 @@ A statement, here, is what dialogue-act tagging calls one (Switchboard DAMSL "st
 "statement-opinion", Jurafsky, Shriberg and Biasca 1997): every sentence is declarative: it opens with its
 subject (a personal pronoun, a possessive, a demonstrative, existential "there", a dropped "it" before
 "feels/sounds/seems/looks like", or a noun phrase that a finite verb follows: "the lights in here are too
-bright") and does not end in a question mark. A sentence with a request frame
-("I need ...", "I'd like ...", "I want ...", "I was wondering ...", "please", "remind me", "let's") asks
-for something, whatever its first word: "I need a twenty-five minute timer, please" is a request.
+bright") and does not end in a question mark, unless the mark ends a question tag ("..., aren't they?").
+A command run on without its full stop ("that's a bit bright bring them down") makes it no statement. A
+sentence with a request frame ("I need ...", "I'd like ...", "I want ...", "I was wondering ...",
+"please", "remind me", "let's") asks for something, whatever its first word: "I need a twenty-five
+minute timer, please" is a request.
 """
 
 from __future__ import annotations
