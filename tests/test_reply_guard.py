@@ -216,6 +216,7 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
         (["When a tool answers,", "it says so."], ""),
         (["Use this code:", '{"name": "print_hello", "arguments": {}}'], "Use this code:"),
         (["You can call the", "function with a distance."], "You can call the"),  # split in two clauses
+        (["I need to check the car,", 'then execute the "warm_up" function.'], "I need to check the car,"),
         (
             ["It is ten past four.", "What else can I do for you?"],
             "It is ten past four. What else can I do for you?",
