@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, SOCIAL, asks, clauses
-from assistant.tools.intent.text import tokenize
+from assistant.tools.intent.text import readings, tokenize
 
 SUBJECTS = frozenset("i we he she they it my our his her their this that these those there".split())
 """Words a declarative sentence opens with (its subject or the subject's determiner). "you" is not
@@ -91,15 +91,9 @@ def _runs_on(norm: list[str]) -> bool:
     for before, verb, after in zip(norm, norm[1:], norm[2:], strict=False):
         if after not in _OBJECTS or verb not in _base_verbs(verb) or before in _WITH_VERBS:
             continue
-        if {"ADJ", "ADV"} & set(_readings(before)):
+        if {"ADJ", "ADV"} & set(readings(before)):
             return True
     return False
-
-
-def _readings(word: str) -> dict[str, tuple[str, ...]]:
-    from lemminflect import getAllLemmas
-
-    return dict(getAllLemmas(word))
 
 
 def _noun_subject(norm: list[str], sentence: str) -> bool:
@@ -114,7 +108,7 @@ def _noun_subject(norm: list[str], sentence: str) -> bool:
 
 
 def _base_verbs(word: str) -> tuple[str, ...]:
-    return _readings(word).get("VERB", ())
+    return readings(word).get("VERB", ())
 
 
 def opens_with_a_verb(sentence: str) -> bool:

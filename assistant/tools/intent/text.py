@@ -46,8 +46,8 @@ _IRREGULAR = {"dice": "die", "feet": "foot", "people": "person", "children": "ch
               "women": "woman", "teeth": "tooth", "mice": "mouse"}  # fmt: skip
 _POLITE_START = re.compile(
     r"^(?:(?:hey|ok|okay|so|um|uh|well|assistant|please|and|then|now|also)\s+)*"
-    r"(?:(?:can|could|would|will) you (?:please )?|do you know |i (?:want|need|would like) (?:you )?to "
-    r"|i (?:want|need|would like) |please )?"
+    r"(?:(?:can|could|would|will) you (?:please )?|do you know |i (?:want|need|would like) (?:(?:you )?to )?"
+    r"|please )?"
 )
 _POLITE_ANYWHERE = re.compile(
     r"\b(?:please|thanks|thank you|for me|right now|at the moment|currently|so far)\b"
@@ -143,15 +143,21 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def verb_lemma(word: str) -> str:
-    """The base form of a word that can only be an inflected verb ("written" -> "write", "got" -> "get",
-    "dimmed" -> "dim"), from LemmInflect's English lexicon (`getAllLemmas`); any other word unchanged.
-    A word with another reading keeps its form: "left" (a direction, not "leave"), "noted", "timing"."""
+def readings(word: str) -> dict[str, tuple[str, ...]]:
+    """The word's lemmas by part of speech ("VERB", "NOUN", "ADJ", ...), from LemmInflect's English
+    lexicon (`getAllLemmas`); empty for a word it does not know."""
     from lemminflect import getAllLemmas
 
-    readings = getAllLemmas(word)
-    verb = readings.get("VERB", ())
-    return verb[0] if set(readings) == {"VERB"} and len(verb) == 1 else word
+    return dict(getAllLemmas(word))
+
+
+def verb_lemma(word: str) -> str:
+    """The base form of a word that can only be an inflected verb ("written" -> "write", "got" -> "get",
+    "dimmed" -> "dim"); any other word unchanged. A word with another reading keeps its form: "left" (a
+    direction, not "leave"), "noted", "timing"."""
+    parts = readings(word)
+    verb = parts.get("VERB", ())
+    return verb[0] if set(parts) == {"VERB"} and len(verb) == 1 else word
 
 
 def polite(norm: tuple[str, ...]) -> list[bool]:
