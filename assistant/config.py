@@ -146,14 +146,18 @@ class TurnConfig(Section):
     """The model's probability from which a turn counts as finished (its own default)."""
     words_model: str | None = None
     """A small ChatML LM that scores whether the words end a message (`assistant/turn/words.py`), e.g.
-    `bundled:smollm2-135m`; asked only when Smart Turn doubts (`words_from` <= its probability <
-    `end_of_turn_threshold`). None (the default): off. With `words_from: 0` and `words_threshold: 0.1`
-    multi-turn voice-to-voice fell 24 % (p50) and 27 % (p95), but more sentences were split (6 of 21
-    recordings against 3, 13 of 24 paused sentences against 10): docs/benchmarks.md."""
-    words_threshold: float = Field(0.02, gt=0, lt=1)
-    """The words model's P(end) from which it overrules a doubtful Smart Turn."""
+    `bundled:smollm2-135m`, asked once the final transcript is in; it can veto Smart Turn's "finished" and
+    overrule its "unfinished" (`engine/end_of_turn.py`). None (the default): Smart Turn and the trailing
+    words decide alone. On, in an A/B of multi-turn sessions and paused sentences (docs/benchmarks.md,
+    2026-12-02): fewer splits (3 → 1 of 21 recordings, 9 → 8 of 24 paused sentences) but the endpoint
+    150-240 ms later wherever it was asked, since it competes with the speculative reply for the cores,
+    and voice-to-voice p50 +68 ms; p95 unchanged."""
+    words_threshold: float = Field(0.1, gt=0, lt=1)
+    """The words model's P(end) from which it overrules Smart Turn's "unfinished"."""
     words_from: float = Field(0.1, ge=0, lt=1)
     """Smart Turn's probability below which its "unfinished" stands whatever the words say."""
+    words_veto: float = Field(0.005, ge=0, lt=1)
+    """The words model's P(end) below which Smart Turn's "finished" does not end the turn (0: never)."""
 
     preroll_ms: int = Field(300, ge=0)
     interruption_min_speech_ms: int = Field(700, ge=100)

@@ -7,13 +7,15 @@ their times (tiny.en, `Transcriber.words_sync`). "Whole": the audio up to 50 ms 
 all its words. "Fragments": the same recording cut 50 ms after a word inside it (up to `--per-file` cuts
 per file, seeded), with the words up to the cut; Whisper writes a full stop after such a fragment, so only
 the words are kept, and a full stop added, as the streaming recogniser would report them. Smart Turn v3.2
-scores each (`assistant/turn/smart_turn.py`), and `engine.end_of_turn` turns the score and the words into
-the silence that would end the turn.
+scores each (`assistant/turn/smart_turn.py`), so does the words model (`assistant/turn/words.py`, the
+default's SmolLM2 135M), and `engine.end_of_turn` turns the scores and the words into the silence that
+would end the turn.
 
-Printed: Smart Turn's probability quantiles for both kinds; then, for the current rule and for graded
-holds (the silence falls from `endpoint_incomplete_ms` to `endpoint_complete_ms` as the probability rises
-from `--low` to the threshold), the silence a whole utterance waits (p50, p95, mean) and the share of
-fragments that would be split by a pause of 0.6, 0.9, 1.2 and 1.5 s (the hold shorter than the pause).
+Printed: both models' probability quantiles for both kinds; then, for the rule with and without the
+words model and for graded holds on Smart Turn alone (the silence falls from `endpoint_incomplete_ms` to
+`endpoint_complete_ms` as the probability rises from `--low` to the threshold), the silence a whole
+utterance waits (p50, p95, mean) and the share of fragments that would be split by a pause of 0.6, 0.9,
+1.2 and 1.5 s (the hold shorter than the pause).
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 from assistant.asr.whisper import Transcriber  # noqa: E402
 from assistant.audio import read_audio  # noqa: E402
 from assistant.config import AsrConfig, TurnConfig  # noqa: E402
-from assistant.engine.end_of_turn import end_of_turn  # noqa: E402
+from assistant.engine.end_of_turn import asks_words, end_of_turn  # noqa: E402
 from assistant.turn.smart_turn import SmartTurn  # noqa: E402
+from assistant.turn.words import WordsEndOfTurn  # noqa: E402
 
 RATE = 16000
 PAUSES_S = (0.6, 0.9, 1.2, 1.5)
@@ -50,8 +53,9 @@ def recordings() -> list[Path]:
 
 
 def probe(per_file: int, seed: int) -> list[dict[str, object]]:
-    """One row per clip: kind (whole or fragment), file, text, Smart Turn probability."""
+    """One row per clip: kind (whole or fragment), file, text, both models' probabilities."""
     asr, model, rng = Transcriber(AsrConfig()), SmartTurn(), random.Random(seed)
+    words_model = WordsEndOfTurn(TurnConfig().words_model or "bundled:smollm2-135m")
     rows: list[dict[str, object]] = []
     for path in recordings():
         audio = read_audio(path)
@@ -65,8 +69,16 @@ def probe(per_file: int, seed: int) -> list[dict[str, object]]:
             end = int((words[i].end + TAIL_S) * RATE)
             said = "".join(w.text for w in words[: i + 1]).strip()
             text = said if kind == "whole" else said.rstrip(",.;:!?") + "."
-            p = model.probability_sync(audio[:end])
-            rows.append({"kind": kind, "file": path.name, "text": text, "probability": round(p, 4)})
+            p, w = model.probability_sync(audio[:end]), words_model.probability_sync(text)
+            rows.append(
+                {
+                    "kind": kind,
+                    "file": path.name,
+                    "text": text,
+                    "probability": round(p, 4),
+                    "words": round(w, 5),
+                }
+            )
     return rows
 
 
@@ -79,24 +91,32 @@ def graded(p: float, text: str, cfg: TurnConfig, low: float) -> int:
     return round(cfg.endpoint_incomplete_ms - share * (cfg.endpoint_incomplete_ms - cfg.endpoint_complete_ms))
 
 
-def hold(row: dict[str, object], cfg: TurnConfig, low: float | None) -> int:
-    """The silence that would end this clip's turn: the current rule (`low` None) or a graded hold."""
+def hold(row: dict[str, object], cfg: TurnConfig, low: float | None, words: bool = False) -> int:
+    """The silence that would end this clip's turn: the rule (with the words model's score where it would
+    be asked, when `words`), or a graded hold on Smart Turn alone."""
     p, text = float(row["probability"]), str(row["text"])
-    return end_of_turn(text, p, cfg).silence_ms if low is None else graded(p, text, cfg, low)
+    if low is not None:
+        return graded(p, text, cfg, low)
+    w = float(row["words"]) if words and asks_words(text, p, cfg) else None  # type: ignore[arg-type]
+    return end_of_turn(text, p, cfg, w).silence_ms
 
 
 def report(rows: list[dict[str, object]], lows: list[float]) -> None:
     cfg = TurnConfig()
-    for kind in ("whole", "fragment"):
-        ps = np.array([r["probability"] for r in rows if r["kind"] == kind], dtype=float)
-        q = np.percentile(ps, [10, 25, 50, 75, 90])
-        print(f"{kind:9s} n={ps.size:3d} P quantiles 10/25/50/75/90: " + " ".join(f"{v:.3f}" for v in q))
-    policies = [("now (step at 0.5)", None)] + [(f"graded from {lo}", lo) for lo in lows]
+    for key, model in (("probability", "Smart Turn"), ("words", "words")):
+        for kind in ("whole", "fragment"):
+            ps = np.array([r[key] for r in rows if r["kind"] == kind], dtype=float)
+            q = np.percentile(ps, [10, 25, 50, 75, 90])
+            print(
+                f"{model:10s} {kind:8s} n={ps.size:3d} P 10/25/50/75/90 %: " + " ".join(f"{v:.3f}" for v in q)
+            )
+    policies = [("Smart Turn, words", None, True), ("Smart Turn alone", None, False)]
+    policies += [(f"graded from {lo}", lo, False) for lo in lows]
     pauses = " / ".join(f"{p}s" for p in PAUSES_S)
     print(f"\n{'policy':22s} whole hold p50/p95/mean ms   fragments split at {pauses}")
-    for name, low in policies:
-        whole = np.array([hold(r, cfg, low) for r in rows if r["kind"] == "whole"])
-        frags = np.array([hold(r, cfg, low) for r in rows if r["kind"] == "fragment"])
+    for name, low, words in policies:
+        whole = np.array([hold(r, cfg, low, words) for r in rows if r["kind"] == "whole"])
+        frags = np.array([hold(r, cfg, low, words) for r in rows if r["kind"] == "fragment"])
         split = [100 * float(np.mean(frags < 1000 * pause)) for pause in PAUSES_S]
         print(
             f"{name:22s} {np.median(whole):5.0f} / {np.percentile(whole, 95):5.0f} / {whole.mean():5.0f}"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from assistant.asr.agreement import LocalAgreement, Word, join_words
 from assistant.config import TurnConfig
-from assistant.engine.end_of_turn import end_of_turn
+from assistant.engine.end_of_turn import asks_words, end_of_turn
 from assistant.engine.user_turn import holds_too_many_words
 
 
@@ -54,11 +54,29 @@ def test_end_of_turn_weighs_the_model_and_the_words():
     assert end_of_turn("", 0.95, cfg).rule == "no_words"
     # Without the model the punctuation decides, as before.
     assert end_of_turn("What time is it?", None, cfg).silence_ms == cfg.endpoint_complete_ms
-    # A doubtful "unfinished" is overruled by words that end a message; a confident one is not.
+    # An "unfinished" is overruled by words that end a message; below `words_from` it is not.
     assert end_of_turn("That conference is full.", 0.3, cfg, words=0.2).rule == "complete_words"
     assert end_of_turn("That conference is full.", 0.3, cfg, words=0.001).rule == "unfinished"
-    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.9).rule == "unfinished"
+    confident = cfg.model_copy(update={"words_from": 0.1})
+    assert end_of_turn("That conference is full.", 0.05, confident, words=0.9).rule == "unfinished"
     assert end_of_turn("a table for two and", 0.3, cfg, words=0.9).rule == "trailing_word"
+    # A "finished" is vetoed by words that plainly go on, and kept by words that merely might.
+    vetoed = end_of_turn("I'd like to book.", 0.9, cfg, words=0.001)
+    assert vetoed.rule == "unfinished_words" and vetoed.silence_ms == cfg.endpoint_incomplete_ms
+    assert end_of_turn("I'd like to book.", 0.9, cfg, words=0.02).rule == "complete"
+    assert (
+        end_of_turn("I'd like to book.", 0.9, cfg.model_copy(update={"words_veto": 0}), 0.0).rule
+        == "complete"
+    )
+
+
+def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():
+    cfg = TurnConfig()
+    assert asks_words("I'd like to book.", 0.9, cfg) and asks_words("I'd like to book.", 0.2, cfg)
+    assert not asks_words("I'd like to book.", None, cfg)  # no audio model: punctuation decides
+    assert not asks_words("a table for two and", 0.9, cfg) and not asks_words("", 0.9, cfg)
+    assert not asks_words("I'd like to book.", 0.9, cfg.model_copy(update={"words_veto": 0}))
+    assert not asks_words("I'd like to book.", 0.05, cfg.model_copy(update={"words_from": 0.1}))
 
 
 def test_a_transcript_longer_than_its_burst_is_invented():

@@ -85,3 +85,19 @@ def test_the_words_model_tells_a_finished_message_from_a_fragment():
         words.probability_sync(t) for t in whole
     ]
     assert all(words.probability_sync(t) < threshold for t in cut), [words.probability_sync(t) for t in cut]
+
+
+def test_the_words_model_scores_alike_whatever_it_read_before_and_however_long_the_turn():
+    """The prompt tokens it already holds are not evaluated again, and only a turn's last words are read:
+    neither changes a score beyond rounding, and a turn longer than the model's context is scored."""
+    from assistant.turn.words import WordsEndOfTurn
+
+    words = WordsEndOfTurn("bundled:smollm2-135m")
+    texts = ["Your call cannot be completed as dialed.", "Your call cannot.", "Please enter the conference."]
+    first = [words.probability_sync(t) for t in texts]
+    again = [words.probability_sync(t) for t in reversed(texts)][::-1]
+    # llama.cpp's sums differ with the batch they are evaluated in: ~1 % at the median, more for tiny P.
+    assert np.allclose(first, again, rtol=0.15, atol=1e-4), (first, again)
+    long_turn = " ".join(["and then we walked along the river for a while"] * 40) + " and that was it."
+    tail = words.probability_sync(long_turn[-200:])
+    assert words.probability_sync(long_turn) == pytest.approx(tail, rel=0.15)

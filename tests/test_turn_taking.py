@@ -53,7 +53,28 @@ async def test_a_pause_after_an_unfinished_phrase_keeps_one_turn(cfg, speech, tm
     (turn,) = report["turns"]
     heard = normalise(turn["user_text"])
     assert "dashwood" in heard and "power" in heard, heard
-    assert turn["user_audio_ms"] > 6000 and turn["end_of_turn"]["rule"] in ("complete", "unfinished")
+    assert turn["user_audio_ms"] > 6000
+    assert turn["end_of_turn"]["rule"] in ("complete", "complete_words", "unfinished"), turn["end_of_turn"]
+
+
+@pytest.mark.parametrize("veto", [0.005, 0.99])
+async def test_the_words_model_is_heard_before_the_turn_ends(cfg, speech, veto):
+    """With `turn.words_model` on, the turn waits for the words' verdict: "Go forward ten meters" sounds
+    finished and its words end a message, so it ends on the short silence; with a veto no words pass
+    (0.99), the same turn waits the unfinished phrase's silence."""
+    turn_cfg = cfg.turn.model_copy(update={"words_model": "bundled:smollm2-135m", "words_veto": veto})
+    cfg = cfg.model_copy(update={"turn": turn_cfg})
+    conv = Conversation(cfg, llm=ScriptedLLM("Okay."))
+    (turn,) = (await simulate(cfg, [speech["goforward"]], conversation=conv)).report["turns"]
+    verdict = turn["end_of_turn"]
+    assert verdict["probability"] >= cfg.turn.end_of_turn_threshold and verdict["words"] is not None, verdict
+    if veto < verdict["words"]:
+        assert verdict["rule"] == "complete" and verdict["silence_ms"] == cfg.turn.endpoint_complete_ms
+    else:
+        assert verdict["rule"] == "unfinished_words", verdict
+        assert verdict["silence_ms"] == cfg.turn.endpoint_incomplete_ms
+        # The endpoint counts from the last speech, the silence from the frame after it (within frames).
+        assert turn["timings_ms"]["endpoint"] > cfg.turn.endpoint_incomplete_ms - 100, turn["timings_ms"]
 
 
 async def test_claps_after_a_question_neither_hold_the_turn_nor_move_its_timing(cfg, speech, tmp_path):

@@ -1,10 +1,16 @@
-"""When does the user's turn end? The end-of-turn model's verdict, vetoed by words that trail off, and a
-doubtful "unfinished" overruled by the words model (`assistant/turn/words.py`).
+"""When does the user's turn end? Two second opinions on the end-of-turn model's verdict: words that
+trail off, and the words model (`assistant/turn/words.py`), which can overrule it either way.
 
 Whisper writes a full stop after any fragment it hears ("I'd like to book."), so punctuation alone ends
 turns in the middle of sentences. The audio model hears intonation and timing instead; the words still
 say "unfinished" when they end on "and", "the", "to" or "um". Without the model the punctuation rule
 of `endpointing.py` decides, as before. The audio model is `assistant/turn/smart_turn.py`.
+
+Each model errs where the other does not (docs/benchmarks.md, "End of turn on its own"): Smart Turn calls
+a sixth of whole utterances unfinished, each then waiting 1.7 s, and a fifth of the fragments cut at a
+pause finished, which splits the sentence; the words model's P(the message ends here) is independent of
+its errors. So the words keep a "finished" only from `words_veto` up (fragments cut at a pause score a
+median 0.001, whole utterances 0.16) and turn an "unfinished" into "finished" from `words_threshold`.
 """
 
 from __future__ import annotations
@@ -42,11 +48,20 @@ def doubtful(probability: float | None, cfg: TurnConfig) -> bool:
     return probability is not None and cfg.words_from <= probability < cfg.end_of_turn_threshold
 
 
+def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
+    """Whether the words model may change the verdict on this transcript: the audio model was asked, the
+    words neither are empty nor trail off, and the verdict is a "finished" it could veto or a doubtful
+    "unfinished" it could overrule."""
+    if probability is None or not spoken_words(text) or trails_off(text):
+        return False
+    return (probability >= cfg.end_of_turn_threshold and cfg.words_veto > 0) or doubtful(probability, cfg)
+
+
 def end_of_turn(
     text: str, probability: float | None, cfg: TurnConfig, words: float | None = None
 ) -> EndOfTurn:
-    """The verdict for a transcript, the model's probability (None: no model) and, for a doubtful one,
-    the words model's (None: not asked)."""
+    """The verdict for a transcript, the audio model's probability (None: no model) and the words model's
+    (None: not asked)."""
     if not spoken_words(text):
         return EndOfTurn(cfg.endpoint_default_ms, "no_words", probability)
     if trails_off(text):
@@ -54,7 +69,9 @@ def end_of_turn(
     if probability is None:
         return EndOfTurn(required_silence_ms(text, cfg), "punctuation", None)
     if probability >= cfg.end_of_turn_threshold:
-        return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability)
+        if words is not None and words < cfg.words_veto:
+            return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished_words", probability, words)
+        return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability, words)
     if words is not None and doubtful(probability, cfg) and words >= cfg.words_threshold:
         return EndOfTurn(cfg.endpoint_complete_ms, "complete_words", probability, words)
     return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished", probability, words)

@@ -2,10 +2,10 @@
 final pass beside the end-of-turn models.
 
 One pass of the recogniser runs at a time (`busy`). At a pause the final pass decodes the uncommitted
-tail and Smart Turn hears the audio up to the last speech, side by side; once both are in,
-`engine/end_of_turn.py` turns them into the silence that ends the turn, and a doubtful "unfinished" also
-asks the words model, whose answer may shorten that silence. Everything lands on the `UserTurn`; the
-conversation only hears of partial and final transcripts through its two callbacks.
+tail and Smart Turn hears the audio up to the last speech, side by side; once both are in, the words
+model reads the transcript where it could change the verdict, and `engine/end_of_turn.py` turns the three
+into the silence that ends the turn. Until the verdict is in, the turn does not end. Everything lands on
+the `UserTurn`; the conversation only hears of partial and final transcripts through its two callbacks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.asr.streaming import FinalPass
 from assistant.config import Config
-from assistant.engine.end_of_turn import doubtful, end_of_turn
+from assistant.engine.end_of_turn import asks_words, end_of_turn
 from assistant.engine.user_turn import UserTurn
 from assistant.turn import SmartTurn
 from assistant.turn.words import WordsEndOfTurn
@@ -110,23 +110,22 @@ class TurnPasses:
         self.decide_end(turn)
 
     def decide_end(self, turn: UserTurn) -> None:
-        """Once the words (and the model, when asked) are in: how much silence ends this turn. A doubtful
-        "unfinished" holds the turn while the words model is asked; its answer may shorten the hold."""
+        """Once the words and the audio model's probability are in: how much silence ends this turn. Where
+        the words model could change the verdict, the turn waits for it (~110 ms); if it fails, the verdict
+        is the audio model's."""
         if turn.final is None or turn.eot_task is not None:
             return
-        turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn)
-        if (
-            self.words_eot is not None
-            and turn.eot.rule == "unfinished"
-            and doubtful(turn.probability, self.cfg.turn)
-        ):
-            task = self.spawn(self.words_eot.probability(turn.final.text), "end-of-turn-words")
-            turn.words_task = task
-            task.add_done_callback(lambda t: self._words_ready(turn, t))
+        text, probability = turn.final.text, turn.probability
+        if self.words_eot is None or not asks_words(text, probability, self.cfg.turn):
+            turn.eot = end_of_turn(text, probability, self.cfg.turn)
+            return
+        task = self.spawn(self.words_eot.probability(text), "end-of-turn-words")
+        turn.words_task = task
+        task.add_done_callback(lambda t: self._words_ready(turn, t))
 
     def _words_ready(self, turn: UserTurn, task: asyncio.Task[float]) -> None:
         if task.cancelled() or turn.words_task is not task or self.closed or turn.final is None:
             return
         turn.words_task = None
-        if task.exception() is None:
-            turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn, task.result())
+        words = task.result() if task.exception() is None else None
+        turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn, words)

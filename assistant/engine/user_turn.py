@@ -52,7 +52,7 @@ class UserTurn:
     probability: float | None = None
     """The end-of-turn model's verdict at the last pause (None: not asked, or not back yet)."""
     words_task: asyncio.Task[float] | None = None
-    """The words model, asked when the end-of-turn model doubts (engine/end_of_turn.py)."""
+    """The words model, asked where it could change the verdict (engine/end_of_turn.py)."""
     voiced_since_final: int = 0
     spec_reply: Reply | None = None
     continues: Transcript | None = None
