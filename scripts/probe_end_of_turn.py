@@ -7,9 +7,9 @@ their times (tiny.en, `Transcriber.words_sync`). "Whole": the audio up to 50 ms 
 all its words. "Fragments": the same recording cut 50 ms after a word inside it (up to `--per-file` cuts
 per file, seeded), with the words up to the cut; Whisper writes a full stop after such a fragment, so only
 the words are kept, and a full stop added, as the streaming recogniser would report them. Smart Turn v3.2
-scores each (`assistant/turn/smart_turn.py`), so does the words model (`assistant/turn/words.py`, the
-default's SmolLM2 135M), and `engine.end_of_turn` turns the scores and the words into the silence that
-would end the turn.
+scores each (`assistant/turn/smart_turn.py`), so does the words model (`assistant/turn/words.py`,
+`turn.words_model` or else SmolLM2 135M), and `engine.end_of_turn` turns the scores and the words into
+the silence that would end the turn.
 
 Printed: both models' probability quantiles for both kinds; then, for the rule with and without the
 words model and for graded holds on Smart Turn alone (the silence falls from `endpoint_incomplete_ms` to
