@@ -68,6 +68,7 @@ async def test_the_words_model_is_heard_before_the_turn_ends(cfg, speech, veto):
     (turn,) = (await simulate(cfg, [speech["goforward"]], conversation=conv)).report["turns"]
     verdict = turn["end_of_turn"]
     assert verdict["probability"] >= cfg.turn.end_of_turn_threshold and verdict["words"] is not None, verdict
+    assert turn["assistant_text"] == "Okay.", turn  # the reply, started once the words were scored
     if veto < verdict["words"]:
         assert verdict["rule"] == "complete" and verdict["silence_ms"] == cfg.turn.endpoint_complete_ms
     else:

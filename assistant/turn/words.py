@@ -14,8 +14,9 @@ and remarks to an assistant (tests/data/intents.yaml, docs/bench/intent-fresh, t
 of the whole ones score under 0.005 and 78 % of their fragments do. Smart Turn v3.2's errors are
 independent of it, so `engine/end_of_turn.py` lets this score veto Smart Turn's "finished" and overrule
 its "unfinished". About 30 ms of one core per call on the 2-core AMD EPYC VM when idle (110 ms with the
-whole prompt evaluated each time), on the model's own thread; in the engine, where it runs beside the
-speculative reply, its verdict came 150-240 ms after the final transcript.
+whole prompt evaluated each time), on the model's own thread; in the engine its verdict comes a median
+~100 ms after the final transcript (150-240 ms when it ran beside the speculative reply, which now waits
+for it).
 """
 
 from __future__ import annotations
