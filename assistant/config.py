@@ -148,9 +148,9 @@ class TurnConfig(Section):
     """A small ChatML LM that scores whether the words end a message (`assistant/turn/words.py`), e.g.
     `bundled:smollm2-135m`, asked once the final transcript is in; it can veto Smart Turn's "finished" and
     overrule its "unfinished" (`engine/end_of_turn.py`). None (the default): Smart Turn and the trailing
-    words decide alone. On, asked before the speculative reply starts, in one A/B of multi-turn sessions
-    and paused sentences (docs/benchmarks.md, 2026-12-02): multi-turn voice-to-voice p50 +41 ms and p95
-    1720 → 1330 ms, splits 2 → 2 of 21 recordings and 9 → 8 of 24 paused sentences."""
+    words decide alone. On, asked before the speculative reply starts, in two A/Bs of multi-turn sessions
+    and paused sentences (docs/benchmarks.md, 2026-12-02): multi-turn voice-to-voice p50 +41 / +45 ms and
+    p95 1720 → 1330 / 1365 ms; splits unchanged (2 of 21 recordings), paused sentences 9 → 8, 8 → 7 of 24."""
     words_threshold: float = Field(0.1, gt=0, lt=1)
     """The words model's P(end) from which it overrules Smart Turn's "unfinished"."""
     words_from: float = Field(0.1, ge=0, lt=1)
