@@ -77,25 +77,25 @@ def resolve_whisper(ref: str) -> str:
     return ref
 
 
-def resolve_gguf(ref: str) -> Path:
+def resolve_gguf(ref: str, setting: str = "llm.model") -> Path:
     """A GGUF file: a bundled model (assembled and verified once), a local path, or hf:OWNER/REPO/FILE.gguf
-    (downloaded once). Raises ModelError with what to do when it cannot."""
+    (downloaded once). Raises ModelError with what to do when it cannot, naming the config `setting`."""
     if ref.startswith("bundled:"):
         entry = bundled(ref)
         if entry is None:
             names = ", ".join(f"bundled:{name}" for name in BUNDLED)
-            raise ModelError(f"llm.model: unknown bundled model {ref!r} ({names})")
+            raise ModelError(f"{setting}: unknown bundled model {ref!r} ({names})")
         return requantized(bundled_gguf(entry), entry) if entry.requantize else bundled_gguf(entry)
     if ref.startswith("hf:"):
         owner, repo, *rest = ref[3:].split("/")
         if not rest:
-            raise ModelError(f"llm.model: {ref!r} must look like hf:OWNER/REPO/FILE.gguf")
+            raise ModelError(f"{setting}: {ref!r} must look like hf:OWNER/REPO/FILE.gguf")
         from huggingface_hub import hf_hub_download
 
         return Path(hf_hub_download(f"{owner}/{repo}", "/".join(rest), cache_dir=CACHE_DIR / "hf"))
     path = Path(ref).expanduser()
     if not path.is_file():
-        raise ModelError(f"llm.model: GGUF file not found: {path}")
+        raise ModelError(f"{setting}: GGUF file not found: {path}")
     return path
 
 

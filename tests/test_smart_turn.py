@@ -101,3 +101,12 @@ def test_the_words_model_scores_alike_whatever_it_read_before_and_however_long_t
     long_turn = " ".join(["and then we walked along the river for a while"] * 40) + " and that was it."
     tail = words.probability_sync(long_turn[-200:])
     assert words.probability_sync(long_turn) == pytest.approx(tail, rel=0.15)
+
+
+def test_a_words_model_that_is_not_there_is_named_by_its_setting(tmp_path):
+    from assistant.models import ModelError
+    from assistant.turn.words import WordsEndOfTurn
+
+    for ref in ("bundled:nope", str(tmp_path / "missing.gguf")):
+        with pytest.raises(ModelError, match=r"turn\.words_model"):
+            WordsEndOfTurn(ref)

@@ -73,7 +73,7 @@ class WordsEndOfTurn:
         from assistant.models import resolve_gguf
 
         try:
-            self._llm, self._endings = _load(str(resolve_gguf(model)))
+            self._llm, self._endings = _load(str(resolve_gguf(model, "turn.words_model")))
         except (OSError, ValueError) as exc:
             raise WordsModelError(f"cannot load the end-of-turn words model {model!r}: {exc}") from exc
 
