@@ -110,3 +110,21 @@ def test_a_words_model_that_is_not_there_is_named_by_its_setting(tmp_path):
     for ref in ("bundled:nope", str(tmp_path / "missing.gguf")):
         with pytest.raises(ModelError, match=r"turn\.words_model"):
             WordsEndOfTurn(ref)
+
+
+async def test_a_partial_scored_ahead_gives_the_final_its_verdict_at_once():
+    """The words of a partial transcript, scored while the user speaks, answer the final transcript that
+    ends on the same words (case and punctuation aside) without a call into the model; other words do call."""
+    from assistant.turn.words import WordsEndOfTurn
+    from assistant.workers import thread_for
+
+    words = WordsEndOfTurn("bundled:smollm2-135m")
+    await words.ahead("what time is it in tokyo")
+    thread = thread_for(words._llm, "eot-words")
+    calls = thread.calls
+    final = await words.probability("What time is it in Tokyo?")
+    assert thread.calls == calls
+    assert final == pytest.approx(words.probability_sync("what time is it in tokyo"), rel=0.15, abs=1e-4)
+    calls = thread.calls
+    await words.probability("What time is it in Tokyo right now?")
+    assert thread.calls == calls + 1

@@ -18,6 +18,7 @@ from assistant.asr.streaming import FinalPass
 from assistant.asr.whisper import Transcript
 from assistant.config import Config
 from assistant.engine.end_of_turn import asks_words, end_of_turn
+from assistant.engine.endpointing import spoken_words, trails_off
 from assistant.engine.user_turn import UserTurn
 from assistant.turn import SmartTurn
 from assistant.turn.words import WordsEndOfTurn
@@ -48,6 +49,7 @@ class TurnPasses:
         self.on_final = on_final
         self.busy = False
         """A pass of the recogniser (partial or final) is running."""
+        self._ahead: asyncio.Task[None] | None = None
         self.closed = False
 
     def close(self) -> None:
@@ -66,8 +68,20 @@ class TurnPasses:
                 self.on_partial(turn, text)
             finally:
                 self.busy = False
+            self._words_ahead(text)
 
         self.spawn(run(), "asr-partial")
+
+    def _words_ahead(self, text: str) -> None:
+        """Score the partial's words ahead, one at a time: a final transcript that ends on the same words
+        then has the words model's verdict at once (`WordsEndOfTurn.ahead`)."""
+        if (
+            self.words_eot is not None
+            and (self._ahead is None or self._ahead.done())
+            and spoken_words(text)
+            and not trails_off(text)
+        ):
+            self._ahead = self.spawn(self.words_eot.ahead(text), "end-of-turn-words-ahead")
 
     def final(self, turn: UserTurn, now: float, second_look: Callable[[str], bool] | None = None) -> None:
         """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
@@ -129,6 +143,7 @@ class TurnPasses:
         text, probability = turn.final.text, turn.probability
         if self.words_eot is None or not asks_words(text, probability, self.cfg.turn):
             turn.eot = end_of_turn(text, probability, self.cfg.turn)
+            turn.t_verdict = self.clock()
             return
         task = self.spawn(self.words_eot.probability(text), "end-of-turn-words")
         turn.words_task = task
@@ -140,3 +155,4 @@ class TurnPasses:
         turn.words_task = None
         words = task.result() if task.exception() is None else None
         turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn, words)
+        turn.t_verdict = self.clock()

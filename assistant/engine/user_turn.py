@@ -53,6 +53,8 @@ class UserTurn:
     """The end-of-turn model's verdict at the last pause (None: not asked, or not back yet)."""
     words_task: asyncio.Task[float] | None = None
     """The words model, asked where it could change the verdict (engine/end_of_turn.py)."""
+    t_verdict: float | None = None
+    """When the end-of-turn verdict (`eot`) was in."""
     voiced_since_final: int = 0
     spec_reply: Reply | None = None
     continues: Transcript | None = None
@@ -80,6 +82,7 @@ class UserTurn:
         self.eot_task = None
         self.words_task = None
         self.eot = None
+        self.t_verdict = None
         self.probability = None
         self.voiced_since_final = 0
 
@@ -88,6 +91,8 @@ class UserTurn:
         out: dict[str, Any] = {"user_audio_ms": round(self.spoken_ms(), 1)}
         if self.eot is not None:
             out["end_of_turn"] = self.eot.as_dict()
+            if self.t_verdict is not None and self.t_final is not None:  # after the final transcript, ms
+                out["end_of_turn"]["after_final_ms"] = round((self.t_verdict - self.t_final) * 1000, 1)
         if self.final_pass is not None and self.t_final is not None and self.t_speculated is not None:
             out["asr_final"] = {
                 "decoded_ms": round(self.final_pass.decoded_ms, 1),

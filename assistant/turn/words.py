@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
-from assistant.workers import URGENT, run_on
+from assistant.workers import IDLE, URGENT, run_on
 
 SYSTEM = "You are a helpful assistant."
 _PUNCTUATION = re.compile(r"[^\w\s']")
@@ -36,6 +37,8 @@ LAST_WORDS = 16
 """Only the transcript's last words are read: whether a message ends is decided at its end, and a long
 turn's whole transcript took the model 0.6-1.3 s in the engine, all of it added to the endpoint. On the
 383 rows of scripts/probe_end_of_turn.py the last 16 words flip 6 of its verdicts at P 0.005 and 7 at 0.1."""
+KNOWN = 32
+"""How many recent readings a conversation remembers the score of (the partials scored ahead)."""
 
 
 class WordsModelError(RuntimeError):
@@ -76,11 +79,20 @@ class WordsEndOfTurn:
             self._llm, self._endings = _load(str(resolve_gguf(model, "turn.words_model")))
         except (OSError, ValueError) as exc:
             raise WordsModelError(f"cannot load the end-of-turn words model {model!r}: {exc}") from exc
+        self._known: OrderedDict[str, float] = OrderedDict()
+        """Scores of this conversation's recent readings (`ahead`), oldest first."""
+
+    @staticmethod
+    def reading(text: str) -> str:
+        """What the model reads of a transcript: its last `LAST_WORDS` words, lower case, no punctuation."""
+        return " ".join(_PUNCTUATION.sub(" ", text.lower()).split()[-LAST_WORDS:])
 
     def probability_sync(self, text: str) -> float:
         """Blocking: P(end) in [0, 1] for the transcript `text` (any case and punctuation; its last
         `LAST_WORDS` words are read)."""
-        words = " ".join(_PUNCTUATION.sub(" ", text.lower()).split()[-LAST_WORDS:])
+        return self._score(self.reading(text))
+
+    def _score(self, words: str) -> float:
         prompt = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n{words}"
         tokens = self._llm.tokenize(prompt.encode(), add_bos=False, special=True)
         self._llm.n_tokens = _shared_prefix(self._llm.input_ids[: self._llm.n_tokens], tokens)
@@ -90,5 +102,27 @@ class WordsEndOfTurn:
         return float(p[self._endings].sum() / p.sum())
 
     async def probability(self, text: str) -> float:
-        """`probability_sync` on the model's own thread."""
-        return await run_on(self._llm, "eot-words", self.probability_sync, text, priority=URGENT)
+        """`probability_sync` on the model's own thread, ahead of the calls that nobody waits for; a
+        reading already scored (`ahead`) is answered at once."""
+        words = self.reading(text)
+        if (known := self._known.get(words)) is not None:
+            return known
+        p = await run_on(self._llm, "eot-words", self._score, words, priority=URGENT)
+        self._remember(words, p)
+        return p
+
+    async def ahead(self, text: str) -> None:
+        """Score a partial transcript while the user still speaks, after every other call on the model's
+        thread: a final transcript that reads the same (its last words unchanged) has its verdict at once,
+        and one that adds a word evaluates only that word. Failures are left to `probability`."""
+        words = self.reading(text)
+        if words and words not in self._known:
+            try:
+                self._remember(words, await run_on(self._llm, "eot-words", self._score, words, priority=IDLE))
+            except Exception:  # the final transcript's call reports it
+                return
+
+    def _remember(self, words: str, p: float) -> None:
+        self._known[words] = p
+        while len(self._known) > KNOWN:
+            self._known.popitem(last=False)
