@@ -158,6 +158,11 @@ class TurnConfig(Section):
     """Smart Turn's probability below which its "unfinished" stands whatever the words say."""
     words_veto: float = Field(0.005, ge=0, lt=1)
     """The words model's P(end) below which Smart Turn's "finished" does not end the turn (0: never)."""
+    words_veto_lone: float = Field(0.001, ge=0, lt=1)
+    """The same for a turn of one word, where the words say least: lone replies score from ~0.001
+    ("help" 0.0013, "repeat" 0.0016, "stop" 0.005, "yes" 0.1) and most lone words cut from a sentence
+    below it ("to", "press", "your" ~0.0005; 13 of the 22 that Smart Turn called finished in
+    scripts/probe_end_of_turn.py's rows, against 17 at `words_veto`)."""
 
     preroll_ms: int = Field(300, ge=0)
     interruption_min_speech_ms: int = Field(700, ge=100)

@@ -70,6 +70,18 @@ def test_end_of_turn_weighs_the_model_and_the_words():
     )
 
 
+def test_a_lone_word_is_vetoed_only_by_words_that_surely_go_on():
+    """A one-word reply ("Help.") scores about as low as a sentence's first word, so its veto is lower;
+    a number is a word, not silence ("5": no `no_words` wait)."""
+    cfg = TurnConfig()
+    between = (cfg.words_veto_lone + cfg.words_veto) / 2
+    assert end_of_turn("Help.", 0.9, cfg, words=between).rule == "complete"
+    assert end_of_turn("Help me.", 0.9, cfg, words=between).rule == "unfinished_words"
+    assert end_of_turn("Press.", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "unfinished_words"
+    assert end_of_turn("5", 0.9, cfg).rule == "complete"
+    assert end_of_turn("Five.", 0.9, cfg).rule == end_of_turn("5.", 0.9, cfg).rule == "complete"
+
+
 def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():
     cfg = TurnConfig()
     assert asks_words("I'd like to book.", 0.9, cfg) and asks_words("I'd like to book.", 0.2, cfg)

@@ -10,7 +10,8 @@ Each model errs where the other does not (docs/benchmarks.md, "End of turn on it
 a sixth of whole utterances unfinished, each then waiting 1.7 s, and a fifth of the fragments cut at a
 pause finished, which splits the sentence; the words model's P(the message ends here) is independent of
 its errors. So the words keep a "finished" only from `words_veto` up (fragments cut at a pause score a
-median 0.001, whole utterances 0.16) and turn an "unfinished" into "finished" from `words_threshold`.
+median 0.001, whole utterances 0.16; a lone word from `words_veto_lone`) and turn an "unfinished" into
+"finished" from `words_threshold`.
 """
 
 from __future__ import annotations
@@ -48,13 +49,19 @@ def doubtful(probability: float | None, cfg: TurnConfig) -> bool:
     return probability is not None and cfg.words_from <= probability < cfg.end_of_turn_threshold
 
 
+def veto(text: str, cfg: TurnConfig) -> float:
+    """The words model's P(end) below which it vetoes a "finished": lower for a lone word, where it knows
+    least ("help" is a whole reply, "press" a sentence's start, and both score about 0.001)."""
+    return cfg.words_veto_lone if len(spoken_words(text)) == 1 else cfg.words_veto
+
+
 def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
     """Whether the words model may change the verdict on this transcript: the audio model was asked, the
     words neither are empty nor trail off, and the verdict is a "finished" it could veto or a doubtful
     "unfinished" it could overrule."""
     if probability is None or not spoken_words(text) or trails_off(text):
         return False
-    return (probability >= cfg.end_of_turn_threshold and cfg.words_veto > 0) or doubtful(probability, cfg)
+    return (probability >= cfg.end_of_turn_threshold and veto(text, cfg) > 0) or doubtful(probability, cfg)
 
 
 def end_of_turn(
@@ -69,7 +76,7 @@ def end_of_turn(
     if probability is None:
         return EndOfTurn(required_silence_ms(text, cfg), "punctuation", None)
     if probability >= cfg.end_of_turn_threshold:
-        if words is not None and words < cfg.words_veto:
+        if words is not None and words < veto(text, cfg):
             return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished_words", probability, words)
         return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability, words)
     if words is not None and doubtful(probability, cfg) and words >= cfg.words_threshold:

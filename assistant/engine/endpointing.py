@@ -79,8 +79,9 @@ _BACKCHANNELS = {
 
 
 def spoken_words(text: str) -> list[str]:
-    """Lower-case words without punctuation, as the turn rules compare them."""
-    return re.sub(r"[^a-z' ]+", " ", text.lower().replace("-", " ")).split()
+    """Lower-case words without punctuation, as the turn rules compare them; numbers count (Whisper
+    writes a spoken "five" as "5")."""
+    return re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
 
 
 def trails_off(text: str) -> bool:

@@ -118,7 +118,7 @@ class TurnPasses:
         words = turn.words_task
         if words is None:
             self.on_final(turn)
-        else:  # the words model first (~30 ms): beside the reply it took ~150 ms, all of it on the endpoint
+        else:  # the words model first (~10 ms): beside the reply it took ~150 ms, all of it on the endpoint
             final = turn.final
             words.add_done_callback(lambda t: self._final_after_words(turn, final, t))
 
@@ -136,8 +136,9 @@ class TurnPasses:
 
     def decide_end(self, turn: UserTurn) -> None:
         """Once the words and the audio model's probability are in: how much silence ends this turn. Where
-        the words model could change the verdict, the turn (and the speculative reply) waits for it (~30 ms
-        of one core idle, ~100 ms in the engine); if it fails, the verdict is the audio model's."""
+        the words model could change the verdict, the turn (and the speculative reply) waits for it (a
+        median 10 ms after the final transcript, its words mostly scored ahead from the partials); if it
+        fails, the verdict is the audio model's."""
         if turn.final is None or turn.eot_task is not None:
             return
         text, probability = turn.final.text, turn.probability
