@@ -79,6 +79,12 @@ def test_a_lone_word_is_vetoed_only_by_words_that_surely_go_on():
     assert end_of_turn("Help me.", 0.9, cfg, words=between).rule == "unfinished_words"
     assert end_of_turn("Press.", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "unfinished_words"
     assert end_of_turn("5", 0.9, cfg).rule == "complete"
+    # Whisper's comma or ellipsis after a lone word holds the turn only where the audio model doubts it;
+    # a trailing word holds it whatever the model hears.
+    assert end_of_turn("Yes,", 0.9, cfg, words=0.1).rule == "complete"
+    assert end_of_turn("No...", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "unfinished_words"
+    assert end_of_turn("Yes,", 0.2, cfg).rule == end_of_turn("and", 0.9, cfg).rule == "trailing_word"
+    assert asks_words("Yes,", 0.9, cfg) and not asks_words("Yes,", 0.2, cfg)
     assert end_of_turn("Five.", 0.9, cfg).rule == end_of_turn("5.", 0.9, cfg).rule == "complete"
 
 

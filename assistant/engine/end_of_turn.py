@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.config import TurnConfig
-from assistant.engine.endpointing import required_silence_ms, spoken_words, trails_off
+from assistant.engine.endpointing import ends_on_trailing_word, required_silence_ms, spoken_words, trails_off
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,15 @@ def doubtful(probability: float | None, cfg: TurnConfig) -> bool:
     return probability is not None and cfg.words_from <= probability < cfg.end_of_turn_threshold
 
 
+def trailing(text: str, probability: float | None, cfg: TurnConfig) -> bool:
+    """The words trail off: they end on "and", "the", "um"; or on a comma, an ellipsis or a cut word
+    ("Yes,", "No...", "C-") unless the audio model hears a finished turn: Whisper's punctuation after a
+    lone word is no better evidence than its full stop after a fragment."""
+    if ends_on_trailing_word(text):
+        return True
+    return trails_off(text) and (probability is None or probability < cfg.end_of_turn_threshold)
+
+
 def veto(text: str, cfg: TurnConfig) -> float:
     """The words model's P(end) below which it vetoes a "finished": lower for a lone word, where it knows
     least ("help" is a whole reply, "press" a sentence's start, and both score about 0.001)."""
@@ -59,7 +68,7 @@ def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
     """Whether the words model may change the verdict on this transcript: the audio model was asked, the
     words neither are empty nor trail off, and the verdict is a "finished" it could veto or a doubtful
     "unfinished" it could overrule."""
-    if probability is None or not spoken_words(text) or trails_off(text):
+    if probability is None or not spoken_words(text) or trailing(text, probability, cfg):
         return False
     return (probability >= cfg.end_of_turn_threshold and veto(text, cfg) > 0) or doubtful(probability, cfg)
 
@@ -71,7 +80,7 @@ def end_of_turn(
     (None: not asked)."""
     if not spoken_words(text):
         return EndOfTurn(cfg.endpoint_default_ms, "no_words", probability)
-    if trails_off(text):
+    if trailing(text, probability, cfg):
         return EndOfTurn(cfg.endpoint_incomplete_ms, "trailing_word", probability)
     if probability is None:
         return EndOfTurn(required_silence_ms(text, cfg), "punctuation", None)

@@ -86,8 +86,16 @@ def spoken_words(text: str) -> list[str]:
 
 def trails_off(text: str) -> bool:
     """The words end on a conjunction, an article, a filler or a comma: more must follow."""
+    return ends_on_trailing_word(text) or (
+        bool(spoken_words(text)) and text.rstrip().endswith((",", "...", "…", "-"))
+    )
+
+
+def ends_on_trailing_word(text: str) -> bool:
+    """The last word is a conjunction, an article or a filler: the words themselves go on, whatever the
+    punctuation Whisper gave them."""
     words = spoken_words(text)
-    return bool(words) and (words[-1] in _TRAILING or text.rstrip().endswith((",", "...", "…", "-")))
+    return bool(words) and words[-1] in _TRAILING
 
 
 def required_silence_ms(text: str, cfg: TurnConfig) -> int:
