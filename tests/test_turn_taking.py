@@ -168,3 +168,18 @@ def test_a_pause_before_any_audio_is_not_a_barge_in():
     output.pause()
     output.pull(320)
     assert [n.kind for n in output.notices] == ["first_audio", "segment", "paused"]
+
+
+async def test_each_turn_is_matched_to_the_input_it_answers(cfg, speech, tmp_path):
+    """A lone "Stop." with nothing to stop ends a turn but makes no record; the bench still matches the
+    question after it to its own input (it used to take the records in the order of the transcripts, so
+    every later input got the words of the next)."""
+    stop = steady_voice(RATE).synthesize_sync("Stop.")
+    path = tmp_path / "stop.wav"
+    write_wav(path, np.concatenate([np.zeros(3200, np.int16), stop, np.zeros(16000, np.int16)]), RATE)
+    conv = Conversation(cfg, llm=ScriptedLLM("Okay."))
+    report = (await simulate(cfg, [path, speech["goforward"]], conversation=conv)).report
+    assert [normalise(t["user_text"]) for t in report["turns"]] == ["go forward ten meters"], report["turns"]
+    assert report["turn_inputs"] == [1]
+    stopped = [e for e in report["timeline"]["endpoints"] if e["text"]]
+    assert [e["input"] for e in stopped] == [0, 1], stopped

@@ -97,6 +97,8 @@ class Conversation(Interruptions):
         self.history: list[Message] = [Message("system", system_prompt(cfg.llm))]
         self.state = State.LISTENING
         self.records: list[dict[str, Any]] = []
+        self.record_times: list[float] = []
+        """Each record's last voiced frame (this conversation's clock): which input a record answers."""
         self.false_interruptions = 0
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -401,6 +403,7 @@ class Conversation(Interruptions):
                 record.extra["continued"] = True
             data = record.as_dict()
             self.records.append(data)
+            self.record_times.append(record.t_last_voiced)
             self._record = None
             self.bus.publish(TurnCompleted(data))
         if self._turn is None:

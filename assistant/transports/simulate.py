@@ -303,7 +303,6 @@ async def simulate(
         warnings.append("no user speech was recognised in the input")
     endpoints = _endpoints(collected)
     starts = [a for a, _ in input_times]
-    answered = [e for e in endpoints if e["text"]]
     timeline = {
         "inputs": [
             {
@@ -338,7 +337,7 @@ async def simulate(
         "self_interruptions": len(own_echo),
         "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
         "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
-        "turn_inputs": [_input_of(e["last_voiced"], starts) for e in answered[: len(conv.records)]],
+        "turn_inputs": [_input_of(t, starts) for t in conv.record_times],
         "timeline": timeline,
         "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
         "warnings": warnings,
