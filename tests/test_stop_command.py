@@ -95,7 +95,10 @@ async def test_never_mind_when_nothing_plays_gets_no_reply_and_no_tool(tmp_path,
     # "Delete it." names nothing: the model may call no tool (its prompt keeps them, for the cache), and
     # a call it makes anyway is refused.
     assert "delete it" in vague_turn["user_text"].lower()
-    assert llm.allowed[0] == set() and all("result" not in c for c in vague_turn["tool_calls"])
+    # (A speculative reply to the first words of a turn, taken back unheard, may have asked it before.)
+    asked = [i for i, call in enumerate(llm.calls) if call[-1].content == vague_turn["user_text"]]
+    assert asked and all(llm.allowed[i] == set() for i in asked), (llm.calls, llm.allowed)
+    assert all("result" not in c for c in vague_turn["tool_calls"])
     assert _notes(tmp_path) == 1
 
 
