@@ -64,6 +64,7 @@ _CONTRACTIONS = [
     (r"'ll\b", " will"),
     (r"'ve\b", " have"),
     (r"'d\b", " would"),
+    (r"\bcount down\b", "countdown"),  # Whisper writes the noun as two words too
 ]
 _SYMBOLS = [
     (r"\b([ap])\.\s?m\b\.?", r"\1m"),  # "p.m." / "p. m."
