@@ -20,6 +20,7 @@ from test_conversation import spoken_segments
 
 from assistant.config import load_config
 from assistant.engine import Conversation
+from assistant.engine.commands import is_stop_command
 from assistant.events import FinalTranscript, ReplyStarted
 from assistant.llm import ToolRequest
 from assistant.tools.builtin.notes import DB_NAME
@@ -90,8 +91,13 @@ async def test_never_mind_when_nothing_plays_gets_no_reply_and_no_tool(tmp_path,
     never = say(voice, "Never mind.", tmp_path / "never.wav")
     vague = say(voice, "Delete it.", tmp_path / "vague.wav")
     result = await simulate(cfg, [note, never, vague], conversation=Conversation(cfg, llm=llm))
-    noted, vague_turn = result.report["turns"]  # "Never mind." got no turn, no reply
-    assert noted["tool_calls"][0]["name"] == "add_note" and _notes(tmp_path) == 1
+    turns = result.report["turns"]
+    heard = [t["user_text"] for t in turns]
+    # "Never mind." got no turn, no reply (the note may take two turns where a pause at its colon ends one).
+    assert not any(is_stop_command(text) for text in heard) and len(turns) in (2, 3), heard
+    assert any(c["name"] == "add_note" for t in turns[:-1] for c in t["tool_calls"]), turns
+    assert _notes(tmp_path) == 1
+    vague_turn = turns[-1]
     # "Delete it." names nothing: the model may call no tool (its prompt keeps them, for the cache), and
     # a call it makes anyway is refused.
     assert "delete it" in vague_turn["user_text"].lower()
