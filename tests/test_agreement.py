@@ -77,15 +77,34 @@ def test_a_lone_word_is_vetoed_only_by_words_that_surely_go_on():
     between = (cfg.words_veto_lone + cfg.words_veto) / 2
     assert end_of_turn("Help.", 0.9, cfg, words=between).rule == "complete"
     assert end_of_turn("Help me.", 0.9, cfg, words=between).rule == "unfinished_words"
-    assert end_of_turn("Press.", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "unfinished_words"
+    assert end_of_turn("Press.", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "lone_word"
     assert end_of_turn("5", 0.9, cfg).rule == "complete"
     # Whisper's comma or ellipsis after a lone word holds the turn only where the audio model doubts it;
     # a trailing word holds it whatever the model hears.
     assert end_of_turn("Yes,", 0.9, cfg, words=0.1).rule == "complete"
-    assert end_of_turn("No...", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "unfinished_words"
-    assert end_of_turn("Yes,", 0.2, cfg).rule == end_of_turn("and", 0.9, cfg).rule == "trailing_word"
+    assert end_of_turn("No...", 0.9, cfg, words=cfg.words_veto_lone / 2).rule == "lone_word"
+    assert end_of_turn("Yes,", 0.2, cfg).rule == "lone_word"
+    assert end_of_turn("Yes, and", 0.9, cfg).rule == end_of_turn("and", 0.9, cfg).rule == "trailing_word"
     assert asks_words("Yes,", 0.9, cfg) and not asks_words("Yes,", 0.2, cfg)
     assert end_of_turn("Five.", 0.9, cfg).rule == end_of_turn("5.", 0.9, cfg).rule == "complete"
+
+
+def test_a_lone_word_that_either_model_doubts_waits_less_than_an_unfinished_phrase():
+    """Smart Turn doubts whole one-word replies ("Extension.": 0.02) as it doubts a sentence's first word:
+    a lone word waits `endpoint_lone_ms`, shorter than an unfinished phrase; a trailing one does not."""
+    cfg = TurnConfig()
+    assert cfg.endpoint_complete_ms < cfg.endpoint_lone_ms < cfg.endpoint_incomplete_ms
+    for text in ("Extension.", "Okay. Okay.", "No...", "C-", "5"):
+        verdict = end_of_turn(text, 0.02, cfg)
+        assert (verdict.rule, verdict.silence_ms) == ("lone_word", cfg.endpoint_lone_ms), text
+    vetoed = end_of_turn("Press.", 0.9, cfg, words=cfg.words_veto_lone / 2)
+    assert (vetoed.rule, vetoed.silence_ms) == ("lone_word", cfg.endpoint_lone_ms)
+    assert end_of_turn("Extension.", None, cfg).silence_ms <= cfg.endpoint_lone_ms  # no model
+    # A finished lone word keeps its short wait; a trailing one, or two words, the long one.
+    assert end_of_turn("Yes.", 0.9, cfg).silence_ms == cfg.endpoint_complete_ms
+    assert end_of_turn("and", 0.9, cfg).silence_ms == end_of_turn("Um.", 0.02, cfg).silence_ms
+    assert end_of_turn("and", 0.9, cfg).silence_ms == cfg.endpoint_incomplete_ms
+    assert end_of_turn("It feels.", 0.02, cfg).silence_ms == cfg.endpoint_incomplete_ms
 
 
 def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():

@@ -12,6 +12,10 @@ pause finished, which splits the sentence; the words model's P(the message ends 
 its errors. So the words keep a "finished" only from `words_veto` up (fragments cut at a pause score a
 median 0.001, whole utterances 0.16; a lone word from `words_veto_lone`) and turn an "unfinished" into
 "finished" from `words_threshold`.
+
+Neither model knows a lone word: Smart Turn doubts whole one-word replies ("extension": 0.02) as often as
+it trusts a sentence's cut first word, and the words model scores both about 0.001. So a one-word turn
+that does not trail off waits at most `endpoint_lone_ms`, not the 1.7 s of an unfinished phrase.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ class EndOfTurn:
     silence_ms: int
     rule: str
     """complete (the model hears a finished turn), complete_words (it doubted, the words model did not),
-    unfinished (it does not), trailing_word, no_words, or punctuation (no model: the transcript's last
-    character decides)."""
+    unfinished (it does not), unfinished_words (the words model vetoed its "finished"), trailing_word,
+    lone_word (one word that either model doubted: a shorter wait), no_words, or punctuation (no model:
+    the transcript's last character decides)."""
     probability: float | None = None
     """Smart Turn's P(turn complete), when it was asked."""
     words: float | None = None
@@ -58,10 +63,15 @@ def trailing(text: str, probability: float | None, cfg: TurnConfig) -> bool:
     return trails_off(text) and (probability is None or probability < cfg.end_of_turn_threshold)
 
 
+def lone(text: str) -> bool:
+    """One word, perhaps said again: "Extension.", "5", "Okay. Okay." (Whisper's way with one "okay")."""
+    return len(set(spoken_words(text))) == 1
+
+
 def veto(text: str, cfg: TurnConfig) -> float:
     """The words model's P(end) below which it vetoes a "finished": lower for a lone word, where it knows
     least ("help" is a whole reply, "press" a sentence's start, and both score about 0.001)."""
-    return cfg.words_veto_lone if len(spoken_words(text)) == 1 else cfg.words_veto
+    return cfg.words_veto_lone if lone(text) else cfg.words_veto
 
 
 def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
@@ -77,7 +87,14 @@ def end_of_turn(
     text: str, probability: float | None, cfg: TurnConfig, words: float | None = None
 ) -> EndOfTurn:
     """The verdict for a transcript, the audio model's probability (None: no model) and the words model's
-    (None: not asked)."""
+    (None: not asked). A lone word waits at most `endpoint_lone_ms` unless it trails off ("and")."""
+    verdict = _verdict(text, probability, cfg, words)
+    if verdict.silence_ms > cfg.endpoint_lone_ms and lone(text) and not ends_on_trailing_word(text):
+        return EndOfTurn(cfg.endpoint_lone_ms, "lone_word", probability, words)
+    return verdict
+
+
+def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float | None) -> EndOfTurn:
     if not spoken_words(text):
         return EndOfTurn(cfg.endpoint_default_ms, "no_words", probability)
     if trailing(text, probability, cfg):
