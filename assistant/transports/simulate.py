@@ -188,6 +188,18 @@ def _input_of(t: float, starts: list[float]) -> int | None:
     return index
 
 
+def _turn_inputs(
+    conv: Conversation, endpoints: list[dict[str, Any]], starts: list[float]
+) -> list[int | None]:
+    """The input each turn record answers, found by the record's own last voiced frame. An engine that
+    keeps no `record_times` (a baseline of scripts/bench_turns.py from before 6552c9f) is matched as it
+    was then: the records in the order of the endpoints with words (shifted where a turn made no record)."""
+    times = getattr(conv, "record_times", None)
+    if times is None:
+        times = [e["last_voiced"] for e in endpoints if e["text"]][: len(conv.records)]
+    return [_input_of(t, starts) for t in times]
+
+
 async def simulate(
     cfg: Config,
     paths: list[Path],
@@ -337,7 +349,7 @@ async def simulate(
         "self_interruptions": len(own_echo),
         "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
         "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
-        "turn_inputs": [_input_of(t, starts) for t in conv.record_times],
+        "turn_inputs": _turn_inputs(conv, endpoints, starts),
         "timeline": timeline,
         "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
         "warnings": warnings,
