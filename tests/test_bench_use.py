@@ -164,6 +164,20 @@ def test_cases_read_splits_timings_and_backchannels_off_the_timeline() -> None:
     assert figures["runs"] == 1 and figures["paused"] == 1 and figures["replies_lost"] == 1
 
 
+def test_a_command_that_made_no_turn_is_heard_as_its_final_transcript() -> None:
+    """A lone "Stop." with nothing to stop makes no turn record: its endpoint's words are what it said."""
+    report = _timeline()
+    report["turns"], report["turn_inputs"] = [], []
+    report["timeline"]["endpoints"] = [{"at_s": 3.4, "last_voiced_s": 3.0, "text": "Stop.", "input": 0}]
+    label = {"name": "Stop-piper", "kind": "piper", "speech_s": 0.4, "reference": "Stop."}
+    (case,) = cases("short", [label], report, 120, 0)
+    assert case["turns"] == 0 and case["heard"] == case["answered"] == "Stop."
+    assert case["wer"] == case["answered_wer"] == 0
+    report["timeline"]["endpoints"][0]["text"] = "Stap"
+    (misheard,) = cases("short", [label], report, 120, 0)
+    assert misheard["wer"] == misheard["answered_wer"] == 1
+
+
 def test_the_engines_final_pass_is_used_when_it_reports_one() -> None:
     report = _timeline()
     report["turns"][1]["timings_ms"]["speculation"] = 130

@@ -13,7 +13,8 @@ what the engine did (its turns, endpoints and the speaker's signal, from `simula
 - `split`: the engine closed a turn with words before the speech was over;
 - `carried_on`: a split whose last turn answered both halves as one (`engine/continuation.py`);
 - `answered`: the words the input's last reply answered, scored against the whole input as
-  `answered_wer` (a split not carried on answers only its last part).
+  `answered_wer` (a split not carried on answers only its last part); for an input that made no turn (a
+  command such as "Stop." with nothing to stop), its final transcript, as for `heard`.
 
 Fields the engine adds to a turn beyond the standard ones are kept in the case under `engine`.
 """
@@ -111,14 +112,18 @@ def cases(
         own = [turns[k] for k, ti in enumerate(turn_inputs) if ti == i and k < len(turns)]
         # The reply to this input is released at its closing endpoint: audio before that is an older reply's.
         reply = next((r for r in runs if closing and r[0] >= closing["at_s"] - 0.03), None)
+        # An input that made no turn record at all (a command: "Stop." with nothing to stop) was still
+        # heard: its final transcripts are what it said and what the engine acted on.
+        commanded = " ".join(e["text"] for e in mine) if not own else ""
         case |= {
             "said": True,
             "turns": len(own),
             "endpoints": len(mine),
             "split": bool(early),
             # A turn carried on into the next holds no words of its own: the next one has them all.
-            "heard": " ".join(t["user_text"] for t in own if t["user_text"] and not t.get("continued")),
-            "answered": own[-1]["user_text"] if own else "",
+            "heard": " ".join(t["user_text"] for t in own if t["user_text"] and not t.get("continued"))
+            or commanded,
+            "answered": own[-1]["user_text"] if own else commanded,
             "carried_on": bool(early) and bool(own) and bool(own[-1].get("continues")),
             "endpoint_from_speech": _ms(closing["at_s"] - s1) if closing else None,
             "v2v_signal": _ms(reply[0] - s1) if reply and reply[0] < following else None,
