@@ -120,6 +120,8 @@ def test_a_transcript_longer_than_its_burst_is_invented():
     assert holds_too_many_words("And that's it.", 230)
     assert not holds_too_many_words("Stop.", 230)
     assert not holds_too_many_words("go forward ten meters", 1200)
+    # Two short words said fast are words: the rest of a sentence said into the reply, not a sound.
+    assert not holds_too_many_words("Buy milk.", 300) and holds_too_many_words("Buy some milk.", 300)
     # Whisper's repetition loop on a short clip invents no word: "Stop." heard as "Stop. Stop."
     assert not holds_too_many_words("Stop. Stop.", 300)
     assert holds_too_many_words("Stop. Stop the music.", 300)

@@ -157,7 +157,7 @@ class TurnRecord:
 
 
 def holds_too_many_words(text: str, spoken_ms: float) -> bool:
-    """More words than the speech could hold (~5 a second, and one word fits any burst).
+    """More words than the speech could hold (`MAX_WORDS_PER_S`, and one word fits any burst).
 
     Whisper turns a 0.23 s "uh-huh" into "And that's it.": a transcript that long for that little
     speech is invented, and the burst is judged as a sound without words. A word said again at once
@@ -165,7 +165,13 @@ def holds_too_many_words(text: str, spoken_ms: float) -> bool:
     new word, and a person who says "stop, stop" has said one thing."""
     words = [w for w in (_WORD_EDGE.sub("", w.lower()) for w in text.split()) if w]
     distinct = [w for i, w in enumerate(words) if i == 0 or w != words[i - 1]]
-    return len(distinct) > max(1.0, 5.0 * spoken_ms / 1000)
+    return len(distinct) > max(1.0, MAX_WORDS_PER_S * spoken_ms / 1000)
+
+
+MAX_WORDS_PER_S = 8.0
+"""Faster than anyone articulates: fast speech reaches about 7 syllables a second, and a word has at
+least one. It was 5, and a user's "buy milk", said 0.4 s after a pause into the reply, was judged
+invented and lost (the onset-to-last-voiced span undercounts a burst by its edges)."""
 
 
 _WORD_EDGE = re.compile(r"^\W+|\W+$")
