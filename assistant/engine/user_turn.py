@@ -171,7 +171,7 @@ def holds_too_many_words(text: str, spoken_ms: float) -> bool:
 MAX_WORDS_PER_S = 8.0
 """Faster than anyone articulates: fast speech reaches about 7 syllables a second, and a word has at
 least one. It was 5, and a user's "buy milk", said 0.4 s after a pause into the reply, was judged
-invented and lost (the onset-to-last-voiced span undercounts a burst by its edges)."""
+invented and lost."""
 
 
 _WORD_EDGE = re.compile(r"^\W+|\W+$")
