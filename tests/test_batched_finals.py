@@ -77,3 +77,26 @@ async def test_finals_group_by_window_and_prompt_and_match_their_unbatched_trans
     refs = references()
     reference = " ".join(refs[f"{name}.wav"] for name in LIBRIVOX)
     assert word_error_rate([reference], [batched[-1].transcript.text]) < 0.15
+
+
+async def test_a_second_look_in_a_batch_searches_each_conversations_own_encoding(transcriber, speech):
+    """Two conversations' finals in one batch, both asking for the beam's alternatives: each gets the
+    alternatives of its own audio (cut out of the batch's encoding), as it would alone (the same, bar
+    the order of near-equal hypotheses)."""
+    names = ["goforward", "cards-002"]
+    clips = [read_audio(speech[name]) for name in names]
+    recognizers = [StreamingRecognizer(transcriber) for _ in clips]
+    gate = occupy_whisper(transcriber)
+    tasks = [
+        asyncio.create_task(r.final(a, second_look=lambda _: True))
+        for r, a in zip(recognizers, clips, strict=True)
+    ]
+    await asyncio.sleep(0.1)
+    gate.set()
+    batched = await asyncio.gather(*tasks)
+    assert [f.batch for f in batched] == [2, 2]
+    alone = [r.final_sync(a, second_look=lambda _: True) for r, a in zip(recognizers, clips, strict=True)]
+    for final, single in zip(batched, alone, strict=True):
+        assert final.transcript.alternatives, final
+        assert set(final.transcript.alternatives) & set(single.transcript.alternatives), (final, single)
+    assert set(batched[0].transcript.alternatives).isdisjoint(batched[1].transcript.alternatives)

@@ -51,25 +51,55 @@ def test_a_long_real_turn_ends_with_a_short_final_pass(transcriber, speech):
 
 def test_a_second_look_at_a_long_turn_decodes_only_its_tail(transcriber, speech, monkeypatch):
     """A near miss of a tool at the end of a long turn asks for the beam's alternatives: only the final
-    pass's tail is decoded again (once the whole ~26 s turn was, 1.3-2.4 s here), and each alternative
-    is the whole turn: the words before the cut, then the tail's hypothesis."""
+    pass's tail is searched again, from the encoding its first decode made (once the whole ~26 s turn was
+    decoded again, 1.3-2.4 s here), and each alternative is the whole turn: the words before the cut,
+    then the tail's hypothesis."""
     audio = np.concatenate([read_audio(speech[name]) for name in LIBRIVOX])
     recognizer = StreamingRecognizer(transcriber)
     stream(recognizer, audio)
-    beams: list[int] = []
-    transcribe = transcriber.transcribe_sync
+    searched: list[float] = []
+    encoded_again: list[int] = []
+    beam, transcribe = transcriber.beam, transcriber.transcribe_sync
 
-    def spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
-        beams.append(clip.size)
+    def beam_spy(decoded, n=None):  # type: ignore[no-untyped-def]
+        searched.append(decoded.clip.audio_ms)
+        return beam(decoded, n)
+
+    def transcribe_spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
+        encoded_again.append(clip.size)
         return transcribe(clip, short_guard, second_look, window_s)
 
-    monkeypatch.setattr(transcriber, "transcribe_sync", spy)
+    monkeypatch.setattr(transcriber, "beam", beam_spy)
+    monkeypatch.setattr(transcriber, "transcribe_sync", transcribe_spy)
     final = recognizer.final_sync(audio, second_look=lambda text: True)
-    assert len(beams) == 1 and beams[0] <= final.decoded_ms * 16 + 1, (beams, final)
+    assert searched == [final.decoded_ms] and final.decoded_ms < 8000 and encoded_again == [], final
     assert final.transcript.alternatives, "tiny.en's beam gives other hypotheses for seconds of speech"
     head = " ".join(final.transcript.text.split()[:20])
     for alternative in final.transcript.alternatives:
         assert alternative.startswith(head) and len(alternative.split()) > 40, alternative
+
+
+def test_a_second_look_at_a_short_turn_searches_its_first_encoding(transcriber, speech, monkeypatch):
+    """A short turn is decoded whole; its second look searches that decode's encoding with the beam and
+    gives other whole-turn hypotheses, none of them the best one, without encoding the turn again."""
+    audio = read_audio(speech["goforward"])
+    recognizer = StreamingRecognizer(transcriber)
+    stream(recognizer, audio)
+    encoded_again: list[int] = []
+    transcribe = transcriber.transcribe_sync
+
+    def spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
+        encoded_again.append(clip.size)
+        return transcribe(clip, short_guard, second_look, window_s)
+
+    monkeypatch.setattr(transcriber, "transcribe_sync", spy)
+    final = recognizer.final_sync(audio, second_look=lambda text: True)
+    plain = recognizer.final_sync(audio)
+    assert encoded_again == [] and plain.transcript.alternatives == ()
+    alternatives = final.transcript.alternatives
+    assert alternatives and final.transcript.text not in alternatives, alternatives
+    assert len(set(alternatives)) == len(alternatives)
+    assert all("forward" in a.lower() for a in alternatives), alternatives
 
 
 @pytest.mark.parametrize("name", ["goforward", "cards-005", "forever"])

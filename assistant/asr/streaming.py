@@ -133,7 +133,7 @@ class StreamingRecognizer:
         the decoded tail is decoded again with a beam for the tools' alternatives (rare: near misses).
         `first`: the decode of `final_clip(audio)`, done already (in a batch of `batch`)."""
         start, prompt = self.final_cut(audio)
-        decoded = self._decode(audio, start, prompt, first)
+        decoded = self._decode(audio, start, prompt, first, keep=second_look is not None)
         if audio.size <= self._whole_s * RATE:
             words = decoded.words
         else:
@@ -143,30 +143,41 @@ class StreamingRecognizer:
             text = ""
         alternatives: tuple[str, ...] = ()
         if text and second_look is not None and second_look(text):
-            alternatives = self._alternatives(audio, start, prompt, text)
+            alternatives = self._alternatives(audio, start, prompt, text, decoded)
         transcript = Transcript(text, audio.size / 16.0, decoded.compute_ms, alternatives)
         return FinalPass(
             transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed), batch
         )
 
-    def _alternatives(self, audio: np.ndarray, start: float, before: str, text: str) -> tuple[str, ...]:
+    def _alternatives(
+        self, audio: np.ndarray, start: float, before: str, text: str, decoded: Decoded
+    ) -> tuple[str, ...]:
         """The beam's hypotheses for the audio from the cut at `start` (s), each after `before`, the words
         said before the cut; those that differ from `text`, best first.
 
-        Only the final pass's tail is decoded again, so a near miss costs one short beam decode at any
-        length: decoding a whole turn again took 1.3-2.4 s for 15-38 s turns (2-core AMD EPYC, tiny.en),
-        and past 29 s yielded no alternative at all (faster-whisper's long-form path gives one)."""
-        tail = audio[int(start * RATE) :]
-        again = self._transcriber.transcribe_sync(tail, short_guard=False, second_look=lambda _: True)
+        Only the final pass's tail is searched again, from the encoding its first decode made
+        (`Transcriber.beam`), so a near miss costs one beam search at any length: decoding a whole turn
+        again took 1.3-2.4 s for 15-38 s turns (2-core AMD EPYC, tiny.en), and encoding the tail anew
+        150-240 ms for 3-7 s. Where the tail was decoded in two parts (speech Whisper left out), it is
+        decoded again whole."""
+        tails = self._transcriber.beam(decoded)
+        if tails is None:
+            tail = audio[int(start * RATE) :]
+            again = self._transcriber.transcribe_sync(tail, short_guard=False, second_look=lambda _: True)
+            tails = [again.text, *again.alternatives]
         head = before.strip()
-        said = [f"{head} {a}" if head else a for a in (again.text, *again.alternatives) if a]
+        said = [f"{head} {a}" if head else a for a in tails if a]
         return tuple(a for a in dict.fromkeys(said) if a != text)
 
-    def _decode(self, audio: np.ndarray, start: float, prompt: str, first: Decoded | None = None) -> Decoded:
+    def _decode(
+        self, audio: np.ndarray, start: float, prompt: str, first: Decoded | None = None, keep: bool = False
+    ) -> Decoded:
         """Decode from `start` (`first`: that decode, done already); when Whisper stops early (it often
         ends at a long pause and leaves the speech after it out), decode what follows its last word once
-        more and append it."""
-        decoded = first or self._transcriber.words_sync(audio[int(start * RATE) :], prompt, start)
+        more and append it. `keep`: the decode keeps its encoding for the beam (`Transcriber.beam`)."""
+        transcriber = self._transcriber
+        clip = audio[int(start * RATE) :]
+        decoded = first or transcriber.decode_clips([transcriber.clip(clip, prompt, start)], keep)[0]
         last = decoded.words[-1].end if decoded.words else start
         rest = audio[int(last * RATE) :]
         if rest.size < self.LEFT_OUT_S * RATE or not _holds_speech(rest):
@@ -222,7 +233,9 @@ def finals_sync(requests: list[FinalRequest]) -> list[FinalPass]:
     for members in groups.values():
         transcriber = requests[members[0]].recognizer.transcriber
         BATCHES.append(len(members))
-        for i, decoded in zip(members, transcriber.decode_clips([clips[i] for i in members]), strict=True):
+        keep = any(requests[i].second_look is not None for i in members)  # for the beam's second look
+        decoded_all = transcriber.decode_clips([clips[i] for i in members], keep)
+        for i, decoded in zip(members, decoded_all, strict=True):
             firsts[i] = (decoded, len(members))
     return [r.recognizer.final_sync(r.audio, r.second_look, *firsts[i]) for i, r in enumerate(requests)]
 
