@@ -77,6 +77,12 @@ async def test_the_rest_of_a_sentence_after_a_pause_is_answered_with_its_first_h
     # Only one reply stays: the half-answer to the first half was taken back.
     assert [m.role for m in conv.history] == ["system", "user", "assistant"]
     assert llm.calls[-1][-1].content == users[0].content
+    # The prompt cache held both halves before the end: the first half once it was carried on, then
+    # both halves joined as the rest's partials came in (before, the rest was never evaluated ahead).
+    first_half = turns[0]["user_text"].rstrip(".,")
+    prefilled = [m[-1] for m in llm.prefilled]
+    assert first_half in prefilled, (first_half, prefilled)
+    assert any(p.startswith(first_half) and "might" in p.lower() for p in prefilled), prefilled
 
     # The same input without continuation: the endpoint in the pause makes two turns, two questions.
     off = _cfg(0)

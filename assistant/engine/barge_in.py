@@ -54,6 +54,9 @@ class Interruptions:
     def _new_reply(self, heard: Transcript) -> Reply:
         raise NotImplementedError
 
+    def _prefill(self, words: str) -> None:
+        raise NotImplementedError
+
     def _finish_reply(
         self,
         reply: Reply,
@@ -109,7 +112,10 @@ class Interruptions:
         if self.tools.pending is not None:
             return False
         turn.continues = take_back(turn.t_onset, record, reply, self.history, self.cfg.turn.continuation_ms)
-        return turn.continues is not None
+        if turn.continues is None:
+            return False
+        self._prefill(turn.continues.text.rstrip().rstrip(".,"))  # the first half, before the rest is heard
+        return True
 
     def _heard(self, turn: UserTurn) -> Transcript:
         """What the user said in this turn, with the first half it carries on."""

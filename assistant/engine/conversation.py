@@ -32,6 +32,7 @@ from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.barge_in import Interruptions
+from assistant.engine.continuation import joined
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
 from assistant.engine.output import OutputBuffer
@@ -251,11 +252,12 @@ class Conversation(Interruptions):
         """A partial pass is in: show its words while the turn is still open and not final, and evaluate
         them into the model's prompt cache. All of them: the committed ones alone lag too far behind in
         short turns (through `assistant mic`, paired by recording, voice-to-voice -40 ms at the median
-        with all the words, +2 ms with the committed ones; docs/benchmarks.md)."""
+        with all the words, +2 ms with the committed ones; docs/benchmarks.md). A turn that carries on
+        an earlier one evaluates both halves, joined, as its message will read."""
         if text and self._turn is turn and turn.final is None:
             self.bus.publish(PartialTranscript(text))
-            if turn.continues is None:  # else the message will be both halves, joined
-                self._prefill(text)
+            rest = Transcript(text, 0.0, 0.0)
+            self._prefill(joined(turn.continues, rest).text if turn.continues is not None else text)
 
     def _prefill(self, words: str) -> None:
         """Evaluate the history and the user's `words` so far into the model's prompt cache (`llm.prefill`):
