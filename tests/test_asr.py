@@ -5,10 +5,14 @@ import asyncio
 import numpy as np
 import pytest
 from conftest import references
+from hypothesis import given
+from hypothesis import strategies as st
 
-from assistant.asr import Transcriber
+from assistant.asr import Transcriber, whisper
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import read_audio
+from assistant.bench.usecases import _with_floor
+from assistant.tools.intent.evaluate import flite
 
 
 @pytest.mark.parametrize("window_s", [30.0, 20.0, 10.0])
@@ -103,3 +107,35 @@ def test_normalisation_spells_digits():
     assert normalise("Go forward 10 meters.") == "go forward ten meters"
     assert normalise("And Mr. John") == "and mr john"
     assert word_error_rate(["ten of clubs"], ["10 of clubs."]) == 0.0
+
+
+@given(st.lists(st.sampled_from(["okay", "no", "yes", "sure", "stop"]), max_size=6))
+def test_only_one_phrase_said_twice_is_doubled(words):
+    assert whisper._doubled(words + words) == bool(words)
+    half = len(words) // 2
+    assert whisper._doubled(words) == (len(words) % 2 == 0 and half > 0 and words[:half] == words[half:])
+
+
+def _said(text: str) -> np.ndarray:
+    """`text` in CMU Flite's voice over a faint room floor, as the bench's short pass says it."""
+    return _with_floor(flite(text), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("text", ["Okay.", "Sure.", "No.", "Yes."])
+def test_a_lone_word_is_written_once(cfg, text):
+    """In the 10 s window tiny.en wrote "Okay. Okay." or "Sure. Sure." for one word said once; a short
+    clip whose transcript is one phrase twice is decoded again in the 20 s window."""
+    transcriber = Transcriber(cfg.asr)
+    decoded = transcriber.decode_clips([transcriber.clip(_said(text))])[0]
+    assert normalise(decoded.text).split() == normalise(text).split(), decoded.text
+
+
+@pytest.mark.parametrize("text", ["Okay, okay.", "No, no."])
+def test_a_phrase_really_said_twice_stays_twice(cfg, text, monkeypatch):
+    """The second opinion is asked (its window is the longer one) and keeps both words; where it heard
+    nothing the first decode would stand."""
+    monkeypatch.setattr(whisper, "_SHORT_CLIP_MS", 4000)  # both count as short here
+    transcriber = Transcriber(cfg.asr)
+    decoded = transcriber.decode_clips([transcriber.clip(_said(text))])[0]
+    assert normalise(decoded.text).split() == normalise(text).split(), decoded.text
+    assert decoded.window_s == 20.0, decoded

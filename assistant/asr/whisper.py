@@ -33,6 +33,12 @@ _FULL_WINDOW = 3000
 """Whisper's 30-second window, in feature frames (100 a second)."""
 _TOKENS_PER_SECOND = 8
 """More than fast speech needs (~5 a second with punctuation): a decode that reaches it has looped."""
+_SHORT_CLIP_MS = 2000
+"""A clip this short whose transcript is one phrase said twice is decoded again in a window twice as long:
+in the 10 s window tiny.en wrote "Okay. Okay.", "Sure. Sure." and "No? No?" for one word said once (lone
+words of the bench's short pass, Piper and Flite voices); in the 20 s window it wrote them once. What is
+said twice stays twice ("Okay, okay."), and where the second decode hears nothing (Flite's "No, no." in
+20 s) the first stands."""
 
 _HALLUCINATIONS = {
     "you",
@@ -278,9 +284,11 @@ class Transcriber:
         """Blocking: decode clips in one batched call of the encoder, the decoder and the aligner (greedy,
         so each clip's words are those it gets alone). Clips of one batch must share the window
         (`frames`) and the prompt's length: CTranslate2 wants <|startoftranscript|> at one position.
-        A clip whose decode loops is done again alone in a window twice as long (rare). Each clip's
-        `compute_ms` is the whole batch's: what each of its callers waited for. `keep_encoding`: each
-        `Decoded` keeps its clip's encoder output, for a second look with the beam (`beam`)."""
+        A clip whose decode loops is done again alone in a window twice as long (rare); so is a short clip
+        whose transcript is one phrase said twice, whose second decode is taken only if it has words.
+        Each clip's `compute_ms` is the whole batch's: what each of its callers waited for.
+        `keep_encoding`: each `Decoded` keeps its clip's encoder output, for a second look with the beam
+        (`beam`)."""
         from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import merge_punctuations
 
@@ -300,10 +308,12 @@ class Transcriber:
             suppress_tokens=[-1],
         )
         tokens = [[t for t in r.sequences_ids[0] if t < tokenizer.eot] for r in results]
+        texts = [normalise(tokenizer.decode(ids)).split() for ids in tokens]
         looped = [
-            len(ids) >= c.limit or _repeats(ids) or _repeats(normalise(tokenizer.decode(ids)).split())
-            for c, ids in zip(clips, tokens, strict=True)
+            len(ids) >= c.limit or _repeats(ids) or _repeats(words)
+            for c, ids, words in zip(clips, tokens, texts, strict=True)
         ]
+        doubled = [c.audio_ms < _SHORT_CLIP_MS and _doubled(w) for c, w in zip(clips, texts, strict=True)]
         keep = [
             bool(ids)
             and not loop
@@ -321,9 +331,9 @@ class Transcriber:
             alignments = [a if k else [] for a, k in zip(aligned, keep, strict=True)]
         compute_ms = (time.perf_counter() - start) * 1000
         decoded: list[Decoded] = []
-        for clip, alignment, loop in zip(clips, alignments, looped, strict=True):
+        for clip, alignment, loop, twice in zip(clips, alignments, looped, doubled, strict=True):
+            again = replace(clip, frames=min(_FULL_WINDOW, 2 * clip.frames), retried=True)
             if loop and not clip.retried:
-                again = replace(clip, frames=min(_FULL_WINDOW, 2 * clip.frames), retried=True)
                 decoded.append(self.decode_clips([again], keep_encoding)[0])
                 continue
             merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
@@ -333,7 +343,11 @@ class Transcriber:
                 if a["word"]
             ]
             kept = _one_of(encoded, len(decoded), len(clips)) if keep_encoding else None
-            decoded.append(Decoded(words, clip.audio_ms, clip.frames / 100, compute_ms, clip, kept))
+            own = Decoded(words, clip.audio_ms, clip.frames / 100, compute_ms, clip, kept)
+            if twice and not clip.retried:  # a second opinion; one that hears nothing is not taken
+                second = self.decode_clips([again], keep_encoding)[0]
+                own = second if second.words else own
+            decoded.append(own)
         return decoded
 
     def beam(self, decoded: Decoded, n: int | None = None) -> list[str] | None:
@@ -402,6 +416,12 @@ def _one_of(encoded: Any, i: int, n: int) -> Any:
 def looks_invented(text: str, audio: np.ndarray) -> bool:
     """What Whisper says over a short, quiet clip that holds no words ("Thank you.", "you")."""
     return normalise(text) in _HALLUCINATIONS and audio.size < 1.5 * 16000 and _is_weak(audio)
+
+
+def _doubled(words: list[str]) -> bool:
+    """The whole transcript is one phrase said twice ("Okay. Okay." for one "okay")."""
+    half = len(words) // 2
+    return half > 0 and len(words) % 2 == 0 and words[:half] == words[half:]
 
 
 def _repeats(ids: list[Any]) -> bool:
