@@ -107,6 +107,38 @@ def test_a_lone_word_that_either_model_doubts_waits_less_than_an_unfinished_phra
     assert end_of_turn("It feels.", 0.02, cfg).silence_ms == cfg.endpoint_incomplete_ms
 
 
+@given(st.one_of(st.none(), st.floats(0, 1)), st.one_of(st.none(), st.floats(0, 1)))
+def test_a_request_without_what_it_needs_waits_as_an_unfinished_phrase(probability, words):
+    """ "Take a note." (Whisper's full stop after "Take a note:") waits the unfinished phrase's hold
+    whatever the models say; the same words not asking for more keep the models' verdict."""
+    cfg = TurnConfig()
+    verdict = end_of_turn("Take a note.", probability, cfg, words, wants_more=True)
+    plain = end_of_turn("Take a note.", probability, cfg, words)
+    assert verdict.silence_ms == cfg.endpoint_incomplete_ms
+    assert plain.rule != "unfinished_request" and plain.silence_ms <= cfg.endpoint_incomplete_ms
+    assert verdict.rule == (plain.rule if plain.silence_ms == verdict.silence_ms else "unfinished_request")
+
+
+def test_the_tools_say_which_requests_leave_out_what_they_need():
+    from assistant.config import load_config
+    from assistant.engine.tooling import ToolHost, toolbox_for
+
+    cfg = load_config(overrides=["tools.entry_points=false"])
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "t", lambda _: None, None, False)  # type: ignore[arg-type]
+    for text in ("Take a note.", "Set a timer."):
+        assert host.asks_for_more(text), text
+    for text in (
+        "Take a note, call the plumber.",
+        "Set a timer for ten minutes.",
+        "Thanks for the note.",
+        "I like taking notes.",
+        "Tell me a story.",
+        "Never mind.",
+        "What time is it?",
+    ):
+        assert not host.asks_for_more(text), text
+
+
 def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():
     cfg = TurnConfig()
     assert asks_words("I'd like to book.", 0.9, cfg) and asks_words("I'd like to book.", 0.2, cfg)

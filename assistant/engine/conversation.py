@@ -116,7 +116,14 @@ class Conversation(Interruptions):
             cfg.tools, toolbox_for(cfg.tools), f"{id(self):x}", self.announce, self._spawn, offers_tools(cfg)
         )
         self.passes = TurnPasses(
-            cfg, self.smart_turn, self.words_eot, self._spawn, clock, self._on_partial, self._on_final
+            cfg,
+            self.smart_turn,
+            self.words_eot,
+            self._spawn,
+            clock,
+            self._on_partial,
+            self._on_final,
+            self.tools.asks_for_more,
         )
 
     # ----------------------------------------------------------------- transport side

@@ -34,8 +34,9 @@ class EndOfTurn:
     rule: str
     """complete (the model hears a finished turn), complete_words (it doubted, the words model did not),
     unfinished (it does not), unfinished_words (the words model vetoed its "finished"), trailing_word,
-    lone_word (one word that either model doubted: a shorter wait), no_words, or punctuation (no model:
-    the transcript's last character decides)."""
+    lone_word (one word that either model doubted: a shorter wait), unfinished_request (a tool asked for
+    without what it needs), no_words, or punctuation (no model: the transcript's last character
+    decides)."""
     probability: float | None = None
     """Smart Turn's P(turn complete), when it was asked."""
     words: float | None = None
@@ -84,11 +85,19 @@ def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
 
 
 def end_of_turn(
-    text: str, probability: float | None, cfg: TurnConfig, words: float | None = None
+    text: str,
+    probability: float | None,
+    cfg: TurnConfig,
+    words: float | None = None,
+    wants_more: bool = False,
 ) -> EndOfTurn:
     """The verdict for a transcript, the audio model's probability (None: no model) and the words model's
-    (None: not asked). A lone word waits at most `endpoint_lone_ms` unless it trails off ("and")."""
+    (None: not asked). A lone word waits at most `endpoint_lone_ms` unless it trails off ("and").
+    `wants_more`: the words ask for a tool and leave out what it needs ("Take a note."): the turn waits
+    as after an unfinished phrase (rule `unfinished_request`)."""
     verdict = _verdict(text, probability, cfg, words)
+    if wants_more and verdict.silence_ms < cfg.endpoint_incomplete_ms:
+        verdict = EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished_request", probability, words)
     if verdict.silence_ms > cfg.endpoint_lone_ms and lone(text) and not ends_on_trailing_word(text):
         return EndOfTurn(cfg.endpoint_lone_ms, "lone_word", probability, words)
     return verdict

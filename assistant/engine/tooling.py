@@ -185,6 +185,15 @@ class ToolHost:
         destructive tool whose object they did not name), or None."""
         return refusal(tool, text)
 
+    def asks_for_more(self, text: str) -> bool:
+        """The words clearly ask for a tool but leave out what it needs: "Take a note.", "Set a timer."
+        (Whisper's full stop after "Take a note:", said before a pause). More is likely to follow, so the
+        turn waits as after an unfinished phrase; said alone, the request is answered after that wait."""
+        if self.matcher is None:
+            return False
+        found = self.matcher.candidates(text)
+        return bool(found) and bool(found[0].missing) and found[0].confidence >= self.matcher.threshold
+
     @property
     def second_look(self) -> Callable[[str], bool] | None:
         """For ASR: which final transcripts deserve the beam's alternatives (near misses of a tool)."""

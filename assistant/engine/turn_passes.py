@@ -38,8 +38,11 @@ class TurnPasses:
         clock: Callable[[], float],
         on_partial: Callable[[UserTurn, str], None],
         on_final: Callable[[UserTurn], None],
+        wants_more: Callable[[str], bool] | None = None,
     ) -> None:
+        """`wants_more(text)`: the words ask for a tool without what it needs (`ToolHost.asks_for_more`)."""
         self.cfg = cfg
+        self.wants_more = wants_more
         self.frame_ms = cfg.audio.frame_ms
         self.smart_turn = smart_turn
         self.words_eot = words_eot
@@ -143,7 +146,7 @@ class TurnPasses:
             return
         text, probability = turn.final.text, turn.probability
         if self.words_eot is None or not asks_words(text, probability, self.cfg.turn):
-            turn.eot = end_of_turn(text, probability, self.cfg.turn)
+            turn.eot = end_of_turn(text, probability, self.cfg.turn, None, self._wants_more(text))
             turn.t_verdict = self.clock()
             return
         task = self.spawn(self.words_eot.probability(text), "end-of-turn-words")
@@ -155,5 +158,9 @@ class TurnPasses:
             return
         turn.words_task = None
         words = task.result() if task.exception() is None else None
-        turn.eot = end_of_turn(turn.final.text, turn.probability, self.cfg.turn, words)
+        text = turn.final.text
+        turn.eot = end_of_turn(text, turn.probability, self.cfg.turn, words, self._wants_more(text))
         turn.t_verdict = self.clock()
+
+    def _wants_more(self, text: str) -> bool:
+        return self.wants_more is not None and self.wants_more(text)
