@@ -167,7 +167,15 @@ class TurnConfig(Section):
     words_threshold: float = Field(0.1, gt=0, lt=1)
     """The words model's P(end) from which it overrules Smart Turn's "unfinished"."""
     words_from: float = Field(0.1, ge=0, lt=1)
-    """Smart Turn's probability below which its "unfinished" stands whatever the words say."""
+    """Smart Turn's probability below which its "unfinished" stands unless the words are sure
+    (`words_overrule`)."""
+    words_overrule: float = Field(0.2, gt=0, le=1)
+    """The words model's P(end) from which it overrules Smart Turn's "unfinished" however low (1: never).
+    Read sentences in a level voice get Smart Turn's 0.005-0.08 ("Feels like these days go on forever.",
+    "He might even have been made amiable himself.") and waited 1.7 s; in scripts/probe_end_of_turn.py's
+    rows (2026-12-03) no fragment cut at a pause that Smart Turn called unfinished scored 0.2 or more (the
+    highest 0.19 of 206 fragments; their 90th percentile 0.08), and 3 of the 9 whole utterances it held
+    did."""
     words_veto: float = Field(0.005, ge=0, lt=1)
     """The words model's P(end) below which Smart Turn's "finished" does not end the turn (0: never)."""
     words_veto_lone: float = Field(0.001, ge=0, lt=1)

@@ -54,11 +54,13 @@ def test_end_of_turn_weighs_the_model_and_the_words():
     assert end_of_turn("", 0.95, cfg).rule == "no_words"
     # Without the model the punctuation decides, as before.
     assert end_of_turn("What time is it?", None, cfg).silence_ms == cfg.endpoint_complete_ms
-    # An "unfinished" is overruled by words that end a message; below `words_from` it is not.
-    assert end_of_turn("That conference is full.", 0.3, cfg, words=0.2).rule == "complete_words"
+    # An "unfinished" is overruled by words that end a message; below `words_from` only by sure words.
+    assert end_of_turn("That conference is full.", 0.3, cfg, words=0.15).rule == "complete_words"
     assert end_of_turn("That conference is full.", 0.3, cfg, words=0.001).rule == "unfinished"
-    confident = cfg.model_copy(update={"words_from": 0.1})
-    assert end_of_turn("That conference is full.", 0.05, confident, words=0.9).rule == "unfinished"
+    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.15).rule == "unfinished"
+    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.3).rule == "complete_words"
+    never = cfg.model_copy(update={"words_overrule": 1.0})
+    assert end_of_turn("That conference is full.", 0.05, never, words=0.9).rule == "unfinished"
     assert end_of_turn("a table for two and", 0.3, cfg, words=0.9).rule == "trailing_word"
     # A "finished" is vetoed by words that plainly go on, and kept by words that merely might.
     vetoed = end_of_turn("I'd like to book.", 0.9, cfg, words=0.001)
@@ -145,7 +147,23 @@ def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():
     assert not asks_words("I'd like to book.", None, cfg)  # no audio model: punctuation decides
     assert not asks_words("a table for two and", 0.9, cfg) and not asks_words("", 0.9, cfg)
     assert not asks_words("I'd like to book.", 0.9, cfg.model_copy(update={"words_veto": 0}))
-    assert not asks_words("I'd like to book.", 0.05, cfg.model_copy(update={"words_from": 0.1}))
+    assert asks_words("I'd like to book.", 0.05, cfg)
+    assert not asks_words("I'd like to book.", 0.05, cfg.model_copy(update={"words_overrule": 1.0}))
+
+
+def test_words_that_may_end_a_sentence_are_left_to_the_models():
+    """ "Thank you.", "than he was.", "What is it for?" end on words that also lead into more: they hold
+    the turn only where a model says so; "and", "the", "um" hold it whatever the models say."""
+    cfg = TurnConfig()
+    for text in ("Thank you.", "He was not so rich as he was.", "What is it for?", "I think so."):
+        assert end_of_turn(text, 0.9, cfg).rule == "complete", text
+        assert end_of_turn(text, 0.3, cfg, words=0.4).rule == "complete_words", text
+        assert end_of_turn(text, 0.3, cfg, words=0.001).rule == "unfinished", text
+        assert end_of_turn(text, None, cfg).silence_ms == cfg.endpoint_incomplete_ms, text  # no model
+    assert end_of_turn("I want to go to", 0.9, cfg, words=0.0001).rule == "unfinished_words"
+    for text in ("a table for two and", "I'd like the", "Well, um"):
+        assert end_of_turn(text, 0.99, cfg, words=0.9).rule == "trailing_word", text
+    assert end_of_turn("To.", 0.02, cfg, words=0.01).silence_ms == cfg.endpoint_incomplete_ms  # no lone cap
 
 
 def test_a_transcript_longer_than_its_burst_is_invented():

@@ -87,6 +87,63 @@ def test_the_words_model_tells_a_finished_message_from_a_fragment():
     assert all(words.probability_sync(t) < threshold for t in cut), [words.probability_sync(t) for t in cut]
 
 
+def test_a_read_sentence_that_sounds_unfinished_ends_when_the_words_are_sure(smart_turn, speech):
+    """ "Feels like these days go on forever", read in a level voice: Smart Turn calls it unfinished with
+    near certainty, the words model calls the message over, and the turn ends after the short hold;
+    the same reading cut after "go on", which both models call unfinished, still waits the long one."""
+    from assistant.asr import Transcriber
+    from assistant.config import TurnConfig, load_config
+    from assistant.engine.end_of_turn import asks_words, end_of_turn
+    from assistant.turn.words import WordsEndOfTurn
+
+    cfg, words_model = TurnConfig(), WordsEndOfTurn("bundled:smollm2-135m")
+    audio = read_audio(speech["forever"])
+    words = Transcriber(load_config().asr).words_sync(audio, window_s=10).words
+    on = next(w for w in words if w.key == "on")
+    for cut, silence in ((words[-1], cfg.endpoint_complete_ms), (on, cfg.endpoint_incomplete_ms)):
+        clip = audio[: int((cut.end + 0.05) * 16000)]
+        text = "".join(w.text for w in words[: words.index(cut) + 1]).strip().rstrip(".") + "."
+        probability = smart_turn.probability_sync(clip)
+        assert asks_words(text, probability, cfg)
+        verdict = end_of_turn(text, probability, cfg, words_model.probability_sync(text))
+        assert verdict.silence_ms == silence, (text, verdict)
+    assert smart_turn.probability_sync(audio[: int((words[-1].end + 0.05) * 16000)]) < cfg.words_from
+
+
+def test_everyday_sentences_that_end_on_to_you_or_was_end_the_turn_soon(smart_turn, tmp_path):
+    """ "Thank you." and "What is this button for?" end on words that also lead into more; they were held
+    1.7 s whatever the models heard. Said by the bundled voice, heard by Whisper, judged by both models:
+    each ends after the short hold, and the same words cut before their end ("Where are you") do not."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from spoken import say, steady_voice
+
+    from assistant.asr import Transcriber
+    from assistant.config import TurnConfig, load_config
+    from assistant.engine.end_of_turn import asks_words, end_of_turn
+    from assistant.turn.words import WordsEndOfTurn
+
+    cfg, words_model, voice = TurnConfig(), WordsEndOfTurn("bundled:smollm2-135m"), steady_voice()
+    asr = Transcriber(load_config().asr)
+
+    def verdict(sentence: str) -> tuple[str, object]:
+        audio = read_audio(say(voice, sentence, tmp_path / "s.wav"))
+        heard = asr.words_sync(audio, window_s=10)
+        clip = audio[: int((heard.words[-1].end + 0.05) * 16000)]
+        text = "".join(w.text for w in heard.words).strip()
+        probability = smart_turn.probability_sync(clip)
+        words = words_model.probability_sync(text) if asks_words(text, probability, cfg) else None
+        return text, end_of_turn(text, probability, cfg, words)
+
+    for sentence in ("Thank you.", "What is this button for?", "I think so.", "That is all it was."):
+        text, found = verdict(sentence)
+        assert found.silence_ms == cfg.endpoint_complete_ms, (sentence, text, found)  # type: ignore[attr-defined]
+    text, found = verdict("I would like to")
+    assert found.silence_ms == cfg.endpoint_incomplete_ms, (text, found)  # type: ignore[attr-defined]
+
+
 def test_the_words_model_scores_alike_whatever_it_read_before_and_however_long_the_turn():
     """The prompt tokens it already holds are not evaluated again, and only a turn's last words are read:
     neither changes a score beyond rounding, and a turn longer than the model's context is scored."""

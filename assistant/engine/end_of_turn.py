@@ -11,7 +11,11 @@ a sixth of whole utterances unfinished, each then waiting 1.7 s, and a fifth of 
 pause finished, which splits the sentence; the words model's P(the message ends here) is independent of
 its errors. So the words keep a "finished" only from `words_veto` up (fragments cut at a pause score a
 median 0.001, whole utterances 0.16; a lone word from `words_veto_lone`) and turn an "unfinished" into
-"finished" from `words_threshold`.
+"finished" from `words_threshold`, or from `words_overrule` where Smart Turn was sure.
+
+Words that end a sentence as often as they lead into one ("Thank you.", "than he was.", "What is it
+for?", `endpointing.ends_on_open_word`) are left to the two models; conjunctions, articles and fillers
+hold the turn whatever they say.
 
 Neither model knows a lone word: Smart Turn doubts whole one-word replies ("extension": 0.02) as often as
 it trusts a sentence's cut first word, and the words model scores both about 0.001. So a one-word turn
@@ -23,7 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.config import TurnConfig
-from assistant.engine.endpointing import ends_on_trailing_word, required_silence_ms, spoken_words, trails_off
+from assistant.engine.endpointing import (
+    ends_cut_off,
+    ends_on_open_word,
+    ends_on_trailing_word,
+    required_silence_ms,
+    spoken_words,
+    trails_off,
+)
 
 
 @dataclass(frozen=True)
@@ -55,13 +66,24 @@ def doubtful(probability: float | None, cfg: TurnConfig) -> bool:
     return probability is not None and cfg.words_from <= probability < cfg.end_of_turn_threshold
 
 
+def overruled(probability: float, words: float, cfg: TurnConfig) -> bool:
+    """Whether the words model's P(end) turns Smart Turn's "unfinished" into "finished": from
+    `words_threshold` where Smart Turn doubted, from `words_overrule` however sure it was."""
+    if probability >= cfg.end_of_turn_threshold:
+        return False
+    return words >= cfg.words_overrule or (doubtful(probability, cfg) and words >= cfg.words_threshold)
+
+
 def trailing(text: str, probability: float | None, cfg: TurnConfig) -> bool:
     """The words trail off: they end on "and", "the", "um"; or on a comma, an ellipsis or a cut word
     ("Yes,", "No...", "C-") unless the audio model hears a finished turn: Whisper's punctuation after a
-    lone word is no better evidence than its full stop after a fragment."""
+    lone word is no better evidence than its full stop after a fragment. A word that may end a sentence
+    or go on ("to", "you", "was") is left to the two models; without the audio model it trails off."""
     if ends_on_trailing_word(text):
         return True
-    return trails_off(text) and (probability is None or probability < cfg.end_of_turn_threshold)
+    if probability is None:
+        return trails_off(text)
+    return ends_cut_off(text) and probability < cfg.end_of_turn_threshold
 
 
 def lone(text: str) -> bool:
@@ -81,7 +103,9 @@ def asks_words(text: str, probability: float | None, cfg: TurnConfig) -> bool:
     "unfinished" it could overrule."""
     if probability is None or not spoken_words(text) or trailing(text, probability, cfg):
         return False
-    return (probability >= cfg.end_of_turn_threshold and veto(text, cfg) > 0) or doubtful(probability, cfg)
+    if probability >= cfg.end_of_turn_threshold:
+        return veto(text, cfg) > 0
+    return doubtful(probability, cfg) or cfg.words_overrule < 1
 
 
 def end_of_turn(
@@ -98,7 +122,8 @@ def end_of_turn(
     verdict = _verdict(text, probability, cfg, words)
     if wants_more and verdict.silence_ms < cfg.endpoint_incomplete_ms:
         verdict = EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished_request", probability, words)
-    if verdict.silence_ms > cfg.endpoint_lone_ms and lone(text) and not ends_on_trailing_word(text):
+    goes_on = ends_on_trailing_word(text) or ends_on_open_word(text)
+    if verdict.silence_ms > cfg.endpoint_lone_ms and lone(text) and not goes_on:
         return EndOfTurn(cfg.endpoint_lone_ms, "lone_word", probability, words)
     return verdict
 
@@ -114,6 +139,6 @@ def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float
         if words is not None and words < veto(text, cfg):
             return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished_words", probability, words)
         return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability, words)
-    if words is not None and doubtful(probability, cfg) and words >= cfg.words_threshold:
+    if words is not None and overruled(probability, words, cfg):
         return EndOfTurn(cfg.endpoint_complete_ms, "complete_words", probability, words)
     return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished", probability, words)

@@ -14,7 +14,6 @@ _TRAILING = {
     "and",
     "but",
     "or",
-    "so",
     "because",
     "um",
     "uh",
@@ -22,6 +21,20 @@ _TRAILING = {
     "the",
     "a",
     "an",
+    "my",
+    "your",
+    "if",
+    "i",
+    "we",
+    "into",
+    "than",
+    "as",
+    "which",
+    "also",
+}
+"""Words that hardly ever end a sentence: conjunctions, articles, fillers, determiners."""
+_OPEN = {
+    "so",
     "to",
     "of",
     "with",
@@ -29,31 +42,23 @@ _TRAILING = {
     "in",
     "on",
     "at",
-    "my",
-    "your",
     "is",
     "was",
-    "if",
     "then",
     "like",
     "that",
-    "which",
-    "i",
-    "we",
     "you",
     "about",
     "from",
-    "into",
-    "than",
-    "as",
     "what",
     "when",
     "where",
     "how",
-    "also",
     "maybe",
     "well",
 }
+"""Words that lead into more as often as they end a sentence ("Thank you.", "than he was.", "What is it
+for?", "I think so."): they hold a turn only where nothing else says it is finished."""
 _BACKCHANNELS = {
     "mm hmm",
     "mhm",
@@ -85,10 +90,14 @@ def spoken_words(text: str) -> list[str]:
 
 
 def trails_off(text: str) -> bool:
-    """The words end on a conjunction, an article, a filler or a comma: more must follow."""
-    return ends_on_trailing_word(text) or (
-        bool(spoken_words(text)) and text.rstrip().endswith((",", "...", "…", "-"))
-    )
+    """The words end on a conjunction, an article, a filler, a word that may go on ("to", "you") or a
+    comma: by the words alone, more may follow."""
+    return ends_on_trailing_word(text) or ends_on_open_word(text) or ends_cut_off(text)
+
+
+def ends_cut_off(text: str) -> bool:
+    """Words that end on a comma, an ellipsis or a dash ("Yes,", "No...", "C-")."""
+    return bool(spoken_words(text)) and text.rstrip().endswith((",", "...", "…", "-"))
 
 
 def ends_on_trailing_word(text: str) -> bool:
@@ -96,6 +105,12 @@ def ends_on_trailing_word(text: str) -> bool:
     punctuation Whisper gave them."""
     words = spoken_words(text)
     return bool(words) and words[-1] in _TRAILING
+
+
+def ends_on_open_word(text: str) -> bool:
+    """The last word may end a sentence or lead into more ("to", "you", "was", "what")."""
+    words = spoken_words(text)
+    return bool(words) and words[-1] in _OPEN
 
 
 def required_silence_ms(text: str, cfg: TurnConfig) -> int:

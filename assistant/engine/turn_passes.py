@@ -18,7 +18,7 @@ from assistant.asr.streaming import FinalPass
 from assistant.asr.whisper import Transcript
 from assistant.config import Config
 from assistant.engine.end_of_turn import asks_words, end_of_turn
-from assistant.engine.endpointing import spoken_words, trails_off
+from assistant.engine.endpointing import ends_on_trailing_word, spoken_words
 from assistant.engine.user_turn import UserTurn
 from assistant.turn import SmartTurn
 from assistant.turn.words import WordsEndOfTurn
@@ -82,7 +82,7 @@ class TurnPasses:
             self.words_eot is not None
             and (self._ahead is None or self._ahead.done())
             and spoken_words(text)
-            and not trails_off(text)
+            and not ends_on_trailing_word(text)
         ):
             self._ahead = self.spawn(self.words_eot.ahead(text), "end-of-turn-words-ahead")
 
