@@ -337,7 +337,9 @@ async def test_a_looping_reply_is_stopped_early_and_the_turn_ends_cleanly(cfg, s
     llm = ScriptedLLM("I'm glad you're here. " * 60, delay_s=0.01)
     turn, conv, ended = await reply_to(cfg, speech, llm)
     assert turn["assistant_text"] == "I'm glad you're here." and not turn["interrupted"]
-    assert llm.closed == 1 and llm.completed == 0  # the model was stopped, not read to the end
+    # The model was stopped, not read to the end (a speculative reply started at the pause inside
+    # "go forward [pause] ten meters" is dropped, cancelled or closed, when the words go on).
+    assert llm.closed >= 1 and llm.completed == 0 and llm.closed + llm.cancelled == len(llm.calls)
     assert conv.history[-1].content == turn["assistant_text"] == ended[-1].heard
 
 
@@ -346,7 +348,7 @@ async def test_an_overlong_reply_is_cut_at_a_sentence_end(cfg, speech) -> None:
     llm = ScriptedLLM(essay, delay_s=0.005)
     turn, conv, ended = await reply_to(cfg, speech, llm)
     assert turn["assistant_text"].count(".") == 3 and turn["assistant_text"].endswith("dough.")
-    assert llm.closed == 1 and llm.completed == 0
+    assert llm.closed >= 1 and llm.completed == 0 and llm.closed + llm.cancelled == len(llm.calls)
     assert conv.history[-1].content == turn["assistant_text"] == ended[-1].heard
 
 

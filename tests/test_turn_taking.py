@@ -92,6 +92,27 @@ async def test_claps_after_a_question_neither_hold_the_turn_nor_move_its_timing(
     assert first["user_audio_ms"] < (end - start) + 300, first
     # The claps did not hold the turn open: it ended on the end-of-turn rule's short silence.
     assert first["end_of_turn"]["rule"] == "complete", first["end_of_turn"]
+    # Nor, coming after that end, did they make a turn of their own.
+    assert len(report["turns"]) == 1, [t["user_text"] for t in report["turns"]]
+
+
+@pytest.mark.parametrize("delay_s", [0.15, 0.4])
+async def test_knocks_after_a_finished_turn_are_not_a_turn(cfg, speech, tmp_path, delay_s):
+    """A read sentence, then 1.5 s of knocks from `delay_s` after it, as the bench's claps pass makes them
+    (four seeds): knocks that come after its turn ended open a turn (webrtcvad calls them voice) in which
+    the speech model hears no speech; it is not transcribed (Whisper heard "Thank you." in such knocks,
+    3 times in 8) and gets no reply."""
+    from assistant.bench.edits import transients_after
+
+    audio = read_audio(speech["sense_and_sensibility_01_austen_64kb-0930"])
+    for seed in range(4):
+        edit = transients_after(audio, speech_span_ms(audio), "knock", delay_s, seed=seed)
+        path = tmp_path / f"knocks-{seed}.wav"
+        write_wav(path, edit.audio, RATE)
+        conv = Conversation(cfg, llm=ScriptedLLM("I see."))
+        report = (await simulate(cfg, [path], conversation=conv)).report
+        heard = [normalise(t["user_text"]) for t in report["turns"]]
+        assert heard == ["he might even have been made amiable himself"], (seed, heard)
 
 
 async def test_a_backchannel_resumes_the_reply_without_a_final_transcript(cfg, speech, tmp_path):

@@ -26,6 +26,12 @@ from assistant.turn.words import WordsEndOfTurn
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
 
+MIN_SPEECH_MS = 60
+"""Less speech than this in a turn (by Silero's frames) is a sound, not words: knocks after a sentence
+had 0-20 ms (and Whisper wrote "Thank you." or "it's" for them), the bundled voice's lone "Hi", "No",
+"Yes", "Okay" and "Stop" 140-320 ms."""
+
+
 class TurnPasses:
     """Runs the recognition and end-of-turn passes of the conversation's user turns."""
 
@@ -89,7 +95,9 @@ class TurnPasses:
     def final(self, turn: UserTurn, now: float, second_look: Callable[[str], bool] | None = None) -> None:
         """At a pause: decode the uncommitted tail up to the last speech (plus 100 ms), and ask the
         end-of-turn model about the audio up to the last speech, side by side. `second_look` picks the
-        transcripts that deserve the beam's alternatives (`ToolHost.second_look`)."""
+        transcripts that deserve the beam's alternatives (`ToolHost.second_look`). A turn in which the
+        speech model heard less than `MIN_SPEECH_MS` of speech (knocks or claps that webrtcvad took for a
+        voice) has no words: its transcript is empty, and it ends as silence does."""
         upto = turn.frames_to_speech_end(self.frame_ms, 100)
         turn.voiced_since_final = 0
         turn.t_speculated = now
@@ -98,6 +106,8 @@ class TurnPasses:
 
         async def run() -> FinalPass:
             try:
+                if turn.voiced_ms < MIN_SPEECH_MS:  # only sounds: no words (Whisper would invent "Here.")
+                    return FinalPass(Transcript("", len(audio) / 16, 0.0), 0.0, 0.0, 0.0, 0)
                 return await turn.recognizer.final(audio, second_look)
             finally:
                 self.busy = False
