@@ -114,10 +114,6 @@ def test_everyday_sentences_that_end_on_to_you_or_was_end_the_turn_soon(smart_tu
     """ "Thank you." and "What is this button for?" end on words that also lead into more; they were held
     1.7 s whatever the models heard. Said by the bundled voice, heard by Whisper, judged by both models:
     each ends after the short hold, and the same words cut before their end ("Where are you") do not."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from spoken import say, steady_voice
 
     from assistant.asr import Transcriber

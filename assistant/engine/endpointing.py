@@ -103,14 +103,17 @@ def ends_cut_off(text: str) -> bool:
 def ends_on_trailing_word(text: str) -> bool:
     """The last word is a conjunction, an article or a filler: the words themselves go on, whatever the
     punctuation Whisper gave them."""
-    words = spoken_words(text)
-    return bool(words) and words[-1] in _TRAILING
+    return _last_word(text) in _TRAILING
 
 
 def ends_on_open_word(text: str) -> bool:
     """The last word may end a sentence or lead into more ("to", "you", "was", "what")."""
+    return _last_word(text) in _OPEN
+
+
+def _last_word(text: str) -> str:
     words = spoken_words(text)
-    return bool(words) and words[-1] in _OPEN
+    return words[-1] if words else ""
 
 
 def required_silence_ms(text: str, cfg: TurnConfig) -> int:

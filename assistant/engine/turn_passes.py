@@ -107,7 +107,8 @@ class TurnPasses:
         async def run() -> FinalPass:
             try:
                 if turn.voiced_ms < MIN_SPEECH_MS:  # only sounds: no words (Whisper would invent "Here.")
-                    return FinalPass(Transcript("", len(audio) / 16, 0.0), 0.0, 0.0, 0.0, 0)
+                    audio_ms = len(audio) * 1000 / self.cfg.audio.sample_rate
+                    return FinalPass(Transcript("", audio_ms, 0.0), 0.0, 0.0, 0.0, 0)
                 return await turn.recognizer.final(audio, second_look)
             finally:
                 self.busy = False
