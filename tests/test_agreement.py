@@ -55,12 +55,20 @@ def test_end_of_turn_weighs_the_model_and_the_words():
     # Without the model the punctuation decides, as before.
     assert end_of_turn("What time is it?", None, cfg).silence_ms == cfg.endpoint_complete_ms
     # An "unfinished" is overruled by words that end a message; below `words_from` only by sure words.
+    low = cfg.words_from / 2
     assert end_of_turn("That conference is full.", 0.3, cfg, words=0.15).rule == "complete_words"
     assert end_of_turn("That conference is full.", 0.3, cfg, words=0.001).rule == "unfinished"
-    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.15).rule == "unfinished"
-    assert end_of_turn("That conference is full.", 0.05, cfg, words=0.3).rule == "complete_words"
+    assert end_of_turn("That conference is full.", cfg.words_from, cfg, words=0.15).rule == "complete_words"
+    assert end_of_turn("That conference is full.", low, cfg, words=0.15).rule == "unfinished"
+    assert end_of_turn("That conference is full.", low, cfg, words=0.3).rule == "complete_words"
     never = cfg.model_copy(update={"words_overrule": 1.0})
-    assert end_of_turn("That conference is full.", 0.05, never, words=0.9).rule == "unfinished"
+    assert end_of_turn("That conference is full.", low, never, words=0.9).rule == "unfinished"
+    # An ellipsis is left to the models, as a full stop is; a comma still holds where Smart Turn doubts.
+    assert asks_words("These days go on forever...", low, cfg)
+    assert end_of_turn("These days go on forever...", low, cfg, words=0.3).rule == "complete_words"
+    assert end_of_turn("I'd like to book...", 0.3, cfg, words=0.0001).rule == "unfinished"
+    assert end_of_turn("I'd like to book,", 0.3, cfg, words=0.9).rule == "trailing_word"
+    assert end_of_turn("I'd like to book...", None, cfg).silence_ms == cfg.endpoint_incomplete_ms
     assert end_of_turn("a table for two and", 0.3, cfg, words=0.9).rule == "trailing_word"
     # A "finished" is vetoed by words that plainly go on, and kept by words that merely might.
     vetoed = end_of_turn("I'd like to book.", 0.9, cfg, words=0.001)
@@ -147,8 +155,8 @@ def test_the_words_model_is_asked_only_where_it_could_change_the_verdict():
     assert not asks_words("I'd like to book.", None, cfg)  # no audio model: punctuation decides
     assert not asks_words("a table for two and", 0.9, cfg) and not asks_words("", 0.9, cfg)
     assert not asks_words("I'd like to book.", 0.9, cfg.model_copy(update={"words_veto": 0}))
-    assert asks_words("I'd like to book.", 0.05, cfg)
-    assert not asks_words("I'd like to book.", 0.05, cfg.model_copy(update={"words_overrule": 1.0}))
+    assert asks_words("I'd like to book.", 0.02, cfg)
+    assert not asks_words("I'd like to book.", 0.02, cfg.model_copy(update={"words_overrule": 1.0}))
 
 
 def test_words_that_may_end_a_sentence_are_left_to_the_models():

@@ -89,8 +89,9 @@ def test_the_words_model_tells_a_finished_message_from_a_fragment():
 
 def test_a_read_sentence_that_sounds_unfinished_ends_when_the_words_are_sure(smart_turn, speech):
     """ "Feels like these days go on forever", read in a level voice: Smart Turn calls it unfinished with
-    near certainty, the words model calls the message over, and the turn ends after the short hold;
-    the same reading cut after "go on", which both models call unfinished, still waits the long one."""
+    near certainty, the words model calls the message over, and the turn ends after the short hold, also
+    where Whisper ends it with an ellipsis (as it did through `assistant mic`); the same reading cut after
+    "go on", which both models call unfinished, still waits the long one."""
     from assistant.asr import Transcriber
     from assistant.config import TurnConfig, load_config
     from assistant.engine.end_of_turn import asks_words, end_of_turn
@@ -102,11 +103,12 @@ def test_a_read_sentence_that_sounds_unfinished_ends_when_the_words_are_sure(sma
     on = next(w for w in words if w.key == "on")
     for cut, silence in ((words[-1], cfg.endpoint_complete_ms), (on, cfg.endpoint_incomplete_ms)):
         clip = audio[: int((cut.end + 0.05) * 16000)]
-        text = "".join(w.text for w in words[: words.index(cut) + 1]).strip().rstrip(".") + "."
         probability = smart_turn.probability_sync(clip)
-        assert asks_words(text, probability, cfg)
-        verdict = end_of_turn(text, probability, cfg, words_model.probability_sync(text))
-        assert verdict.silence_ms == silence, (text, verdict)
+        for stop in (".", "..."):
+            text = "".join(w.text for w in words[: words.index(cut) + 1]).strip().rstrip(".") + stop
+            assert asks_words(text, probability, cfg)
+            verdict = end_of_turn(text, probability, cfg, words_model.probability_sync(text))
+            assert verdict.silence_ms == silence, (text, verdict)
     assert smart_turn.probability_sync(audio[: int((words[-1].end + 0.05) * 16000)]) < cfg.words_from
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from assistant.config import TurnConfig
 from assistant.engine.endpointing import (
     ends_cut_off,
+    ends_on_ellipsis,
     ends_on_open_word,
     ends_on_trailing_word,
     required_silence_ms,
@@ -75,15 +76,19 @@ def overruled(probability: float, words: float, cfg: TurnConfig) -> bool:
 
 
 def trailing(text: str, probability: float | None, cfg: TurnConfig) -> bool:
-    """The words trail off: they end on "and", "the", "um"; or on a comma, an ellipsis or a cut word
-    ("Yes,", "No...", "C-") unless the audio model hears a finished turn: Whisper's punctuation after a
-    lone word is no better evidence than its full stop after a fragment. A word that may end a sentence
-    or go on ("to", "you", "was") is left to the two models; without the audio model it trails off."""
+    """The words trail off: they end on "and", "the", "um"; or on a comma or a cut word ("Yes,", "C-")
+    unless the audio model hears a finished turn: Whisper's punctuation after a lone word is no better
+    evidence than its full stop after a fragment. A word that may end a sentence or go on ("to", "you",
+    "was") is left to the two models, and so is an ellipsis: Whisper writes one after a whole sentence
+    read in a level voice ("Feels like these days go on forever...", Smart Turn 0.005, held 1.7 s through
+    `assistant mic`) as after a cut phrase, and the words model reads the words without it. Without the
+    audio model all of these trail off."""
     if ends_on_trailing_word(text):
         return True
     if probability is None:
         return trails_off(text)
-    return ends_cut_off(text) and probability < cfg.end_of_turn_threshold
+    cut = ends_cut_off(text) and not ends_on_ellipsis(text)
+    return cut and probability < cfg.end_of_turn_threshold
 
 
 def lone(text: str) -> bool:

@@ -100,6 +100,12 @@ def ends_cut_off(text: str) -> bool:
     return bool(spoken_words(text)) and text.rstrip().endswith((",", "...", "…", "-"))
 
 
+def ends_on_ellipsis(text: str) -> bool:
+    """Words that end on an ellipsis ("No...", "go on forever..."): Whisper writes one where the voice
+    trails away, after a whole sentence read in a level voice as after a phrase cut by a pause."""
+    return bool(spoken_words(text)) and text.rstrip().endswith(("...", "…"))
+
+
 def ends_on_trailing_word(text: str) -> bool:
     """The last word is a conjunction, an article or a filler: the words themselves go on, whatever the
     punctuation Whisper gave them."""
