@@ -101,6 +101,8 @@ class _Run:
                 "interrupted": turn["interrupted"],
                 "assistant_text": turn["assistant_text"],
             }
+            if turn.get("continued"):  # taken back: the next turn, which carries it on, has its words
+                row["continued"] = True
             if "end_of_turn" in turn:  # which rule ended the turn, and the models' probabilities
                 row["end_of_turn"] = turn["end_of_turn"]
             if "error" in turn:

@@ -35,10 +35,11 @@ def stage_summaries(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def hypotheses(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """What was recognised in each file: its turns' words joined (a pause can split one file in two)."""
+    """What was recognised in each file: its turns' words joined (a pause can split one file in two),
+    less the turns carried on into the next (`continued`), whose words the next turn holds again."""
     out: dict[str, list[str]] = {}
     for row in rows:
-        out.setdefault(row["file"], []).append(row["user_text"])
+        out.setdefault(row["file"], []).append("" if row.get("continued") else row["user_text"])
     return {name: " ".join(t for t in texts if t) for name, texts in out.items()}
 
 
