@@ -301,9 +301,10 @@ def main() -> None:
             k: sum(s["cpu"].get(k, 0) for s in entry["sessions"]) / wall for k in ("app_s", "pulseaudio_s")
         }
         entry["cpu_share"] = share
-        underruns = [((s.get("audio") or {}).get("xruns") or {}).get("output") for s in entry["sessions"]]
+        xruns = [(s.get("audio") or {}).get("xruns") or {} for s in entry["sessions"]]
+        underruns = [(x.get("output"), x.get("output_voiced")) for x in xruns]
         print(f"{tree}: cores busy, app {share['app_s']:.2f}, pulseaudio {share['pulseaudio_s']:.2f}; "
-              f"speaker underruns per session {underruns}")  # fmt: skip
+              f"speaker underruns per session (all, in the voice) {underruns}")  # fmt: skip
     from assistant.bench.machine import describe_machine
 
     out = {"machine": describe_machine(), "session": SESSION, "gaps_s": gaps, "trees": results}

@@ -147,6 +147,8 @@ def test_a_barge_in_empties_the_speaker(speech, tmp_path):
     result = json.loads(report.read_text())
     assert result["turns"][0]["interrupted"], app.screen
     assert result["audio"]["flushes"] >= 1 and result["audio"]["rates"] == {"input": 16000, "output": 22050}
+    xruns = result["audio"]["xruns"]
+    assert 0 <= xruns["output_voiced"] <= xruns["output"], xruns  # those heard are some of them
     clip = read_audio(speech["forever"])
     placed = recorded.place(recording[:, 0], clip, speech_span_ms(clip), 16000, max(0, at - 3200), at + 48000)
     runs = recorded.audible_runs(recording[:, 1], 16000)

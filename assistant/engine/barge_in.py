@@ -16,6 +16,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
+import numpy as np
+
 from assistant.asr import Transcript
 from assistant.bus import EventBus
 from assistant.config import Config
@@ -30,6 +32,14 @@ from assistant.events import BargeIn, Resumed, State
 from assistant.llm import Message
 from assistant.vad import SpeechDetector
 
+RESUMED_WITHIN_S = 0.6
+"""Speech that starts again this soon after the last speech of a burst that was let go (the reply
+resumed) goes on from it: the new turn holds the burst's audio. A burst is judged at its first pause of
+`turn.speculate_after_ms`, and a stop consonant or a breath inside a phrase makes one; the phrase's
+first word was otherwise lost ("Please enter one or more keywords" [0.25 s] "separated by star": the
+reply had started, "separated" paused it, was let go at the "t", and the turn that followed began
+300 ms before "by", so Whisper never heard it)."""
+
 
 class Interruptions:
     """The barge-in half of a `Conversation`."""
@@ -42,6 +52,8 @@ class Interruptions:
     history: list[Message]
     false_interruptions: int
     _turn: UserTurn | None
+    _dismissed: UserTurn | None
+    """The last burst let go, while more speech may still go on from it (`RESUMED_WITHIN_S`)."""
     _reply: Reply | None
     _record: TurnRecord | None
 
@@ -88,6 +100,7 @@ class Interruptions:
     def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting
         self._turn = None
+        self._dismissed = turn
         self.detector.end_speech()
         self.false_interruptions += 1
         self.output.resume()
@@ -111,7 +124,9 @@ class Interruptions:
         history and become the first half of this one (`continuation.py`)."""
         if self.tools.pending is not None:
             return False
-        turn.continues = take_back(turn.t_onset, record, reply, self.history, self.cfg.turn.continuation_ms)
+        turn.continues = take_back(
+            turn.t_speech_start, record, reply, self.history, self.cfg.turn.continuation_ms
+        )
         if turn.continues is None:
             return False
         self._prefill(turn.continues.text.rstrip().rstrip(".,"))  # the first half, before the rest is heard
@@ -121,6 +136,16 @@ class Interruptions:
         """What the user said in this turn, with the first half it carries on."""
         assert turn.final is not None
         return joined(turn.continues, turn.final) if turn.continues is not None else turn.final
+
+    def _keep_dismissed(self, frame: np.ndarray, now: float) -> None:
+        """Between turns: the burst let go keeps the audio that follows it, until `RESUMED_WITHIN_S`
+        have passed since its last speech."""
+        if self._dismissed is None:
+            return
+        if now - self._dismissed.t_last_voiced > RESUMED_WITHIN_S:
+            self._dismissed = None
+        else:
+            self._dismissed.frames.append(frame)
 
     def _note_paused(self, at: float) -> None:
         turn = self._turn

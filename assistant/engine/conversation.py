@@ -105,6 +105,7 @@ class Conversation(Interruptions):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
         self._turn: UserTurn | None = None
+        self._dismissed: UserTurn | None = None
         self._prefilling: asyncio.Task[None] | None = None
         self._prefilled: tuple[int, str] | None = None
         self._reply: Reply | None = None
@@ -150,6 +151,7 @@ class Conversation(Interruptions):
         turn = self._turn
         self.echo_gate.track_residual(verdict.level_dbfs, turn is None, audible, verdict.speech)
         if turn is None:
+            self._keep_dismissed(clean, now)
             if verdict.onset:
                 self._open_turn(now)
             return
@@ -220,11 +222,18 @@ class Conversation(Interruptions):
     # ----------------------------------------------------------------- the user's turn
 
     def _open_turn(self, now: float) -> None:
-        frames = list(self._preroll)
+        """Speech began: a new turn from the pre-roll, or one that goes on from a burst of speech that
+        paused the reply and was let go a moment ago (`barge_in.RESUMED_WITHIN_S`)."""
+        dismissed, self._dismissed = self._dismissed, None
         voiced_frames = max(1, self.cfg.vad.onset_ms // self.frame_ms)
         onset = now - (voiced_frames - 1) * self.frame_ms / 1000
         turn = UserTurn(
-            frames=frames, t_onset=onset, t_last_voiced=now, recognizer=StreamingRecognizer(self.transcriber)
+            frames=dismissed.frames if dismissed else list(self._preroll),
+            t_onset=onset,
+            t_last_voiced=now,
+            recognizer=StreamingRecognizer(self.transcriber),
+            voiced_ms=dismissed.voiced_ms if dismissed else 0.0,
+            t_first_onset=dismissed.t_speech_start if dismissed else None,
         )
         self._turn = turn
         self.echo_gate.user_spoke()

@@ -29,6 +29,7 @@ RATE = 16000
 class UserTurn:
     frames: list[np.ndarray]
     t_onset: float
+    """When the speech that opened this turn began (what a barge-in's reaction counts from)."""
     t_last_voiced: float
     """The last frame of speech (not noise): what every timing of the turn counts from."""
     recognizer: StreamingRecognizer
@@ -57,6 +58,9 @@ class UserTurn:
     """When the end-of-turn verdict (`eot`) was in."""
     voiced_since_final: int = 0
     spec_reply: Reply | None = None
+    t_first_onset: float | None = None
+    """The onset of a burst that paused the reply and was let go just before this turn opened, whose
+    audio this turn holds (`barge_in.RESUMED_WITHIN_S`); None: the turn begins at `t_onset`."""
     continues: Transcript | None = None
     """The first half of this turn, said before a pause that ended it too soon: the reply to it was taken
     back and this turn's reply answers both halves (`engine/continuation.py`)."""
@@ -68,9 +72,14 @@ class UserTurn:
         """How many frames hold the turn up to its last speech plus `tail_ms`."""
         return max(1, len(self.frames) - max(0, self.frames_since_speech - tail_ms // frame_ms))
 
+    @property
+    def t_speech_start(self) -> float:
+        """Where the speech of this turn began: its onset, or that of the burst it holds."""
+        return self.t_onset if self.t_first_onset is None else self.t_first_onset
+
     def spoken_ms(self) -> float:
         """From the speech onset to the last speech, in ms: how long the user spoke."""
-        return max(0.0, (self.t_last_voiced - self.t_onset) * 1000)
+        return max(0.0, (self.t_last_voiced - self.t_speech_start) * 1000)
 
     def reset_final(self) -> None:
         """The user went on speaking: what the pause decided no longer holds."""

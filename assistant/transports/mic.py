@@ -115,7 +115,10 @@ class MicrophoneTransport:
         self.notify = notify or (lambda text: print(text, flush=True))
         self.flush_on_pause = flush_on_pause
         self.events: list[dict[str, Any]] = []
-        self.xruns = {"input": 0, "output": 0}
+        self.xruns = {"input": 0, "output": 0, "output_voiced": 0}
+        """Microphone overflows, speaker underruns, and the underruns that fell inside the assistant's
+        voice (the block before or after had sound): the only ones a listener can hear."""
+        self._voiced = False
         self.flushes = 0
         self._streams: dict[str, Any] = {}
         self._devices: list[int | None] = [None, None]
@@ -153,9 +156,11 @@ class MicrophoneTransport:
     def _output_callback(self, outdata: np.ndarray, frames: int, t: Any, status: Any) -> None:
         now = self._last_call["output"] = time.monotonic()
         try:
+            out = self.conv.pull_output(frames)
+            voiced, self._voiced = self._voiced, bool(out.any())
             if status.output_underflow:
                 self.xruns["output"] += 1
-            out = self.conv.pull_output(frames)
+                self.xruns["output_voiced"] += voiced or self._voiced
             outdata[:, 0] = out
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self._framer.played, out, now, bool(status.output_underflow))
@@ -308,7 +313,8 @@ class MicrophoneTransport:
                 if any(gained.values()):
                     self.notify(
                         f"  ⚠ audio: {gained['input']} microphone overflows, {gained['output']} speaker "
-                        f"underruns in {now - since:.0f} s (sound may have crackled)"
+                        f"underruns ({gained['output_voiced']} in the voice, which may have crackled) "
+                        f"in {now - since:.0f} s"
                     )
                 seen, since = dict(self.xruns), now
             elif (
