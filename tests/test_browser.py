@@ -79,11 +79,15 @@ def test_browser_conversation(server, speech, tmp_path):
 
 
 def test_browser_interrupts_the_assistant(server, speech, tmp_path):
-    question = read_audio(speech["forever"])
+    """A request for a story (said by the bundled voice: its reply runs several sentences), then a real
+    reading 2 s after it, while the reply plays. A remark ("Feels like these days go on forever") got
+    "I see.", over before anyone could interrupt it once its turn ended after 280 ms."""
+    from spoken import steady_voice
+
+    question = steady_voice().synthesize_sync("Tell me a story about a little dragon who learns to fly.")
     interruption = read_audio(speech["sense_and_sensibility_01_austen_64kb-0870"])
     wav = tmp_path / "interrupt.wav"
-    # The reply starts about a second after the question; the interruption comes 1.4 s after it.
-    write_wav(wav, np.concatenate([silence(1.5), question, silence(1.4), interruption, silence(10)]), 16000)
+    write_wav(wav, np.concatenate([silence(1.5), question, silence(2.0), interruption, silence(10)]), 16000)
     with sync_playwright() as pw:
         browser, page = open_page(pw, server, wav)
         try:
