@@ -160,6 +160,8 @@ def test_a_command_read_back_is_an_echo_whatever_the_model_does_with_its_numbers
         ("Go forward ten meters.", ["Go forward 10 meters."]),
         ("Okay. Turn the lights off in the kitchen.", ["Turn the lights off", "in the kitchen!"]),
         ("Set a timer for twenty five minutes.", ["Set a timer for 25 minutes."]),
+        ("Move my dentist appointment to Friday.", ["Move your dentist appointment to Friday."]),
+        ("Charge my phone.", ["Charge your phone."]),
     ):
         guard = ReplyGuard(heard=heard)
         assert admit_all(guard, reply) == "" and guard.stopped == "echo", heard
@@ -168,6 +170,36 @@ def test_a_command_read_back_is_an_echo_whatever_the_model_does_with_its_numbers
     assert said == "I can't go forward 10 meters, I have no wheels." and guard.stopped is None
     # A short fragment said back is an answer of a kind ("Which card?" "Seven of clubs." ...).
     assert admit_all(ReplyGuard(heard="Seven of clubs."), ["Seven of clubs."]) == "Seven of clubs."
+
+
+def test_the_previous_reply_is_not_said_again_to_something_else() -> None:
+    """Asked to do what no tool does, Qwen2.5-Coder 0.5B answered with its previous reply word for word;
+    asked about a trip, it said the trip again before answering."""
+    before = "The capital of Australia is Canberra. It has about 450,000 people living there."
+    guard = ReplyGuard(heard="Go forward ten meters.", before=before, asked_before="What's the capital?")
+    assert admit_all(guard, ["The capital of Australia", "is Canberra."]) == "" and guard.repeated
+    guard = ReplyGuard(heard="And its population?", before=before, asked_before="What's the capital?")
+    said = admit_all(guard, ["It has about four hundred fifty thousand people living there!", "Small."])
+    assert said == "Small." and guard.repeated and guard.stopped is None  # numbers as digits
+    # A new sentence, a short one, the same question twice, or a request to hear it again may repeat.
+    guard = ReplyGuard(heard="Go forward ten meters.", before=before, asked_before="What's the capital?")
+    assert admit_all(guard, ["I can't move, I have no wheels."]) == "I can't move, I have no wheels."
+    assert not guard.repeated
+    assert admit_all(
+        ReplyGuard(heard="For that?", before="Two cups of olive oil."), ["Two cups of olive oil."]
+    )
+    for heard, asked in (("Say that again?", "Capital?"), ("What's the capital?", "what's the capital")):
+        guard = ReplyGuard(heard=heard, before=before, asked_before=asked)
+        assert admit_all(guard, ["The capital of Australia is Canberra."]) and not guard.repeated
+
+
+def test_a_tool_result_or_the_safety_answer_may_say_what_the_previous_reply_said() -> None:
+    before = "The timer is set for five minutes."
+    guard = ReplyGuard(heard="Another five minute timer.", before=before, asked_before="A five minute timer.")
+    guard.tool_answered()
+    assert admit_all(guard, ["The timer is set for 5 minutes."]) and not guard.repeated
+    guard = ReplyGuard(heard="Can I mix drain cleaners?", before=CAUTION, asked_before="Can I drive home?")
+    assert admit_all(guard, [CAUTION]) == CAUTION and not guard.repeated
 
 
 TOLD = (
@@ -243,6 +275,7 @@ def test_machinery_words_the_user_used_may_come_back() -> None:
 def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:
     heard = "Drive the floor robot some meters in a direction of your choice."
     guard = ReplyGuard(heard=heard, instructions=TOLD)
+    guard.tool_answered()  # the robot's tool ran: saying so is no false claim (test_claims.py)
     said = admit_all(guard, ["Okay, I'll drive the floor robot some meters in a direction now."])
     assert said.startswith("Okay") and guard.stopped is None
     # A common phrase is not a leak: five words in a row are allowed.
@@ -284,16 +317,28 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
         assert heard == expected and cut == "echo" and model_words(heard) == "", (said, heard)
 
 
-async def one_reply(cfg, said: str, model_says: str) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
-    """A Reply alone (no conversation) to `said` from a model that says `model_says`: why the guard cut
-    it, and what was heard."""
+async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg) -> None:
+    from assistant.engine.reply import UNABLE
+    from assistant.llm import Message
+
+    earlier = [
+        Message("user", "What is the capital of Australia?"),
+        Message("assistant", "The capital of Australia is Canberra."),
+    ]
+    cut, heard = await one_reply(cfg, "Go forward ten meters.", earlier[1].content, earlier)
+    assert (cut, heard) == (None, UNABLE)
+
+
+async def one_reply(cfg, said: str, model_says: str, earlier=()) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
+    """A Reply alone (no conversation) to `said` after the messages `earlier` from a model that says
+    `model_says`: why the guard cut it, and what was heard."""
     from assistant.engine.output import OutputBuffer
     from assistant.engine.reply import Reply
     from assistant.llm import Message
     from assistant.tts import Synthesizer
 
     output = OutputBuffer(16000)
-    messages = [Message("system", "You are a helpful assistant."), Message("user", said)]
+    messages = [Message("system", "You are a helpful assistant."), *earlier, Message("user", said)]
     llm = ScriptedLLM(model_says, delay_s=0.001)
     reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None)  # type: ignore[arg-type]
     reply.release()

@@ -16,6 +16,8 @@ questions, statements or longer requests word for word (`heard`; numbers compare
 questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once an echo is in the
 history it echoes turn after turn (5 in a row in one dialogue); asked to do what no tool does, it reads
 the command back ("Go forward ten meters." -> "Go forward 10 meters.").
+Claim: a clause that says a deed the user asked for was done, or promises it, while no tool answered
+(`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped.
 Leak: a clause that carries on a run of `LEAK_WORDS` words of the model's own instructions (`instructions`:
 the system prompt, the tools' descriptions, the chat template's tool header) that the user did not say is
 not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
@@ -31,6 +33,13 @@ every turn (they keep the prompt's prefix cached), talks about them when it has 
 "Let's answer the user query about a tool that answers," to "7 of clubs", "To say thank you in
 Spanish, I used the "set_reminder" function." (32 such replies in the greedy text passes, each fewer
 than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as "you", never "the user".
+Repeat: a sentence of `REPEAT_WORDS` words or more from the assistant's own previous reply (`before`)
+is left out (the model goes on) when said again to something else, unless the user asked to hear it
+again or a tool answered since; a reply that was nothing else gets what an echo gets. Qwen2.5-Coder
+0.5B, asked to do what no tool does, answered with its previous reply word for word, and opened each
+follow-up about a trip by saying the trip again ("The flight to Madrid leaves at seven in the evening on
+Saturday. The city ... is Madrid."); a small model that has said a sentence once says it turn after turn
+(Gemma 270M's "You are a bad leader" to four turns).
 """
 
 from __future__ import annotations
@@ -41,19 +50,32 @@ from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
+from assistant.engine.claims import claims, requested_deeds
 from assistant.engine.safety import CAUTION, approves
-from assistant.tools.intent.speech_act import is_question, is_statement
+from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+"""A thousands separator ("450,000"): text2num writes "four hundred fifty thousand" without one."""
 _IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 """A snake_case name ("set_timer", "from_unit"): code, never speech."""
+_AGAIN = re.compile(
+    r"\b(?:again|repeat|pardon|once more|come again|what did you (?:just )?say|say that|you said)\b",
+    re.IGNORECASE,
+)
+"""Words that ask for something said before: a repeat is then the answer."""
+REPEAT_WORDS = 6
+"""A sentence of the previous reply this long is not said again; shorter ones may be ("1/4 cup olive
+oil." in a shopping list for the recipe just given)."""
+_OWNER = {"your": "my", "yours": "mine", "yourself": "myself"}
+"""A command read back to its speaker swaps the possessive: "Charge my phone." -> "Charge your phone."."""
 ECHO_ANY_WORDS = 4
 """A user sentence this long is an echo when said back whatever its kind ("Go forward ten meters.");
-shorter ones only when they ask or tell: a short fragment said back ("Seven of clubs.") is an answer
-of a kind."""
+shorter ones only when they ask, tell or command ("Mute the television."): a short fragment said back
+("Seven of clubs.") is an answer of a kind."""
 TOOL_TALK = re.compile(
     r"\b(?:"
     r"(?:the|a|this|that)\s+(?P<user>user)(?:['’]s|s)?\b(?!\s+(?:manual|guide|interface|name|account|agreement))"
@@ -79,8 +101,14 @@ replies; 6 leaves room for a common phrase)."""
 
 def _echo_words(text: str) -> tuple[str, ...]:
     """Words to compare for an echo: lower case, numbers as digits (text2num), so that the model writing
-    "10" for the "ten" Whisper heard still matches."""
-    return tuple(w.lower() for w in _WORD.findall(alpha2digit(text, "en")))
+    "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), and "your" is "my"."""
+    digits = _THOUSANDS.sub("", alpha2digit(text, "en"))
+    return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
+
+
+def _long_sentences(text: str) -> set[tuple[str, ...]]:
+    """The sentences of `text` of `REPEAT_WORDS` words or more, as `_echo_words`."""
+    return {w for s in _USER_SENTENCE.split(text) if len(w := _echo_words(s)) >= REPEAT_WORDS}
 
 
 def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
@@ -103,8 +131,8 @@ class Verdict:
     text: str
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
-    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "leak" or "tool_talk"), None to
-    go on."""
+    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "leak" or "tool_talk"),
+    None to go on."""
 
 
 class ReplyGuard:
@@ -115,7 +143,12 @@ class ReplyGuard:
         risky: bool = False,
         heard: str = "",
         instructions: str = "",
+        before: str = "",
+        asked_before: str = "",
     ) -> None:
+        """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
+        tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
+        (the same question twice may get the same answer)."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
@@ -123,10 +156,23 @@ class ReplyGuard:
         self._echoes = {
             words
             for s in _USER_SENTENCE.split(heard)
-            if len(words := _echo_words(s)) >= ECHO_ANY_WORDS or is_question(s) or is_statement(s)
+            if len(words := _echo_words(s)) >= ECHO_ANY_WORDS
+            or is_question(s)
+            or is_statement(s)
+            or opens_with_a_verb(s)
         }
         """The user's questions, statements and longer sentences (`heard`: what they said), as words: a
         reply sentence that is one of them is an echo."""
+        again = _AGAIN.search(heard) or _echo_words(heard) == _echo_words(asked_before)
+        self._repeats = set() if again else _long_sentences(before) - _long_sentences(CAUTION)
+        """The sentences of the previous reply that are not said again to something else (the engine's
+        own cautious answer may be)."""
+        self._deeds = requested_deeds(heard)
+        """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
+        answered, is not said; until one does, each sentence is held back until it ends (the clause
+        chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self.repeated = False
+        """A sentence of the previous reply was left out."""
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
@@ -157,6 +203,13 @@ class ReplyGuard:
         if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
+        if self._deeds and claims(f"{self._held} {clause}", self._deeds):
+            self.stopped, self._held = "claim", ""
+            return Verdict("", "claim")
+        if ends_sentence and so_far in self._repeats:
+            self.repeated, self._held = True, ""
+            self._sentence, self._echo_sentence = [], ()
+            return Verdict("")
         if (self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks) or (
             self._identifiers and any(m.lower() in self._identifiers for m in _IDENTIFIER.findall(clause))
         ):
@@ -183,15 +236,26 @@ class ReplyGuard:
                 self.stopped = "overlong"
         elif len(self._words) >= 2 * self.max_words:
             self.stopped = "overlong"
-        if not ends_sentence and not self.stopped and any(e[: len(so_far)] == so_far for e in self._echoes):
-            self._held = f"{self._held} {clause}".strip()  # an echo, perhaps: said once it is not
+        if not ends_sentence and not self.stopped and (self._deeds or self._may_repeat(so_far)):
+            self._held = f"{self._held} {clause}".strip()  # an echo or a repeat, perhaps: said once it is not
             return Verdict("")
         return Verdict(self._with_held(clause), self.stopped)
+
+    def tool_answered(self) -> None:
+        """A tool answered this turn: the reply may say again what the previous one said ("The timer is
+        set for five minutes." to a second timer), and say what the tool did."""
+        self._repeats = set()
+        self._deeds = frozenset()
 
     def release(self) -> str:
         """At the reply's end: what was held back as a possible echo and never finished as one."""
         held, self._held = self._held, ""
         return held
+
+    def _may_repeat(self, so_far: tuple[str, ...]) -> bool:
+        """Whether the sentence so far is the start of one of the user's sentences or of the previous
+        reply's: it is held back until it ends or parts from them."""
+        return any(e[: len(so_far)] == so_far for e in (*self._echoes, *self._repeats))
 
     def _tool_talk(self, clause: str) -> bool:
         """Whether the clause talks about the machinery with a word the user did not use."""

@@ -130,6 +130,7 @@ class Reply(ToolTurn):
             risky_question(self.user_text),
             self.user_text,
             instructions(messages, llm, tools),
+            *previous_exchange(messages),
         )
         self._spoke = False
         self._last_clause = ""
@@ -147,7 +148,9 @@ class Reply(ToolTurn):
     def _after_echo(self) -> str:
         """What to say when the model only repeated the user (or its instructions): a question is not
         answered, a statement or words that name nothing ("Thanks.") are acknowledged, a fragment is
-        asked about, a request was not done."""
+        asked about, a request was not done; nor was a deed the model claimed while no tool did it."""
+        if self.cut == "claim":
+            return UNABLE
         if is_question(self.user_text):
             return FALLBACK_EMPTY
         if is_statement(self.user_text) or not is_request(self.user_text):
@@ -161,7 +164,7 @@ class Reply(ToolTurn):
             elif not await self._fast_path():
                 await self._converse()
             self._flush_text()
-            said_nothing_right = self.cut in ("echo", "leak", "tool_talk")
+            said_nothing_right = self.cut in ("echo", "claim", "leak", "tool_talk") or self._guard.repeated
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(self._after_echo() if said_nothing_right else FALLBACK_EMPTY)
             elif said_nothing_right and not self._last_clause.endswith((".", "!", "?")):
@@ -186,7 +189,7 @@ class Reply(ToolTurn):
 
     @property
     def cut(self) -> str | None:
-        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "leak",
+        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "claim", "leak",
         "tool_talk"), or None."""
         return self._guard.stopped
 
@@ -287,7 +290,7 @@ class Reply(ToolTurn):
             if all((r.name, r.arguments) in made for r in requests):
                 break  # a small model asks again for what it just got: never run a call twice
             made |= {(r.name, r.arguments) for r in requests}
-            results = []
+            results, ran = [], False
             for request in requests:
                 call = await self._llm_call(host, request)
                 if call is None:
@@ -299,8 +302,11 @@ class Reply(ToolTurn):
                     and (last is None or call.error is None or last[1].error is not None)
                 ):
                     last = (tool, call)  # a bad repeat of a call that answered leaves its answer to say
+                ran |= call.error is None and not call.extra.get("not_run")
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
+            if ran:  # what a tool did may be said; a refused or failed call did nothing
+                self._guard.tool_answered()
         if not self._spoke and last is not None:
             self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
 
@@ -372,6 +378,17 @@ def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | 
     if callable(preamble):
         parts.append(preamble(offered))
     return "\n".join(parts)
+
+
+def previous_exchange(messages: list[Message]) -> tuple[str, str]:
+    """The assistant's last spoken reply before the current turn and the user's turn it answered ('' where
+    there is none), for the guard's repeat rule."""
+    earlier = messages[:-1]
+    for i in range(len(earlier) - 1, -1, -1):
+        if earlier[i].role == "assistant" and earlier[i].content.strip():
+            asked = next((m.content for m in reversed(earlier[:i]) if m.role == "user"), "")
+            return earlier[i].content, asked
+    return "", ""
 
 
 def model_words(heard: str) -> str:

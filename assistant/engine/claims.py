@@ -1,0 +1,93 @@
+"""Claims of deeds the assistant did not do: "The taxi is booked." when no tool booked anything.
+
+Asked to do something in the world that no tool does, Qwen2.5-Coder 0.5B answers as if it had: "Book me
+a taxi to the station." -> "The taxi is booked.", "Play some jazz music." -> "The music is playing.",
+"Open the garage door." -> "The robot opened the garage door; it is at 0, 10 from its dock." (the form
+of an earlier tool result), "Order a pizza for me." -> "Sure, I'd be happy to order a pizza for you."
+A person told that would believe it. So when the user asked for an action (an imperative, or a request
+frame such as "can you", "please", "I want you to") whose verb acts on the world (`ACTION_VERBS`), and
+no tool answered in the turn, a reply sentence that reports that verb done or under way (its past,
+participle or -ing form) or promises it ("I'll", "I can", "happy to", "let me" before its base form) is
+a false claim; the guard does not say it (`guard.ReplyGuard`), and the reply says it cannot.
+
+A negated sentence ("I can't book taxis") claims nothing, nor does a question. "Let's ..." invites the
+assistant to do something together in words ("Let's play a game"), so it asks for no deed. Verbs of
+speech and thought (tell, explain, list, calculate) are not action verbs: the model does them itself.
+Parts of speech and inflections are LemmInflect's (its English lexicon, already used by the intent
+matcher).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from assistant.tools.intent.speech_act import opens_with_a_verb
+from assistant.tools.intent.text import readings, tokenize
+
+ACTION_VERBS = frozenset(
+    """book order buy purchase reserve schedule pay transfer send email message call dial ring phone open
+    close shut lock unlock turn switch start pause cancel set dim brighten heat cool record save share
+    post upload download install print charge arm disarm play mute water feed move drive delete remove
+    erase add notify alert wake""".split()
+)
+"""Verbs of deeds in the world that only a tool can do (lemmas; each one LemmInflect knows as a verb)."""
+
+_NEGATION = frozenset("not never no cannot unable".split())
+_PROMISE = frozenset("will shall going happy glad let can".split())
+"""Words that, a few words before a verb's base form, make it a promise ("I'll", "happy to", "let me")."""
+_FIRST_PERSON = frozenset("i me we us".split())
+_DONE_AUX = frozenset("is are was were be been being has have had".split())
+"""Before a verb whose past is its base form ("set", "shut"), these make it done: "it is set"."""
+_FRAMES = frozenset(
+    tuple(f.split()) for f in ("can you", "could you", "would you", "will you", "you to", "me to", "need to")
+)
+"""Two words after which the request's verb comes: "could you open it", "I want you to lock it"."""
+_LEAD = frozenset("okay ok so please just now then and oh also hey right well kindly quickly go".split())
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+@lru_cache(maxsize=4096)
+def _lemmas(word: str) -> tuple[str, ...]:
+    return readings(word).get("VERB", ())
+
+
+def requested_deeds(heard: str) -> frozenset[str]:
+    """The action verbs (lemmas) the user asked for in `heard`: the verb that opens an imperative
+    sentence ("Book me a taxi", "okay, open the door") or follows a request frame ("can you call mom",
+    "I want you to lock it"). Not invitations ("let's ...") nor a verb elsewhere in the sentence
+    ("remind me, what's my sister called?")."""
+    deeds: set[str] = set()
+    for sentence in _SENTENCE.split(heard.strip()):
+        norm = tokenize(sentence).norm
+        if not norm or "lets" in norm or "let us" in " ".join(norm):
+            continue
+        at = [i + 2 for i in range(len(norm) - 1) if (norm[i], norm[i + 1]) in _FRAMES]
+        at += [i + 1 for i, w in enumerate(norm[:-1]) if w == "please"]
+        if opens_with_a_verb(sentence):
+            at.append(next(i for i, w in enumerate(norm) if w not in _LEAD))
+        for i in at:
+            while i < len(norm) and norm[i] in _LEAD:
+                i += 1
+            if i < len(norm):
+                deeds |= {m for m in _lemmas(norm[i]) if m in ACTION_VERBS}
+    return frozenset(deeds)
+
+
+def claims(sentence: str, deeds: frozenset[str]) -> bool:
+    """Whether `sentence` (of the reply) reports one of `deeds` done or under way, or promises it."""
+    if not deeds or sentence.rstrip().endswith("?"):
+        return False
+    norm = tokenize(sentence).norm
+    if _NEGATION.intersection(norm):
+        return False
+    for i, word in enumerate(norm):
+        lemma = next((m for m in _lemmas(word) if m in deeds), None)
+        if lemma is None:
+            continue
+        before = norm[max(0, i - 4) : i]
+        if word != lemma or (before and before[-1] in _DONE_AUX):  # "booked", "playing", "is set"
+            return True
+        if _PROMISE.intersection(before) and _FIRST_PERSON.intersection(norm):
+            return True
+    return False

@@ -1,0 +1,92 @@
+"""A reply does not claim a deed that no tool did ("Book me a taxi." -> "The taxi is booked.")."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from test_reply_guard import admit_all, one_reply
+
+from assistant.engine.claims import ACTION_VERBS, claims, requested_deeds
+from assistant.engine.guard import ReplyGuard
+from assistant.engine.reply import UNABLE
+
+FALSE_CLAIMS = [
+    ("Book me a taxi to the station.", "The taxi is booked."),
+    ("Could you please call my dentist?", "Calling your dentist now."),
+    ("Okay, switch off the fan in the hall.", "Fan switched off."),
+    ("I want you to lock the back door.", "The back door is locked."),
+    ("Send an email to Sam.", "Sure, I'd be happy to send an email to Sam."),
+    ("Can you put the heating on?", "I've turned the heating on."),  # another verb: not this rule's
+]
+NOT_CLAIMS = [
+    ("Book me a taxi to the station.", "I can't book taxis, but the station has a rank."),
+    ("Can you book a table for two?", "You can book a table on the restaurant's website."),
+    ("Let's play a game.", "Sure, I'd love to play a game!"),
+    ("Tell me a joke.", "Sure, I'll tell you one."),
+    ("Remind me, what's my cousin called?", "Your cousin is called Ana."),
+    ("Did you set the alarm?", "Yes, I set it."),
+    ("How do I open a jar?", "Twist the lid hard."),
+]
+
+
+def test_a_deed_said_done_or_promised_without_a_tool_is_a_claim() -> None:
+    for heard, reply in FALSE_CLAIMS[:-1]:
+        assert claims(reply, requested_deeds(heard)), (heard, reply)
+    for heard, reply in NOT_CLAIMS:
+        assert not claims(reply, requested_deeds(heard)), (heard, reply)
+
+
+def test_the_guard_does_not_say_a_claim_unless_a_tool_answered() -> None:
+    guard = ReplyGuard(heard="Play some jazz music.")
+    assert admit_all(guard, ["The music is playing."]) == "" and guard.stopped == "claim"
+    guard = ReplyGuard(heard="Order a pizza for me.")  # a sentence cut into clauses is judged whole
+    assert admit_all(guard, ["Sure, I'd be happy", "to order a pizza for you."]) == ""
+    guard = ReplyGuard(heard="Play some jazz music.")
+    guard.tool_answered()
+    assert admit_all(guard, ["The music is playing."]) == "The music is playing."
+
+
+@given(
+    st.sampled_from(sorted(ACTION_VERBS)),
+    st.sampled_from(["", "Okay, ", "Please ", "Could you ", "Can you please ", "I need you to "]),
+    st.sampled_from(["I can't", "I cannot", "I'm not able to", "I'm unable to", "I will never"]),
+)
+def test_a_refusal_is_never_a_claim(verb: str, frame: str, refusal: str) -> None:
+    heard = f"{frame}{verb} the thing."
+    assert verb in requested_deeds(heard) or frame in ("", "Okay, ")  # "Cool the thing." may be "Cool!"
+    assert not claims(f"Sorry, {refusal} {verb} the thing.", requested_deeds(heard))
+
+
+async def test_a_claimed_deed_becomes_an_apology(cfg) -> None:
+    cut, heard = await one_reply(cfg, "Order a pizza for me.", "Sure, I'd be happy to order a pizza for you.")
+    assert (cut, heard) == ("claim", UNABLE)
+
+
+async def test_a_refused_call_lets_no_claim_through(tmp_path) -> None:
+    """The model calls delete_notes for "Delete it." (which names nothing), the call is refused, and the
+    model says the deed is done anyway: it is not said."""
+    import asyncio
+
+    from scripted import ScriptedLLM
+
+    from assistant.config import load_config
+    from assistant.engine.output import OutputBuffer
+    from assistant.engine.reply import Reply
+    from assistant.engine.tooling import ToolHost, toolbox_for
+    from assistant.llm import Message, ToolRequest
+    from assistant.tts import Synthesizer
+
+    cfg = load_config(overrides=[f"tools.data_dir={tmp_path}", "tools.entry_points=false"])
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "t", lambda text: None, asyncio.ensure_future, True)
+    llm = ScriptedLLM("Your notes are deleted.", tool_requests=[ToolRequest("c1", "delete_notes", "{}")])
+    output = OutputBuffer(16000)
+    messages = [Message("system", "You are a helpful assistant."), Message("user", "Delete it.")]
+    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None, tools=host)  # type: ignore[arg-type]
+    reply.release()
+    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
+    while not any(n.kind == "finished" for n in output.notices):
+        output.pull(16000)
+    heard = next(n.text for n in output.notices if n.kind == "finished")
+    host.close()
+    assert [c.name for c in reply.tool_calls] == ["delete_notes"] and reply.tool_calls[0].error
+    assert "deleted" not in heard and reply.cut == "claim", heard
