@@ -163,13 +163,13 @@ def cfg_module():
 async def test_false_interruption_resumes_the_reply(cfg, speech, noise_burst, mm_hmm, distraction):
     from scripted import ScriptedLLM
 
-    other, conv = noise_burst, Conversation(cfg)
-    if distraction == "backchannel":  # a reply long enough to still be playing when the listener hums along
-        llm = ScriptedLLM(
-            "Let me think about that for a moment, because it is a good question, and the answer "
-            "depends on what you mean by selfish and on who is asking."
-        )
-        other, conv = mm_hmm, Conversation(cfg, llm=llm)
+    # A reply long enough to still be playing when the burst comes: the default model's own reply to this
+    # sentence depends on its build (greedy here, it says "I see.", over before the burst).
+    llm = ScriptedLLM(
+        "Let me think about that for a moment, because it is a good question, and the answer "
+        "depends on what you mean by selfish and on who is asking."
+    )
+    other, conv = (mm_hmm if distraction == "backchannel" else noise_burst), Conversation(cfg, llm=llm)
     result = await simulate(
         cfg,
         [speech["sense_and_sensibility_01_austen_64kb-0890"], other],

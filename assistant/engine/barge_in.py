@@ -1,11 +1,12 @@
 """Barge-in: what happens to a reply when the user speaks over it.
 
 The audio pauses at the speech onset (`Conversation._open_turn`). Short speech is then judged from its
-own short decode: a backchannel ("mm-hmm"), a noise or a burst that Whisper filled with more words than it
-could hold resumes the reply where it paused; anything else, or speech longer than
-`turn.interruption_min_speech_ms`, confirms the interruption: the reply is cancelled, the history keeps
-only what was audible (`OutputBuffer.heard`), and, when the user is carrying on the turn the reply
-answered (`continuation.py`), neither the reply nor that turn stays in the history.
+own short decode: a backchannel ("mm-hmm"), a noise, a burst that Whisper filled with more words than it
+could hold or with no real word ("NMO", `lexicon.py`) resumes the reply where it paused; anything else,
+or speech longer than `turn.interruption_min_speech_ms`, confirms the interruption: the reply is
+cancelled, the history keeps only what was audible (`OutputBuffer.heard`), and, when the user is
+carrying on the turn the reply answered (`continuation.py`), neither the reply nor that turn stays in
+the history.
 
 `Conversation` mixes this class in; the attributes and methods declared below are its own.
 """
@@ -24,6 +25,7 @@ from assistant.config import Config
 from assistant.engine.commands import is_stop_command
 from assistant.engine.continuation import joined, take_back
 from assistant.engine.endpointing import is_backchannel
+from assistant.engine.lexicon import holds_no_word
 from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost
@@ -82,11 +84,11 @@ class Interruptions:
 
     def _judge_interruption(self, turn: UserTurn, now: float) -> None:
         """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
-        from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", or
-        more words than the burst could hold, which Whisper invented)."""
+        from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", more
+        words than the burst could hold, or no word at all: both are Whisper's inventions)."""
         assert turn.final is not None
         text = turn.final.text
-        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()):
+        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()) or holds_no_word(text):
             self._resume_reply(turn)
         else:
             self._confirm_interruption(turn)

@@ -31,12 +31,14 @@ from assistant.asr import Transcriber, Transcript
 from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
+from assistant.engine import lexicon
 from assistant.engine.barge_in import Interruptions
 from assistant.engine.continuation import joined
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
 from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import FILLER, NOTICES, Patience, Reply, model_words
+from assistant.engine.replies import Replies
+from assistant.engine.reply import NOTICES, Reply
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.engine.turn_passes import TurnPasses
 from assistant.engine.user_turn import TurnRecord, UserTurn
@@ -44,14 +46,11 @@ from assistant.events import (
     ErrorOccurred,
     FinalTranscript,
     PartialTranscript,
-    ReplyEnded,
-    ReplySpoken,
     ReplyStarted,
     SpeechStarted,
     SpeechStopped,
     State,
     StateChanged,
-    TurnCompleted,
 )
 from assistant.llm import LanguageModel, Message, make_llm
 from assistant.llm.prompt import system_prompt
@@ -64,8 +63,9 @@ from assistant.vad.echo import EchoCanceller
 log = logging.getLogger(__name__)
 
 
-class Conversation(Interruptions):
-    """One user and the assistant: turn-taking, replies and barge-in (`barge_in.py`) over shared models."""
+class Conversation(Replies, Interruptions):
+    """One user and the assistant: turn-taking, replies (`replies.py`) and barge-in (`barge_in.py`) over
+    shared models."""
 
     def __init__(
         self,
@@ -174,6 +174,7 @@ class Conversation(Interruptions):
         """Warm the LLM's prompt cache so the first turn is as fast as the rest; prepare the spoken
         fault notices, so they can be said even when synthesis fails."""
         await self.tts.prepare(NOTICES)
+        await asyncio.to_thread(lexicon.load)
         await self.llm.warm_up(self.history, self.tools.llm_tools())
 
     def announce(self, text: str) -> None:
@@ -309,42 +310,6 @@ class Conversation(Interruptions):
             self.output.discard(reply.id)
             self._spawn(reply.cancel(), "cancel-speculative")
 
-    def _new_reply(self, heard: Transcript) -> Reply:
-        messages = [*self.history, Message("user", heard.text)]
-        return Reply(
-            next(self._ids),
-            messages,
-            self.llm,
-            self.tts,
-            self.output,
-            self._report_error,
-            self.clock,
-            tools=self.tools,
-            alternatives=heard.alternatives,
-            patience=Patience(self.cfg.llm.notice_after_s, self.cfg.llm.request_timeout_s),
-        )
-
-    def _announce_next(self) -> None:
-        text = self._announcements.popleft()
-        reply = Reply(
-            next(self._ids),
-            [*self.history],
-            self.llm,
-            self.tts,
-            self.output,
-            self._report_error,
-            self.clock,
-            script=text,
-        )
-        self._reply = reply
-        reply.release()
-        self.bus.publish(ReplyStarted(reply.id))
-        self._set_state(State.THINKING)
-
-    def _report_error(self, source: str, message: str) -> None:
-        log.warning("%s error: %s", source, message)
-        self.bus.publish(ErrorOccurred(source, message))
-
     # ----------------------------------------------------------------- endpoint and reply lifecycle
 
     def _endpoint(self, turn: UserTurn, now: float) -> None:
@@ -373,58 +338,3 @@ class Conversation(Interruptions):
         reply.release()
         self.bus.publish(ReplyStarted(reply.id))
         self._set_state(State.THINKING)
-
-    def _drain_notices(self) -> None:
-        while self.output.notices:
-            notice = self.output.notices.popleft()
-            reply, record = self._reply, self._record
-            if reply is None or notice.reply_id != reply.id:
-                if notice.kind == "paused" and self._turn and self._turn.interrupting is not None:
-                    self._note_paused(notice.at)
-                continue
-            if notice.kind == "first_audio" and record is not None:
-                self._set_state(State.SPEAKING)
-            elif notice.kind == "segment":
-                if record is not None and record.t_first_output is None:
-                    # "One moment." is a filler, not the answer: voice-to-voice waits for the answer.
-                    if notice.text == FILLER:
-                        record.t_filler = record.t_filler or notice.at
-                    else:
-                        record.t_first_output = notice.at
-                self.bus.publish(ReplySpoken(reply.id, notice.text))
-            elif notice.kind == "paused":
-                self._note_paused(notice.at)
-            elif notice.kind == "finished":
-                self._reply = None
-                self._finish_reply(reply, notice.text, interrupted=False, record=record, turn=None)
-
-    def _finish_reply(
-        self,
-        reply: Reply,
-        heard: str,
-        interrupted: bool,
-        record: TurnRecord | None,
-        turn: UserTurn | None,
-        forget: bool = False,
-    ) -> None:
-        """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it."""
-        if (said := model_words(heard)) and not forget:  # the engine's notices are not the model's words
-            cut = interrupted or reply.error is not None
-            self.history.append(Message("assistant", said, interrupted=cut))
-        self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
-        if record is not None:
-            record.interrupted = interrupted
-            record.assistant_text = heard
-            if interrupted and turn is not None and turn.t_audio_stopped is not None:
-                record.barge_in_ms = (turn.t_audio_stopped - turn.t_onset) * 1000
-            if forget:
-                record.extra["continued"] = True
-            data = record.as_dict()
-            self.records.append(data)
-            self.record_times.append(record.t_last_voiced)
-            self._record = None
-            self.bus.publish(TurnCompleted(data))
-        if self._turn is None:
-            self._set_state(State.LISTENING)
-            if self._reply is None:  # the reply as heard is in the history: the next turn's prefix
-                self._prefill("")

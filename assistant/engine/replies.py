@@ -1,0 +1,153 @@
+"""Replies: how a `Conversation` starts one, follows its audio, and ends it into the history.
+
+A reply (`reply.py`) writes its notices into the output buffer as its audio plays: first audio, each
+spoken segment, paused (a barge-in), finished. `_drain_notices` reads them on the event loop, times the
+turn's record from them (voice-to-voice waits for the answer, not the "One moment." filler) and, when
+the reply is over, `_finish_reply` keeps what the user heard in the history and publishes the turn.
+
+`Conversation` mixes this class in; the attributes declared below are its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from assistant.asr import Transcript
+from assistant.bus import EventBus
+from assistant.config import Config
+from assistant.engine.output import OutputBuffer
+from assistant.engine.reply import FILLER, Patience, Reply, model_words
+from assistant.engine.tooling import ToolHost
+from assistant.engine.user_turn import TurnRecord, UserTurn
+from assistant.events import ErrorOccurred, ReplyEnded, ReplySpoken, ReplyStarted, State, TurnCompleted
+from assistant.llm import LanguageModel, Message
+from assistant.tts import Synthesizer
+
+log = logging.getLogger(__name__)
+
+
+class Replies:
+    """The speaking half of a `Conversation`."""
+
+    cfg: Config
+    bus: EventBus
+    clock: Callable[[], float]
+    llm: LanguageModel
+    tts: Synthesizer
+    output: OutputBuffer
+    tools: ToolHost
+    history: list[Message]
+    records: list[dict[str, Any]]
+    record_times: list[float]
+    _ids: itertools.count[int]
+    _announcements: deque[str]
+    _turn: UserTurn | None
+    _reply: Reply | None
+    _record: TurnRecord | None
+    _note_paused: Callable[[float], None]
+    """`barge_in.Interruptions._note_paused`: the reply's audio paused under the user's speech."""
+
+    def _set_state(self, state: State) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        raise NotImplementedError
+
+    def _prefill(self, words: str) -> None:
+        raise NotImplementedError
+
+    def _new_reply(self, heard: Transcript) -> Reply:
+        messages = [*self.history, Message("user", heard.text)]
+        return Reply(
+            next(self._ids),
+            messages,
+            self.llm,
+            self.tts,
+            self.output,
+            self._report_error,
+            self.clock,
+            tools=self.tools,
+            alternatives=heard.alternatives,
+            patience=Patience(self.cfg.llm.notice_after_s, self.cfg.llm.request_timeout_s),
+        )
+
+    def _announce_next(self) -> None:
+        text = self._announcements.popleft()
+        reply = Reply(
+            next(self._ids),
+            [*self.history],
+            self.llm,
+            self.tts,
+            self.output,
+            self._report_error,
+            self.clock,
+            script=text,
+        )
+        self._reply = reply
+        reply.release()
+        self.bus.publish(ReplyStarted(reply.id))
+        self._set_state(State.THINKING)
+
+    def _report_error(self, source: str, message: str) -> None:
+        log.warning("%s error: %s", source, message)
+        self.bus.publish(ErrorOccurred(source, message))
+
+    def _drain_notices(self) -> None:
+        while self.output.notices:
+            notice = self.output.notices.popleft()
+            reply, record = self._reply, self._record
+            if reply is None or notice.reply_id != reply.id:
+                if notice.kind == "paused" and self._turn and self._turn.interrupting is not None:
+                    self._note_paused(notice.at)
+                continue
+            if notice.kind == "first_audio" and record is not None:
+                self._set_state(State.SPEAKING)
+            elif notice.kind == "segment":
+                if record is not None and record.t_first_output is None:
+                    # "One moment." is a filler, not the answer: voice-to-voice waits for the answer.
+                    if notice.text == FILLER:
+                        record.t_filler = record.t_filler or notice.at
+                    else:
+                        record.t_first_output = notice.at
+                self.bus.publish(ReplySpoken(reply.id, notice.text))
+            elif notice.kind == "paused":
+                self._note_paused(notice.at)
+            elif notice.kind == "finished":
+                self._reply = None
+                self._finish_reply(reply, notice.text, interrupted=False, record=record, turn=None)
+
+    def _finish_reply(
+        self,
+        reply: Reply,
+        heard: str,
+        interrupted: bool,
+        record: TurnRecord | None,
+        turn: UserTurn | None,
+        forget: bool = False,
+    ) -> None:
+        """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it."""
+        if (said := model_words(heard)) and not forget:  # the engine's notices are not the model's words
+            cut = interrupted or reply.error is not None
+            self.history.append(Message("assistant", said, interrupted=cut))
+        self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
+        if record is not None:
+            record.interrupted = interrupted
+            record.assistant_text = heard
+            if interrupted and turn is not None and turn.t_audio_stopped is not None:
+                record.barge_in_ms = (turn.t_audio_stopped - turn.t_onset) * 1000
+            if forget:
+                record.extra["continued"] = True
+            data = record.as_dict()
+            self.records.append(data)
+            self.record_times.append(record.t_last_voiced)
+            self._record = None
+            self.bus.publish(TurnCompleted(data))
+        if self._turn is None:
+            self._set_state(State.LISTENING)
+            if self._reply is None:  # the reply as heard is in the history: the next turn's prefix
+                self._prefill("")
