@@ -179,7 +179,7 @@ class FlakySynthesizer(Synthesizer):
 async def test_tts_raising_on_a_text_is_said_and_the_next_turn_works(cfg, speech):
     """The LLM is scripted so that the failing clause is known: "Sure." is said, the clause Piper fails
     on is replaced by the apology, and the next turn is said whole."""
-    llm = ScriptedLLM("Sure. I am driving forward ten meters now.")
+    llm = ScriptedLLM("Sure. Driving forward ten meters now.")  # short: said again, it is no repeat
     conv = Conversation(cfg, llm=llm)
     flaky = FlakySynthesizer(cfg.tts, cfg.audio.output_sample_rate)
     conv.tts = flaky

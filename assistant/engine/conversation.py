@@ -32,7 +32,6 @@ from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine import lexicon
-from assistant.engine.barge_in import Interruptions
 from assistant.engine.continuation import joined
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
@@ -63,7 +62,7 @@ from assistant.vad.echo import EchoCanceller
 log = logging.getLogger(__name__)
 
 
-class Conversation(Replies, Interruptions):
+class Conversation(Replies):
     """One user and the assistant: turn-taking, replies (`replies.py`) and barge-in (`barge_in.py`) over
     shared models."""
 

@@ -5,24 +5,21 @@ spoken segment, paused (a barge-in), finished. `_drain_notices` reads them on th
 turn's record from them (voice-to-voice waits for the answer, not the "One moment." filler) and, when
 the reply is over, `_finish_reply` keeps what the user heard in the history and publishes the turn.
 
-`Conversation` mixes this class in; the attributes declared below are its own.
+`Conversation` mixes this class in; the attributes declared below (and in `barge_in.Interruptions`)
+are its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from assistant.asr import Transcript
-from assistant.bus import EventBus
-from assistant.config import Config
-from assistant.engine.output import OutputBuffer
+from assistant.engine.barge_in import Interruptions
 from assistant.engine.reply import FILLER, Patience, Reply, model_words
-from assistant.engine.tooling import ToolHost
 from assistant.engine.user_turn import TurnRecord, UserTurn
 from assistant.events import ErrorOccurred, ReplyEnded, ReplySpoken, ReplyStarted, State, TurnCompleted
 from assistant.llm import LanguageModel, Message
@@ -31,35 +28,16 @@ from assistant.tts import Synthesizer
 log = logging.getLogger(__name__)
 
 
-class Replies:
-    """The speaking half of a `Conversation`."""
+class Replies(Interruptions):
+    """The speaking half of a `Conversation`, over its barge-in half (whose declarations it shares)."""
 
-    cfg: Config
-    bus: EventBus
     clock: Callable[[], float]
     llm: LanguageModel
     tts: Synthesizer
-    output: OutputBuffer
-    tools: ToolHost
-    history: list[Message]
     records: list[dict[str, Any]]
     record_times: list[float]
     _ids: itertools.count[int]
     _announcements: deque[str]
-    _turn: UserTurn | None
-    _reply: Reply | None
-    _record: TurnRecord | None
-    _note_paused: Callable[[float], None]
-    """`barge_in.Interruptions._note_paused`: the reply's audio paused under the user's speech."""
-
-    def _set_state(self, state: State) -> None:
-        raise NotImplementedError
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        raise NotImplementedError
-
-    def _prefill(self, words: str) -> None:
-        raise NotImplementedError
 
     def _new_reply(self, heard: Transcript) -> Reply:
         messages = [*self.history, Message("user", heard.text)]
