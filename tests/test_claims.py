@@ -90,3 +90,22 @@ async def test_a_refused_call_lets_no_claim_through(tmp_path) -> None:
     host.close()
     assert [c.name for c in reply.tool_calls] == ["delete_notes"] and reply.tool_calls[0].error
     assert "deleted" not in heard and reply.cut == "claim", heard
+
+
+@given(st.text(max_size=200), st.text(max_size=200), st.text(max_size=200))
+def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -> None:
+    """Hostile or garbled transcripts and model output (any Unicode, empty, punctuation only)."""
+    deeds = requested_deeds(heard)
+    assert deeds <= ACTION_VERBS
+    assert isinstance(claims(reply, deeds), bool)
+    guard = ReplyGuard(heard=heard, before=before, asked_before=heard)
+    said = admit_all(guard, [reply, before])
+    assert isinstance(said, str) and guard.stopped in (
+        None,
+        "loop",
+        "overlong",
+        "echo",
+        "claim",
+        "leak",
+        "tool_talk",
+    )

@@ -47,3 +47,8 @@ def test_a_stop_word_with_one_letter_wrong_is_still_a_word(stop: str, at: int, l
     """Whisper's slips on "stop" said over a reply ("Stap") must cut the reply, not be let go."""
     at %= len(stop)
     assert known(stop[:at] + letter + stop[at + 1 :])
+
+
+@given(st.text(max_size=120))
+def test_any_transcript_is_judged_without_error(text: str) -> None:
+    assert isinstance(holds_no_word(text), bool)
