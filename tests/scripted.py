@@ -25,6 +25,7 @@ class ScriptedLLM:
         fail_after: int | None = None,
         tool_requests: Sequence[ToolRequest] = (),
         tool_replies: int | None = None,
+        first_token_s: float = 0.0,
     ) -> None:
         self.reply = reply
         self.delay_s = delay_s
@@ -32,6 +33,8 @@ class ScriptedLLM:
         self.tool_requests = list(tool_requests)
         self.tool_replies = tool_replies
         """How many replies ask for the tools (None: every one)."""
+        self.first_token_s = first_token_s
+        """Seconds before a reply's first word, besides `delay_s` (a model slow to start)."""
         self.calls: list[list[Message]] = []
         self.offered: list[list[Any]] = []
         self.allowed: list[Any] = []
@@ -50,6 +53,7 @@ class ScriptedLLM:
         self.offered.append(list(tools))
         self.allowed.append(allowed)
         try:
+            await asyncio.sleep(self.first_token_s)
             wants = self.tool_replies is None or self.tool_replies > 0
             if tools and self.tool_requests and messages[-1].role == "user" and wants:
                 if self.tool_replies is not None:
