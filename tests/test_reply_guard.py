@@ -243,7 +243,7 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
         (["Sure.", 'To say thank you, I used the "set_reminder" function.'], "Sure."),
         (["The timer is set.", "This response is returned by the tool."], "The timer is set."),
         (["Here's a JSON object", "with the arguments."], ""),
-        (["Here is the response:", "tool_response result: Timer set."], "Here is the response:"),
+        (["Here is the response:", "tool_response result: Timer set."], ""),
         (["<tool_call> set a timer", "for ten minutes."], ""),
         (["When a tool answers,", "it says so."], ""),
         (["Use this code:", '{"name": "print_hello", "arguments": {}}'], "Use this code:"),
@@ -255,6 +255,16 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
         ),
         (["The liver's main function is to filter blood."], "The liver's main function is to filter blood."),
         (["Check the user manual first."], "Check the user manual first."),
+        (["This response suggests that the assistant", "is looking for coffee beans."], ""),
+        (["Done.", "The assistant has set a timer."], "Done."),
+        (["Here's a response:", "When: in how many times."], ""),
+        (["My response would be", "to call a plumber."], "My response would be to call a plumber."),
+        (["A dental assistant cleans teeth."], "A dental assistant cleans teeth."),
+        (
+            ["Your response time matters.", "The response was warm."],
+            "Your response time matters. The response was warm.",
+        ),
+        (["The assistant manager decides."], "The assistant manager decides."),
     ],
 )
 def test_talk_about_the_machinery_is_not_said(clauses: list[str], said: str) -> None:
@@ -317,6 +327,32 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
         assert heard == expected and cut == "echo" and model_words(heard) == "", (said, heard)
 
 
+async def test_an_echo_that_ends_without_punctuation_is_an_echo(cfg) -> None:
+    """Qwen read "Cancel my gym membership." back with no full stop: the reply's end ends the sentence."""
+    from assistant.engine.reply import UNABLE
+
+    cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Cancel my gym membership")
+    assert (cut, heard) == ("echo", UNABLE)
+    cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Cancel my gym membership now, please")
+    assert (cut, heard) == (None, "Cancel my gym membership now, please")
+
+
+async def test_a_tool_failure_the_model_copies_from_the_history_is_not_said(cfg) -> None:
+    """After a failed reminder, Qwen answered "Roll down the car windows." with "Sorry, that didn't work:
+    Tell me how many times to roll down.": no tool was called in that turn."""
+    from assistant.engine.reply import UNABLE
+
+    model_says = "Sorry, that didn't work: Tell me how many times to roll down."
+    cut, heard = await one_reply(cfg, "Roll down the car windows.", model_says)
+    assert (cut, heard) == ("claim", UNABLE)
+    guard = ReplyGuard(heard="Set a reminder.")
+    guard.tool_called()
+    assert (
+        admit_all(guard, ["Sorry,", "that didn't work: tell me when."])
+        == "Sorry, that didn't work: tell me when."
+    )
+
+
 async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg) -> None:
     from assistant.engine.reply import UNABLE
     from assistant.llm import Message
@@ -327,6 +363,24 @@ async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg
     ]
     cut, heard = await one_reply(cfg, "Go forward ten meters.", earlier[1].content, earlier)
     assert (cut, heard) == (None, UNABLE)
+
+
+@pytest.mark.parametrize(
+    ("said", "deed"),
+    [
+        ("Pay the electricity bill.", True),
+        ("Could you mute the television?", True),
+        ("What do bees make?", False),
+        ("Tell me a story about a dragon.", False),
+    ],
+)
+async def test_a_request_for_a_deed_answered_with_nothing_is_not_done(cfg, said: str, deed: bool) -> None:  # type: ignore[no-untyped-def]
+    """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.")
+    leaves a deed undone: "Sorry, I can't do that.", not "no answer"."""
+    from assistant.engine.reply import UNABLE
+
+    cut, heard = await one_reply(cfg, said, "")
+    assert cut is None and heard == (UNABLE if deed else FALLBACK_EMPTY), (said, heard)
 
 
 async def one_reply(cfg, said: str, model_says: str, earlier=()) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]

@@ -91,3 +91,16 @@ def claims(sentence: str, deeds: frozenset[str]) -> bool:
         if _PROMISE.intersection(before) and _FIRST_PERSON.intersection(norm):
             return True
     return False
+
+
+TOOL_FAILED = "Sorry, that didn't work"
+"""How the assistant opens a tool's error (`tooling.spoken_result`)."""
+_FAILED = re.compile(r"^\W*sorry,?\s+that\s+did(?:n['’]t|\s+not)\s+work\b", re.IGNORECASE)
+
+
+def reports_failure(sentence: str) -> bool:
+    """Whether the sentence opens as the assistant reports a tool's error ("Sorry, that didn't work:
+    Tell me how long."): said by the model in a turn that called no tool, it copies an earlier turn's
+    failure from the history (Qwen2.5-Coder 0.5B to "Roll down the car windows." and "Start the washing
+    machine." after a reminder had failed, probe of 2026-12-03)."""
+    return bool(_FAILED.match(sentence))

@@ -17,7 +17,8 @@ questions, by repeating them ("My name is Priya." -> "My name is Priya."), and o
 history it echoes turn after turn (5 in a row in one dialogue); asked to do what no tool does, it reads
 the command back ("Go forward ten meters." -> "Go forward 10 meters.").
 Claim: a clause that says a deed the user asked for was done, or promises it, while no tool answered
-(`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped.
+(`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped; so is
+a sentence that reports a tool's failure ("Sorry, that didn't work: ...") in a turn that called none.
 Leak: a clause that carries on a run of `LEAK_WORDS` words of the model's own instructions (`instructions`:
 the system prompt, the tools' descriptions, the chat template's tool header) that the user did not say is
 not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
@@ -32,7 +33,10 @@ unless the user used that word themselves. Qwen2.5-Coder 0.5B, which sees the to
 every turn (they keep the prompt's prefix cached), talks about them when it has nothing else to say:
 "Let's answer the user query about a tool that answers," to "7 of clubs", "To say thank you in
 Spanish, I used the "set_reminder" function." (32 such replies in the greedy text passes, each fewer
-than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as "you", never "the user".
+than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as "you", never "the user";
+the assistant speaks as "I", never of "the assistant" or of what "this response indicates" ("This response
+suggests that the assistant is looking for more coffee beans online.", "Here's a response: When: ...",
+probes of 2026-12-03).
 Repeat: a sentence of `REPEAT_WORDS` words or more from the assistant's own previous reply (`before`)
 is left out (the model goes on) when said again to something else, unless the user asked to hear it
 again or a tool answered since; a reply that was nothing else gets what an echo gets. Qwen2.5-Coder
@@ -50,7 +54,7 @@ from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
-from assistant.engine.claims import claims, requested_deeds
+from assistant.engine.claims import claims, reports_failure, requested_deeds
 from assistant.engine.safety import CAUTION, approves
 from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
@@ -88,6 +92,9 @@ TOOL_TALK = re.compile(
     r"|(?:a|the|this|that|any|one|which|my)\s+(?P<tool>tools?)\b"
     r"|(?P<json>json)\b"
     r"|(?P<tag>tool_(?:call|response))s?\b"  # the chat template's own tags, with or without < >
+    r"|(?:the|this|that|an?)\s+(?P<assistant>assistant)(?:['’]s)?\b(?!\s+(?:manager|director|coach|editor))"
+    r"|(?:the|this|that)\s+(?P<response>response)\s+(?:above|indicates|suggests|shows|means|implies|confirms)\b"
+    r"|here(?:['’]s|\s+is)\s+(?:a|my|the|your)\s+(?P<response2>response)\b"
     r")"
     r"|(?P<call>\{\s*[\"']name[\"']\s*:)",  # a tool call written out as text: {"name": "print_hello", ...
     re.IGNORECASE,
@@ -173,6 +180,7 @@ class ReplyGuard:
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
         self.repeated = False
         """A sentence of the previous reply was left out."""
+        self._called = False
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
@@ -203,7 +211,9 @@ class ReplyGuard:
         if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
-        if self._deeds and claims(f"{self._held} {clause}", self._deeds):
+        if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (
+            not self._called and reports_failure(" ".join([*self._sentence, clause]))
+        ):
             self.stopped, self._held = "claim", ""
             return Verdict("", "claim")
         if ends_sentence and so_far in self._repeats:
@@ -241,15 +251,33 @@ class ReplyGuard:
             return Verdict("")
         return Verdict(self._with_held(clause), self.stopped)
 
+    def tool_called(self) -> None:
+        """The model called a tool this turn (whether it ran, failed or was refused): the reply may say
+        that it did not work."""
+        self._called = True
+
     def tool_answered(self) -> None:
         """A tool answered this turn: the reply may say again what the previous one said ("The timer is
         set for five minutes." to a second timer), and say what the tool did."""
         self._repeats = set()
         self._deeds = frozenset()
 
+    @property
+    def deeds_pending(self) -> bool:
+        """The user asked for a deed in the world (`claims.requested_deeds`) and no tool answered."""
+        return bool(self._deeds)
+
     def release(self) -> str:
-        """At the reply's end: what was held back as a possible echo and never finished as one."""
+        """At the reply's end: what was held back as a possible echo and never finished as one. A reply
+        that ends without punctuation ends its sentence there: "Cancel my gym membership" to "Cancel my
+        gym membership." is an echo, and a sentence of the previous reply a repeat."""
         held, self._held = self._held, ""
+        if held and len(self._echo_sentence) >= 2 and self._echo_sentence in self._echoes:
+            self.stopped = "echo"
+            return ""
+        if held and self._echo_sentence in self._repeats:
+            self.repeated = True
+            return ""
         return held
 
     def _may_repeat(self, so_far: tuple[str, ...]) -> bool:

@@ -157,6 +157,13 @@ class Reply(ToolTurn):
             return ACKNOWLEDGED
         return CLARIFY if is_fragment(self.user_text) else UNABLE
 
+    def _nothing_said(self) -> str:
+        """What to say when the model wrote nothing speakable: a request for a deed that no tool did
+        (`claims.requested_deeds`: "Pay the electricity bill.", "Could you start the dishwasher?"; Qwen,
+        offered no tool it may call for them, wrote nothing) was not done; to anything else the model
+        had no answer."""
+        return UNABLE if self._guard.deeds_pending else FALLBACK_EMPTY
+
     async def _generate(self) -> None:
         try:
             if self._script is not None:
@@ -166,7 +173,7 @@ class Reply(ToolTurn):
             self._flush_text()
             said_nothing_right = self.cut in ("echo", "claim", "leak", "tool_talk") or self._guard.repeated
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                self._say(self._after_echo() if said_nothing_right else FALLBACK_EMPTY)
+                self._say(self._after_echo() if said_nothing_right else self._nothing_said())
             elif said_nothing_right and not self._last_clause.endswith((".", "!", "?")):
                 self._say(self._after_echo())  # stopped mid-sentence ("To answer this question,"): end it
         except LlmError as exc:
@@ -305,6 +312,7 @@ class Reply(ToolTurn):
                 ran |= call.error is None and not call.extra.get("not_run")
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
+            self._guard.tool_called()
             if ran:  # what a tool did may be said; a refused or failed call did nothing
                 self._guard.tool_answered()
         if not self._spoke and last is not None:

@@ -21,6 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
+from assistant.tools.intent import topic
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
@@ -65,6 +66,10 @@ class IntentMatch:
     recalled: tuple[str, ...] = ()
     """Arguments taken from earlier in the conversation, not from these words ("over there": the place
     named before): if the tool rejects one, the guess was wrong."""
+    elsewhere: tuple[str, ...] = ()
+    """The request shares only the tool's verbs and names things its phrasings never mention: those
+    things ("move my dentist appointment": dentist, appointment, for `move_robot`). It asks for
+    something else; never from a strict match."""
 
 
 @dataclass
@@ -91,6 +96,9 @@ class _Indexed:
     actions: frozenset[str] = frozenset()
     """The words its examples start with ("cancel", "remind", "roll") and its name's first word: a
     request for it says one of them, or asks a question as its examples do."""
+    verbs: frozenset[str] = frozenset()
+    """Its actions that are verbs ("move", "turn"; not "timer"), less the words of its name after the
+    first ("light", "note"): sharing only these, a request may be about something else."""
 
 
 def _masked(utterance: Utterance, fill: Fill, ignore: frozenset[str] = frozenset()) -> list[str]:
@@ -249,10 +257,11 @@ class IntentMatcher:
         score *= UNEXPLAINED_PENALTY ** len(unexplained)
         if strict and entry.objects and unexplained:
             return None  # nothing is destroyed on a guess: "stop asking me about notes" is for the LLM
+        elsewhere = () if strict else topic.elsewhere(entry, utterance, fill, heard, unexplained)
         missing = tuple(p.name for p in entry.params if p.required and p.name not in fill.arguments)
         if entry.one_of and not entry.one_of.intersection(fill.arguments):
             missing += ("|".join(sorted(entry.one_of)),)
-        return IntentMatch(entry.tool, fill.arguments, min(1.0, score), example, missing)
+        return IntentMatch(entry.tool, fill.arguments, min(1.0, score), example, missing, elsewhere=elsewhere)
 
     def best(self, text: str) -> IntentMatch | None:
         """The most likely tool even below the threshold or with a required slot missing (diagnostics)."""
@@ -368,10 +377,11 @@ def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[s
         objects=object_words(tool) if is_destructive(tool) else frozenset(),
         actions=frozenset(openers - QUESTION_WORDS) | {stem(tool.name.lower().split("_")[0])},
     )  # fmt: skip
+    entry.verbs = topic.verbs(tool, entry.actions)
     return entry, masked
 
 
-_TYPED = frozenset("duration time enum int float".split())
+_TYPED = topic.TYPED
 
 
 def _evidence(entry: _Indexed, utterance: Utterance, fill: Fill, heard: set[str]) -> bool:
