@@ -95,8 +95,11 @@ def test_questions_about_precautions_and_harmless_ones_are_not_risky() -> None:
 
 _OPENERS = ["Yes", "Yeah", "Sure", "Absolutely", "Of course", "You can", "You could", "It's fine",
             "It's safe", "That's okay", "Go ahead", "No problem", "That's a great idea",
-            "Sounds good"]  # fmt: skip
-_REFUSALS = ["No", "Never", "It's not safe", "Absolutely not", "You should not", "Please don't", "I wouldn't"]
+            "Sounds good", "I can"]  # fmt: skip
+"""Openings that approve ("I can drive home." answered "Can I drive home?" after four beers, in the
+asker's voice: the spoken dialogue run of 2026-12-03)."""
+_REFUSALS = ["No", "Never", "It's not safe", "Absolutely not", "You should not", "Please don't", "I wouldn't",
+             "I can't", "I cannot", "I can not", "You can't", "You shouldn't"]  # fmt: skip
 
 
 def test_the_assistant_may_say_who_it_is() -> None:
@@ -333,8 +336,8 @@ async def test_an_echo_that_ends_without_punctuation_is_an_echo(cfg) -> None:
 
     cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Cancel my gym membership")
     assert (cut, heard) == ("echo", UNABLE)
-    cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Cancel my gym membership now, please")
-    assert (cut, heard) == (None, "Cancel my gym membership now, please")
+    cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Call the gym to cancel your membership.")
+    assert (cut, heard) == (None, "Call the gym to cancel your membership.")
 
 
 async def test_a_tool_failure_the_model_copies_from_the_history_is_not_said(cfg) -> None:
@@ -351,6 +354,29 @@ async def test_a_tool_failure_the_model_copies_from_the_history_is_not_said(cfg)
         admit_all(guard, ["Sorry,", "that didn't work: tell me when."])
         == "Sorry, that didn't work: tell me when."
     )
+
+
+@pytest.mark.parametrize(
+    ("heard", "model_says", "read_back"),
+    [
+        ("Check my bank balance.", "Mark the bank balance.", True),
+        ("Switch the television to channel five.", "Mark the television to channel five.", True),
+        ("Throw out the old newspapers.", "Mark the old newspapers", True),
+        ("Check my bank balance.", "Check your bank's app for the balance.", False),
+        ("Tell me how to reset my router.", "Unplug the router.", False),
+        ("Reset my router.", "Unplug the router, wait ten seconds, and plug it back in.", False),
+        ("Add milk to my shopping list.", "Add milk to the list.", False),
+    ],
+)
+def test_a_command_read_back_with_another_verb_is_an_echo(
+    heard: str, model_says: str, read_back: bool
+) -> None:
+    guard = ReplyGuard(heard=heard)
+    said = f"{admit_all(guard, [model_says])} {guard.release()}".strip()  # the reply's end ends it
+    assert (said, guard.stopped) == (("", "echo") if read_back else (model_says, None))
+    guard = ReplyGuard(heard=heard)
+    guard.tool_called()  # what a tool did may be said in the command's words
+    assert f"{admit_all(guard, [model_says])} {guard.release()}".strip() == model_says
 
 
 async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg) -> None:

@@ -15,7 +15,8 @@ questions, statements or longer requests word for word (`heard`; numbers compare
 "10") is not said and the model is stopped: Qwen2.5-Coder 0.5B answers many statements, and some
 questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once an echo is in the
 history it echoes turn after turn (5 in a row in one dialogue); asked to do what no tool does, it reads
-the command back ("Go forward ten meters." -> "Go forward 10 meters.").
+the command back ("Go forward ten meters." -> "Go forward 10 meters."), or with another verb ("Check my bank
+balance." -> "Mark the bank balance."): a command on the same things, in a turn that called no tool.
 Claim: a clause that says a deed the user asked for was done, or promises it, while no tool answered
 (`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped; so is
 a sentence that reports a tool's failure ("Sorry, that didn't work: ...") in a turn that called none.
@@ -56,6 +57,7 @@ from text_to_num import alpha2digit
 
 from assistant.engine.claims import claims, reports_failure, requested_deeds
 from assistant.engine.safety import CAUTION, approves
+from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -118,6 +120,18 @@ def _long_sentences(text: str) -> set[tuple[str, ...]]:
     return {w for s in _USER_SENTENCE.split(text) if len(w := _echo_words(s)) >= REPEAT_WORDS}
 
 
+def _object_words(sentence: str) -> frozenset[str]:
+    """What an imperative acts on: its words after the verb, less function words and "please", as
+    `_echo_words` ("Switch the television to channel five." -> television, channel, 5); empty for a
+    sentence that does not open with a verb."""
+    if not opens_with_a_verb(sentence):
+        return frozenset()
+    words = list(_echo_words(sentence))
+    while words and words[0] in FUNCTION_WORDS | {"please", "just", "okay", "ok", "so", "now"}:
+        words.pop(0)
+    return frozenset(words[1:]) - FUNCTION_WORDS - {"please"}
+
+
 def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
@@ -170,6 +184,9 @@ class ReplyGuard:
         }
         """The user's questions, statements and longer sentences (`heard`: what they said), as words: a
         reply sentence that is one of them is an echo."""
+        self._commanded = {o for s in _USER_SENTENCE.split(heard) if (o := _object_words(s))}
+        """What each of the user's commands acts on: a reply sentence that is another command on the
+        same things ("Mark the television to channel five.") reads the command back in other words."""
         again = _AGAIN.search(heard) or _echo_words(heard) == _echo_words(asked_before)
         self._repeats = set() if again else _long_sentences(before) - _long_sentences(CAUTION)
         """The sentences of the previous reply that are not said again to something else (the engine's
@@ -208,7 +225,7 @@ class ReplyGuard:
         words = [w for _, w in spans]
         ends_sentence = bool(_SENTENCE_END.search(clause.rstrip()))
         so_far = self._echo_sentence + _echo_words(clause)
-        if ends_sentence and len(so_far) >= 2 and so_far in self._echoes:
+        if ends_sentence and len(so_far) >= 2 and (so_far in self._echoes or self._reads_back(clause)):
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
         if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (
@@ -246,7 +263,11 @@ class ReplyGuard:
                 self.stopped = "overlong"
         elif len(self._words) >= 2 * self.max_words:
             self.stopped = "overlong"
-        if not ends_sentence and not self.stopped and (self._deeds or self._may_repeat(so_far)):
+        if (
+            not ends_sentence
+            and not self.stopped
+            and (self._deeds or self._may_repeat(so_far) or self._reads_back("", partly=True))
+        ):
             self._held = f"{self._held} {clause}".strip()  # an echo or a repeat, perhaps: said once it is not
             return Verdict("")
         return Verdict(self._with_held(clause), self.stopped)
@@ -272,7 +293,11 @@ class ReplyGuard:
         that ends without punctuation ends its sentence there: "Cancel my gym membership" to "Cancel my
         gym membership." is an echo, and a sentence of the previous reply a repeat."""
         held, self._held = self._held, ""
-        if held and len(self._echo_sentence) >= 2 and self._echo_sentence in self._echoes:
+        if (
+            held
+            and len(self._echo_sentence) >= 2
+            and (self._echo_sentence in self._echoes or self._reads_back(""))
+        ):
             self.stopped = "echo"
             return ""
         if held and self._echo_sentence in self._repeats:
@@ -284,6 +309,19 @@ class ReplyGuard:
         """Whether the sentence so far is the start of one of the user's sentences or of the previous
         reply's: it is held back until it ends or parts from them."""
         return any(e[: len(so_far)] == so_far for e in (*self._echoes, *self._repeats))
+
+    def _reads_back(self, clause: str, partly: bool = False) -> bool:
+        """Whether the sentence ending with `clause` is a command on the same things as one of the user's,
+        in a turn that called no tool: "Mark the bank balance." to "Check my bank balance." (Qwen2.5-Coder
+        0.5B, topic probe of 2026-12-03). Advice names other things too ("Check your bank's app.").
+        `partly`: whether the sentence so far may still become one (it is held back until it ends)."""
+        if self._called or not self._commanded:
+            return False
+        sentence = " ".join([*self._sentence, clause])
+        if partly:
+            said = _object_words(sentence)
+            return opens_with_a_verb(sentence) and any(said <= c for c in self._commanded)
+        return _object_words(sentence) in self._commanded
 
     def _tool_talk(self, clause: str) -> bool:
         """Whether the clause talks about the machinery with a word the user did not use."""

@@ -71,7 +71,8 @@ first?", "Should I call a doctor about this dose?"): the answer there is yes, an
 _APPROVING_OPENING = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|sure|absolutely|of course|definitely|certainly|totally)(?!\W*not\b)|"
     r"go ahead|no problem|feel free|(?:it is|it's|that is|that's) (?:(?!not\b|never\b)\w+ )?"
-    r"(?:fine|safe|okay|ok|alright|good)|you (?:can|could|may|should)(?! not| never)|"
+    r"(?:fine|safe|okay|ok|alright|good)|you (?:can|could|may|should)(?!'t| not| never)|"
+    r"i (?:can|could|may|should)(?!'t| not| never)|"  # the question answered in the asker's voice
     r"(?:(?:that's|that is|what) an? )?(?:great|good|fine|nice|wonderful|smart|brilliant) idea|"
     r"sounds (?:good|great|fine|like a plan))\b",
     re.IGNORECASE,
