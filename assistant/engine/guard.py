@@ -58,7 +58,7 @@ from text_to_num import alpha2digit
 from assistant.engine.claims import claims, reports_failure, requested_deeds
 from assistant.engine.safety import CAUTION, approves
 from assistant.tools.intent.gate import FUNCTION_WORDS
-from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
+from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
@@ -120,16 +120,16 @@ def _long_sentences(text: str) -> set[tuple[str, ...]]:
     return {w for s in _USER_SENTENCE.split(text) if len(w := _echo_words(s)) >= REPEAT_WORDS}
 
 
-def _object_words(sentence: str) -> frozenset[str]:
-    """What an imperative acts on: its words after the verb, less function words and "please", as
-    `_echo_words` ("Switch the television to channel five." -> television, channel, 5); empty for a
-    sentence that does not open with a verb."""
+def _object_words(sentence: str) -> frozenset[str] | None:
+    """What an imperative acts on: its words after the verb (the first word after `COMMAND_LEAD`, as
+    `opens_with_a_verb` finds it), less function words, as `_echo_words` ("Switch the television to
+    channel five." -> television, channel, 5); None for a sentence that does not open with a verb."""
     if not opens_with_a_verb(sentence):
-        return frozenset()
+        return None
     words = list(_echo_words(sentence))
-    while words and words[0] in FUNCTION_WORDS | {"please", "just", "okay", "ok", "so", "now"}:
+    while words and words[0] in COMMAND_LEAD:
         words.pop(0)
-    return frozenset(words[1:]) - FUNCTION_WORDS - {"please"}
+    return frozenset(words[1:]) - FUNCTION_WORDS - COMMAND_LEAD
 
 
 def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
@@ -317,11 +317,10 @@ class ReplyGuard:
         `partly`: whether the sentence so far may still become one (it is held back until it ends)."""
         if self._called or not self._commanded:
             return False
-        sentence = " ".join([*self._sentence, clause])
-        if partly:
-            said = _object_words(sentence)
-            return opens_with_a_verb(sentence) and any(said <= c for c in self._commanded)
-        return _object_words(sentence) in self._commanded
+        said = _object_words(" ".join([*self._sentence, clause]))
+        if said is None:
+            return False
+        return any(said <= c for c in self._commanded) if partly else said in self._commanded
 
     def _tool_talk(self, clause: str) -> bool:
         """Whether the clause talks about the machinery with a word the user did not use."""

@@ -51,7 +51,7 @@ _OBJECTS = frozenset("it them up down off on".split())
 _GO_WITH_VERBS = "to not never just always often usually sometimes also still really then only do did does"
 _WITH_VERBS = FINITE | SUBJECTS | frozenset(_GO_WITH_VERBS.split())
 _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also".split())
-_COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
+COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
 
@@ -116,7 +116,7 @@ def opens_with_a_verb(sentence: str) -> bool:
     an imperative does ("Go forward ten meters", "turn it off"). Parts of speech from LemmInflect's
     English lexicon (`getAllLemmas`): a word that can be a verb and is its own lemma."""
     norm = list(tokenize(sentence).norm)
-    while norm and norm[0] in _COMMAND_LEAD:
+    while norm and norm[0] in COMMAND_LEAD:
         norm.pop(0)
     return bool(norm) and _commands(norm)
 
