@@ -82,7 +82,8 @@ async def run_dialogue(cfg: Config, llm: Any, dialogue: Dialogue, skip_heldout: 
         reply.release()
         await asyncio.gather(*reply._tasks)
         text = " ".join(out.texts)
-        history += [Message("user", exchange.say), Message("assistant", model_words(text))]
+        said = Message("assistant", model_words(text), from_tools=bool(reply.tool_calls))
+        history += [Message("user", exchange.say), said]
         seen = Observed(
             exchange.say, text, out.texts, [spoken(c, shared_grammars()) for c in out.texts],
             [c.as_dict() for c in reply.tool_calls], reply.error,

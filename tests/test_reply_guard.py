@@ -585,3 +585,52 @@ async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> No
     ):
         cut, heard = await one_reply(cfg, "Seven of clubs.", model_says)
         assert cut == "tool_talk" and heard == expected, (model_says, heard)
+
+
+async def test_a_deed_reported_in_the_form_of_an_earlier_tool_result_is_not_said(cfg) -> None:
+    """Qwen, after a note was taken ("Noted: the bins out tonight."), answered "Check my bank balance."
+    with "Noted: my bank balance is $100.": no tool was called in that turn."""
+    from assistant.engine.reply import UNABLE
+    from assistant.llm import Message
+
+    asked = Message("user", "Take a note: buy milk.")
+    earlier = [asked, Message("assistant", "Noted: buy milk.", from_tools=True)]
+    cut, heard = await one_reply(cfg, "Check my bank balance.", "Noted: my bank balance is $100.", earlier)
+    assert (cut, heard) == ("claim", UNABLE)
+    model_said = [asked, Message("assistant", "Noted: buy milk.")]  # the model's words, no tool's
+    cut, heard = await one_reply(cfg, "Check my bank balance.", "Noted: my bank balance is $100.", model_said)
+    assert cut is None and "balance" in heard
+
+
+@pytest.mark.parametrize(
+    ("result", "reply", "made_up"),
+    [
+        ("Noted: buy milk.", ["Noted:", "your balance is $100."], True),
+        ("Noted: buy milk.", ["Noted."], False),  # an acknowledgement of a statement
+        ("You rolled 6 and 5: 11 in total.", ["You rolled a 4."], True),
+        ("I cancelled your tea timer.", ["I cancelled your gym membership."], True),
+        ("The answer is 42.", ["The answer is Paris."], False),  # a lookup reports no deed
+        ("Timer set for 8 minutes.", ["It is 8 minutes past noon."], False),
+    ],
+)
+def test_a_sentence_opening_as_a_tool_reported_its_deed_is_made_up_without_a_tool(
+    result: str, reply: list[str], made_up: bool
+) -> None:
+    guard = ReplyGuard(heard="Check my bank balance.", results=[result])
+    admit_all(guard, reply)
+    assert (guard.stopped == "claim") is made_up, guard.stopped
+    called = ReplyGuard(heard="Roll a die.", results=[result])
+    called.tool_called()
+    admit_all(called, reply)
+    assert called.stopped is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=60))
+def test_any_result_and_reply_are_judged_without_error(result: str, reply: str) -> None:
+    """A result's form, when it has one, is how the result opens; any reply is judged by it."""
+    from assistant.engine.claims import forges, result_form
+
+    form = result_form(result)
+    assert form is None or " ".join(result.lower().split()).startswith(form)
+    forges(reply, frozenset({form} if form else ()))

@@ -19,6 +19,7 @@ from assistant.config import load_config
 from assistant.engine.tooling import ToolHost, toolbox_for
 from assistant.tools.intent.evaluate import load_cases
 from assistant.tools.intent.text import stem, tokenize
+from assistant.tools.intent.topic import names_a_thing
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = [ROOT / "tests" / "data" / "intents.yaml", ROOT / "docs" / "bench" / "intent-fresh" / "fresh.yaml"]
@@ -40,6 +41,9 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> ToolHost:
         ("Turn fifty kilos into pounds.", {"set_lights", "move_robot"}),
         ("Please cancel the pasta timer.", {"delete_notes"}),
         ("Turn the robot to the right.", {"set_lights", "cancel_timer"}),
+        ("Take the bins out tonight.", {"add_note"}),
+        ("Please take the rubbish out.", {"add_note"}),
+        ("Set the alarm on my car.", {"set_reminder"}),
     ],
 )
 def test_a_tool_that_shares_only_a_verb_is_not_offered(
@@ -58,6 +62,10 @@ def test_a_tool_that_shares_only_a_verb_is_not_offered(
         ("Start ten minutes for the pasta.", "set_timer"),
         ("Remind me to call mom.", "set_reminder"),
         ("Note that the heating is broken.", "add_note"),
+        ("Write down the wifi password is on the fridge.", "add_note"),
+        ("Jot down that the car needs new tyres.", "add_note"),
+        ("Take a note: the bins go out on Tuesday.", "add_note"),
+        ("Set a reminder for the dentist at five.", "set_reminder"),
         ("Go back two meters.", "move_robot"),
         ("Turn the robot to the right.", "move_robot"),
         ("Turn fifty kilos into pounds.", "convert_units"),
@@ -65,6 +73,31 @@ def test_a_tool_that_shares_only_a_verb_is_not_offered(
 )
 def test_a_tool_named_or_given_its_values_is_offered(host: ToolHost, text: str, tool: str) -> None:
     assert tool in (host.callable(text) or set())
+
+
+@pytest.mark.parametrize(
+    "text", ["Take the bins out tonight.", "Set the alarm on my car.", "Turn the heating up to 20 degrees."]
+)
+def test_the_fast_path_does_not_act_on_a_verb_it_shares_with_another_thing(host: ToolHost, text: str) -> None:
+    """Free text takes any words, so "the bins out tonight" scored as a note (0.66) on the fast path."""
+    assert host.matcher is not None and host.matcher.match(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "said", "thing"),
+    [
+        ("the bins out tonight", "take the bins out tonight", True),
+        ("my car", "set the alarm on my car", True),
+        ("the car needs new tyres", "write down that the car needs new tyres", False),
+        ("the meeting moved to Thursday", "remember the meeting moved to Thursday", False),
+        ("the meeting is at noon", "note the meeting is at noon", False),
+        ("the square root of 144", "what's the square root of 144", False),
+        ("buy milk", "take a note buy milk", False),
+        ("this down buy stamps", "please write this down buy stamps", False),
+    ],
+)
+def test_free_text_names_a_thing_when_it_is_a_noun_phrase(value: str, said: str, thing: bool) -> None:
+    assert names_a_thing(value, tokenize(said).norm) is thing
 
 
 def test_no_request_of_the_projects_sets_loses_its_own_tool(host: ToolHost) -> None:

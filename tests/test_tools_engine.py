@@ -378,3 +378,22 @@ async def test_tool_calls_through_a_real_openai_compatible_server(tmp_path, tool
     assert isinstance(call["arguments"]["order_id"], int)
     assert call["result"]["status"] == "shipped"
     assert turn["assistant_text"] and result.report["errors"] == []
+
+
+async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_said(tmp_path, voice):
+    """Spoken: a note taken by the fast path, then a request no tool does, answered by a model that
+    reports a note again in the form of the tool's result: a deed no tool did, so not said."""
+    from assistant.engine.reply import UNABLE
+
+    llm = ScriptedLLM("Noted: your bank balance is one hundred dollars.")
+    conv = Conversation(tool_cfg(None, tmp_path), llm=llm)
+    questions = [
+        say(voice, "Add a note to buy milk.", tmp_path / "note.wav"),
+        say(voice, "Check my bank balance.", tmp_path / "bank.wav"),
+    ]
+    result = await simulate(conv.cfg, questions, conversation=conv)
+    note, bank = [t for t in result.report["turns"] if t["user_text"]]
+    assert note["tool_calls"][0]["name"] == "add_note"
+    assert not bank["tool_calls"] and bank["assistant_text"] == UNABLE, bank
+    said = [m for m in conv.history if m.role == "assistant"]  # the engine's apology is not the model's
+    assert len(said) == 1 and said[0].from_tools and "milk" in said[0].content.lower(), said

@@ -104,3 +104,39 @@ def reports_failure(sentence: str) -> bool:
     failure from the history (Qwen2.5-Coder 0.5B to "Roll down the car windows." and "Start the washing
     machine." after a reminder had failed, probe of 2026-12-03)."""
     return bool(_FAILED.match(sentence))
+
+
+_NUMBER = re.compile(r"^\W*\d")
+_FORM_WORDS = 3
+
+
+def result_form(result: str) -> str | None:
+    """How a tool's spoken result reports a deed, when it does: its first words, lowercase, up to a
+    colon (kept), a number or `_FORM_WORDS` words, holding a past form of a verb ("Noted: buy milk." ->
+    "noted:", "You rolled 6 and 5" -> "you rolled", "I cancelled your tea timer." -> "i cancelled your").
+    None for a result that reports no deed ("The answer is 42.", "It's 3 PM.", "Timer set for ...":
+    "set" is its own past, so it is not told from the present)."""
+    words: list[str] = []
+    for word in result.lower().split():
+        if _NUMBER.match(word) or len(words) == _FORM_WORDS:
+            break
+        words.append(word)
+        if word.endswith(":"):
+            break
+    return " ".join(words) if any(_past(w.strip(".,:;!?\"'")) for w in words) else None
+
+
+def _past(word: str) -> bool:
+    parts = readings(word)
+    verb_forms = parts.get("VERB", ())
+    return "AUX" not in parts and any(lemma != word for lemma in verb_forms) and not word.endswith("s")
+
+
+def forges(sentence: str, forms: frozenset[str]) -> bool:
+    """Whether a reply sentence opens the way a tool's result reported a deed (`forms`, `result_form`)
+    and goes on: said in a turn that called no tool, it makes up what a tool did. Qwen2.5-Coder 0.5B,
+    after "Take the bins out tonight." -> "Noted: the bins out tonight." (a note), answered "Check my bank
+    balance." with "Noted: my bank balance is $100." (probe of 2026-12-03). "Noted." alone, said to a
+    statement, is an acknowledgement."""
+    said = " ".join(sentence.lower().split())
+    return any(said.startswith(f if f.endswith(":") else f + " ") for f in forms)

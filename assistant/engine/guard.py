@@ -19,7 +19,9 @@ the command back ("Go forward ten meters." -> "Go forward 10 meters."), or with 
 balance." -> "Mark the bank balance."): a command on the same things, in a turn that called no tool.
 Claim: a clause that says a deed the user asked for was done, or promises it, while no tool answered
 (`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped; so is
-a sentence that reports a tool's failure ("Sorry, that didn't work: ...") in a turn that called none.
+a sentence that reports a tool's failure ("Sorry, that didn't work: ...") in a turn that called none, or
+that opens the way an earlier tool's result reported its deed ("Noted: my bank balance is $100." after a
+note was taken; `claims.forges`).
 Leak: a clause that carries on a run of `LEAK_WORDS` words of the model's own instructions (`instructions`:
 the system prompt, the tools' descriptions, the chat template's tool header) that the user did not say is
 not said and the model is stopped: Qwen2.5-Coder 0.5B read out "Tools You may call one or more functions
@@ -51,11 +53,12 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
-from assistant.engine.claims import claims, reports_failure, requested_deeds
+from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
 from assistant.engine.safety import CAUTION, approves
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
@@ -166,10 +169,12 @@ class ReplyGuard:
         instructions: str = "",
         before: str = "",
         asked_before: str = "",
+        results: Sequence[str] = (),
     ) -> None:
         """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
         tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
-        (the same question twice may get the same answer)."""
+        (the same question twice may get the same answer); `results`: the earlier replies that said what
+        tools did."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
@@ -195,6 +200,9 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self._forms = frozenset(f for r in results if (f := result_form(r)))
+        """How earlier tools' results reported their deeds ("noted:"): a sentence that opens so in a turn
+        that called no tool makes up what a tool did (`claims.forges`)."""
         self.repeated = False
         """A sentence of the previous reply was left out."""
         self._called = False
@@ -228,9 +236,10 @@ class ReplyGuard:
         if ends_sentence and len(so_far) >= 2 and (so_far in self._echoes or self._reads_back(clause)):
             self.stopped, self._held = "echo", ""
             return Verdict("", "echo")
-        if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (
-            not self._called and reports_failure(" ".join([*self._sentence, clause]))
-        ):
+        made_up = reports_failure(" ".join([*self._sentence, clause])) or (
+            not self._sentence and forges(clause, self._forms)
+        )
+        if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (not self._called and made_up):
             self.stopped, self._held = "claim", ""
             return Verdict("", "claim")
         if ends_sentence and so_far in self._repeats:

@@ -111,7 +111,8 @@ class Replies(Interruptions):
         """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it."""
         if (said := model_words(heard)) and not forget:  # the engine's notices are not the model's words
             cut = interrupted or reply.error is not None
-            self.history.append(Message("assistant", said, interrupted=cut))
+            done = bool(reply.tool_calls)
+            self.history.append(Message("assistant", said, interrupted=cut, from_tools=done))
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
         if record is not None:
             record.interrupted = interrupted

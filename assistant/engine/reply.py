@@ -131,6 +131,7 @@ class Reply(ToolTurn):
             self.user_text,
             instructions(messages, llm, tools),
             *previous_exchange(messages),
+            results=[m.content for m in messages[:-1] if m.from_tools],
         )
         self._spoke = False
         self._last_clause = ""

@@ -42,6 +42,8 @@ class Message:
     """An assistant message that asked for tools."""
     tool_call_id: str | None = None
     """A tool message: the result of that request."""
+    from_tools: bool = False
+    """An assistant message that said what tools did this turn (their results, as spoken)."""
 
 
 class LanguageModel(Protocol):

@@ -257,7 +257,9 @@ class IntentMatcher:
         score *= UNEXPLAINED_PENALTY ** len(unexplained)
         if strict and entry.objects and unexplained:
             return None  # nothing is destroyed on a guess: "stop asking me about notes" is for the LLM
-        elsewhere = () if strict else topic.elsewhere(entry, utterance, fill, heard, unexplained)
+        elsewhere = topic.elsewhere(entry, utterance, fill, heard, unexplained)
+        if strict and elsewhere:
+            return None  # a verb it shares, acting on something else: "take the bins out tonight"
         missing = tuple(p.name for p in entry.params if p.required and p.name not in fill.arguments)
         if entry.one_of and not entry.one_of.intersection(fill.arguments):
             missing += ("|".join(sorted(entry.one_of)),)

@@ -7,6 +7,12 @@ offered such a tool, called it (the lights at 22 %, the robot moved, a timer lab
 dishwasher"). A request that names any other word of the tool ("the kitchen lights", "a large pizza"),
 or nothing the tool does not know ("set it to fifty", "go back"), is about it.
 
+A tool that takes free text takes any words, so its text is no evidence; but when the request shares only
+a verb with it and that text opens as a thing does ("the bins out tonight", "my car"), the verb acts on
+that thing, not on the tool's ("take a note", "set a reminder"): "Take the bins out tonight." was a note,
+"Set the alarm on my car." a reminder (probe of 2026-12-03). What is to be written down is said as a
+clause, or after "this" or "that" ("note that I parked on level 3", "write this down: ...").
+
 Verbs are told from nouns by LemmInflect's lexicon ("move", "turn": verbs; "timer": a noun only).
 """
 
@@ -17,7 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 from lemminflect import getAllLemmas
 
 from assistant.tools.intent.gate import ACTION_KEYS
-from assistant.tools.intent.text import content_words, stem
+from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.text import content_words, readings, stem, tokenize
 
 if TYPE_CHECKING:
     from assistant.tools.declare import Tool
@@ -26,6 +33,8 @@ if TYPE_CHECKING:
 
 TYPED = frozenset("duration time enum int float".split())
 """Parameter kinds whose value, once heard, shows what the request is for (a duration, a number)."""
+THING = frozenset("the a an my your our his her their its some".split())
+"""Words that open a noun phrase: free text that opens with one names a thing, not what to write."""
 
 
 class Indexed(Protocol):
@@ -51,7 +60,8 @@ def elsewhere(
     with the tool nothing but verbs (its `verbs`, and those that never say what, `gate.ACTION_KEYS`):
     the content words that none of the tool's phrasings explains (`unexplained`), and, when the request
     gives no typed value, the words taken as an optional label ("start the dishwasher" is no timer
-    labelled "dishwasher"; "start ten minutes for the pasta" is). Empty: the request may be for the tool.
+    labelled "dishwasher"; "start ten minutes for the pasta" is) or as a required text that names a
+    thing (`THING`: "take the bins out" is no note). Empty: the request may be for the tool.
     `heard`: the request's stems that are evidence (not free text or small words)."""
     named = {k for k, content in zip(utterance.keys, utterance.content, strict=True) if content}
     if (entry.anchors & heard & named) - ACTION_KEYS - entry.verbs:
@@ -59,7 +69,27 @@ def elsewhere(
     out = [w for w in unexplained if w in named]
     if not any(p.kind in TYPED and p.name in fill.arguments for p in entry.params):
         labels = [
-            fill.text_values[p.name] for p in entry.params if not p.required and p.name in fill.text_values
+            value
+            for p in entry.params
+            if (value := fill.text_values.get(p.name))
+            and (not p.required or names_a_thing(value, utterance.tokens.norm))
         ]
         out += [w for label in labels for w in content_words(label)]
     return tuple(dict.fromkeys(out))
+
+
+def names_a_thing(value: str, said: tuple[str, ...]) -> bool:
+    """Whether free text taken from the request (`said`: its tokens) names a thing ("the bins out
+    tonight", "the alarm on my car") rather than says what to write down: it opens with `THING`, holds no
+    number and no word that only a clause has (a form of "be", "have" or a modal; a verb that is nothing
+    else: "moved", "parked"), and does not follow "that" ("jot down that the car needs new tyres")."""
+    words = tokenize(value).norm
+    if not words or words[0] not in THING or any(is_number(w) or _clause_word(w) for w in words):
+        return False
+    n = len(words)
+    return not any(i and said[i - 1] == "that" for i in range(len(said) - n + 1) if said[i : i + n] == words)
+
+
+def _clause_word(word: str) -> bool:
+    parts = readings(word)
+    return "AUX" in parts or set(parts) == {"VERB"}
