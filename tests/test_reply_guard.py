@@ -119,6 +119,18 @@ def test_the_assistant_may_say_who_it_is() -> None:
     assert guard.stopped == "leak"
 
 
+def test_a_clause_that_starts_a_leak_is_not_said_before_the_leak_is_told() -> None:
+    """The clause "You may call one" had been said before "or more functions to assist with the user
+    query" made it a leak (assistant simulate, 2026-12-03): the clause waits for the next."""
+    told = "You may call one or more functions to assist with the user query."
+    guard = ReplyGuard(instructions=told)
+    assert admit_all(guard, ["You may call one", "or more functions to help you."]) == ""
+    assert guard.stopped == "leak"
+    guard = ReplyGuard(instructions=told)
+    said = admit_all(guard, ["You may call one", "of your friends for a lift."])
+    assert said == "You may call one of your friends for a lift." and guard.stopped is None
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.sampled_from(_OPENERS),
@@ -215,7 +227,7 @@ TOLD = (
 def test_instructions_read_aloud_are_not_said() -> None:
     guard = ReplyGuard(instructions=TOLD)
     said = admit_all(guard, ["Timer set.", "Tools: you may call one", "or more functions to assist you."])
-    assert said == "Timer set. Tools: you may call one" and guard.stopped == "leak"
+    assert said == "Timer set." and guard.stopped == "leak"  # "Tools: you may call one" waited, unsaid
     guard = ReplyGuard(instructions=TOLD)
     said = admit_all(guard, ["Start the car.", "Drive the floor robot some meters in a direction."])
     assert said == "Start the car." and guard.stopped == "leak"
@@ -453,9 +465,10 @@ async def test_an_empty_reply_says_something_sensible(cfg, speech, reply) -> Non
     expected = FALLBACK_EMPTY if "```" not in reply else "I'll skip the code."
     assert turn["assistant_text"] == expected and not turn["interrupted"]
     assert [e.heard for e in ended] == [expected]
-    # The engine's own apology is heard but kept out of the model's history (a small model imitates it).
+    # The engine's own apology is heard but kept out of the model's history (a small model imitates it);
+    # the model's turn is there, empty, so that the next question is not read as part of this one.
     spoken_by_model = [m.content for m in conv.history if m.role == "assistant"]
-    assert spoken_by_model == ([] if expected == FALLBACK_EMPTY else [expected])
+    assert spoken_by_model == ([""] if expected == FALLBACK_EMPTY else [expected])
 
 
 async def test_a_looping_reply_is_stopped_early_and_the_turn_ends_cleanly(cfg, speech) -> None:

@@ -395,5 +395,6 @@ async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_s
     note, bank = [t for t in result.report["turns"] if t["user_text"]]
     assert note["tool_calls"][0]["name"] == "add_note"
     assert not bank["tool_calls"] and bank["assistant_text"] == UNABLE, bank
-    said = [m for m in conv.history if m.role == "assistant"]  # the engine's apology is not the model's
-    assert len(said) == 1 and said[0].from_tools and "milk" in said[0].content.lower(), said
+    note_said, bank_said = [m for m in conv.history if m.role == "assistant"]
+    assert note_said.from_tools and "milk" in note_said.content.lower(), note_said
+    assert bank_said.content == "" and not bank_said.from_tools, bank_said  # the apology is not the model's

@@ -109,6 +109,10 @@ user may have used themselves ("the function of the liver", "which tools do I ne
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
+LEAK_START = 3
+"""A clause that ends with this many words of the start of a leak is held back until the leak is told:
+"You may call one" had been said before "or more functions" made it one (`assistant simulate`,
+2026-12-03)."""
 
 
 def _echo_words(text: str) -> tuple[str, ...]:
@@ -143,6 +147,13 @@ def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
 def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
     """The instructions' runs, made once per prompt rather than once per reply."""
     return frozenset(_runs([w.lower() for w in _WORD.findall(instructions)]))
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_starts(instructions: str) -> frozenset[tuple[str, ...]]:
+    """The first `LEAK_START` to `LEAK_WORDS` - 1 words of each of the instructions' runs."""
+    runs = _instruction_runs(instructions)
+    return frozenset(run[:n] for run in runs for n in range(LEAK_START, LEAK_WORDS))
 
 
 @functools.lru_cache(maxsize=8)
@@ -209,6 +220,7 @@ class ReplyGuard:
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
         """Runs of the instructions' words; one the user said is theirs to hear back."""
+        self._leak_starts = _instruction_starts(instructions) if self._leaks else frozenset()
         self._identifiers = _identifiers(instructions)
         self._said = {w.rstrip("s") for w in said}
         self._tail = ""
@@ -275,7 +287,12 @@ class ReplyGuard:
         if (
             not ends_sentence
             and not self.stopped
-            and (self._deeds or self._may_repeat(so_far) or self._reads_back("", partly=True))
+            and (
+                self._deeds
+                or self._may_repeat(so_far)
+                or self._reads_back("", partly=True)
+                or self._may_leak()
+            )
         ):
             self._held = f"{self._held} {clause}".strip()  # an echo or a repeat, perhaps: said once it is not
             return Verdict("")
@@ -330,6 +347,11 @@ class ReplyGuard:
         if said is None:
             return False
         return any(said <= c for c in self._commanded) if partly else said in self._commanded
+
+    def _may_leak(self) -> bool:
+        """Whether the reply so far ends with the start of a run of the instructions' words."""
+        tail = self._words[-(LEAK_WORDS - 1) :]
+        return any(tuple(tail[-n:]) in self._leak_starts for n in range(LEAK_START, len(tail) + 1))
 
     def _tool_talk(self, clause: str) -> bool:
         """Whether the clause talks about the machinery with a word the user did not use."""

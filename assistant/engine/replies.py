@@ -108,10 +108,17 @@ class Replies(Interruptions):
         turn: UserTurn | None,
         forget: bool = False,
     ) -> None:
-        """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it."""
-        if (said := model_words(heard)) and not forget:  # the engine's notices are not the model's words
+        """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it.
+
+        The history keeps what of the model's words was heard: not the engine's notices and apologies
+        (`model_words`), which a small model imitates. A reply that was nothing else is kept as an empty
+        turn, which closes the user's: with two user turns in a row, Qwen2.5-Coder 0.5B answered both
+        ("Water the plants." -> "Sorry, I can't do that.", then "I'm going to bed now." -> "You can tell the
+        person that water the plants and go to bed now."; "7 of clubs" -> "Go forward 10 meters and watch
+        the clubs." after a refused "go forward 10 meters")."""
+        if not forget:
             cut = interrupted or reply.error is not None
-            done = bool(reply.tool_calls)
+            said, done = model_words(heard), bool(reply.tool_calls)
             self.history.append(Message("assistant", said, interrupted=cut, from_tools=done))
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
         if record is not None:

@@ -93,6 +93,8 @@ def _norm_text(value: object) -> str:
 def _same(actual: Any, expected: Any) -> bool:
     if isinstance(expected, list):
         return any(_same(actual, e) for e in expected)
+    if actual is None or expected is None:  # a value given where the default was expected, or missing
+        return actual is expected
     if isinstance(actual, timedelta):
         return abs(actual.total_seconds() - float(expected)) < 1e-6
     if isinstance(actual, time_of_day):
@@ -101,8 +103,6 @@ def _same(actual: Any, expected: Any) -> bool:
         return actual is expected
     if isinstance(actual, int | float) and isinstance(expected, int | float):
         return abs(float(actual) - float(expected)) < 1e-6
-    if actual is None or expected is None:
-        return actual is expected
     return _norm_text(actual) == _norm_text(expected)
 
 
