@@ -410,11 +410,15 @@ async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg
         ("Could you mute the television?", True),
         ("What do bees make?", False),
         ("Tell me a story about a dragon.", False),
+        ("Check my bank balance.", True),
+        ("Take the bins out tonight.", True),
+        ("I like cats.", False),
     ],
 )
 async def test_a_request_for_a_deed_answered_with_nothing_is_not_done(cfg, said: str, deed: bool) -> None:  # type: ignore[no-untyped-def]
-    """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.")
-    leaves a deed undone: "Sorry, I can't do that.", not "no answer"."""
+    """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.",
+    "Check my bank balance.") leaves a deed undone: "Sorry, I can't do that.", not "no answer"; a request
+    for words (a story) or a question had no answer."""
     from assistant.engine.reply import UNABLE
 
     cut, heard = await one_reply(cfg, said, "")
@@ -462,13 +466,15 @@ def _tap(publish, ended):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("reply", ["", "... !!", "🙂 **", "```\nprint(1)"])
 async def test_an_empty_reply_says_something_sensible(cfg, speech, reply) -> None:
     turn, conv, ended = await reply_to(cfg, speech, ScriptedLLM(reply, delay_s=0.005))
-    expected = FALLBACK_EMPTY if "```" not in reply else "I'll skip the code."
+    from assistant.engine.reply import UNABLE
+
+    expected = UNABLE if "```" not in reply else "I'll skip the code."  # "Go forward ten meters": not done
     assert turn["assistant_text"] == expected and not turn["interrupted"]
     assert [e.heard for e in ended] == [expected]
     # The engine's own apology is heard but kept out of the model's history (a small model imitates it);
     # the model's turn is there, empty, so that the next question is not read as part of this one.
     spoken_by_model = [m.content for m in conv.history if m.role == "assistant"]
-    assert spoken_by_model == ([""] if expected == FALLBACK_EMPTY else [expected])
+    assert spoken_by_model == ([""] if expected == UNABLE else [expected])
 
 
 async def test_a_looping_reply_is_stopped_early_and_the_turn_ends_cleanly(cfg, speech) -> None:

@@ -52,11 +52,31 @@ def _lemmas(word: str) -> tuple[str, ...]:
     return readings(word).get("VERB", ())
 
 
+WORD_VERBS = frozenset(
+    """tell say explain describe list give show write spell define translate summarise summarize name
+    recommend suggest calculate compute count help sing recite teach read repeat answer guess think
+    imagine compare convert work find""".split()
+)
+"""Verbs of speech and thought: what they ask for, the model does itself, in words."""
+
+
 def requested_deeds(heard: str) -> frozenset[str]:
-    """The action verbs (lemmas) the user asked for in `heard`: the verb that opens an imperative
-    sentence ("Book me a taxi", "okay, open the door") or follows a request frame ("can you call mom",
-    "I want you to lock it"). Not invitations ("let's ...") nor a verb elsewhere in the sentence
-    ("remind me, what's my sister called?")."""
+    """The action verbs (lemmas) the user asked for in `heard` (`requested_verbs`)."""
+    return requested_verbs(heard) & ACTION_VERBS
+
+
+def asks_for_deeds(heard: str) -> bool:
+    """Whether `heard` asks for something other than words: its requested verbs are not only verbs of
+    speech and thought ("Check my bank balance.", "Take the bins out tonight."; not "Tell me a story.")."""
+    asked = requested_verbs(heard)
+    return bool(asked) and not asked & WORD_VERBS
+
+
+def requested_verbs(heard: str) -> frozenset[str]:
+    """The verbs (lemmas) the user asked for in `heard`: the verb that opens an imperative sentence
+    ("Book me a taxi", "okay, open the door") or follows a request frame ("can you call mom", "I want
+    you to lock it"). Not invitations ("let's ...") nor a verb elsewhere in the sentence ("remind me,
+    what's my sister called?")."""
     deeds: set[str] = set()
     for sentence in _SENTENCE.split(heard.strip()):
         norm = tokenize(sentence).norm
@@ -70,7 +90,7 @@ def requested_deeds(heard: str) -> frozenset[str]:
             while i < len(norm) and norm[i] in _LEAD:
                 i += 1
             if i < len(norm):
-                deeds |= {m for m in _lemmas(norm[i]) if m in ACTION_VERBS}
+                deeds |= set(_lemmas(norm[i]))
     return frozenset(deeds)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
 from assistant.engine.safety import risky_question
@@ -161,9 +162,11 @@ class Reply(ToolTurn):
     def _nothing_said(self) -> str:
         """What to say when the model wrote nothing speakable: a request for a deed that no tool did
         (`claims.requested_deeds`: "Pay the electricity bill.", "Could you start the dishwasher?"; Qwen,
-        offered no tool it may call for them, wrote nothing) was not done; to anything else the model
-        had no answer."""
-        return UNABLE if self._guard.deeds_pending else FALLBACK_EMPTY
+        offered no tool it may call for them, wrote nothing), or any other command ("Check my bank
+        balance.", "Take the bins out tonight.", probe of 2026-12-03), was not done; to a question or
+        anything else the model had no answer."""
+        command = asks_for_deeds(self.user_text) and not is_question(self.user_text)
+        return UNABLE if self._guard.deeds_pending or command else FALLBACK_EMPTY
 
     async def _generate(self) -> None:
         try:
