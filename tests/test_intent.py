@@ -424,11 +424,20 @@ def test_durations(text: str, seconds: float) -> None:
 @pytest.mark.parametrize(
     ("text", "clock"),
     [("at 3 pm", "15:00"), ("at 7:30", "07:30"), ("at noon", "12:00"), ("at 9 in the morning", "09:00"),
-     ("at half past six", "06:30"), ("at seven thirty pm", "19:30"), ("by midnight", "00:00")],
+     ("at half past six", "06:30"), ("at seven thirty pm", "19:30"), ("by midnight", "00:00"),
+     ("at 7 tonight", "19:00"), ("at four", "04:00")],
 )  # fmt: skip
 def test_times_of_day(text: str, clock: str) -> None:
     spans = Utterance.parse(text).times
     assert [s.value.strftime("%H:%M") for s in spans] == [clock]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text", ["set the table for four people", "book a table for 2 guests", "at 3 tables in the hall"]
+)
+def test_a_number_of_things_is_no_time_of_day(text: str) -> None:
+    """The words "Set the table for four people." had set a reminder for 4 AM (probe of 2026-12-03)."""
+    assert Utterance.parse(text).times == []
 
 
 @pytest.mark.parametrize(

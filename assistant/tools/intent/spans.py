@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 
 from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.text import readings
 
 DURATION_UNITS = {
     "second": 1, "seconds": 1, "sec": 1, "secs": 1,
@@ -132,9 +133,17 @@ def _time_at(tokens: tuple[str, ...], i: int, after_at: bool) -> tuple[int, int,
         return hour, int(nxt), i + 2, True
     if nxt in ("am", "pm", "oclock"):
         return hour, 0, i + 1, True
-    if after_at and nxt not in DURATION_UNITS:
+    if after_at and nxt not in DURATION_UNITS and not _counted(nxt):
         return hour, 0, i + 1, False
     return None
+
+
+def _counted(word: str) -> bool:
+    """Whether a bare number before `word` counts things rather than telling the hour: a noun that is
+    not also an adverb ("for 4 people", "at 3 tables"; not "at 7 tonight", "at 5 sharp"). "Set the table
+    for four people." had set a reminder for 4 AM (probe of 2026-12-03)."""
+    parts = readings(word)
+    return "NOUN" in parts and "ADV" not in parts
 
 
 def find_times(tokens: tuple[str, ...]) -> list[Span]:
