@@ -237,6 +237,20 @@ def test_what_whisper_gets_wrong_does_not_become_an_argument(matcher, heard, too
 
 
 @pytest.mark.parametrize(
+    ("said", "text"),
+    [
+        ("Jot this down: call the bank on Friday.", "call the bank on Friday"),
+        ("Please write it down, the code is 1234.", "the code is 1234"),
+        ("Note that it is raining.", "it is raining"),
+    ],
+)
+def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """The words "Jot this down: ..." had noted "this down call the bank on Friday" (probe of 2026-12-03)."""
+    best = matcher.best(said)
+    assert best is not None and best.tool.name == "add_note" and best.arguments == {"text": text}
+
+
+@pytest.mark.parametrize(
     ("said", "tool", "arguments"),
     [
         # A want or a need said to an assistant asks for it, as "set a timer" does.

@@ -17,6 +17,8 @@ CONNECTORS = frozenset(
 """Words that may sit between the words asking for a tool, without being part of the free text."""
 LINKS = frozenset("to that me saying says about for called named which down up off on".split())
 """Words right after the request that introduce the free text: "remind me *to* ...", "a note *that* ..."."""
+STAND_INS = frozenset("this it".split())
+"""Words that stand for the free text after a link: "jot *this* down: call the bank", "write *it* down"."""
 PARTICLES = frozenset("out".split())
 """The particle of the phrasal verb that opens a request ("work *out* 17 % of 300", "figure *out* ..."),
 not part of the free text; after a later word it is ("add a note *out* of milk")."""
@@ -142,6 +144,7 @@ class Strings(Filler):
                 cut = k + 1
         while cut < len(words) and (
             words[cut] in LINKS
+            or (words[cut] in STAND_INS and words[cut + 1 : cut + 2] and words[cut + 1] in LINKS)
             or (words[cut] in PARTICLES and cut > 0 and keys[cut - 1] in triggers and cut - 1 == opens)
         ):
             cut += 1
