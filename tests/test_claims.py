@@ -14,6 +14,8 @@ FALSE_CLAIMS = [
     ("Book me a taxi to the station.", "The taxi is booked."),
     ("Could you please call my dentist?", "Calling your dentist now."),
     ("Okay, switch off the fan in the hall.", "Fan switched off."),
+    ("Set the table for four people.", "Table set for four people."),
+    ("Shut the garage door.", "Garage door shut."),
     ("I want you to lock the back door.", "The back door is locked."),
     ("Send an email to Sam.", "Sure, I'd be happy to send an email to Sam."),
     ("Can you put the heating on?", "I've turned the heating on."),  # another verb: not this rule's
@@ -26,6 +28,8 @@ NOT_CLAIMS = [
     ("Remind me, what's my cousin called?", "Your cousin is called Ana."),
     ("Did you set the alarm?", "Yes, I set it."),
     ("How do I open a jar?", "Twist the lid hard."),
+    ("Set the table for four people.", "You can set it with the good plates."),
+    ("Put the kettle on.", "I'd love to, but I can't put it on myself."),
 ]
 
 

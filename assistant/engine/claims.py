@@ -22,6 +22,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from lemminflect import getInflection
+
+from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import opens_with_a_verb
 from assistant.tools.intent.text import readings, tokenize
 
@@ -38,6 +41,7 @@ _PROMISE = frozenset("will shall going happy glad let can".split())
 """Words that, a few words before a verb's base form, make it a promise ("I'll", "happy to", "let me")."""
 _FIRST_PERSON = frozenset("i me we us".split())
 _DONE_AUX = frozenset("is are was were be been being has have had".split())
+_PRONOUNS = frozenset("i me you he him she her it we us they them this that".split())
 """Before a verb whose past is its base form ("set", "shut"), these make it done: "it is set"."""
 _FRAMES = frozenset(
     tuple(f.split()) for f in ("can you", "could you", "would you", "will you", "you to", "me to", "need to")
@@ -94,6 +98,10 @@ def requested_verbs(heard: str) -> frozenset[str]:
     return frozenset(deeds)
 
 
+def _names_a_thing(word: str) -> bool:
+    return word not in FUNCTION_WORDS and word not in _PRONOUNS and "NOUN" in readings(word)
+
+
 def claims(sentence: str, deeds: frozenset[str]) -> bool:
     """Whether `sentence` (of the reply) reports one of `deeds` done or under way, or promises it."""
     if not deeds or sentence.rstrip().endswith("?"):
@@ -108,6 +116,8 @@ def claims(sentence: str, deeds: frozenset[str]) -> bool:
         before = norm[max(0, i - 4) : i]
         if word != lemma or (before and before[-1] in _DONE_AUX):  # "booked", "playing", "is set"
             return True
+        if before and _names_a_thing(before[-1]) and word in getInflection(lemma, "VBN"):
+            return True  # a past that is its own base, after what it was done to: "Table set for four."
         if _PROMISE.intersection(before) and _FIRST_PERSON.intersection(norm):
             return True
     return False
