@@ -13,6 +13,9 @@ a false claim; the guard does not say it (`guard.ReplyGuard`), and the reply say
 A negated sentence ("I can't book taxis") claims nothing, nor does a question. "Let's ..." invites the
 assistant to do something together in words ("Let's play a game"), so it asks for no deed. Verbs of
 speech and thought (tell, explain, list, calculate) are not action verbs: the model does them itself.
+A reply may also make up what a tool did in the words of an earlier tool result, whatever the user
+asked: "Noted: my bank balance is $100." after a note was taken (`result_form`, `forges`).
+
 Parts of speech and inflections are LemmInflect's (its English lexicon, already used by the intent
 matcher).
 """
@@ -41,8 +44,8 @@ _PROMISE = frozenset("will shall going happy glad let can".split())
 """Words that, a few words before a verb's base form, make it a promise ("I'll", "happy to", "let me")."""
 _FIRST_PERSON = frozenset("i me we us".split())
 _DONE_AUX = frozenset("is are was were be been being has have had".split())
-_PRONOUNS = frozenset("i me you he him she her it we us they them this that".split())
 """Before a verb whose past is its base form ("set", "shut"), these make it done: "it is set"."""
+_PRONOUNS = frozenset("i me you he him she her it we us they them this that".split())
 _FRAMES = frozenset(
     tuple(f.split()) for f in ("can you", "could you", "would you", "will you", "you to", "me to", "need to")
 )
