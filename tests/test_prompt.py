@@ -47,6 +47,22 @@ def test_base_models_get_a_neutral_few_shot_prompt_and_chat_models_their_templat
     assert prompt.startswith("You are Juno") and prompt.endswith("User: Hi there.\nAssistant:")
 
 
+def test_a_turn_answered_with_nothing_leaves_the_base_models_transcript():
+    """A fault's turn is kept in history as an empty model turn; the few-shot transcript drops it with the
+    user turn it closed, so the base model sees no bare "Assistant:" line to imitate."""
+    history = [
+        Message("user", "Hello."),
+        Message("assistant", "Hi, what can I do?"),
+        Message("user", "What is the time?"),
+        Message("assistant", ""),
+        Message("user", "Go forward ten meters."),
+    ]
+    prompt = fewshot_prompt(history)
+    assert "What is the time?" not in prompt and "Assistant: \n" not in prompt + "\n"
+    tail = "User: Hello.\nAssistant: Hi, what can I do?\nUser: Go forward ten meters.\nAssistant:"
+    assert prompt.endswith(tail)
+
+
 def _four_grams(text: str) -> set[str]:
     words = re.findall(r"[a-z0-9']+", text.lower())
     return {" ".join(words[i : i + 4]) for i in range(len(words) - 3)}

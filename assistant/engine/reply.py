@@ -72,6 +72,8 @@ NOTICES = (
     TTS_FAILED,
 )
 """Said as whole sentences from audio prepared at start (`Synthesizer.prepare`)."""
+FAULT_NOTICES = (FALLBACK_LLM_DOWN, FALLBACK_LLM_SILENT, FALLBACK_LLM_GARBLED, FALLBACK_BROKEN, TTS_FAILED)
+"""The notices that tell of a fault (the others judge what a working model said)."""
 
 log = logging.getLogger(__name__)
 

@@ -137,6 +137,20 @@ class CallDetector:
         return text
 
 
+def _answered(messages: list[Message]) -> list[Message]:
+    """The messages less each user turn that the model answered with nothing (a turn whose reply was only
+    the engine's notice, kept as an empty model turn): a base model continues a transcript, and a bare
+    "Assistant:" line taught Gemma 3 270M to answer the next turn with nothing too."""
+    out: list[Message] = []
+    for message in messages:
+        if message.role == "assistant" and not message.tool_calls and not message.content.strip():
+            if out and out[-1].role == "user":
+                out.pop()
+            continue
+        out.append(message)
+    return out
+
+
 def fewshot_prompt(messages: list[Message], tools: Sequence[Tool] = ()) -> str:
     system = next((m.content for m in messages if m.role == "system"), "")
     lines = [system.strip()] if system else []
@@ -147,7 +161,7 @@ def fewshot_prompt(messages: list[Message], tools: Sequence[Tool] = ()) -> str:
         lines += [f"User: {user}", f"Assistant: {assistant}"]
     if any(t.name == "current_time" for t in tools):
         lines += [f"{who}: {text}" for who, text in _TOOL_DEMO]
-    for message in messages:
+    for message in _answered(messages):
         if message.role == "user":
             lines.append(f"User: {scrub(message.content)}")
         elif message.role == "assistant" and message.tool_calls:
