@@ -30,7 +30,8 @@ from assistant.bench.dialogue_score import Observed, score
 from assistant.bench.dialogue_set import CATEGORIES, DEFAULT_SET, Dialogue, load_dialogues
 from assistant.config import Config, load_config
 from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import Patience, Reply, model_words
+from assistant.engine.replies import remembered
+from assistant.engine.reply import Patience, Reply
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
 from assistant.llm import Message, make_llm
 from assistant.llm.prompt import system_prompt
@@ -82,8 +83,8 @@ async def run_dialogue(cfg: Config, llm: Any, dialogue: Dialogue, skip_heldout: 
         reply.release()
         await asyncio.gather(*reply._tasks)
         text = " ".join(out.texts)
-        said = Message("assistant", model_words(text), from_tools=bool(reply.tool_calls))
-        history += [Message("user", exchange.say), said]
+        said = remembered(reply, text, interrupted=False)
+        history += [Message("user", exchange.say), said] if said is not None else []
         seen = Observed(
             exchange.say, text, out.texts, [spoken(c, shared_grammars()) for c in out.texts],
             [c.as_dict() for c in reply.tool_calls], reply.error,

@@ -410,15 +410,15 @@ async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg
         ("Could you mute the television?", True),
         ("What do bees make?", False),
         ("Tell me a story about a dragon.", False),
-        ("Check my bank balance.", True),
+        ("Check the oil in my car.", True),
         ("Take the bins out tonight.", True),
         ("I like cats.", False),
     ],
 )
 async def test_a_request_for_a_deed_answered_with_nothing_is_not_done(cfg, said: str, deed: bool) -> None:  # type: ignore[no-untyped-def]
-    """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.",
-    "Check my bank balance.") leaves a deed undone: "Sorry, I can't do that.", not "no answer"; a request
-    for words (a story) or a question had no answer."""
+    """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.") to
+    a command for a deed leaves it undone: "Sorry, I can't do that.", not "no answer"; a request for words
+    (a story) or a question had no answer."""
     from assistant.engine.reply import UNABLE
 
     cut, heard = await one_reply(cfg, said, "")
@@ -607,18 +607,19 @@ async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> No
 
 
 async def test_a_deed_reported_in_the_form_of_an_earlier_tool_result_is_not_said(cfg) -> None:
-    """Qwen, after a note was taken ("Noted: the bins out tonight."), answered "Check my bank balance."
-    with "Noted: my bank balance is $100.": no tool was called in that turn."""
+    """Qwen, after a note was taken, answered commands in the note's form ("Put the kettle on." ->
+    "Noted: the kettle on."; "Check my bank balance." -> "Noted: my bank balance is $100."): no tool was
+    called in that turn."""
     from assistant.engine.reply import UNABLE
     from assistant.llm import Message
 
     asked = Message("user", "Take a note: buy milk.")
     earlier = [asked, Message("assistant", "Noted: buy milk.", from_tools=True)]
-    cut, heard = await one_reply(cfg, "Check my bank balance.", "Noted: my bank balance is $100.", earlier)
+    cut, heard = await one_reply(cfg, "Put the kettle on.", "Noted: the kettle is on.", earlier)
     assert (cut, heard) == ("claim", UNABLE)
     model_said = [asked, Message("assistant", "Noted: buy milk.")]  # the model's words, no tool's
-    cut, heard = await one_reply(cfg, "Check my bank balance.", "Noted: my bank balance is $100.", model_said)
-    assert cut is None and "balance" in heard
+    cut, heard = await one_reply(cfg, "Put the kettle on.", "Noted: the kettle is on.", model_said)
+    assert cut is None and "kettle" in heard
 
 
 @pytest.mark.parametrize(

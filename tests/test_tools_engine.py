@@ -385,16 +385,18 @@ async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_s
     reports a note again in the form of the tool's result: a deed no tool did, so not said."""
     from assistant.engine.reply import UNABLE
 
-    llm = ScriptedLLM("Noted: your bank balance is one hundred dollars.")
+    llm = ScriptedLLM("Noted: the kettle is on.")
     conv = Conversation(tool_cfg(None, tmp_path), llm=llm)
     questions = [
         say(voice, "Add a note to buy milk.", tmp_path / "note.wav"),
-        say(voice, "Check my bank balance.", tmp_path / "bank.wav"),
+        say(voice, "Put the kettle on.", tmp_path / "kettle.wav"),
     ]
     result = await simulate(conv.cfg, questions, conversation=conv)
-    note, bank = [t for t in result.report["turns"] if t["user_text"]]
+    note, kettle = [t for t in result.report["turns"] if t["user_text"]]
     assert note["tool_calls"][0]["name"] == "add_note"
-    assert not bank["tool_calls"] and bank["assistant_text"] == UNABLE, bank
-    note_said, bank_said = [m for m in conv.history if m.role == "assistant"]
+    assert not kettle["tool_calls"] and kettle["assistant_text"] == UNABLE, kettle
+    note_said, kettle_said = [m for m in conv.history if m.role == "assistant"]
     assert note_said.from_tools and "milk" in note_said.content.lower(), note_said
-    assert bank_said.content == "" and not bank_said.from_tools, bank_said  # the apology is not the model's
+    assert kettle_said.content == "" and not kettle_said.from_tools, (
+        kettle_said
+    )  # the apology is not the model's

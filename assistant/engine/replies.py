@@ -28,6 +28,16 @@ from assistant.tts import Synthesizer
 log = logging.getLogger(__name__)
 
 
+def remembered(reply: Reply, heard: str, interrupted: bool) -> Message | None:
+    """What the history keeps of a finished reply, after the user's turn: the model's words as heard
+    (`model_words`; empty when there were none), or None when the engine answered the turn aside
+    (`Reply.aside`): then the user's turn leaves the history too."""
+    if reply.aside:
+        return None
+    cut = interrupted or reply.error is not None
+    return Message("assistant", model_words(heard), interrupted=cut, from_tools=bool(reply.tool_calls))
+
+
 class Replies(Interruptions):
     """The speaking half of a `Conversation`, over its barge-in half (whose declarations it shares)."""
 
@@ -115,11 +125,16 @@ class Replies(Interruptions):
         turn, which closes the user's: with two user turns in a row, Qwen2.5-Coder 0.5B answered both
         ("Water the plants." -> "Sorry, I can't do that.", then "I'm going to bed now." -> "You can tell the
         person that water the plants and go to bed now."; "7 of clubs" -> "Go forward 10 meters and watch
-        the clubs." after a refused "go forward 10 meters")."""
+        the clubs." after a refused "go forward 10 meters"). A turn the engine answered aside (live
+        information out of reach) leaves the history with its reply: with those sentences, or empty turns,
+        in it Qwen answered the next questions it could answer with a refusal, or with nothing ("What
+        should I buy for a picnic?" -> "Sorry, I can't help with that.", probe of 2026-12-04)."""
         if not forget:
-            cut = interrupted or reply.error is not None
-            said, done = model_words(heard), bool(reply.tool_calls)
-            self.history.append(Message("assistant", said, interrupted=cut, from_tools=done))
+            kept = remembered(reply, heard, interrupted)
+            if kept is not None:
+                self.history.append(kept)
+            elif self.history and self.history[-1] is reply.messages[-1]:
+                self.history.pop()
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
         if record is not None:
             record.interrupted = interrupted

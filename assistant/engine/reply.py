@@ -116,6 +116,8 @@ class Reply(ToolTurn):
         self.text = ""
         self.error: str | None = None
         self.tool_calls: list[ToolCall] = []
+        self.aside = False
+        """The engine answered the turn itself, in words the model must not see (`live.cannot_check`)."""
         self.t_started = clock()
         self.t_first_token: float | None = None
         self.t_first_audio: float | None = None

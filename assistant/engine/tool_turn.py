@@ -12,6 +12,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING
 
+from assistant.engine.live import cannot_check
 from assistant.engine.tooling import (
     PendingConfirmation,
     ToolHost,
@@ -34,6 +35,7 @@ class ToolTurn:
     _alternatives: tuple[str, ...]
     _released: asyncio.Event
     tool_calls: list[ToolCall]
+    aside: bool
 
     if TYPE_CHECKING:
 
@@ -43,12 +45,12 @@ class ToolTurn:
         def _say(self, text: str) -> None: ...
 
     async def _fast_path(self) -> bool:
-        """Answer a pending confirmation, or a clear tool request, without the LLM."""
+        """Answer a pending confirmation, a clear tool request, or else a request for live information
+        no tool gives (`live.cannot_check`; "Remind me to check my email." is a reminder), without the
+        LLM."""
         host = self._tools
-        if host is None:
-            return False
-        pending = host.pending
-        if pending is not None:
+        pending = host.pending if host is not None else None
+        if host is not None and pending is not None:
             await self._released.wait()  # only the turn that really ends may answer the question
             host.pending = None
             if is_yes(self.user_text, pending.tool) and host.refusal(pending.tool, pending.request) is None:
@@ -59,9 +61,14 @@ class ToolTurn:
             if is_no(self.user_text):
                 self._say(DECLINED)
                 return True
-        found = host.match(self.user_text, self._alternatives)
+        found = host.match(self.user_text, self._alternatives) if host is not None else None
         if found is None:
-            return await self._follow_up()
+            cannot = cannot_check(self.user_text, host.registry if host is not None else ())
+            if cannot is not None:
+                self.aside = True
+                self._say(cannot)
+                return True
+            return host is not None and await self._follow_up()
         match, heard = found
         call = ToolCall(match.tool.name, match.arguments, via="intent")
         call.extra["confidence"] = round(match.confidence, 3)
