@@ -6,8 +6,10 @@ euro exchange rate today is 1.25.", "The football match last night was won by th
 train times to Leeds at 9, 10 and 11, "The weather in Paris is sunny."; asked about rain tomorrow or the
 latest news it called `current_time` and read out the time. Telling it in the system prompt that it
 cannot see live information changed none of these replies. So the engine decides before the model is
-asked: a request in one of `LIVE`'s categories, which no tool of the conversation covers (no tool's name
-or description has the category's words, `COVERED_BY`), is answered with that category's sentence.
+asked, once the fast path has found no tool: a request in one of `LIVE`'s categories, which no tool of
+the conversation covers (no tool's name or description has the category's words, `Live.covered_by`), is
+answered with that category's sentence, and the exchange leaves the model's history
+(assistant.engine.replies.remembered).
 
 The categories are what people ask a voice assistant for live data about (the weather, news, traffic,
 markets, sports results, timetables, opening hours, their own messages and accounts), not any
