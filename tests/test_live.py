@@ -43,6 +43,9 @@ KNOWLEDGE = [
     "The traffic was awful this morning.",
     "Write a short poem about the rain.",
     "Set a timer for five minutes.",
+    "Remind me to bring a raincoat tomorrow.",
+    "remind me to look at the headlines tonight",
+    "What was the result of the general election in 1945?",
 ]
 
 
@@ -82,6 +85,17 @@ def test_any_text_gets_a_category_sentence_or_none_quickly(text):
     said = cannot_check(text)
     assert said is None or said in {live.sentence for live in LIVE.values()}
     assert time.perf_counter() - started < 0.05, "a pattern backtracks"
+
+
+@pytest.mark.parametrize("unit", ["is it open ", "any ", "news ", "weather now "])
+def test_a_long_typed_text_is_read_in_bounded_time(unit):
+    started = time.perf_counter()
+    cannot_check(unit * 5000)
+    assert time.perf_counter() - started < 0.05
+
+
+def test_a_curly_apostrophe_reads_as_a_straight_one():
+    assert cannot_check("What’s on my calendar today?") == LIVE["accounts"].sentence
 
 
 async def test_a_spoken_weather_question_is_answered_without_the_model(tmp_path):
