@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assistant.tools import Tool
-from assistant.tools.intent.speech_act import is_statement
+from assistant.tools.intent.speech_act import asks_for_knowledge, is_statement
 
 _NOW = (
     r"(?:now|right now|today|tonight|tomorrow|this (?:morning|afternoon|evening|week|weekend)|"
@@ -33,12 +33,6 @@ _NOW = (
 )
 
 
-_HOW_OR_WHY = re.compile(
-    r"^\W*(?:how (?:do|does|can|could|should|would) (?:i|you|we|people|one)\b|why\b"
-    r"|what (?:is|are) (?:a|an)\b)|\bwork\W*$",
-    re.IGNORECASE,
-)
-"""A question of how to, why, what a thing is or how it works asks for knowledge, whatever its topic."""
 _TO_KEEP = re.compile(
     r"\b(?:remind(?: me)?|reminder|note|notes|write (?:down|this|that|it)|jot|add \w+ to|put \w+ on)\b",
     re.IGNORECASE,
@@ -141,7 +135,7 @@ def cannot_check(text: str, tools: Iterable[Tool] = ()) -> str | None:
     """What to say to `text` (what the user said) when it asks for live information of a category no
     tool covers (a tool covers it when its name or description has the category's words), else None."""
     text = text[:MAX_CHARS].replace("’", "'")
-    if is_statement(text) or _HOW_OR_WHY.search(text) or _TO_KEEP.search(text):
+    if is_statement(text) or asks_for_knowledge(text) or _TO_KEEP.search(text):
         return None  # it tells ("I read the news this morning."), asks for knowledge, or for a note
     described = " ".join(f"{t.name.replace('_', ' ')} {t.description}" for t in tools)
     for live in LIVE.values():

@@ -54,6 +54,11 @@ _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also"
 COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
+_KNOWLEDGE = re.compile(
+    r"^\W*(?:how (?:do|does|can|could|should|would) (?:i|you|we|people|one)\b|why\b"
+    r"|what (?:is|are) (?:a|an)\b)|\bwork\W*$",
+    re.IGNORECASE,
+)
 
 
 def is_question(text: str) -> bool:
@@ -138,3 +143,9 @@ def is_fragment(text: str) -> bool:
     if any(REQUEST_FRAME.search(" ".join(tokenize(s).norm)) for s in said):
         return False
     return not any(opens_with_a_verb(s) for s in said)
+
+
+def asks_for_knowledge(text: str) -> bool:
+    """A question of how to, why, what a thing is or how it works ("How do weather forecasts work?",
+    "What is an exchange rate?"): it asks for knowledge, whatever its topic."""
+    return _KNOWLEDGE.search(text) is not None
