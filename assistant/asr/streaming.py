@@ -14,7 +14,7 @@ Times are seconds from the turn's first sample; audio is 16 kHz int16.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,12 +142,30 @@ class StreamingRecognizer:
         if not self._agreement.committed and looks_invented(text, audio):
             text = ""
         alternatives: tuple[str, ...] = ()
-        if text and second_look is not None and second_look(text):
-            alternatives = self._alternatives(audio, start, prompt, text, decoded)
-        transcript = Transcript(text, audio.size / 16.0, decoded.compute_ms, alternatives)
+        rehear = None
+        if text and second_look is not None:
+            if second_look(text):
+                alternatives = self._alternatives(audio, start, prompt, text, decoded)
+            else:
+                rehear = self._later(audio, start, prompt, text, decoded)
+        transcript = Transcript(text, audio.size / 16.0, decoded.compute_ms, alternatives, rehear)
         return FinalPass(
             transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed), batch
         )
+
+    def _later(
+        self, audio: np.ndarray, start: float, before: str, text: str, decoded: Decoded
+    ) -> Callable[[], Awaitable[tuple[str, ...]]]:
+        """`_alternatives` on Whisper's thread when asked: the second look for a transcript whose tool
+        call the tool could not read, found only after the final pass (one beam search from the kept
+        encoding; nothing is spent on the turns that never ask)."""
+        model = self._transcriber.model
+
+        async def rehear() -> tuple[str, ...]:
+            args = (audio, start, before, text, decoded)
+            return await run_on(model, "whisper", self._alternatives, *args, priority=URGENT)
+
+        return rehear
 
     def _alternatives(
         self, audio: np.ndarray, start: float, before: str, text: str, decoded: Decoded

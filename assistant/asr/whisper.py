@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -64,6 +64,10 @@ class Transcript:
     compute_ms: float
     alternatives: tuple[str, ...] = ()
     """Other hypotheses of a final transcript that nearly asked for a tool, best first (never `text`)."""
+    rehear: Callable[[], Awaitable[tuple[str, ...]]] | None = field(default=None, compare=False, repr=False)
+    """The beam's other hypotheses on demand, for a final transcript that got none (`alternatives`) but
+    whose tool call turned out misheard (`ToolTurn._heard_otherwise`); None where there is nothing kept to
+    search again."""
 
 
 @dataclass(frozen=True)

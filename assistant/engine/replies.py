@@ -61,6 +61,7 @@ class Replies(Interruptions):
             self.clock,
             tools=self.tools,
             alternatives=heard.alternatives,
+            rehear=heard.rehear,
             patience=Patience(self.cfg.llm.notice_after_s, self.cfg.llm.request_timeout_s),
         )
 

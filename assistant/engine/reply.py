@@ -20,7 +20,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -101,9 +101,11 @@ class Reply(ToolTurn):
         script: str | None = None,
         alternatives: tuple[str, ...] = (),
         patience: Patience = Patience(),
+        rehear: Callable[[], Awaitable[tuple[str, ...]]] | None = None,
     ) -> None:
         """`script`: say exactly this (an announcement) instead of asking the LLM. `alternatives`: other
-        hypotheses of what the user said, which only the tools' fast path tries."""
+        hypotheses of what the user said, which only the tools' fast path tries; `rehear`: those found
+        on demand, for a call the tool could not read (`Transcript.rehear`)."""
         self.id = reply_id
         self.messages = messages
         self._llm, self._tts, self._output = llm, tts, output
@@ -112,6 +114,7 @@ class Reply(ToolTurn):
         self._tools = tools
         self._script = script
         self._alternatives = alternatives
+        self._rehear = rehear
         self._patience = patience
         self.text = ""
         self.error: str | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from assistant.engine.live import cannot_check
@@ -23,6 +24,7 @@ from assistant.engine.tooling import (
 )
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
+from assistant.tools.intent.gate import is_destructive
 
 FILLER = "One moment."
 DECLINED = "Okay, I won't."
@@ -33,6 +35,7 @@ class ToolTurn:
 
     _tools: ToolHost | None
     _alternatives: tuple[str, ...]
+    _rehear: Callable[[], Awaitable[tuple[str, ...]]] | None
     _released: asyncio.Event
     tool_calls: list[ToolCall]
     aside: bool
@@ -80,10 +83,38 @@ class ToolTurn:
             self._ask_confirmation(match.tool, call)
             return True
         await self._call(match.tool, call)
+        if call.misread and await self._heard_otherwise(match.tool, call, heard):
+            return True
         if call.misread or (match.recalled and call.error is not None):
             return False  # "how many kilometres is a marathon": no unit "marathon"; the model answers
         self._say(spoken_result(match.tool, call))
         return True
+
+    async def _heard_otherwise(self, tool: Tool, misread: ToolCall, heard: str) -> bool:
+        """A call the tool could not read may be a mishearing: "Convert 70 degrees Fahrenheit to soles."
+        (no such unit) was "... to Celsius." in the beam. The tool is called again from the first of ASR's
+        other hypotheses that asks for it with other arguments and that it reads, and that call is
+        said; the misread one stays in the record. The hypotheses are the turn's second look, or else
+        the beam searched now from the kept encoding (`Transcript.rehear`: one beam search, only on
+        this path). A destructive tool or one that asks first is never called from a guess. False when
+        no hypothesis serves: the model answers, as for "How many meters is a football pitch?"."""
+        host = self._tools
+        if host is None or host.matcher is None or tool.options.confirm or is_destructive(tool):
+            return False
+        hypotheses = self._alternatives
+        if not hypotheses and self._rehear is not None:
+            hypotheses = await self._rehear()
+        for text in hypotheses:
+            match = host.matcher.match(text) if text != heard else None
+            if match is None or match.tool.name != tool.name or match.arguments == misread.arguments:
+                continue
+            call = ToolCall(tool.name, match.arguments, via="intent")
+            call.extra.update(confidence=round(match.confidence, 3), heard_as=text)
+            await self._call(tool, call)
+            if not call.misread:
+                self._say(spoken_result(tool, call))
+                return True
+        return False
 
     async def _follow_up(self) -> bool:
         """A turn that continues the last call ("and how about Los Angeles?"): that call again with what
