@@ -17,8 +17,8 @@ from scripted import ScriptedLLM
 from spoken import say
 
 from assistant.asr import Transcriber
-from assistant.audio import read_audio
 from assistant.asr.streaming import StreamingRecognizer
+from assistant.audio import read_audio
 from assistant.config import load_config
 from assistant.engine import Conversation
 from assistant.engine.output import OutputBuffer
