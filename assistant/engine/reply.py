@@ -45,7 +45,7 @@ from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_request
 from assistant.tools.intent.speech_act import is_fragment, is_question, is_statement
 from assistant.tts import ClauseChunker, Synthesizer
-from assistant.tts.markup import written
+from assistant.tts.markup import CODE_SKIPPED, written
 
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 ACKNOWLEDGED = "I see."
@@ -236,6 +236,8 @@ class Reply(ToolTurn):
     def _queue(self, clause: str, guarded: bool = False) -> None:
         """A clause of markdown -> its written form (what is shown, and kept if heard) -> the synthesiser."""
         text = written(clause)
+        if text == CODE_SKIPPED and self._last_clause == CODE_SKIPPED:
+            return  # a program written line by line is skipped once
         if guarded:
             text = self._guard.admit(text).text
             if self._guard.stopped:

@@ -3,7 +3,8 @@
 A clause (one cut of the ClauseChunker, itself a fragment of markdown) is parsed with markdown-it-py
 (CommonMark, plus GFM strikethrough) and only its words are kept: headings, emphasis, list markers, quotes,
 links (their text stays, the address goes), images (their alt text), inline code (its text) and inline HTML.
-A fenced code block is not read at all: it becomes CODE_SKIPPED. Table rows become their cells, separated
+A fenced code block is not read at all: it becomes CODE_SKIPPED, and so does a clause that is a line of a
+program written without a fence (`assistant.tts.code`). Table rows become their cells, separated
 by commas. Emoji are removed (the `emoji` package knows every sequence of Unicode's emoji data).
 
 This written form is what the page shows and the history keeps; `assistant.tts.normalise` turns it into
@@ -19,6 +20,8 @@ from functools import lru_cache
 import emoji
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from assistant.tts.code import looks_like_code
 
 CODE_SKIPPED = "I'll skip the code."
 """Said instead of a fenced code block: code read aloud helps no one."""
@@ -41,6 +44,8 @@ def written(fragment: str) -> str:
     """
     if _BARE_NUMBER.fullmatch(fragment):
         return fragment.strip()  # "2025." is a year that ends a sentence, not an empty list item
+    if not FENCE.match(fragment) and looks_like_code(fragment):
+        return CODE_SKIPPED
     lines = [_table_row(line) for line in fragment.splitlines()]
     blocks: list[str] = []
     current: list[str] = []
