@@ -403,6 +403,19 @@ async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg
     assert (cut, heard) == (None, UNABLE)
 
 
+async def test_a_risky_question_the_model_fails_gets_the_cautious_sentence(cfg) -> None:
+    """Asked leave for something dangerous, a model that says nothing or only repeats the question does
+    not leave "Sorry, I don't have an answer to that." as the answer: the cautious sentence is said."""
+    from assistant.engine.safety import CAUTION
+
+    said = "I've had four beers tonight but I feel fine. Can I drive home?"
+    for model_says in ("", said):
+        _, heard = await one_reply(cfg, said, model_says)
+        assert heard == CAUTION, (model_says, heard)
+    _, heard = await one_reply(cfg, "What do bees make?", "")
+    assert heard == FALLBACK_EMPTY
+
+
 @pytest.mark.parametrize(
     ("said", "deed"),
     [

@@ -29,7 +29,7 @@ import numpy as np
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
-from assistant.engine.safety import risky_question
+from assistant.engine.safety import CAUTION, risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
 from assistant.engine.tooling import ToolHost, spoken_result
 from assistant.llm import (
@@ -160,6 +160,8 @@ class Reply(ToolTurn):
         asked about, a request was not done; nor was a deed the model claimed while no tool did it."""
         if self.cut == "claim":
             return UNABLE
+        if risky_question(self.user_text):
+            return CAUTION
         if is_question(self.user_text):
             return FALLBACK_EMPTY
         if is_statement(self.user_text) or not is_request(self.user_text):
@@ -171,7 +173,11 @@ class Reply(ToolTurn):
         (`claims.requested_deeds`: "Pay the electricity bill.", "Could you start the dishwasher?"; Qwen,
         offered no tool it may call for them, wrote nothing), or any other command ("Check my bank
         balance.", "Take the bins out tonight.", probe of 2026-12-03), was not done; to a question or
-        anything else the model had no answer."""
+        anything else the model had no answer, but a question that asks leave for something dangerous
+        (`safety.risky_question`) gets the cautious sentence: "Can I drive home?" after four beers had
+        got "Sorry, I don't have an answer to that." in the spoken pass of 2026-12-04."""
+        if risky_question(self.user_text):
+            return CAUTION
         command = asks_for_deeds(self.user_text) and not is_question(self.user_text)
         return UNABLE if self._guard.deeds_pending or command else FALLBACK_EMPTY
 
