@@ -71,26 +71,18 @@ async def test_a_refused_call_lets_no_claim_through(tmp_path) -> None:
     model says the deed is done anyway: it is not said."""
     import asyncio
 
+    from lone_reply import lone_reply
     from scripted import ScriptedLLM
 
     from assistant.config import load_config
-    from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import Reply
     from assistant.engine.tooling import ToolHost, toolbox_for
     from assistant.llm import Message, ToolRequest
-    from assistant.tts import Synthesizer
 
     cfg = load_config(overrides=[f"tools.data_dir={tmp_path}", "tools.entry_points=false"])
     host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "t", lambda text: None, asyncio.ensure_future, True)
     llm = ScriptedLLM("Your notes are deleted.", tool_requests=[ToolRequest("c1", "delete_notes", "{}")])
-    output = OutputBuffer(16000)
     messages = [Message("system", "You are a helpful assistant."), Message("user", "Delete it.")]
-    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None, tools=host)  # type: ignore[arg-type]
-    reply.release()
-    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-    while not any(n.kind == "finished" for n in output.notices):
-        output.pull(16000)
-    heard = next(n.text for n in output.notices if n.kind == "finished")
+    reply, heard = await lone_reply(cfg, messages, llm, tools=host)
     host.close()
     assert [c.name for c in reply.tool_calls] == ["delete_notes"] and reply.tool_calls[0].error
     assert "deleted" not in heard and reply.cut == "claim", heard

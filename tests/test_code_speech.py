@@ -7,21 +7,19 @@ code.", Qwen wrote the program as bare lines, and Piper read "def hello world", 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from lone_reply import lone_reply
 from scripted import ScriptedLLM
 
 from assistant.bench.dialogue_set import load_dialogues
 from assistant.config import load_config
-from assistant.engine.output import OutputBuffer
-from assistant.engine.reply import Reply
 from assistant.llm import Message
 from assistant.tools.intent.evaluate import load_cases
-from assistant.tts import ClauseChunker, Synthesizer
+from assistant.tts import ClauseChunker
 from assistant.tts.code import looks_like_code
 from assistant.tts.markup import CODE_SKIPPED, written
 
@@ -110,15 +108,7 @@ def test_an_unfenced_program_streamed_token_by_token_is_skipped() -> None:
 async def test_a_reply_says_it_skips_the_code_once(tmp_path: Path) -> None:
     """Through a reply: the prose is said, the program is skipped once, and what was heard (the page and
     the history) holds no code."""
-    cfg = load_config()
-    output = OutputBuffer(16000)
     messages = [Message("system", "You are a helpful assistant."), Message("user", "Show me the code.")]
-    llm = ScriptedLLM(UNFENCED, delay_s=0.001)
-    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None)  # type: ignore[arg-type]
-    reply.release()
-    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-    while not any(n.kind == "finished" for n in output.notices):
-        output.pull(16000)
-    heard = next(n.text for n in output.notices if n.kind == "finished")
+    _, heard = await lone_reply(load_config(), messages, ScriptedLLM(UNFENCED, delay_s=0.001))
     assert heard.count(CODE_SKIPPED) == 1 and heard.startswith("To print"), heard
     assert "hello_world" not in heard and "print(" not in heard, heard

@@ -140,6 +140,20 @@ def test_the_halves_join_with_their_alternatives() -> None:
     assert joined(Transcript("Call", 1, 1), Transcript("NASA now.", 1, 1)).text == "Call NASA now."
     assert (both.audio_ms, both.compute_ms) == (2400, 130)
     assert joined(first, None) is first and joined(first, Transcript(" ", 10, 1)) is first
+    assert both.rehear is None
+
+
+async def test_the_rest_keeps_its_beam_on_demand() -> None:
+    """A call misheard in the second half ("Convert 70 degrees Fahrenheit." [pause] "To soles.") can still
+    be looked for in that half's beam, with the first half around each hypothesis."""
+
+    async def beam() -> tuple[str, ...]:
+        return ("To Celsius.", "To soles.")
+
+    first = Transcript("Convert 70 degrees Fahrenheit.", 1500, 50)
+    both = joined(first, Transcript("To soles.", 700, 40, (), beam))
+    assert both.text == "Convert 70 degrees Fahrenheit to soles." and both.rehear is not None
+    assert await both.rehear() == ("Convert 70 degrees Fahrenheit to Celsius.",)
 
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)

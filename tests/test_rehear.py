@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from lone_reply import lone_reply
 from scripted import ScriptedLLM
 from spoken import say
 
@@ -21,7 +22,6 @@ from assistant.asr.streaming import StreamingRecognizer
 from assistant.audio import read_audio
 from assistant.config import load_config
 from assistant.engine import Conversation
-from assistant.engine.output import OutputBuffer
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost, toolbox_for
 from assistant.llm import Message
@@ -43,16 +43,8 @@ async def _fast_path(tmp_path: Path, heard: str, hypotheses: Sequence[str]) -> t
         asked.append(1)
         return tuple(hypotheses)
 
-    llm = ScriptedLLM(MODEL_SAYS)
-    output = OutputBuffer(16000)
     messages = [Message("system", "You are a helpful assistant."), Message("user", heard)]
-    tts = Synthesizer(cfg.tts, 16000)
-    reply = Reply(1, messages, llm, tts, output, lambda *e: None, tools=host, rehear=rehear)  # type: ignore[arg-type]
-    reply.release()
-    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-    while not any(n.kind == "finished" for n in output.notices):
-        output.pull(16000)
-    said = next(n.text for n in output.notices if n.kind == "finished")
+    reply, said = await lone_reply(cfg, messages, ScriptedLLM(MODEL_SAYS), tools=host, rehear=rehear)
     host.close()
     return reply, said, asked
 
@@ -121,6 +113,7 @@ async def test_spoken_conversion_is_answered_by_the_tool(tmp_path: Path) -> None
     result = await simulate(cfg, [question], conversation=Conversation(cfg, llm=llm))
     (turn,) = [t for t in result.report["turns"] if t["user_text"]]
     calls = turn["tool_calls"]
+    assert calls, turn
     assert calls[-1]["name"] == "convert_units" and "error" not in calls[-1], calls
     assert "21" in turn["assistant_text"] and "soles" not in turn["assistant_text"], turn
     if "celsius" not in turn["user_text"].lower():

@@ -9,6 +9,7 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lone_reply import lone_reply
 from scripted import ScriptedLLM
 
 from assistant.engine import Conversation
@@ -406,8 +407,6 @@ async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg
 async def test_a_risky_question_the_model_fails_gets_the_cautious_sentence(cfg) -> None:
     """Asked leave for something dangerous, a model that says nothing or only repeats the question does
     not leave "Sorry, I don't have an answer to that." as the answer: the cautious sentence is said."""
-    from assistant.engine.safety import CAUTION
-
     said = "I've had four beers tonight but I feel fine. Can I drive home?"
     for model_says in ("", said):
         _, heard = await one_reply(cfg, said, model_says)
@@ -441,20 +440,11 @@ async def test_a_request_for_a_deed_answered_with_nothing_is_not_done(cfg, said:
 async def one_reply(cfg, said: str, model_says: str, earlier=()) -> tuple[str | None, str]:  # type: ignore[no-untyped-def]
     """A Reply alone (no conversation) to `said` after the messages `earlier` from a model that says
     `model_says`: why the guard cut it, and what was heard."""
-    from assistant.engine.output import OutputBuffer
-    from assistant.engine.reply import Reply
     from assistant.llm import Message
-    from assistant.tts import Synthesizer
 
-    output = OutputBuffer(16000)
     messages = [Message("system", "You are a helpful assistant."), *earlier, Message("user", said)]
-    llm = ScriptedLLM(model_says, delay_s=0.001)
-    reply = Reply(1, messages, llm, Synthesizer(cfg.tts, 16000), output, lambda *e: None)  # type: ignore[arg-type]
-    reply.release()
-    await asyncio.wait_for(asyncio.gather(*reply._tasks), 60)
-    while not any(n.kind == "finished" for n in output.notices):
-        output.pull(16000)
-    return reply.cut, next(n.text for n in output.notices if n.kind == "finished")
+    reply, heard = await lone_reply(cfg, messages, ScriptedLLM(model_says, delay_s=0.001))
+    return reply.cut, heard
 
 
 async def reply_to(cfg, speech, llm: ScriptedLLM) -> tuple[dict, Conversation, list[ReplyEnded]]:

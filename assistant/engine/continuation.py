@@ -61,8 +61,8 @@ def joined(first: Transcript, rest: Transcript | None) -> Transcript:
     (Whisper closes every clip as a sentence), the rest follows, its first word lower-cased when Whisper
     capitalised it only for opening the clip ("how much there might be", not "how much There ..."; "I"
     stays, and so does a word with other capitals; a name loses its capital, which no reader of the text
-    needs); the alternatives of either half are kept, each with the other half's best text around it.
-    `rest` None or empty: the first half alone."""
+    needs); the alternatives of either half are kept, each with the other half's best text around it,
+    and so is the rest's beam on demand (`Transcript.rehear`). `rest` None or empty: the first half alone."""
     if rest is None or not rest.text.strip():
         return first
     head = first.text.rstrip().rstrip(".,").rstrip()
@@ -78,9 +78,16 @@ def joined(first: Transcript, rest: Transcript | None) -> Transcript:
     alternatives = [join(head, alt) for alt in rest.alternatives]
     alternatives += [join(alt.rstrip().rstrip(".,"), rest.text) for alt in first.alternatives]
     text = join(head, rest.text)
+    later = rest.rehear
+
+    async def rehear() -> tuple[str, ...]:
+        assert later is not None
+        return tuple(dict.fromkeys(a for a in (join(head, alt) for alt in await later()) if a != text))
+
     return Transcript(
         text,
         first.audio_ms + rest.audio_ms,
         first.compute_ms + rest.compute_ms,
         tuple(dict.fromkeys(a for a in alternatives if a != text)),
+        rehear if later is not None else None,
     )
