@@ -16,6 +16,7 @@ from lone_reply import lone_reply
 from scripted import ScriptedLLM
 
 from assistant.bench.dialogue_set import load_dialogues
+from assistant.bench.suite import references
 from assistant.config import load_config
 from assistant.llm import Message
 from assistant.tools.intent.evaluate import load_cases
@@ -23,7 +24,7 @@ from assistant.tts import ClauseChunker
 from assistant.tts.code import looks_like_code
 from assistant.tts.markup import CODE_SKIPPED, written
 
-SPEECH = Path(__file__).resolve().parents[2] / "shared" / "speech"
+DATA = Path(__file__).resolve().parent / "data"
 
 UNFENCED = (
     'To print "hello world" in Python and show the code, you can use the following code:\n'
@@ -76,7 +77,8 @@ def test_prose_with_a_mark_of_code_is_read(text: str) -> None:
 
 def _sentences() -> list[str]:
     """What people said in the project's real recordings and what its sets say (none of it code)."""
-    texts = [line.strip() for f in SPEECH.rglob("*.txt") for line in f.read_text().splitlines()]
+    texts = [line.strip() for f in DATA.rglob("*.txt") for line in f.read_text().splitlines()]
+    texts += list(references().values())
     intents, none = load_cases()
     texts += [c.text for c in intents + none]
     texts += [t.say for d in load_dialogues() for t in d.turns]
