@@ -7,6 +7,7 @@ code.", Qwen wrote the program as bare lines, and Piper read "def hello world", 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,17 @@ def test_no_sentence_people_said_looks_like_code() -> None:
 def test_any_text_is_judged_without_error(text: str) -> None:
     assert isinstance(looks_like_code(text), bool)
     assert isinstance(written(text), str)
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    ["class A" + "x" * 50_000, "from a import b" + " " * 50_000 + "!", "x()\n" * 12_500, "(" * 50_000],
+)
+def test_crafted_long_input_is_judged_at_once(crafted: str) -> None:
+    """Patterns that backtrack took 1.4-5 s on 50,000 characters (found by a newcomer's probe)."""
+    start = time.perf_counter()
+    looks_like_code(crafted)
+    assert time.perf_counter() - start < 0.5
 
 
 def test_an_unfenced_program_streamed_token_by_token_is_skipped() -> None:

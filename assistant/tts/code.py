@@ -42,6 +42,9 @@ _MARKS = {
 }
 _PROSE_WORDS = 12
 """A clause longer than this many words is prose with code in it: it is left to the markdown pass."""
+_LONGEST = 160
+"""Nor is a line longer than this many characters judged (the patterns would take time that grows with
+the square of its length: 5 s for 50,000 characters of crafted input)."""
 
 
 def looks_like_code(text: str) -> bool:
@@ -60,7 +63,7 @@ def looks_like_code(text: str) -> bool:
 
 
 def _code_line(line: str) -> bool:
-    if len(line.split()) > _PROSE_WORDS:
+    if len(line) > _LONGEST or len(line.split()) > _PROSE_WORDS:
         return False
     if _STATEMENT.match(line) and not line.endswith((".", "!", "?", ",")):
         return True
