@@ -35,7 +35,11 @@ UNFENCED = (
 
 CODE_LINES = [
     "def greet(name):",
-    "import os",
+    "import numpy as np",
+    "// loop over the items",
+    "SELECT name FROM users WHERE age > 18;",
+    '<div class="container">',
+    'String name = "Alice";',
     "x = [1, 2, 3]",
     'console.log("hi");',
     "const total = a + b;",
@@ -62,6 +66,12 @@ PROSE = [
     "if you want:",
     "That works (mostly).",
     "It costs $5 (plus tax).",
+    "The museum is closed on Mondays (except holidays);",
+    "for the sauce (optional):",
+    "return home",
+    "import taxes",
+    "See [the guide](https://docs.example.com/getting_started).",
+    "Then f(x) = x + 1.",
     'Then say "yes" or "no".',
 ]
 

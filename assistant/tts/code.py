@@ -3,43 +3,69 @@
 Asked to "show me the code", the default model sometimes writes the program as bare lines with no fence
 around them (``def hello_world():``, ``print("Hello, world!")``, ``if name == "main":``), which the markdown
 parser takes for prose; Piper then read "def hello world", quotes and all. A clause is code when it is one
-whole statement (a call, a keyword line such as ``def``/``import``/``return``, a line ending in ``{`` or
-``;``) or when it shows at least two different marks of code (a call, an identifier with an underscore or
-a dot between words, an assignment or comparison operator, triple quotes, brackets, an arrow). One mark
-alone is prose: "if x = 5, then", "the print function", "e.g." and "8:00" stay words.
+whole statement (a call, a keyword line such as ``def``/``import``/``return``, a C-like line ending in
+``);`` or opening ``{``) or when it shows at least two different marks of code (a call, an identifier with
+an underscore or a dot between words, an assignment statement or a comparison, triple quotes, brackets, an
+arrow). One mark alone is prose, and so is maths: "if x = 5, then", "f(x) = 3x + 2", "the print function",
+"e.g.", "8:00", "(except holidays);", a web or e-mail address, a file name.
+
+Misses are left to be read: a clause that is code in words only ("while True:", "SELECT name FROM users")
+is read aloud; the markdown pass still skips every fenced block.
 """
 
 from __future__ import annotations
 
 import re
 
+_CALL = r"[A-Za-z_][\w.]*[A-Za-z_0-9]\((?!\s)"
+"""A call: a name of two characters or more, then "(" ("f(x)" and "P(A)" are maths)."""
+
 _STATEMENT = re.compile(
     r"""^(?:
-        [A-Za-z_][\w.]*\(.*\)\s*[;:]?                       # a call on its own: print(x), hello_world()
-      | (?:async\s+)?def\s+\w+\s*\(.*                        # Python
-      | class\s+[A-Z]\w*.*:
-      | (?:import\s+[\w.]+|from\s+[\w.]+\s+import\s+[\w, ]+)(?:\s+as\s+\w+)?
-      | return(?:\s+[^\s]+)?;?
-      | (?:const|let|var)\s+\w+\s*=.*                          # JavaScript
-      | function\s*\w*\s*\(.*
-      | (?:public|private|static)\s.*[({].*                    # Java, C#
-      | \#include\s*<.*>|using\s+namespace\s.*              # C++
-      | .*\)\s*;|.*\{|\}.*                                     # a C-like line
-    )$""",
+        <CALL>.*\)\s*[;:]?                                     # a call on its own: print(x), hello_world()
+      | \w+!\(.*\)\s*;?|@[\w.]+(?:\(.*\))?                        # a macro, a decorator
+      | (?:async\s+)?def\s+\w+\s*\(.*                           # Python
+      | class\s+[A-Z]\w*(?:\(.*\))?\s*:|except\s+[A-Z]\w*(?:\s+as\s+\w+)?\s*:
+      | from\s+[\w.]+\s+import\s+[\w, ]+|import\s+\w+[._]\w[\w.]*;?|import\s+[\w.]+\s+as\s+\w+
+      | import\s+.+\s+from\s+["'].*|export\s+(?:default|const|function|class|interface|type)\b.*
+      | use\s+\w+::.*;|\#(?:include|define)\s.*|using\s+namespace\s.*|using\s+[A-Z][\w.]*;
+      | return;?|return\s+\S*[_().\[\]"'0-9]\S*;?|return\s+\w+\s*[-+*/%]\s*\w+;?
+      | return\s+(?:None|null|nil|true|false|True|False|self|this)\b.*
+      | (?:const|let|var)\s+\w+\s*=.*(?:;|[(\["'{`].*)           # JavaScript
+      | function\s*\w*\s*\(.*|//.*|/\*.*
+      | (?:public|private|static)\s.*\w\(.*[){]                 # Java, C#
+      | (?:SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(?:TABLE|INDEX))\b.*
+      | <[!/]?[A-Za-z][^>]*>(?:.*</\w+>)?                         # HTML: a tag, or an element
+      | "[\w -]+"\s*:\s*\S.*|\[.*,.*\]|.*\{.*\}.*                  # JSON, literals
+      | .*\s:=\s.*|.*\w\(.*\)\s*;|(?:[\w<>\[\]*]+\s+)?[\w.\[\]*]+\s=\s*[^\s;]+;|.*\{|\}.*  # Go, a C-like line
+    )$""".replace("<CALL>", _CALL),
     re.VERBOSE,
 )
+
+_NOT_CODE = re.compile(
+    r"https?://\S+|www\.\S+|\S+@\S+\.\w+|\]\([^)]*\)|\[\d+\]"
+    r"|\b[\w-]+(?:\(\d+\))?\.(?:txt|pdf|docx?|xlsx?|csv|jpe?g|png|gif|mp[34]|zip|pptx?)\b",
+    re.IGNORECASE,
+)
+"""Addresses, link targets, citations ("[2]") and file names: their underscores and brackets are not
+marks of code."""
+
 _MARKS = {
-    "call": re.compile(r"\b[A-Za-z_][\w]*\((?!\s)"),
+    "call": re.compile(rf"\b{_CALL}"),
     "identifier": re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|\b[a-z_]\w*\.[a-z_]\w*\("),
-    "operator": re.compile(r"\s(?:==|!=|<=|>=|\+=|-=|\*=|=)\s|\b=\s*['\"\d\[{(]"),
+    "operator": re.compile(r"\s(?:==|!=|<=|>=|\+=|-=|\*=|&&|\|\|)\s|^[\w.\[\]'\"]+\s*=\s*\S"),
     "quotes": re.compile(r"\"\"\"|'''"),
     "brackets": re.compile(r"[\[{]\s*['\"\w]|['\"\w]\s*[\]}]"),
-    "arrow": re.compile(r"\s(?:->|=>)\s"),
-    "ends_block": re.compile(r"\)\s*:\s*$"),
+    "arrow": re.compile(r"\)\s*(?:->|=>)"),
+    "scope": re.compile(r"\w::\w|\s<<\s"),
+    "ends_block": re.compile(rf"{_CALL}.*\)\s*:\s*$"),
     "keyword": re.compile(
         r"^(?:if|elif|else|for|while|try|except|with|return|yield|raise|import)\b.*[^.!?,]$"
     ),
 }
+"""Marks of code on a line; an assignment counts only as a statement ("x = [1, 2]"), not inside words
+("if x = 5 then", "Your user_id = 48213")."""
+
 _PROSE_WORDS = 12
 """A clause longer than this many words is prose with code in it: it is left to the markdown pass."""
 _LONGEST = 160
@@ -67,4 +93,5 @@ def _code_line(line: str) -> bool:
         return False
     if _STATEMENT.match(line) and not line.endswith((".", "!", "?", ",")):
         return True
-    return sum(bool(mark.search(line)) for mark in _MARKS.values()) >= 2
+    marked = _NOT_CODE.sub(" ", line)
+    return sum(bool(mark.search(marked)) for mark in _MARKS.values()) >= 2
