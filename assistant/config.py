@@ -52,7 +52,11 @@ class AsrConfig(Section):
     cores, the final is ready ~90 ms sooner). bundled:base gains from 2 (356 against 417 ms)."""
     beam_size: int = Field(1, ge=1)
     """1 (greedy) keeps turns fast: a beam of 5 cuts tiny.en's WER from 7.8 % to 5.8 % here, but makes
-    every turn about 250 ms slower on two cores."""
+    every turn about 250 ms slower on two cores. The unsure ones get the beam anyway (`fallback_logprob`)."""
+    fallback_logprob: float = Field(-0.2, le=0.0)
+    """A final transcript decoded greedily whose average log-probability per token is under this is searched
+    again with a beam of 5 from the same encoding (`asr/fallback.py`: ~75 ms, on about a quarter of the
+    turns; -100: never)."""
     alternatives: int = Field(5, ge=1)
     """When a final transcript nearly asks for a tool, decode it again with a beam this wide and let the
     tools' fast path try its hypotheses (1: never)."""

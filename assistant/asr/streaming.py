@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.asr.agreement import LocalAgreement, Word, join_words
+from assistant.asr.fallback import beam_fallback
 from assistant.asr.whisper import Clip, Decoded, Transcriber, Transcript, looks_invented
 from assistant.workers import NORMAL, URGENT, run_batched, run_on
 
@@ -129,11 +130,13 @@ class StreamingRecognizer:
         """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
         words are kept as they are. A turn of up to `whole_s` is decoded whole.
 
-        Nothing is committed here, since the user may go on speaking. `second_look(text)`: when it asks,
+        Nothing is committed here, since the user may go on speaking. A decode Whisper was unsure of is
+        searched again with a beam (`fallback.beam_fallback`). `second_look(text)`: when it asks,
         the decoded tail is decoded again with a beam for the tools' alternatives (rare: near misses).
         `first`: the decode of `final_clip(audio)`, done already (in a batch of `batch`)."""
         start, prompt = self.final_cut(audio)
-        decoded = self._decode(audio, start, prompt, first, keep=second_look is not None)
+        decoded = self._decode(audio, start, prompt, first, keep=True)
+        decoded = beam_fallback(self._transcriber, decoded) or decoded
         if audio.size <= self._whole_s * RATE:
             words = decoded.words
         else:
@@ -242,7 +245,7 @@ def finals_sync(requests: list[FinalRequest]) -> list[FinalPass]:
     (`workers.ModelThread.submit_batch`) are encoded and decoded together, grouped by window and prompt
     length (CTranslate2 needs both equal; a short turn, decoded whole without a prompt, always fits).
     Greedy decoding makes each transcript the one it gets alone. What few turns need after it (speech
-    Whisper left out, the beam's second look) runs per conversation."""
+    Whisper left out, the beam fallback, the beam's second look) runs per conversation."""
     clips = [r.recognizer.final_clip(r.audio) for r in requests]
     groups: dict[tuple[int, int, str], list[int]] = {}
     for i, clip in enumerate(clips):
@@ -251,8 +254,7 @@ def finals_sync(requests: list[FinalRequest]) -> list[FinalPass]:
     for members in groups.values():
         transcriber = requests[members[0]].recognizer.transcriber
         BATCHES.append(len(members))
-        keep = any(requests[i].second_look is not None for i in members)  # for the beam's second look
-        decoded_all = transcriber.decode_clips([clips[i] for i in members], keep)
+        decoded_all = transcriber.decode_clips([clips[i] for i in members], keep_encoding=True)
         for i, decoded in zip(members, decoded_all, strict=True):
             firsts[i] = (decoded, len(members))
     return [r.recognizer.final_sync(r.audio, r.second_look, *firsts[i]) for i, r in enumerate(requests)]

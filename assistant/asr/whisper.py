@@ -84,6 +84,8 @@ class Decoded:
     """The clip decoded, with its encoding when the caller asked to keep it (`decode_clips`)."""
     encoded: Any = None
     """The clip's encoder output (CTranslate2, batch of one), kept for `Transcriber.beam` when asked."""
+    logprob: float = 0.0
+    """The decode's average log-probability per token (Whisper's `avg_logprob`; 0 where unknown)."""
 
     @property
     def text(self) -> str:
@@ -121,6 +123,10 @@ class Transcriber:
     def model(self) -> Any:
         """The loaded faster-whisper model; its thread (`workers.thread_for`) runs every decode."""
         return self._model
+
+    @property
+    def config(self) -> AsrConfig:
+        return self._cfg
 
     @property
     def busy(self) -> bool:
@@ -294,7 +300,6 @@ class Transcriber:
         `keep_encoding`: each `Decoded` keeps its clip's encoder output, for a second look with the beam
         (`beam`)."""
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import merge_punctuations
 
         assert len({(c.frames, len(c.prompt_ids)) for c in clips}) == 1, "one window and prompt length"
         start = time.perf_counter()
@@ -335,19 +340,14 @@ class Transcriber:
             alignments = [a if k else [] for a, k in zip(aligned, keep, strict=True)]
         compute_ms = (time.perf_counter() - start) * 1000
         decoded: list[Decoded] = []
-        for clip, alignment, loop, twice in zip(clips, alignments, looped, doubled, strict=True):
+        for clip, alignment, loop, twice, r in zip(clips, alignments, looped, doubled, results, strict=True):
             again = replace(clip, frames=min(_FULL_WINDOW, 2 * clip.frames), retried=True)
             if loop and not clip.retried:
                 decoded.append(self.decode_clips([again], keep_encoding)[0])
                 continue
-            merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
-            words = [
-                Word(a["word"], clip.offset_s + float(a["start"]), clip.offset_s + float(a["end"]))
-                for a in alignment
-                if a["word"]
-            ]
             kept = _one_of(encoded, len(decoded), len(clips)) if keep_encoding else None
-            own = Decoded(words, clip.audio_ms, clip.frames / 100, compute_ms, clip, kept)
+            words = aligned_words(clip, alignment)
+            own = Decoded(words, clip.audio_ms, clip.frames / 100, compute_ms, clip, kept, r.scores[0])
             if twice and not clip.retried:  # a second opinion; one that hears nothing is not taken
                 second = self.decode_clips([again], keep_encoding)[0]
                 own = second if second.words else own
@@ -404,6 +404,16 @@ class Transcriber:
         return await run_on(
             self._model, "whisper", self.transcribe_sync, audio, True, second_look, window, priority=priority
         )
+
+
+def aligned_words(clip: Clip, alignment: list[dict[str, Any]]) -> list[Word]:
+    """The words of a clip's alignment (CTranslate2's `find_alignment`), punctuation joined to its word,
+    with times from the turn's start (s)."""
+    from faster_whisper.transcribe import merge_punctuations
+
+    merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
+    at = clip.offset_s
+    return [Word(a["word"], at + float(a["start"]), at + float(a["end"])) for a in alignment if a["word"]]
 
 
 def _one_of(encoded: Any, i: int, n: int) -> Any:
