@@ -298,6 +298,52 @@ def test_machinery_words_the_user_used_may_come_back() -> None:
     assert said == "You need the tools in a repair kit; a JSON file holds data." and guard.stopped is None
 
 
+def said_whole(guard: ReplyGuard, clauses: list[str]) -> str:
+    """What the guard lets through of a whole reply, with what it held until the end."""
+    return " ".join(t for t in [*(guard.admit(c).text for c in clauses), guard.release()] if t)
+
+
+@pytest.mark.parametrize(
+    ("clauses", "said"),
+    [
+        (["According to the information", "provided in the XML tags, there are 5 continents."], "There are"),
+        (["Based on the provided", "XML tags, the answer is 7."], "The answer is 7."),
+        (["Based on the information provided,", "there are seven."], "There are seven."),
+        (["Sure.", "According to the tools, it is 7."], "Sure. It is 7."),
+        (["According to NASA,", "Mars is red."], "According to NASA, Mars is red."),
+        (
+            ["According to the weather", "forecast, it will rain."],
+            "According to the weather forecast, it will",
+        ),
+        (["According to legend"], "According to legend"),
+    ],
+)
+def test_a_sentence_that_cites_the_prompt_is_said_without_it(clauses: list[str], said: str) -> None:
+    """Qwen began three answers of one spoken dialogue with "According to the information provided in the
+    XML tags," (its tools' header): the source is left out and the answer said; a real source stays."""
+    guard = ReplyGuard(heard="How many continents are there?", instructions=TOLD)
+    assert said_whole(guard, clauses).startswith(said)
+    assert guard.stopped is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(
+        ["According to the information provided in the XML tags,", "Based on the given context,"]
+    ),
+    st.sampled_from(["there are seven continents.", "the cheetah is fastest, at about 100 km an hour."]),
+    st.data(),
+)
+def test_the_prompt_as_a_source_is_left_out_however_the_reply_is_cut(
+    source: str, answer: str, data: st.DataObject
+) -> None:
+    words = f"{source} {answer}".split()
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(words) - 1), max_size=5)))
+    clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
+    said = said_whole(ReplyGuard(heard="Tell me.", instructions=TOLD), clauses)
+    assert said.lower() == answer.lower()
+
+
 def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:
     heard = "Drive the floor robot some meters in a direction of your choice."
     guard = ReplyGuard(heard=heard, instructions=TOLD)

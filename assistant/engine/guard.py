@@ -96,6 +96,7 @@ TOOL_TALK = re.compile(
     r"|(?:by|from|with|to)\s+the\s+(?P<function3>tool|function)s?\b"
     r"|(?:a|the|this|that|any|one|which|my)\s+(?P<tool>tools?)\b"
     r"|(?P<json>json)\b"
+    r"|(?P<xml>xml)\b"
     r"|(?P<tag>tool_(?:call|response))s?\b"  # the chat template's own tags, with or without < >
     r"|(?:the|this|that|an?)\s+(?P<assistant>assistant)(?:['’]s)?\b(?!\s+(?:manager|director|coach|editor))"
     r"|(?:the|this|that)\s+(?P<response>response)\s+(?:above|indicates|suggests|shows|means|implies|confirms)\b"
@@ -106,6 +107,18 @@ TOOL_TALK = re.compile(
 )
 """Talk about the machinery behind the voice; the named group is the word that makes it so, which the
 user may have used themselves ("the function of the liver", "which tools do I need")."""
+_LEAD_IN = re.compile(r"\s*(?:according|based|as (?:per|given in|stated in|shown in))\b", re.I)
+"""A sentence that opens on a source ("According to ..."): held until the source's comma comes."""
+_PROMPT_SOURCE = re.compile(
+    r"\s*(?:according to|based on|as (?:per|given in|stated in|shown in))\b[^,.;:!?]*?\b(?:"
+    r"xml|tags?|tools?|functions?|context|prompts?|instructions?"
+    r"|(?:information|data|details) (?:provided|given)|(?:provided|given) (?:information|data|details)"
+    r")\b[^,.;:!?]*,\s*",
+    re.I,
+)
+"""A source that is the model's own prompt: "According to the information provided in the XML tags, ..."
+(the tools' header of Qwen's chat template; three answers of one dialogue in the spoken pass of
+2026-12-04), "Based on the given context, ..."."""
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
@@ -233,11 +246,29 @@ class ReplyGuard:
         self._echo_sentence: tuple[str, ...] = ()
         """The reply's sentence so far, as `_echo_words`."""
         self._sentences: list[tuple[str, ...]] = []
+        self._source = ""
+        """The opening of a sentence that names its source, held until the source ends (`_LEAD_IN`)."""
+        self._capital = False
+        """The next clause opens the sentence (its source, the prompt, was left out)."""
 
-    def admit(self, clause: str) -> Verdict:
-        """`clause`: the written form of the next clause. After a stop every clause is refused."""
+    def admit(self, clause: str, last: bool = False) -> Verdict:
+        """`clause`: the written form of the next clause (`last`: the reply ends with it). After a stop
+        every clause is refused. A sentence that opens on the model's own prompt as its source ("According
+        to the information provided in the XML tags, there are 7 continents.") is said without it."""
         if self.stopped:
             return Verdict("", self.stopped)
+        if self._source or (not self._sentence and not self._held and _LEAD_IN.match(clause)):
+            text = f"{self._source} {clause}".strip()
+            self._source = ""
+            if not last and not re.search(r"[,.;:!?]", text) and len(text.split()) < 20:
+                self._source = text
+                return Verdict("")
+            clause = _PROMPT_SOURCE.sub("", text, count=1)
+            self._capital = clause != text
+            if not clause:  # the source was the whole clause: the sentence starts with the next
+                return Verdict("")
+        if self._capital and clause.strip():
+            self._capital, clause = False, clause.strip()[:1].upper() + clause.strip()[1:]
         if self.risky and approves(clause, opening=not self._sentences):
             self.stopped, self._held = "unsafe", ""
             return Verdict(CAUTION, "unsafe")
@@ -318,6 +349,8 @@ class ReplyGuard:
         """At the reply's end: what was held back as a possible echo and never finished as one. A reply
         that ends without punctuation ends its sentence there: "Cancel my gym membership" to "Cancel my
         gym membership." is an echo, and a sentence of the previous reply a repeat."""
+        if self._source and (said := self.admit("", last=True).text):
+            return f"{said} {self.release()}".strip()
         held, self._held = self._held, ""
         if (
             held
