@@ -40,6 +40,8 @@ than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as 
 the assistant speaks as "I", never of "the assistant" or of what "this response indicates" ("This response
 suggests that the assistant is looking for more coffee beans online.", "Here's a response: When: ...",
 probes of 2026-12-03).
+Source: a sentence that opens on the model's own prompt as its source ("According to the information
+provided in the XML tags, there are 5 continents.": Qwen's tools header, 2026-12-04) is said without it.
 Repeat: a sentence of `REPEAT_WORDS` words or more from the assistant's own previous reply (`before`)
 is left out (the model goes on) when said again to something else, unless the user asked to hear it
 again or a tool answered since; a reply that was nothing else gets what an echo gets. Qwen2.5-Coder
