@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -342,6 +343,17 @@ def test_the_prompt_as_a_source_is_left_out_however_the_reply_is_cut(
     clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
     said = said_whole(ReplyGuard(heard="Tell me.", instructions=TOLD), clauses)
     assert said.lower() == answer.lower()
+
+
+def test_a_crafted_endless_source_is_judged_quickly() -> None:
+    """Hostile input: a 120,000-character clause that opens on a source and never ends it (the source
+    pattern alone took 4 s on it) is judged in well under a second, and the reply stopped as a loop."""
+    guard = ReplyGuard()
+    start = time.perf_counter()
+    verdict = guard.admit("According to " + "tools " * 20000 + ".")
+    guard.release()
+    assert time.perf_counter() - start < 1.0
+    assert verdict.stop == "loop"
 
 
 def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them() -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from assistant.asr.whisper import Decoded, Transcriber, _repeats, aligned_words, normalise
+from assistant.asr.whisper import Decoded, Transcriber, _repeats, aligned_words, beam_search, normalise
 
 
 def beam_fallback(transcriber: Transcriber, decoded: Decoded, beam_size: int = 5) -> Decoded | None:
@@ -37,15 +37,7 @@ def beam_fallback(transcriber: Transcriber, decoded: Decoded, beam_size: int = 5
         return None
     start = time.perf_counter()
     model = transcriber.model
-    result = model.model.generate(
-        encoded,
-        [clip.prompt_ids],
-        beam_size=beam_size,
-        max_length=min(model.max_length, len(clip.prompt_ids) + clip.limit),
-        return_scores=True,
-        suppress_blank=True,
-        suppress_tokens=[-1],
-    )[0]
+    result = beam_search(model, clip, encoded, beam_size)
     ids = [t for t in result.sequences_ids[0] if t < clip.tokenizer.eot]
     text = normalise(clip.tokenizer.decode(ids))
     greedy = normalise(decoded.text)

@@ -366,15 +366,7 @@ class Transcriber:
         if clip is None or encoded is None:
             return None
         n = n or self._cfg.alternatives
-        result = self._model.model.generate(
-            encoded,
-            [clip.prompt_ids],
-            beam_size=max(n, self._cfg.beam_size),
-            num_hypotheses=n,
-            max_length=min(self._model.max_length, len(clip.prompt_ids) + clip.limit),
-            suppress_blank=True,
-            suppress_tokens=[-1],
-        )[0]
+        result = beam_search(self._model, clip, encoded, max(n, self._cfg.beam_size), n)
         eot = clip.tokenizer.eot
         texts = []
         for ids in result.sequences_ids:
@@ -404,6 +396,22 @@ class Transcriber:
         return await run_on(
             self._model, "whisper", self.transcribe_sync, audio, True, second_look, window, priority=priority
         )
+
+
+def beam_search(model: Any, clip: Clip, encoded: Any, beam_size: int, n: int = 1) -> Any:
+    """Blocking: CTranslate2's beam search for a clip from its kept encoding, with the clip's prompt and
+    token limit; the result's `sequences_ids` (the `n` best, best first, each ending in <|endoftext|>) and
+    `scores` (average log-probability per token)."""
+    return model.model.generate(
+        encoded,
+        [clip.prompt_ids],
+        beam_size=beam_size,
+        num_hypotheses=n,
+        max_length=min(model.max_length, len(clip.prompt_ids) + clip.limit),
+        return_scores=True,
+        suppress_blank=True,
+        suppress_tokens=[-1],
+    )[0]
 
 
 def aligned_words(clip: Clip, alignment: list[dict[str, Any]]) -> list[Word]:

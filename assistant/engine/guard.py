@@ -121,6 +121,9 @@ _PROMPT_SOURCE = re.compile(
 """A source that is the model's own prompt: "According to the information provided in the XML tags, ..."
 (the tools' header of Qwen's chat template; three answers of one dialogue in the spoken pass of
 2026-12-04), "Based on the given context, ..."."""
+_SOURCE_CHARS = 300
+"""Only a sentence's first characters are searched for a source (the pattern's time grows with the square
+of the text it reads: 4 s for a crafted 120,000-character clause)."""
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
@@ -265,8 +268,9 @@ class ReplyGuard:
             if not last and not re.search(r"[,.;:!?]", text) and len(text.split()) < 20:
                 self._source = text
                 return Verdict("")
-            clause = _PROMPT_SOURCE.sub("", text, count=1)
-            self._capital = clause != text
+            source = _PROMPT_SOURCE.match(text[:_SOURCE_CHARS])
+            clause = text[source.end() :] if source else text
+            self._capital = source is not None
             if not clause:  # the source was the whole clause: the sentence starts with the next
                 return Verdict("")
         if self._capital and clause.strip():
