@@ -39,6 +39,8 @@ class ScriptedLLM:
         self.offered: list[list[Any]] = []
         self.allowed: list[Any] = []
         """What each call allowed of the offered tools (None: any; an empty set: no call)."""
+        self.required: list[Any] = []
+        """The tool each call had to call (None: the model chooses)."""
         self.cancelled = 0
         self.closed = 0
         """Replies whose reader stopped the stream before its end (a guard that cut the reply)."""
@@ -47,8 +49,9 @@ class ScriptedLLM:
         """The messages' texts of each prefill (the user's partial words last)."""
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None
+        self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None, required: Any = None
     ) -> AsyncIterator[str | ToolRequest]:
+        self.required.append(required)
         self.calls.append(list(messages))
         self.offered.append(list(tools))
         self.allowed.append(allowed)

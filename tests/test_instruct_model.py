@@ -206,6 +206,42 @@ async def test_a_tool_result_is_data_not_instructions_in_process(tmp_path):
         assert text and not calls, "after a result the model answers in words"
 
 
+MISHEARD = "Convert 70 degrees Fahrenheit dysolsias."
+"""Whisper tiny.en's "to Celsius" in one spoken pass (2026-12-04): the fast path knows the tool, not the
+unit; the model, offered the tools, had answered "... is 14.2 degrees Celsius." with no call."""
+
+
+async def test_the_model_writes_the_call_the_fast_path_could_not_read(tmp_path):
+    """The fast path names the tool (`ToolHost.for_the_model`), the model writes its arguments: one
+    call of that tool, read right, and the tool's true answer said (70 °F is 21.1 °C)."""
+    from lone_reply import lone_reply
+
+    from assistant.engine.tooling import ToolHost
+
+    cfg = qwen_cfg(tmp_path)
+    llm = make_llm(cfg.llm)
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "s", lambda _: None, lambda c, n: None, True)  # type: ignore[arg-type,return-value]
+    assert host.for_the_model(MISHEARD) == "convert_units"
+    history = [Message("system", system_prompt(cfg.llm)), Message("user", MISHEARD)]
+    reply, heard = await lone_reply(cfg, history, llm, tools=host)
+    (call,) = reply.tool_calls
+    assert call.name == "convert_units" and call.via == "llm" and call.error is None, call
+    assert call.arguments["value"] == 70 and "celsius" in call.arguments["to_unit"].lower(), call
+    assert "21.1" in heard or "twenty-one point one" in heard.lower(), heard
+
+
+async def test_a_required_call_names_no_other_tool_in_process(tmp_path):
+    """`required`: the first item is a call of that tool, even where the model would have chosen
+    another or none."""
+    cfg = qwen_cfg(tmp_path)
+    llm = make_llm(cfg.llm)
+    tools = tools_of(cfg, "current_time", "calculate", "convert_units")
+    asked = [Message("system", system_prompt(cfg.llm)), Message("user", MISHEARD)]
+    got = [piece async for piece in llm.stream(asked, tools, None, required="convert_units")]
+    assert [type(p) for p in got] == [ToolRequest] and got[0].name == "convert_units", got
+    assert json.loads(got[0].arguments)["value"] == 70, got
+
+
 # ------------------------------------------------------------------ through a real server
 
 
@@ -244,6 +280,22 @@ async def test_the_model_calls_a_tool_through_the_server(tmp_path, qwen_server):
         ], again
     else:
         assert "five" in text.lower() or "5" in text, text
+
+
+async def test_a_required_call_through_the_server(tmp_path, qwen_server):
+    """The named `tool_choice` through llama.cpp's server. (Through it the model guessed the misheard
+    unit as "kilometers", in process as "degrees Celsius": the prompts differ.)"""
+    cfg = server_cfg(tmp_path, qwen_server)
+    llm = make_llm(cfg.llm)
+    tools = tools_of(cfg, "current_time", "calculate", "convert_units")
+    asked = [Message("system", system_prompt(cfg.llm)), Message("user", MISHEARD)]
+    got = [piece async for piece in llm.stream(asked, tools, None, required="convert_units")]
+    calls = [p for p in got if isinstance(p, ToolRequest)]
+    assert [c.name for c in calls] == ["convert_units"], got
+    assert json.loads(calls[0].arguments)["value"] == 70, calls
+    # The server holds the model to the named tool, whichever it would have chosen.
+    got = [piece async for piece in llm.stream(asked, tools, None, required="calculate")]
+    assert [p.name for p in got if isinstance(p, ToolRequest)] == ["calculate"], got
 
 
 async def test_a_tool_result_is_data_not_instructions_through_the_server(tmp_path, qwen_server):

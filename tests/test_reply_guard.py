@@ -345,6 +345,88 @@ def test_the_prompt_as_a_source_is_left_out_however_the_reply_is_cut(
     assert said.lower() == answer.lower()
 
 
+@pytest.mark.parametrize(
+    ("heard", "clauses", "said", "left_out"),
+    [
+        (
+            "How old will she be?",
+            ["To answer the question", '"How old will she be?", she will be nine.'],
+            "She will be nine.",
+            True,
+        ),
+        (
+            "How many legs has a spider?",
+            ["To answer your question,", "a spider has 8 legs."],
+            "A spider",
+            True,
+        ),
+        (
+            "What is the capital, if I may ask, of Japan?",
+            ["To answer the question", '"What is the capital,', 'if I may ask, of Japan?"', "it is Tokyo."],
+            "It is Tokyo.",
+            True,
+        ),
+        (
+            "How many weeks are in a year?",
+            ["To answer the question", '"How many weeks are in a year?'],
+            "",
+            True,
+        ),
+        (
+            "Any tips for sleep?",
+            ["To answer that, you need", "a quiet room."],
+            "To answer that, you need a",
+            False,
+        ),
+        (
+            "Any tips for sleep?",
+            ["Answering emails late", "keeps you awake."],
+            "Answering emails late",
+            False,
+        ),
+    ],
+)
+def test_a_question_quoted_back_is_not_said(
+    heard: str, clauses: list[str], said: str, left_out: bool
+) -> None:
+    """Qwen, with the tools offered, opened five turns of one dialogue in a row with the question quoted
+    back ('To answer the question "How old will she be?' and nothing more, or tool talk after it; held-out
+    text pass of 2026-12-04): the opening and the quote, however many clauses it spans, are left out and
+    what follows said; an answer that merely starts "To answer that" or "Answering" is said whole."""
+    guard = ReplyGuard(heard=heard, instructions=TOLD)
+    text = said_whole(guard, clauses)
+    assert text.startswith(said) and (text == "") == (said == "")
+    assert guard.restated == left_out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(['To answer the question "How old will she be?",', "To answer your question,"]),
+    st.data(),
+)
+def test_a_question_quoted_back_is_left_out_however_the_reply_is_cut(
+    opening: str, data: st.DataObject
+) -> None:
+    words = f"{opening} she will be nine on Saturday.".split()
+    cuts = sorted(
+        data.draw(st.sets(st.integers(2, len(words) - 1), max_size=5))
+    )  # the chunker: 2 words at least
+    clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
+    guard = ReplyGuard(heard="How old will she be?", instructions=TOLD)
+    assert said_whole(guard, clauses) == "She will be nine on Saturday."
+
+
+async def test_a_reply_that_only_quoted_the_question_gets_what_an_echo_gets(cfg) -> None:
+    """Nothing was said but the quoted question: the user hears the engine's answer for a question the
+    model could not answer, not the quote and not silence."""
+    from assistant.engine.reply import FALLBACK_EMPTY
+
+    _, heard = await one_reply(
+        cfg, "What's my daughter called?", "To answer the question \"What's my daughter called?"
+    )
+    assert heard == FALLBACK_EMPTY
+
+
 def test_a_crafted_endless_source_is_judged_quickly() -> None:
     """Hostile input: a 120,000-character clause that opens on a source and never ends it (the source
     pattern alone took 4 s on it) is judged in well under a second, and the reply stopped as a loop."""
@@ -563,9 +645,9 @@ class Watched:
     def __init__(self, llm) -> None:  # type: ignore[no-untyped-def]
         self.llm, self.name, self.pieces, self.stopped_early = llm, llm.name, 0, False
 
-    async def stream(self, messages, tools=(), allowed=None):  # type: ignore[no-untyped-def]
+    async def stream(self, messages, tools=(), allowed=None, required=None):  # type: ignore[no-untyped-def]
         try:
-            async for piece in self.llm.stream(messages, tools, allowed):
+            async for piece in self.llm.stream(messages, tools, allowed, required):
                 self.pieces += 1
                 yield piece
         except GeneratorExit:
@@ -651,16 +733,15 @@ async def test_the_real_model_never_approves_a_risky_question_aloud() -> None:
 
 
 async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> None:
-    """The guard stops talk about the machinery after its first clause has been said ("To answer this
-    question," then "call the function ..."): the sentence left hanging is followed by the same words an
-    echo gets, here a question back, not by silence; a reply stopped at a sentence end says nothing more."""
+    """The guard stops talk about the machinery after its first clause has been said ("A fine card,"
+    then "call the function ..."): the sentence left hanging is followed by the same words an echo
+    gets, here a question back, not by silence; a reply stopped at a sentence end says nothing more; an
+    opening about the question ("To answer this question,") is not said at all (`preamble.py`)."""
     from assistant.engine.reply import CLARIFY
 
     for model_says, expected in (
-        (
-            "To answer this question, you can call the function with the card.",
-            f"To answer this question, {CLARIFY}",
-        ),
+        ("A fine card, you can call the function with it.", f"A fine card, {CLARIFY}"),
+        ("To answer this question, you can call the function with the card.", CLARIFY),
         ("That is a good card. You can call the function with it.", "That is a good card."),
     ):
         cut, heard = await one_reply(cfg, "Seven of clubs.", model_says)

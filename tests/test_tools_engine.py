@@ -140,7 +140,7 @@ class EchoingCaller(ScriptedLLM):
     """A small model's habit, seen from vLLM's Qwen: after the result it calls the tool again with the
     result's fields as arguments (refused), then asks once more, and never says anything itself."""
 
-    async def stream(self, messages, tools=(), allowed=None):  # type: ignore[no-untyped-def]
+    async def stream(self, messages, tools=(), allowed=None, required=None):  # type: ignore[no-untyped-def]
         self.calls.append(list(messages))
         await asyncio.sleep(self.delay_s)
         if messages[-1].role == "user":

@@ -117,6 +117,12 @@ async def test_a_tool_call_streams_through_the_backend(vllm):
     got = [p async for p in llm.stream([Message("user", "Where is my order 42?")], [ORDER_STATUS])]
     assert got == [ToolRequest(got[0].id, "order_status", got[0].arguments)], got
     assert got[0].id and json.loads(got[0].arguments) == {"order_id": 42}
+    # The engine names the tool for one turn (`required`: the fast path knew which, not with what).
+    llm = make_llm(vllm_cfg(vllm).llm)
+    asked = [Message("user", "Where is my order 42?")]
+    got = [p async for p in llm.stream(asked, [ORDER_STATUS], None, required="order_status")]
+    assert [p.name for p in got if isinstance(p, ToolRequest)] == ["order_status"], got
+    assert json.loads(got[-1].arguments) == {"order_id": 42}, got
 
 
 async def test_a_spoken_question_calls_a_real_tool_through_vllm(vllm, tmp_path):

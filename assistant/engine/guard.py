@@ -40,8 +40,10 @@ than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as 
 the assistant speaks as "I", never of "the assistant" or of what "this response indicates" ("This response
 suggests that the assistant is looking for more coffee beans online.", "Here's a response: When: ...",
 probes of 2026-12-03).
-Source: a sentence that opens on the model's own prompt as its source ("According to the information
-provided in the XML tags, there are 5 continents.": Qwen's tools header, 2026-12-04) is said without it.
+Preamble: a sentence that opens on the model's own prompt as its source ("According to the information
+provided in the XML tags, there are 5 continents.": Qwen's tools header, 2026-12-04) or on the user's
+question quoted back ('To answer the question "How old will she be?", ...') is said without that opening
+(`preamble.py`).
 Repeat: a sentence of `REPEAT_WORDS` words or more from the assistant's own previous reply (`before`)
 is left out (the model goes on) when said again to something else, unless the user asked to hear it
 again or a tool answered since; a reply that was nothing else gets what an echo gets. Qwen2.5-Coder
@@ -61,6 +63,7 @@ from dataclasses import dataclass
 from text_to_num import alpha2digit
 
 from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
+from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
@@ -109,21 +112,6 @@ TOOL_TALK = re.compile(
 )
 """Talk about the machinery behind the voice; the named group is the word that makes it so, which the
 user may have used themselves ("the function of the liver", "which tools do I need")."""
-_LEAD_IN = re.compile(r"\s*(?:according|based|as (?:per|given in|stated in|shown in))\b", re.I)
-"""A sentence that opens on a source ("According to ..."): held until the source's comma comes."""
-_PROMPT_SOURCE = re.compile(
-    r"\s*(?:according to|based on|as (?:per|given in|stated in|shown in))\b[^,.;:!?]*?\b(?:"
-    r"xml|tags?|tools?|functions?|context|prompts?|instructions?"
-    r"|(?:information|data|details) (?:provided|given)|(?:provided|given) (?:information|data|details)"
-    r")\b[^,.;:!?]*,\s*",
-    re.I,
-)
-"""A source that is the model's own prompt: "According to the information provided in the XML tags, ..."
-(the tools' header of Qwen's chat template; three answers of one dialogue in the spoken pass of
-2026-12-04), "Based on the given context, ..."."""
-_SOURCE_CHARS = 300
-"""Only a sentence's first characters are searched for a source (the pattern's time grows with the square
-of the text it reads: 4 s for a crafted 120,000-character clause)."""
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
@@ -233,7 +221,7 @@ class ReplyGuard:
         """How earlier tools' results reported their deeds ("noted:"): a sentence that opens so in a turn
         that called no tool makes up what a tool did (`claims.forges`)."""
         self.repeated = False
-        """A sentence of the previous reply was left out."""
+        """A sentence of the previous reply was left out (see also `restated`)."""
         self._called = False
         said = [w.lower() for w in _WORD.findall(heard)]
         self._leaks = _instruction_runs(instructions) - _runs(said)
@@ -251,10 +239,9 @@ class ReplyGuard:
         self._echo_sentence: tuple[str, ...] = ()
         """The reply's sentence so far, as `_echo_words`."""
         self._sentences: list[tuple[str, ...]] = []
-        self._source = ""
-        """The opening of a sentence that names its source, held until the source ends (`_LEAD_IN`)."""
-        self._capital = False
-        """The next clause opens the sentence (its source, the prompt, was left out)."""
+        self._preamble = Preamble()
+        """A sentence's opening about the prompt or the question ("According to the information provided
+        in the XML tags,"), left out (`preamble.py`)."""
 
     def admit(self, clause: str, last: bool = False) -> Verdict:
         """`clause`: the written form of the next clause (`last`: the reply ends with it). After a stop
@@ -262,19 +249,10 @@ class ReplyGuard:
         to the information provided in the XML tags, there are 7 continents.") is said without it."""
         if self.stopped:
             return Verdict("", self.stopped)
-        if self._source or (not self._sentence and not self._held and _LEAD_IN.match(clause)):
-            text = f"{self._source} {clause}".strip()
-            self._source = ""
-            if not last and not re.search(r"[,.;:!?]", text) and len(text.split()) < 20:
-                self._source = text
-                return Verdict("")
-            source = _PROMPT_SOURCE.match(text[:_SOURCE_CHARS])
-            clause = text[source.end() :] if source else text
-            self._capital = source is not None
-            if not clause:  # the source was the whole clause: the sentence starts with the next
-                return Verdict("")
-        if self._capital and clause.strip():
-            self._capital, clause = False, clause.strip()[:1].upper() + clause.strip()[1:]
+        taken = self._preamble.take(clause, not self._sentence and not self._held, last)
+        if not taken:  # held, or all of it the opening
+            return Verdict("")
+        clause = taken
         if self.risky and approves(clause, opening=not self._sentences):
             self.stopped, self._held = "unsafe", ""
             return Verdict(CAUTION, "unsafe")
@@ -347,6 +325,11 @@ class ReplyGuard:
         self._deeds = frozenset()
 
     @property
+    def restated(self) -> bool:
+        """A sentence's opening was left out: the user's question quoted back, or the prompt as a source."""
+        return self._preamble.dropped
+
+    @property
     def deeds_pending(self) -> bool:
         """The user asked for a deed in the world (`claims.requested_deeds`) and no tool answered."""
         return bool(self._deeds)
@@ -355,7 +338,7 @@ class ReplyGuard:
         """At the reply's end: what was held back as a possible echo and never finished as one. A reply
         that ends without punctuation ends its sentence there: "Cancel my gym membership" to "Cancel my
         gym membership." is an echo, and a sentence of the previous reply a repeat."""
-        if self._source and (said := self.admit("", last=True).text):
+        if self._preamble.holding and (said := self.admit("", last=True).text):
             return f"{said} {self.release()}".strip()
         held, self._held = self._held, ""
         if (

@@ -114,6 +114,7 @@ class Reply(ToolTurn):
         self._tools = tools
         self._script = script
         self._alternatives = alternatives
+        self.required: str | None = None
         self._rehear = rehear
         self._patience = patience
         self.text = ""
@@ -188,7 +189,8 @@ class Reply(ToolTurn):
             elif not await self._fast_path():
                 await self._converse()
             self._flush_text()
-            said_nothing_right = self.cut in ("echo", "claim", "leak", "tool_talk") or self._guard.repeated
+            left_out = self._guard.repeated or self._guard.restated
+            said_nothing_right = self.cut in ("echo", "claim", "leak", "tool_talk") or left_out
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(self._after_echo() if said_nothing_right else self._nothing_said())
             elif said_nothing_right and not self._last_clause.endswith((".", "!", "?")):
@@ -296,10 +298,13 @@ class Reply(ToolTurn):
         """`allowed`: the tools this request may call (None: any)."""
         last: tuple[Tool, ToolCall] | None = None
         made: set[tuple[str, str]] = set()
-        for _ in range(host.cfg.max_rounds if host is not None else 1):
+        for round_ in range(host.cfg.max_rounds if host is not None else 1):
             requests: list[ToolRequest] = []
+            required = self.required if round_ == 0 else None
             watched = within_deadlines(
-                self._llm.stream(messages, tools, allowed), self._patience.timeout_s, self._llm.name
+                self._llm.stream(messages, tools, allowed, required=required),
+                self._patience.timeout_s,
+                self._llm.name,
             )
             async with aclosing(watched) as stream:  # a break stops the model
                 async for piece in stream:

@@ -39,6 +39,8 @@ class ToolTurn:
     _released: asyncio.Event
     tool_calls: list[ToolCall]
     aside: bool
+    required: str | None
+    """The tool the model must call this turn: the fast path knows which, not with what (`_fast_path`)."""
 
     if TYPE_CHECKING:
 
@@ -71,7 +73,10 @@ class ToolTurn:
                 self.aside = True
                 self._say(cannot)
                 return True
-            return host is not None and await self._follow_up()
+            if host is None or await self._follow_up():
+                return host is not None
+            self.required = host.for_the_model(self.user_text)  # the model writes the call
+            return False
         match, heard = found
         call = ToolCall(match.tool.name, match.arguments, via="intent")
         call.extra["confidence"] = round(match.confidence, 3)
@@ -86,6 +91,7 @@ class ToolTurn:
         if call.misread and await self._heard_otherwise(match.tool, call, heard):
             return True
         if call.misread or (match.recalled and call.error is not None):
+            self.required = host.for_the_model(heard, misread=match.tool) if call.misread else None
             return False  # "how many kilometres is a marathon": no unit "marathon"; the model answers
         self._say(spoken_result(match.tool, call))
         return True

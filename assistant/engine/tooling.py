@@ -20,7 +20,7 @@ from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
-from assistant.tools.intent.gate import content_mask, is_request, refusal, retracted
+from assistant.tools.intent.gate import content_mask, is_destructive, is_request, refusal, retracted
 from assistant.tools.intent.places import named_places, refers_to_a_place
 from assistant.tools.intent.speech_act import is_statement
 from assistant.tools.intent.text import STOPWORDS, content_words, stem, tokenize
@@ -199,6 +199,28 @@ class ToolHost:
             return False
         found = self.matcher.candidates(text)
         return bool(found) and bool(found[0].missing) and found[0].confidence >= self.matcher.threshold
+
+    def for_the_model(self, text: str, misread: Tool | None = None) -> str | None:
+        """The tool the words clearly ask for when the fast path could not read them: a required argument
+        is missing, or the tool could not read one (`misread`), and some words are neither the tools' nor
+        English ("Convert 70 degrees Fahrenheit dysolsias.": Whisper's "to Celsius"; "kill umpers" for
+        "kilometres"). The model writes that call (`required`): offered the tools, Qwen 0.5B had answered
+        both in words with made-up figures ("... is 14.2 degrees Celsius.", "10 kill umpers is 84
+        miles."); made to call, it wrote "degrees Celsius" and "kilometers". None when the words hold
+        nothing unread ("Set a timer.": the model would make the duration up; "How many kilometres is a
+        marathon?": no unit, a question for the model), and for a destructive tool or one that asks
+        first: their arguments are never a guess."""
+        if self.matcher is None:
+            return None
+        tool = misread
+        if tool is None:
+            found = self.matcher.candidates(text)
+            if not found or not found[0].missing or found[0].confidence < self.matcher.threshold:
+                return None
+            tool = found[0].tool
+        if tool.options.confirm or is_destructive(tool) or not self.matcher.unread(text):
+            return None
+        return tool.name
 
     @property
     def second_look(self) -> Callable[[str], bool] | None:

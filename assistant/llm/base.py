@@ -50,12 +50,17 @@ class LanguageModel(Protocol):
     name: str
 
     def stream(
-        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
+        self,
+        messages: list[Message],
+        tools: Sequence[Tool] = (),
+        allowed: Collection[str] | None = None,
+        required: str | None = None,
     ) -> AsyncIterator[str | ToolRequest]:
         """Yield text pieces as they are generated, or the tool requests the model made instead of text;
         cancelling the consumer stops generation. `allowed`: the names of the tools this reply may call
         (None: any); all `tools` stay in the prompt (its cached prefix), and with none allowed the reply
-        is speech."""
+        is speech. `required`: the name of one of `tools` that the model must call now, writing only
+        its arguments (OpenAI's named `tool_choice`); None: the model chooses."""
         ...
 
     async def warm_up(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:

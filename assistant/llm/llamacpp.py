@@ -108,6 +108,7 @@ class LlamaCppLLM:
         emit: Callable[[object], None],
         proceed: Callable[[], bool],
         allowed: Collection[str] | None = None,
+        required: str | None = None,
     ) -> None:
         """Blocking, on the model's own thread; `proceed()` waits for the consumer, False when cancelled.
 
@@ -124,6 +125,10 @@ class LlamaCppLLM:
         # After a tool result the model answers in words: a small model would rather call the tool again
         # or write the result out as JSON. Tools not allowed stay in the prompt (its prefix is cached).
         callable_ = [] if answering else [t for t in tools if allowed is None or t.name in allowed]
+        must = [t for t in callable_ if t.name == required]
+        if must:  # the call is written under the grammar of that one tool from the turn's start
+            emit(self._write_call(prompt, must, {must[0].name}))
+            return
         # Speech never needs markup (code fences, bold, headings, tables) nor, when no call may be made,
         # braces and angle brackets: tokens with them are ruled out while decoding.
         unspeakable = _banning(
@@ -199,7 +204,11 @@ class LlamaCppLLM:
         return parse_tool_json(text, f"call_{next(_call_ids)}")
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
+        self,
+        messages: list[Message],
+        tools: Sequence[Tool] = (),
+        allowed: Collection[str] | None = None,
+        required: str | None = None,
     ) -> AsyncIterator[str | ToolRequest]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -229,7 +238,7 @@ class LlamaCppLLM:
 
         def run() -> None:
             try:
-                self._generate(messages, tools, emit, proceed, allowed)
+                self._generate(messages, tools, emit, proceed, allowed, required)
             except Exception as exc:  # handed to the consumer, which reports it
                 emit(LlmError(f"llama.cpp failed: {exc}"))
             finally:

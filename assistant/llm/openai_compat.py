@@ -45,7 +45,11 @@ class OpenAICompatibleLLM:
         return self._window.fit(messages, lambda kept: estimate_tokens(kept, extra_chars=schemas))
 
     async def stream(
-        self, messages: list[Message], tools: Sequence[Tool] = (), allowed: Collection[str] | None = None
+        self,
+        messages: list[Message],
+        tools: Sequence[Tool] = (),
+        allowed: Collection[str] | None = None,
+        required: str | None = None,
     ) -> AsyncIterator[str | ToolRequest]:
         """Chat models get the OpenAI tools API: the server's tool parser streams calls as `tool_calls`
         deltas; a server that parses none (llama-cpp-python's server on a GGUF's own template) streams
@@ -80,6 +84,8 @@ class OpenAICompatibleLLM:
                     extra["tool_choice"] = (
                         _tool_choice(self._cfg.tool_choice, first_round) if allowed != set() else "none"
                     )
+                    if required is not None and first_round and (allowed is None or required in allowed):
+                        extra["tool_choice"] = {"type": "function", "function": {"name": required}}
                 stream = await self._client.chat.completions.create(
                     model=self._cfg.model,
                     messages=chat_messages(messages, bool(tools)),  # type: ignore[arg-type]

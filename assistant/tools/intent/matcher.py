@@ -25,6 +25,7 @@ from assistant.tools.intent import topic
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
+    INTERJECTIONS,
     asks,
     clauses,
     is_destructive,
@@ -44,7 +45,15 @@ from assistant.tools.intent.slots import (
     describe_params,
     fill_slots,
 )
-from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS, content_words, sound, stem, tokenize
+from assistant.tools.intent.text import (
+    FUNCTION_WORDS,
+    STOPWORDS,
+    content_words,
+    readings,
+    sound,
+    stem,
+    tokenize,
+)
 
 QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
 WH_WORDS = frozenset("what which who whom whose when where why how".split())
@@ -291,6 +300,22 @@ class IntentMatcher:
         if not found or found[0].missing or found[0].confidence < self.threshold:
             return None
         return found[0]
+
+    def unread(self, text: str) -> list[str]:
+        """The words of `text` that neither a tool nor English knows (not in the tools' vocabulary, nor
+        in LemmInflect's lexicon, nor a stopword, filler or number): what ASR made of a word it misheard
+        ("dysolsias" for "to Celsius", "umpers" in "kill umpers" for "kilometres"), which the model may
+        read where the fast path cannot."""
+        return [
+            w
+            for w in tokenize(text).norm
+            if len(w) >= 3
+            and w.isalpha()
+            and w not in STOPWORDS
+            and w not in INTERJECTIONS
+            and not {w, stem(w)} & self._vocabulary
+            and not readings(w)
+        ]
 
     def place_param(self, name: str) -> str | None:
         """The parameter of tool `name` that takes a place (a time zone, a city), if it has one."""

@@ -54,6 +54,14 @@ _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also"
 COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
+_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+_NOT_ASKING = frozenset("i we he she they it you".split())
+"""After a question word, a subject makes a clause, not a question ("how I spent the day", "what you
+said"): "how far is that" asks."""
+_INVERTED = frozenset(
+    "is are was were do does did can could will would should shall may might have has".split()
+)
+_ASKED = frozenset("i we he she they it you there that this my your the a an".split())
 _KNOWLEDGE = re.compile(
     r"^\W*(?:how (?:do|does|can|could|should|would) (?:i|you|we|people|one)\b|why\b"
     r"|what (?:is|are) (?:a|an)\b)|\bwork\W*$",
@@ -62,8 +70,23 @@ _KNOWLEDGE = re.compile(
 
 
 def is_question(text: str) -> bool:
-    """Whether the transcript ends in a question mark (Whisper writes one for questions)."""
-    return text.rstrip().endswith("?")
+    """Whether the transcript ends in a question mark (Whisper writes one for questions), or, written
+    with no mark at its end at all ("and how far is that in miles", "who painted the Mona Lisa": four
+    finals of one spoken pass of 2026-12-04), opens as one: a question word, or an auxiliary and then its
+    subject ("is it", "can you"), after any "and", "so" or "well"."""
+    text = text.rstrip()
+    if text.endswith("?"):
+        return True
+    if not text or text[-1] in ".!;:…":
+        return False
+    norm = list(tokenize(text).norm)
+    while norm and norm[0] in _LEAD:
+        norm.pop(0)
+    if not norm:
+        return False
+    if norm[0] in _QUESTION_WORDS:
+        return len(norm) > 1 and norm[1] not in _NOT_ASKING
+    return norm[0] in _INVERTED and len(norm) > 1 and norm[1] in _ASKED
 
 
 def is_statement(text: str) -> bool:

@@ -92,6 +92,21 @@ _SYMBOLS = [
     (r"(?<!\w)'|'(?!\w)", " "),
     (r"(?<![\s\d])-|-(?!\d)", " "),
 ]
+_JOINED = {
+    "workout": "work out", "setup": "set up", "lookup": "look up", "checkout": "check out",
+    "shutdown": "shut down", "backup": "back up", "pickup": "pick up", "cleanup": "clean up",
+    "warmup": "warm up", "signup": "sign up", "login": "log in", "logout": "log out", "readout": "read out",
+}  # fmt: skip
+_JOINED_VERB = re.compile(
+    r"(^|\b(?:you|please|and|then|to|now|just)\s+)(" + "|".join(_JOINED) + r")"
+    r"(?=\s+(?:(?:a|an|the|my|your|our|all|this|that|these|those|some|every|half|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundred|thousand)\b|\d))",
+    re.IGNORECASE,
+)
+"""A phrasal verb Whisper writes as its noun where a command opens ("Workout 17% of 300.", "Setup a timer
+for five minutes."): the verb again, before a determiner or a number ("Workout plans are fun." stays)."""
+
 _CONTRACTIONS_RE = [(re.compile(p, re.IGNORECASE), r) for p, r in _CONTRACTIONS]
 _SYMBOLS_RE = [(re.compile(p, re.IGNORECASE), r) for p, r in _SYMBOLS]
 
@@ -111,6 +126,7 @@ class Tokens:
 
 
 def tokenize(text: str) -> Tokens:
+    text = _JOINED_VERB.sub(lambda m: m.group(1) + _JOINED[m.group(2).lower()], text)
     for pattern, repl in _CONTRACTIONS_RE:
         text = pattern.sub(repl, text)
     text = text.replace("’", "'")
