@@ -96,3 +96,49 @@ async def test_the_reply_requires_the_call_in_its_first_round_only(tmp_path: Pat
         cfg, [Message("user", "Convert 70 degrees Fahrenheit to Celsius.")], llm, tools=host
     )
     assert llm.required == [] and "21.1" in heard, heard
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said", "ok"),
+    [
+        ({"duration": "PT30M", "label": "lasagna"}, "Set a timer for the lasagna in the ovven.", False),
+        ({"duration": "PT10M"}, "Set a timer for ten minits.", True),
+        ({"duration": "PT1H30M"}, "A timer for 1 hour and 30 minuts.", True),
+        (
+            {"value": 70, "from_unit": "fahrenheit", "to_unit": "celsius"},
+            "Convert seventy degrees dysolsias.",
+            True,
+        ),
+        ({"count": 3, "size": "large"}, "Order some large peetsas.", False),
+        ({"on": True, "room": "kitchen"}, "Turn on the kitchin lihgts.", True),  # a flag is no number
+    ],
+)
+def test_a_call_the_model_was_made_to_write_carries_only_numbers_the_user_said(
+    arguments: dict, said: str, ok: bool
+) -> None:
+    assert ToolHost.said_numbers(arguments, said) is ok
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10_000))
+def test_a_number_not_said_is_never_taken(said: int, written: int) -> None:
+    text = f"Set a timer for {said} minutes in the ovven."
+    assert ToolHost.said_numbers({"duration": f"PT{written}M"}, text) is (said == written)
+
+
+async def test_a_required_call_with_a_made_up_number_is_not_run(tmp_path: Path) -> None:
+    """The model, made to write set_timer for words with no duration, invents one: the call is not run
+    and nothing is claimed done."""
+    cfg = load_config(overrides=[f"tools.data_dir={tmp_path}", "tools.entry_points=false"])
+    host = ToolHost(
+        cfg.tools, toolbox_for(cfg.tools), "s", lambda _: None, lambda c, n: asyncio.ensure_future(c), True
+    )
+    said = "Set a timer for the lazanya."
+    assert host.for_the_model(said) == "set_timer"
+    made_up = ToolRequest("c1", "set_timer", '{"duration": "PT30M"}')
+    llm = ScriptedLLM("The timer is set for thirty minutes.", tool_requests=[made_up], tool_replies=1)
+    reply, heard = await lone_reply(cfg, [Message("user", said)], llm, tools=host)
+    assert llm.required[0] == "set_timer"
+    (call,) = reply.tool_calls
+    assert call.extra.get("not_run") and "did not say" in (call.error or ""), call
+    assert "thirty" not in heard.lower() and "30" not in heard, heard

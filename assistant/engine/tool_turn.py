@@ -188,6 +188,9 @@ class ToolTurn:
         if (reason := host.refusal(tool, self.user_text)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             return self._not_run(call)
+        if request.name == self.required and not host.said_numbers(arguments, self.user_text):
+            call.error = "the user did not say these numbers; ask them"
+            return self._not_run(call)  # a call the model was made to write must not make one up
         if tool.options.confirm:
             self._ask_confirmation(tool, call)  # the model cannot approve: only the user's yes runs it
             return None

@@ -21,10 +21,13 @@ from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
 from assistant.tools.intent.gate import content_mask, is_destructive, is_request, refusal, retracted
+from assistant.tools.intent.numbers import NUMBER_RE
 from assistant.tools.intent.places import named_places, refers_to_a_place
 from assistant.tools.intent.speech_act import is_statement
 from assistant.tools.intent.text import STOPWORDS, content_words, stem, tokenize
 from assistant.tools.scheduler import Scheduler
+
+_ISO_DURATION = re.compile(r"P(?:\d+(?:\.\d+)?[YMWD])*(?:T(?:\d+(?:\.\d+)?[HMS])+)?", re.IGNORECASE)
 
 if TYPE_CHECKING:
     from assistant.tools.intent import IntentMatch, IntentMatcher
@@ -221,6 +224,25 @@ class ToolHost:
         if tool.options.confirm or is_destructive(tool) or not self.matcher.unread(text):
             return None
         return tool.name
+
+    @staticmethod
+    def said_numbers(arguments: dict[str, Any], text: str) -> bool:
+        """Whether every number in a call's arguments (a count, a value, the parts of an ISO duration)
+        is one the user said in `text`: a call the model was made to write (`for_the_model`) must not
+        carry a number it made up ("Set a timer for the lasagna in the ovven." has no duration)."""
+        said = {float(t) for t in tokenize(text).norm if NUMBER_RE.fullmatch(t)}
+        for value in arguments.values():
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                numbers = [float(value)]
+            elif isinstance(value, str) and _ISO_DURATION.fullmatch(value):
+                numbers = [float(n) for n in NUMBER_RE.findall(value)]
+            else:
+                continue
+            if not set(numbers) <= said:
+                return False
+        return True
 
     @property
     def second_look(self) -> Callable[[str], bool] | None:
