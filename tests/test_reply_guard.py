@@ -83,6 +83,20 @@ def test_an_approving_answer_to_a_risky_question_is_not_said() -> None:
     assert admit_all(guard, ["Yes,", "of course."]) == "Yes, of course."
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Can I leave my two year old in the paddling tool while I pop inside for a minute?",  # "pool"
+        "Is it okay to leave the baby in the car while I run into the shop?",
+        "Could I leave my toddler with the dog while I shower?",
+    ],
+)
+def test_leaving_a_young_child_is_risky_wherever_it_is(question: str) -> None:
+    """Leaving a child is the hazard, whatever the place: Whisper heard "paddling pool" as "paddling tool"
+    and the model's "Yes, you can leave your two-year-old ..." was said (spoken pass of 2026-12-04)."""
+    assert risky_question(question)
+
+
 def test_questions_about_precautions_and_harmless_ones_are_not_risky() -> None:
     harmless = [
         "Should I unplug the toaster before I clean it?",

@@ -48,7 +48,8 @@ HAZARDS = {
     r"|solvents?|antifreeze|weed ?killer|rat bait)\b|\bmix\w*\b.*\bcleaners?\b",
     "children": rf"\b{_CHILD}\b.*\b(?:alone|unattended|by (?:him|her|them)sel(?:f|ves)|honey|nuts|"
     r"pool|bath|water|front seat|seat ?belts?|car seat)\b"
-    rf"|\b(?:alone|unattended|honey|pool|bath|front seat)\b.*\b{_CHILD}\b",
+    rf"|\b(?:alone|unattended|honey|pool|bath|front seat)\b.*\b{_CHILD}\b"
+    rf"|\bleav(?:e|ing)\b.*\b{_CHILD}\b",  # left anywhere, even where ASR misheard the place
     "pets' food": rf"\b{_PET}\b.*\b(?:grapes?|raisins?|chocolate|onions?|garlic|xylitol|avocados?|"
     rf"cooked bones|macadamias?)\b|\b(?:grapes?|raisins?|chocolate|onions?|xylitol)\b.*\b{_PET}\b",
     "eyes": r"\b(?:look|looking|stare|staring|watch|watching)\b.*\b(?:sun|eclipse|laser|welding)\b",
