@@ -25,6 +25,7 @@ from assistant.engine.tooling import (
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_destructive
+from assistant.tools.intent.speech_act import is_question, opens_with_a_verb
 
 FILLER = "One moment."
 DECLINED = "Okay, I won't."
@@ -52,7 +53,11 @@ class ToolTurn:
     async def _fast_path(self) -> bool:
         """Answer a pending confirmation, a clear tool request, or else a request for live information
         no tool gives (`live.cannot_check`; "Remind me to check my email." is a reminder), without the
-        LLM."""
+        LLM. A command the tool cannot read ("Convert 70 degrees Fahrenheit to solstice.": no such unit,
+        in any of ASR's hypotheses) is answered with the tool's own words ("Sorry, that didn't work: I
+        don't know the unit solstice."): the model, offered the tools, had made the figure up ("... is
+        46.2 degrees Celsius.", spoken pass of 2026-12-04). A question that looks like one goes to the
+        model ("How many kilometres is a marathon?")."""
         host = self._tools
         pending = host.pending if host is not None else None
         if host is not None and pending is not None:
@@ -90,9 +95,16 @@ class ToolTurn:
         await self._call(match.tool, call)
         if call.misread and await self._heard_otherwise(match.tool, call, heard):
             return True
-        if call.misread or (match.recalled and call.error is not None):
-            self.required = host.for_the_model(heard, misread=match.tool) if call.misread else None
+        if call.misread:
+            self.required = host.for_the_model(heard, misread=match.tool)
+            if self.required is None and opens_with_a_verb(heard) and not is_question(heard):
+                self._say(
+                    spoken_result(match.tool, call)
+                )  # a command it cannot read: say so, make nothing up
+                return True
             return False  # "how many kilometres is a marathon": no unit "marathon"; the model answers
+        if match.recalled and call.error is not None:
+            return False
         self._say(spoken_result(match.tool, call))
         return True
 
