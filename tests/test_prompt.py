@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.bench.dialogue_set import load_dialogues
+from assistant.bench.dialogue_set import DEFAULT_SET, load_dialogues
 from assistant.bench.suite import DATA_DIR, references
 from assistant.config import ConfigError, load_config
 from assistant.llm import Message
@@ -26,6 +26,8 @@ from assistant.llm.prompt import (
     uses_fewshot,
 )
 from assistant.llm.untrusted import REMOVED, strip_instructions, tool_result_content
+
+HELD_OUT = DEFAULT_SET.with_name("dialogue_heldout.yaml")
 
 
 def test_the_system_prompt_is_built_from_name_and_persona():
@@ -71,11 +73,12 @@ def _four_grams(text: str) -> set[str]:
 def test_no_prompt_example_comes_from_the_test_data():
     """The issue's card-game example echoed tests/data/cards-*.wav: no four words in a row of any prompt
     text (the default system prompt with its persona included) may appear in a test recording's
-    transcript, in the spoken tool test set or in the conversation benchmark's dialogues; nor may the
-    dialogues echo the test data."""
+    transcript, in the spoken tool test set or in the conversation benchmark's dialogues (the set and its
+    held-out text set); nor may the dialogues echo the test data."""
     intents = yaml.safe_load((DATA_DIR / "intents.yaml").read_text())
     test_texts = [*references().values(), *(c["text"] for c in intents["intents"]), *intents["none"]]
     dialogue_texts = [turn.say for d in load_dialogues() for turn in d.turns]
+    dialogue_texts += [turn.say for d in load_dialogues(HELD_OUT) for turn in d.turns]
     test_grams = set().union(*(_four_grams(t) for t in test_texts))
     dialogue_grams = set().union(*(_four_grams(t) for t in dialogue_texts))
     for text in dialogue_texts:

@@ -98,9 +98,7 @@ class ToolTurn:
         if call.misread:
             self.required = host.for_the_model(heard, misread=match.tool)
             if self.required is None and opens_with_a_verb(heard) and not is_question(heard):
-                self._say(
-                    spoken_result(match.tool, call)
-                )  # a command it cannot read: say so, make nothing up
+                self._say(spoken_result(match.tool, call))  # a command it cannot read: say so
                 return True
             return False  # "how many kilometres is a marathon": no unit "marathon"; the model answers
         if match.recalled and call.error is not None:
