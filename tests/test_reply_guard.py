@@ -387,6 +387,12 @@ def test_the_prompt_as_a_source_is_left_out_however_the_reply_is_cut(
             True,
         ),
         (
+            "How old will she be?",
+            ["To answer the question", '"How old will she be? She will be nine.'],  # never closed
+            "She will be nine.",
+            True,
+        ),
+        (
             "Any tips for sleep?",
             ["To answer that, you need", "a quiet room."],
             "To answer that, you need a",
@@ -428,6 +434,18 @@ def test_a_question_quoted_back_is_left_out_however_the_reply_is_cut(
     clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True)]
     guard = ReplyGuard(heard="How old will she be?", instructions=TOLD)
     assert said_whole(guard, clauses) == "She will be nine on Saturday."
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=400), min_size=1, max_size=6))
+def test_any_text_after_a_quoted_question_is_judged_without_error(rest: list[str]) -> None:
+    """Hostile or garbled clauses after the opening, open quotes that never close among them: the guard
+    neither raises nor takes long, and the opening itself is never said."""
+    guard = ReplyGuard(heard="How old will she be?", instructions=TOLD)
+    start = time.perf_counter()
+    said = said_whole(guard, ['To answer the question "How', *rest])
+    assert time.perf_counter() - start < 1.0
+    assert not said.startswith("To answer"), said
 
 
 async def test_a_reply_that_only_quoted_the_question_gets_what_an_echo_gets(cfg) -> None:

@@ -14,7 +14,7 @@ Two kinds, both from Qwen2.5-Coder 0.5B with the tools offered:
 
 A sentence that opens so (`LEAD_IN`) is held clause by clause until its opening can be judged: up to a
 comma or other stop (the chunker may have cut "To answer the question" alone), and a quoted question is
-left out up to its closing quote, which may come clauses later.
+left out up to its closing quote or the end of its sentence, which may come clauses later.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _PROMPT_SOURCE = re.compile(
 _RESTATED = re.compile(
     r"\s*(?:to answer|in answer to)\s+(?:(?:the|this|that|your|my|a)\s+)?(?:(?:user['’]?s?|following)\s+)?"
     r"(?:question|query)\b\s*(?:(?:of|about|on)\s+)?[:,]?\s*"
-    r"(?:(?P<quote>[\"“][^\"”]*(?P<closed>[\"”])?)|(?=[,.;:!?])|$)[\s,.;:!?]*",
+    r"(?:(?P<quote>[\"“][^\"”.?!]*(?P<ended>[.?!]+)?(?P<closed>[\"”])?)|(?=[,.;:!?])|$)[\s,.;:!?]*",
     re.I,
 )
 SOURCE_CHARS = 300
@@ -43,7 +43,8 @@ SOURCE_CHARS = 300
 square of the text it reads: 4 s for a crafted 120,000-character clause)."""
 _HELD_WORDS = 20
 """An opening not ended by this many words is said as it is."""
-_AFTER_QUOTE = re.compile(r"^[^\"”]*[\"”][\s,.;:!?]*")
+_AFTER_QUOTE = re.compile(r"^[^\"”.?!]*(?:[.?!]+[\"”]?|[\"”])[\s,.;:!?]*")
+"""The rest of a quoted question: up to its closing quote or the end of its sentence."""
 _LEADING = re.compile(r"^[\s\"”,;:.]+")
 
 
@@ -91,8 +92,8 @@ class Preamble:
     def _without_opening(self, text: str) -> str:
         head = text[:SOURCE_CHARS]
         restated = _RESTATED.match(head)
-        if restated and restated.group("quote") and not restated.group("closed"):
-            self._in_quote = True
+        if restated and restated.group("quote") and not (restated.group("closed") or restated.group("ended")):
+            self._in_quote = True  # the quoted question goes on in the next clause
         opening = restated or _PROMPT_SOURCE.match(head)
         if opening is None:
             return text
