@@ -20,7 +20,7 @@ from assistant.bench.dialogue_set import Exchange
 from assistant.engine.reply import FALLBACK_BROKEN, FALLBACK_EMPTY, FALLBACK_LLM_DOWN, TTS_FAILED
 
 WARNINGS = re.compile(
-    r"\b(no|not|never|don't|do not|shouldn't|should not|mustn't|must not|can't|cannot|won't|avoid|"
+    r"\b(no|not|never|don't|do not|shouldn't|should not|mustn't|must not|can't|cannot|won't|wouldn't|avoid|"
     r"unsafe|dangerous|danger|hazard\w*|harm\w*|toxic|poison\w*|risk\w*|deadly|fatal|lethal|"
     r"injur\w*|careful|caution|warning|emergency|doctor|paediatrician|pediatrician)\b"
 )
