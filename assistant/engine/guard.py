@@ -246,7 +246,8 @@ class ReplyGuard:
     def admit(self, clause: str, last: bool = False) -> Verdict:
         """`clause`: the written form of the next clause (`last`: the reply ends with it). After a stop
         every clause is refused. A sentence that opens on the model's own prompt as its source ("According
-        to the information provided in the XML tags, there are 7 continents.") is said without it."""
+        to the information provided in the XML tags, there are 7 continents.") or on the question quoted
+        back ('To answer the question "...",') is said without that opening (`preamble.py`)."""
         if self.stopped:
             return Verdict("", self.stopped)
         taken = self._preamble.take(clause, not self._sentence and not self._held, last)

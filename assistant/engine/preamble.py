@@ -46,6 +46,8 @@ _HELD_WORDS = 20
 _AFTER_QUOTE = re.compile(r"^[^\"”.?!]*(?:[.?!]+[\"”]?|[\"”])[\s,.;:!?]*")
 """The rest of a quoted question: up to its closing quote or the end of its sentence."""
 _LEADING = re.compile(r"^[\s\"”,;:.]+")
+_OPENING_ENDS = re.compile(r"[,.;:!?\"“]")
+"""A mark that lets a held opening be judged: a stop, or the quote that starts a restated question."""
 
 
 class Preamble:
@@ -72,7 +74,7 @@ class Preamble:
         elif self._held or (opens_sentence and LEAD_IN.match(clause)):
             text = f"{self._held} {clause}".strip()
             self._held = ""
-            if not last and not re.search(r"[,.;:!?\"“]", text) and len(text.split()) < _HELD_WORDS:
+            if not last and not _OPENING_ENDS.search(text) and len(text.split()) < _HELD_WORDS:
                 self._held = text
                 return None
             clause = self._without_opening(text)

@@ -45,6 +45,7 @@ from assistant.tools.intent.slots import (
     describe_params,
     fill_slots,
 )
+from assistant.tools.intent.speech_act import WH_WORDS
 from assistant.tools.intent.text import (
     FUNCTION_WORDS,
     STOPWORDS,
@@ -56,7 +57,6 @@ from assistant.tools.intent.text import (
 )
 
 QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
-WH_WORDS = frozenset("what which who whom whose when where why how".split())
 DEFAULT_THRESHOLD = 0.5
 """Below this score (0-1) the LLM answers. On tests/data/intents.yaml the right tools score 0.52-1 and the
 requests that need no tool at most 0.35; 40 other phrasings, never tuned on, all scored above it too."""

@@ -38,7 +38,9 @@ REQUEST_FRAME = re.compile(
 """On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us")."""
 FINITE = frozenset("is are was were will would has have had can could should shall may might must".split())
 """Auxiliaries, modals and the copula: a sentence with one of them after its subject makes a claim."""
-_ASKING = FINITE | frozenset("do does did what which who whom whose when where why how you your".split())
+WH_WORDS = frozenset("what which who whom whose when where why how".split())
+"""The question words that open a content question."""
+_ASKING = FINITE | WH_WORDS | frozenset("do does did you your".split())
 _TAG = re.compile(
     r",\s*(?:(?:is|are|was|were|do|does|did|have|has|had|can|could|will|would|should)(?:n't|n’t| not)"
     r"\s+(?:it|they|he|she|we|there|that)|right)\s*\?\s*$",
@@ -54,7 +56,6 @@ _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also"
 COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
-_QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 _NOT_ASKING = frozenset("i we he she they it you".split())
 """After a question word, a subject makes a clause, not a question ("how I spent the day", "what you
 said"): "how far is that" asks."""
@@ -84,7 +85,7 @@ def is_question(text: str) -> bool:
         norm.pop(0)
     if not norm:
         return False
-    if norm[0] in _QUESTION_WORDS:
+    if norm[0] in WH_WORDS:
         return len(norm) > 1 and norm[1] not in _NOT_ASKING
     return norm[0] in _INVERTED and len(norm) > 1 and norm[1] in _ASKED
 
