@@ -84,7 +84,11 @@ async def test_barge_in_cuts_history_to_what_was_heard(cfg, speech):
     assert len(heard) < len(generated) and generated.startswith(heard.split(" ")[0])
     interrupted = [m for m in conv.history if m.role == "assistant" and m.interrupted]
     assert len(interrupted) == 1 and interrupted[0].content == heard
-    assert "clubs" in normalise(second["user_text"])
+    # The interruption is heard whole: its first word survives the barge-in. Its frames went through the
+    # echo canceller while the reply still played, so tiny.en's last word moves with the timing (CI's
+    # loaded machine heard "10 of close" once); one word in three may differ.
+    heard_second = normalise(second["user_text"])
+    assert heard_second.split()[:1] == ["ten"] and word_error_rate(["ten of clubs"], [heard_second]) <= 1 / 3
     assert not second["interrupted"] and second["assistant_text"]
     # Nothing of the cut reply leaks: the first reply's audio stops for good at the barge-in.
     replies = spoken_segments(result.speaker, result.output_rate)
