@@ -230,6 +230,22 @@ async def test_the_model_writes_the_call_the_fast_path_could_not_read(tmp_path):
     assert "21.1" in heard or "twenty-one point one" in heard.lower(), heard
 
 
+async def test_no_made_up_web_address_is_said(tmp_path):
+    """Asked for sites it can only guess, Qwen named louvre.com (the Louvre's is louvre.fr) and
+    edinburghcastle.com (held-out probe, 2026-12-04): whatever it writes, no address nobody gave is
+    heard, and something is."""
+    from lone_reply import lone_reply
+
+    from assistant.engine.addresses import web_hosts
+
+    cfg = qwen_cfg(tmp_path)
+    llm = make_llm(cfg.llm)
+    for asked in ("What's the Louvre's website?", "What's the link for booking Edinburgh Castle?"):
+        history = [Message("system", system_prompt(cfg.llm)), Message("user", asked)]
+        _, heard = await lone_reply(cfg, history, llm)
+        assert heard and not web_hosts(heard), (asked, heard)
+
+
 async def test_a_required_call_names_no_other_tool_in_process(tmp_path):
     """`required`: the first item is a call of that tool, even where the model would have chosen
     another or none."""

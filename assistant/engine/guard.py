@@ -40,6 +40,10 @@ than `LEAK_WORDS` words of the instructions in a row). A person is spoken to as 
 the assistant speaks as "I", never of "the assistant" or of what "this response indicates" ("This response
 suggests that the assistant is looking for more coffee beans online.", "Here's a response: When: ...",
 probes of 2026-12-03).
+Made up: where the user asked for a web address, a sentence that gives one that neither the user nor a
+tool gave (`addresses.py`: "The Louvre's website is louvre.com.") is not said and the model is stopped;
+each sentence is held back until it ends ("The web address for booking" had been said before "... is
+https://www.example.com." came).
 Preamble: a sentence that opens on the model's own prompt as its source ("According to the information
 provided in the XML tags, there are 5 continents.": Qwen's tools header, 2026-12-04) or on the user's
 question quoted back ('To answer the question "How old will she be?", ...') is said without that opening
@@ -62,6 +66,7 @@ from dataclasses import dataclass
 
 from text_to_num import alpha2digit
 
+from assistant.engine.addresses import asks_for_address, given, web_hosts
 from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves
@@ -172,8 +177,8 @@ class Verdict:
     text: str
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
-    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "leak" or "tool_talk"),
-    None to go on."""
+    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "made_up", "leak" or
+    "tool_talk"), None to go on."""
 
 
 class ReplyGuard:
@@ -187,11 +192,13 @@ class ReplyGuard:
         before: str = "",
         asked_before: str = "",
         results: Sequence[str] = (),
+        sources: Sequence[str] = (),
     ) -> None:
         """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
         tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
         (the same question twice may get the same answer); `results`: the earlier replies that said what
-        tools did."""
+        tools did; `sources`: the earlier messages of the user and the tools (web addresses they gave may
+        be said)."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
@@ -217,6 +224,9 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self._address = asks_for_address(heard)
+        """The user asked for a web address: one that no user or tool gave (`addresses.py`) is made up."""
+        self._given = given([heard, *results, *sources])
         self._forms = frozenset(f for r in results if (f := result_form(r)))
         """How earlier tools' results reported their deeds ("noted:"): a sentence that opens so in a turn
         that called no tool makes up what a tool did (`claims.forges`)."""
@@ -270,6 +280,9 @@ class ReplyGuard:
         if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (not self._called and made_up):
             self.stopped, self._held = "claim", ""
             return Verdict("", "claim")
+        if self._address and web_hosts(clause) - self._given:
+            self.stopped, self._held = "made_up", ""
+            return Verdict("", "made_up")
         if ends_sentence and so_far in self._repeats:
             self.repeated, self._held = True, ""
             self._sentence, self._echo_sentence = [], ()
@@ -305,6 +318,7 @@ class ReplyGuard:
             and not self.stopped
             and (
                 self._deeds
+                or self._address
                 or self._may_repeat(so_far)
                 or self._reads_back("", partly=True)
                 or self._may_leak()
@@ -319,9 +333,11 @@ class ReplyGuard:
         that it did not work."""
         self._called = True
 
-    def tool_answered(self) -> None:
-        """A tool answered this turn: the reply may say again what the previous one said ("The timer is
-        set for five minutes." to a second timer), and say what the tool did."""
+    def tool_answered(self, result: str = "") -> None:
+        """A tool answered this turn (`result`: what it returned): the reply may say again what the
+        previous one said ("The timer is set for five minutes." to a second timer), say what the tool
+        did, and the web addresses it gave."""
+        self._given |= given([result])
         self._repeats = set()
         self._deeds = frozenset()
 

@@ -47,6 +47,8 @@ from assistant.tools.intent.speech_act import is_fragment, is_question, is_state
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import CODE_SKIPPED, written
 
+ENDS = (".", "!", "?")
+"""How a finished sentence ends."""
 FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
 ACKNOWLEDGED = "I see."
 """Said when the model only repeated what the user told it."""
@@ -59,12 +61,15 @@ FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
 FALLBACK_BROKEN = "Sorry, something went wrong on my side."
 TTS_FAILED = "Sorry, I couldn't say that."
+NO_ADDRESS = "Sorry, I don't know that web address."
+"""Said instead of a web address the model made up when asked for one (`addresses.py`)."""
 NOTICES = (
     FILLER,
     FALLBACK_EMPTY,
     ACKNOWLEDGED,
     UNABLE,
     CLARIFY,
+    NO_ADDRESS,
     FALLBACK_LLM_DOWN,
     FALLBACK_LLM_SILENT,
     FALLBACK_LLM_GARBLED,
@@ -141,6 +146,7 @@ class Reply(ToolTurn):
             instructions(messages, llm, tools),
             *previous_exchange(messages),
             results=[m.content for m in messages[:-1] if m.from_tools],
+            sources=[m.content for m in messages[:-1] if m.role in ("user", "tool")],
         )
         self._spoke = False
         self._last_clause = ""
@@ -158,9 +164,12 @@ class Reply(ToolTurn):
     def _after_echo(self) -> str:
         """What to say when the model only repeated the user (or its instructions): a question is not
         answered, a statement or words that name nothing ("Thanks.") are acknowledged, a fragment is
-        asked about, a request was not done; nor was a deed the model claimed while no tool did it."""
+        asked about, a request was not done; nor was a deed the model claimed while no tool did it; an
+        address the model made up is not known."""
         if self.cut == "claim":
             return UNABLE
+        if self.cut == "made_up":
+            return NO_ADDRESS
         if risky_question(self.user_text):
             return CAUTION
         if is_question(self.user_text):
@@ -190,11 +199,11 @@ class Reply(ToolTurn):
                 await self._converse()
             self._flush_text()
             left_out = self._guard.repeated or self._guard.restated
-            said_nothing_right = self.cut in ("echo", "claim", "leak", "tool_talk") or left_out
+            said_nothing_right = self.cut in ("echo", "claim", "made_up", "leak", "tool_talk") or left_out
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(self._after_echo() if said_nothing_right else self._nothing_said())
-            elif said_nothing_right and not self._last_clause.endswith((".", "!", "?")):
-                self._say(self._after_echo())  # stopped mid-sentence ("To answer this question,"): end it
+            elif self.cut == "made_up" or (said_nothing_right and not self._last_clause.endswith(ENDS)):
+                self._say(self._after_echo())  # the address not said, or stopped mid-sentence: end it
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
@@ -215,8 +224,8 @@ class Reply(ToolTurn):
 
     @property
     def cut(self) -> str | None:
-        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "claim", "leak",
-        "tool_talk"), or None."""
+        """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "claim", "made_up",
+        "leak", "tool_talk"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -338,7 +347,7 @@ class Reply(ToolTurn):
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
             self._guard.tool_called()
             if ran:  # what a tool did may be said; a refused or failed call did nothing
-                self._guard.tool_answered()
+                self._guard.tool_answered(" ".join(m.content for m in results))
         if not self._spoke and last is not None:
             self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
 
