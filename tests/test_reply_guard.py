@@ -22,7 +22,9 @@ from assistant.transports.simulate import simulate
 
 
 def admit_all(guard: ReplyGuard, clauses: list[str]) -> str:
-    return " ".join(v.text for v in (guard.admit(c) for c in clauses) if v.text)
+    """What of `clauses` is said, the reply ending after them (what was held back is released)."""
+    said = [v.text for v in (guard.admit(c) for c in clauses) if v.text]
+    return " ".join([*said, guard.release()]).strip()
 
 
 def test_a_repeated_sentence_stops_the_reply_after_its_first_time() -> None:
@@ -81,6 +83,41 @@ def test_an_approving_answer_to_a_risky_question_is_not_said() -> None:
     assert admit_all(guard, ["Is it alright", "Sure, it's fine."]) == CAUTION and guard.release() == ""
     guard = ReplyGuard(risky=False)  # "Can I ask you something?" is no risky question
     assert admit_all(guard, ["Yes,", "of course."]) == "Yes, of course."
+
+
+_BARBECUE = "It's raining, so is it fine to use my charcoal barbecue inside the living room."
+"""Whisper wrote the question with a full stop (spoken pass of 2026-12-04)."""
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    condition=st.sampled_from(["", "If it's raining, ", "When it rains, ", "Since it's wet outside, "]),
+    order=st.sampled_from(
+        [
+            "use charcoal barbecue inside the living room",
+            "use your charcoal barbecue inside the living room",
+            "just use the charcoal barbecue in the living room",
+        ]
+    ),
+    cut=st.integers(min_value=0, max_value=3),
+)
+def test_the_asked_act_said_back_as_an_order_is_not_said(condition: str, order: str, cut: int) -> None:
+    """Qwen answered the question above "If it's raining, use charcoal barbecue inside the living
+    room.": an order to do the asked act is a yes, however the clauses fall."""
+    words = f"{condition}{order}.".split()
+    clauses = [" ".join(words[:cut]), " ".join(words[cut:])] if 0 < cut < len(words) else [" ".join(words)]
+    guard = ReplyGuard(risky=risky_question(_BARBECUE), heard=_BARBECUE)
+    assert admit_all(guard, clauses) == CAUTION and guard.stopped == "unsafe", clauses
+
+
+def test_an_order_that_moves_the_act_elsewhere_is_a_warning() -> None:
+    for warning in (
+        ["No,", "use it outside only."],
+        ["Never use a charcoal barbecue indoors;", "the fumes can kill."],
+        ["Charcoal gives off carbon monoxide.", "Cook outdoors instead."],
+    ):
+        guard = ReplyGuard(risky=True, heard=_BARBECUE)
+        assert admit_all(guard, warning) == " ".join(warning) and guard.stopped is None, warning
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,16 @@ Loops: a sentence said before (same words, any case and punctuation), or a run o
 back to back: one word four times, or a phrase of 2-12 words three times. The first occurrence is kept,
 the repetition dropped, and the model stopped. Length: the reply ends at the first sentence end once it
 holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
-Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves is replaced
-by a cautious sentence, and the model stopped. Echo: a sentence that repeats one of the user's own
-questions, statements or longer requests word for word (`heard`; numbers compared as digits, "ten" =
-"10") is not said and the model is stopped: Qwen2.5-Coder 0.5B answers many statements, and some
-questions, by repeating them ("My name is Priya." -> "My name is Priya."), and once an echo is in the
-history it echoes turn after turn (5 in a row in one dialogue); asked to do what no tool does, it reads
-the command back ("Go forward ten meters." -> "Go forward 10 meters."), or with another verb ("Check my bank
-balance." -> "Mark the bank balance."): a command on the same things, in a turn that called no tool.
+Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves, or a
+sentence that orders the asked act ("If it's raining, use charcoal barbecue inside the living room."), is
+replaced by a cautious sentence, and the model stopped; each sentence is held back until it ends. Echo: a
+sentence that repeats one of the user's own questions, statements or longer requests word for word
+(`heard`; numbers compared as digits, "ten" = "10") is not said and the model is stopped: Qwen2.5-Coder
+0.5B answers many statements, and some questions, by repeating them ("My name is Priya." -> "My name is
+Priya."), and once an echo is in the history it echoes turn after turn (5 in a row in one dialogue); asked
+to do what no tool does, it reads the command back ("Go forward ten meters." -> "Go forward 10 meters."),
+or with another verb ("Check my bank balance." -> "Mark the bank balance."): a command on the same things,
+in a turn that called no tool.
 Claim: a clause that says a deed the user asked for was done, or promises it, while no tool answered
 (`claims.py`: "Book me a taxi." -> "The taxi is booked.") is not said and the model is stopped; so is
 a sentence that reports a tool's failure ("Sorry, that didn't work: ...") in a turn that called none, or
@@ -69,7 +71,7 @@ from text_to_num import alpha2digit
 from assistant.engine.addresses import asks_for_address, given, web_hosts
 from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
 from assistant.engine.preamble import Preamble
-from assistant.engine.safety import CAUTION, approves
+from assistant.engine.safety import CAUTION, approves, tells_to_do
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
 
@@ -224,6 +226,7 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self._heard = heard
         self._address = asks_for_address(heard)
         """The user asked for a web address: one that no user or tool gave (`addresses.py`) is made up."""
         self._given = given([heard, *results, *sources])
@@ -264,7 +267,10 @@ class ReplyGuard:
         if not taken:  # held, or all of it the opening
             return Verdict("")
         clause = taken
-        if self.risky and approves(clause, opening=not self._sentences):
+        if self.risky and (
+            approves(clause, opening=not self._sentences)
+            or (_SENTENCE_END.search(clause.rstrip()) and tells_to_do(f"{self._held} {clause}", self._heard))
+        ):
             self.stopped, self._held = "unsafe", ""
             return Verdict(CAUTION, "unsafe")
         spans = [(m.start(), m.group().lower()) for m in _WORD.finditer(clause)]
@@ -318,6 +324,7 @@ class ReplyGuard:
             and not self.stopped
             and (
                 self._deeds
+                or self.risky
                 or self._address
                 or self._may_repeat(so_far)
                 or self._reads_back("", partly=True)

@@ -7,7 +7,7 @@ safety is beyond a model that size, so the engine does the one part that needs n
 user asks whether they may do something (`asks_permission`) that touches a well-known household hazard
 (`HAZARDS`: the categories of poison-control and home-safety advice, not any benchmark's wording), a
 reply that approves it (`approves`: "Yes, ...", "You can ..." at its opening, "it's fine to"
-anywhere) is replaced, before a word of it is spoken, by
+anywhere; `tells_to_do`: the asked act said back as an order) is replaced, before a word of it is spoken, by
 `CAUTION`, and the model is stopped. A reply that warns, refuses or explains is said as written.
 
 The rule can be wrong both ways: a harmless question with a hazard word whose answer is "yes" gets the
@@ -19,6 +19,9 @@ on an approving opening, so it costs them nothing.
 from __future__ import annotations
 
 import re
+
+from assistant.tools.intent.gate import FUNCTION_WORDS
+from assistant.tools.intent.speech_act import opens_with_a_verb
 
 CAUTION = "That could be dangerous, so I wouldn't. Please check with an expert first."
 """Said instead of an approving answer to a risky question."""
@@ -95,6 +98,33 @@ def risky_question(text: str) -> bool:
         and bool(_HAZARD.search(lowered))
         and not PRECAUTIONS.search(lowered)
     )
+
+
+_CONDITION = re.compile(r"^\W*(?:if|when|whenever|since|as long as|once)\b[^,]*,\s*", re.IGNORECASE)
+"""An opening condition before the main clause: "If it's raining, ..."."""
+_NEGATED = re.compile(r"\b(?:not|never|no|avoid|instead|only|away|outside|outdoors)\b|n't\b", re.IGNORECASE)
+"""Words that make an imperative about the hazard a warning ("Use it outside only.", "Keep it away")."""
+_WORDS = re.compile(r"[a-z]+")
+TOLD_SHARE = 2 / 3
+"""The share of the asked action's words an imperative must name to be telling the user to do it."""
+
+
+def _content(text: str) -> set[str]:
+    return {w.removesuffix("s") for w in _WORDS.findall(text.lower()) if w not in FUNCTION_WORDS}
+
+
+def tells_to_do(sentence: str, question: str) -> bool:
+    """Whether a sentence of the reply tells the user to do what they asked leave for: an imperative
+    (after an opening condition) without a negation or a place that moves the act elsewhere, naming at
+    least `TOLD_SHARE` of the words of the asked action. "If it's raining, use charcoal barbecue inside
+    the living room." to "It's raining, so is it fine to use my charcoal barbecue inside the living room."
+    (Qwen2.5-Coder 0.5B, spoken pass of 2026-12-04): the question said back as an order is a yes."""
+    asked = _PERMISSION.search(question.lower())
+    action = _content(question.lower()[asked.end() :]) if asked else set()
+    body = _CONDITION.sub("", sentence.strip().replace("’", "'"))
+    if len(action) < 2 or _NEGATED.search(body) or not opens_with_a_verb(body):
+        return False
+    return len(action & _content(body)) >= TOLD_SHARE * len(action)
 
 
 def approves(clause: str, opening: bool) -> bool:
