@@ -261,6 +261,24 @@ def test_the_previous_reply_is_not_said_again_to_something_else() -> None:
         assert admit_all(guard, ["The capital of Australia is Canberra."]) and not guard.repeated
 
 
+async def test_a_tool_result_said_again_with_no_tool_called_is_left_out(cfg) -> None:
+    """The fast path's result "Timer set for 25 minutes." said again by the model to a request Whisper
+    garbled ("... for love in minutes"), with no tool called: the timer was not set, so it is not said,
+    and the user is asked for more; asked to hear it again, it may be."""
+    from assistant.engine.reply import CLARIFY
+    from assistant.llm import Message
+
+    earlier = [
+        Message("user", "I need a 25 minute timer, please."),
+        Message("assistant", "Timer set for 25 minutes.", from_tools=True),
+    ]
+    garbled = "Now start another one called pasta for love in minutes."
+    cut, heard = await one_reply(cfg, garbled, "Timer set for 25 minutes.", earlier)
+    assert heard == CLARIFY and cut is None, heard
+    guard = ReplyGuard(heard="Sorry, what did you say?", results=["Timer set for 25 minutes."])
+    assert admit_all(guard, ["Timer set for 25 minutes."]) == "Timer set for 25 minutes."
+
+
 def test_a_tool_result_or_the_safety_answer_may_say_what_the_previous_reply_said() -> None:
     before = "The timer is set for five minutes."
     guard = ReplyGuard(heard="Another five minute timer.", before=before, asked_before="A five minute timer.")

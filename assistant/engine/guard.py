@@ -56,7 +56,8 @@ again or a tool answered since; a reply that was nothing else gets what an echo 
 0.5B, asked to do what no tool does, answered with its previous reply word for word, and opened each
 follow-up about a trip by saying the trip again ("The flight to Madrid leaves at seven in the evening on
 Saturday. The city ... is Madrid."); a small model that has said a sentence once says it turn after turn
-(Gemma 270M's "You are a bad leader" to four turns).
+(Gemma 270M's "You are a bad leader" to four turns). A sentence of an earlier reply that said what a
+tool did is left out at any length: said again with no tool called, it makes the deed up.
 """
 
 from __future__ import annotations
@@ -219,9 +220,12 @@ class ReplyGuard:
         """What each of the user's commands acts on: a reply sentence that is another command on the
         same things ("Mark the television to channel five.") reads the command back in other words."""
         again = _AGAIN.search(heard) or _echo_words(heard) == _echo_words(asked_before)
-        self._repeats = set() if again else _long_sentences(before) - _long_sentences(CAUTION)
+        told = {w for r in results for s in _USER_SENTENCE.split(r) if len(w := _echo_words(s)) >= 2}
+        self._repeats = set() if again else (_long_sentences(before) | told) - _long_sentences(CAUTION)
         """The sentences of the previous reply that are not said again to something else (the engine's
-        own cautious answer may be)."""
+        own cautious answer may be), and those of earlier replies that said what a tool did, at any length:
+        "Timer set for 25 minutes." said again to a request Whisper garbled, no tool called (spoken pass
+        of 2026-12-04), makes a deed up."""
         self._deeds = requested_deeds(heard)
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
