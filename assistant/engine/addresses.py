@@ -22,8 +22,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    import tldextract
 
 _ADDRESS = r"(?:web\s*(?:address|site|page)|website|url|link|home\s*page|e-?mail\s+address|domain\s+name)s?"
 _ASKS = re.compile(
@@ -41,7 +43,10 @@ _HOST = re.compile(r"(?<![\w-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-
 
 @functools.cache
 def _extract() -> tldextract.TLDExtract:
-    """The Public Suffix List from the package's own snapshot: no network, no cache directory."""
+    """The Public Suffix List from the package's own snapshot: no network, no cache directory. Imported
+    when first needed (it brings `requests` along), not at the engine's start."""
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 

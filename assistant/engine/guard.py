@@ -233,7 +233,8 @@ class ReplyGuard:
         self._heard = heard
         self._address = asks_for_address(heard)
         """The user asked for a web address: one that no user or tool gave (`addresses.py`) is made up."""
-        self._given = given([heard, *results, *sources])
+        self._given = given([heard, *results, *sources]) if self._address else set()
+        """The hosts of the addresses the user and the tools gave; read only when an address was asked."""
         self._forms = frozenset(f for r in results if (f := result_form(r)))
         """How earlier tools' results reported their deeds ("noted:"): a sentence that opens so in a turn
         that called no tool makes up what a tool did (`claims.forges`)."""
@@ -348,7 +349,8 @@ class ReplyGuard:
         """A tool answered this turn (`result`: what it returned): the reply may say again what the
         previous one said ("The timer is set for five minutes." to a second timer), say what the tool
         did, and the web addresses it gave."""
-        self._given |= given([result])
+        if self._address:
+            self._given |= given([result])
         self._repeats = set()
         self._deeds = frozenset()
 
