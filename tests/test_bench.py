@@ -100,11 +100,14 @@ def test_a_turn_carried_on_counts_its_words_once(tmp_path: Path, speech: dict[st
     for name in names:
         for ext in ("wav", "txt"):
             shutil.copy(DATA / "asterisk" / f"{name}.{ext}", tmp_path / f"{name}.{ext}")
-    # Whether those split depends on the machine's timing; a whole sentence, 0.8 s of its room tone and
-    # the next one split (a finished sentence ends the turn in 280 ms) and carry on (the rest comes before
-    # 0.4 s of the reply was audible) on fast and slow machines alike.
+    # Whether those split depends on the machine's timing. A whole sentence, 0.5 s of its room tone and the
+    # next one: the recordings' own quiet ends make that about 0.8 s from the last word to the next, and
+    # the turn ends 280-600 ms after the last word (idle or under two busy loops), so it splits; the
+    # reply's first audio came 490 ms or more after the last word in every run, so under 0.4 s of it was
+    # audible when the rest began, and it carries on. (0.8 s of room tone carried on in 4 runs of 7 here:
+    # the reply had been audible 0.3-0.5 s.)
     first, second = (read_audio(DATA / "asterisk" / f"{n}.wav") for n in ("dir-nomore", "vm-nobox"))
-    write_wav(tmp_path / "joined.wav", np.concatenate([first, room_tone(first, 0.8), second]), 16000)
+    write_wav(tmp_path / "joined.wav", np.concatenate([first, room_tone(first, 0.5), second]), 16000)
     said = [(DATA / "asterisk" / f"{n}.txt").read_text().strip() for n in ("dir-nomore", "vm-nobox")]
     (tmp_path / "joined.txt").write_text(" ".join(said) + "\n")
     names += ("joined",)
