@@ -467,7 +467,29 @@ def test_a_number_of_things_is_no_time_of_day(text: str) -> None:
         ("a timer for for minutes", ["a", "timer", "for", "4", "minutes"]),
         ("convert feet to meters", ["convert", "feet", "to", "meters"]),
         ("15 to 20 minutes", ["15", "to", "20", "minutes"]),
+        # A sign where no number comes before it; after one, "minus" is a sum.
+        ("minus ten degrees", ["-10", "degrees"]),
+        ("negative forty", ["-40"]),
+        ("minus 3.5", ["-3.5"]),
+        ("five minus three", ["5", "minus", "3"]),
+        ("12 minus minus 4", ["12", "minus", "-4"]),
+        ("minus the fee", ["minus", "the", "fee"]),
     ],
 )
 def test_numbers_are_read_as_digits(text: str, tokens: list[str]) -> None:
     assert list(Utterance.parse(text).tokens.norm) == tokens
+
+
+@pytest.mark.parametrize(
+    ("said", "value"),
+    [
+        ("How many Fahrenheit is minus 10 Celsius?", -10.0),
+        ("Convert minus five degrees Celsius to Fahrenheit.", -5.0),
+        ("What's negative forty Celsius in Fahrenheit?", -40.0),
+        ("Convert 5 Celsius to Fahrenheit.", 5.0),
+    ],
+)
+def test_a_temperature_below_zero_keeps_its_sign(matcher, said: str, value: float) -> None:  # type: ignore[no-untyped-def]
+    """Whisper writes a spoken "minus ten" in words: the sign was dropped, and -10 °C was said to be 50 °F."""
+    found = matcher.match(said)
+    assert found is not None and found.tool.name == "convert_units" and found.arguments["value"] == value

@@ -67,14 +67,20 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
     """Spelt-out numbers become digits: ["twenty", "five", "minutes"] -> [("25", 0, 2), ("minutes", 2, 3)].
 
     Also "three point five", "two and a half", "a hundred", "a pair of", "half a meter" (0.5 before a
-    measure), and digits followed by "and a half".
+    measure), digits followed by "and a half", and "minus ten" or "negative forty" where no number comes
+    before ("five minus three" stays a sum).
     Each output token carries the range of input tokens it came from, so callers can keep the original
     spelling (and case) of everything that is not a number.
     """
     out: list[tuple[str, int, int]] = []
     i = 0
+    signed: int | None = None
+    """Where "minus" or "negative" opened the number being read ("minus ten degrees")."""
     while i < len(tokens):
         tok = tokens[i]
+        if _is_sign(tokens, i) and not (out and is_number(out[-1][0])):
+            signed, i = i, i + 1  # not "five minus three": a sign, where no number comes before it
+            continue
         if tok == "a" and tokens[i + 1 : i + 3] in (["pair", "of"], ["couple", "of"]):
             out.append(("2", i, i + 3))
             i += 3
@@ -94,8 +100,8 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
             if j < len(tokens) and tokens[j] in SCALES:
                 value, j = value * SCALES[tokens[j]], j + 1
             elif "." in tok:  # keep "7.30" as written: it may be a time of day
-                out.append((tok, i, j))
-                i = j
+                out.append((f"-{tok}" if signed is not None else tok, i if signed is None else signed, j))
+                i, signed = j, None
                 continue
         elif read is not None:
             value, j = read
@@ -118,9 +124,18 @@ def words_to_digits(tokens: list[str]) -> list[tuple[str, int, int]]:
             value, j = float(f"{fmt(value)}.{digits}"), k
         if tokens[j : j + 3] == ["and", "a", "half"]:
             value, j = value + 0.5, j + 3
+        if signed is not None:
+            value, i, signed = -value, signed, None
         out.append((fmt(value), i, j))
         i = j
     return out
+
+
+def _is_sign(tokens: list[str], i: int) -> bool:
+    """tokens[i] is "minus" or "negative" and a number follows it."""
+    if tokens[i] not in ("minus", "negative") or i + 1 >= len(tokens):
+        return False
+    return is_number(tokens[i + 1]) or _read_integer(tokens, i + 1) is not None
 
 
 def _is_measure(word: list[str]) -> bool:
