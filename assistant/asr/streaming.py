@@ -55,6 +55,7 @@ class StreamingRecognizer:
         max_uncommitted_s: float = 5.0,
         keep_uncommitted_s: float = 2.0,
         whole_s: float = 8.0,
+        vocabulary: str = "",
     ) -> None:
         """`context_s`: committed audio decoded again before the uncommitted tail, as acoustic context
         (cutting right at a committed word's end, whose time is approximate, clipped the next word).
@@ -62,13 +63,15 @@ class StreamingRecognizer:
         `keep_uncommitted_s` before the end are committed anyway. `whole_s`: a turn this short is decoded
         whole by the final pass, since it fits the 10 s window, whose cost hardly depends on how much of
         it is speech; committed words then only served the partials (on 32 short real recordings the
-        seams cost 2 points of WER: 6.3 % against 4.3 % offline)."""
+        seams cost 2 points of WER: 6.3 % against 4.3 % offline). `vocabulary`: the tools' words, for one
+        more hypothesis on a second look (`biasing.py`)."""
         self._transcriber = transcriber
         self._agreement = LocalAgreement()
         self._context_s = context_s
         self._max_uncommitted_s = max_uncommitted_s
         self._keep_uncommitted_s = keep_uncommitted_s
         self._whole_s = whole_s
+        self._vocabulary = vocabulary
         self.passes = 0
 
     @property
@@ -173,18 +176,21 @@ class StreamingRecognizer:
     def _alternatives(
         self, audio: np.ndarray, start: float, before: str, text: str, decoded: Decoded
     ) -> tuple[str, ...]:
-        """The beam's hypotheses for the audio from the cut at `start` (s), each after `before`, the words
-        said before the cut; those that differ from `text`, best first.
+        """The beam's hypotheses for the audio from the cut at `start` (s), and the one decoded with the
+        tools' words in the prompt (`biasing.py`), each after `before`, the words said before the cut;
+        those that differ from `text`, best first.
 
         Only the final pass's tail is searched again, from the encoding its first decode made
         (`Transcriber.beam`), so a near miss costs one beam search at any length: decoding a whole turn
         again took 1.3-2.4 s for 15-38 s turns (2-core AMD EPYC, tiny.en), and encoding the tail anew
         150-240 ms for 3-7 s. Where the tail was decoded in two parts (speech Whisper left out), it is
         decoded again whole."""
-        tails = self._transcriber.beam(decoded)
+        tails = self._transcriber.beam(decoded, vocabulary=self._vocabulary)
         if tails is None:
             tail = audio[int(start * RATE) :]
-            again = self._transcriber.transcribe_sync(tail, short_guard=False, second_look=lambda _: True)
+            again = self._transcriber.transcribe_sync(
+                tail, short_guard=False, second_look=lambda _: True, vocabulary=self._vocabulary
+            )
             tails = [again.text, *again.alternatives]
         head = before.strip()
         said = [f"{head} {a}" if head else a for a in tails if a]

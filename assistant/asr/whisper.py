@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from assistant.asr.agreement import Word, join_words
+from assistant.asr.biasing import biased_ids, glossary_prompt
 from assistant.config import AsrConfig
 from assistant.models import HUB
 from assistant.workers import NORMAL, URGENT, run_on, thread_for
@@ -143,14 +144,16 @@ class Transcriber:
         short_guard: bool = True,
         second_look: Callable[[str], bool] | None = None,
         window_s: float | None = None,
+        vocabulary: str = "",
     ) -> Transcript:
         """Blocking; call from a worker thread. `audio` is 16 kHz int16.
 
-        `second_look(text)`: True when the best transcript deserves the beam's alternatives. `window_s`:
-        the encoder's window for a short clip (default: the config's, for a final transcript)."""
+        `second_look(text)`: True when the best transcript deserves the beam's alternatives (and one
+        decoded with `vocabulary` in the prompt, `biasing.py`). `window_s`: the encoder's window for a
+        short clip (default: the config's, for a final transcript)."""
         start = time.perf_counter()
         samples = audio.astype(np.float32) / 32768.0
-        hypotheses = self._one_window(samples, second_look, window_s or self._cfg.window_s)
+        hypotheses = self._one_window(samples, second_look, window_s or self._cfg.window_s, vocabulary)
         if hypotheses is None:
             hypotheses = [self._decode(samples)]
         text, *alternatives = hypotheses
@@ -174,7 +177,11 @@ class Transcriber:
         return " ".join(p for p in parts if p).strip()
 
     def _one_window(
-        self, samples: np.ndarray, second_look: Callable[[str], bool] | None, window_s: float
+        self,
+        samples: np.ndarray,
+        second_look: Callable[[str], bool] | None,
+        window_s: float,
+        vocabulary: str = "",
     ) -> list[str] | None:
         """Decode a clip that fits one window, in a short window of `window_s` when it fits that.
 
@@ -194,10 +201,10 @@ class Transcriber:
         frames = min(_FULL_WINDOW, max(int(window_s * 100), features.shape[-1] + 100))
         if frames < _FULL_WINDOW:
             limit = int(10 + _TOKENS_PER_SECOND * samples.size / 16000)
-            short = self._hypotheses(features, frames + frames % 2, tokenizer, second_look, limit)
+            short = self._hypotheses(features, frames + frames % 2, tokenizer, second_look, limit, vocabulary)
             if short is not None:
                 return short
-        return self._hypotheses(features, _FULL_WINDOW, tokenizer, second_look, None)
+        return self._hypotheses(features, _FULL_WINDOW, tokenizer, second_look, None, vocabulary)
 
     def _hypotheses(
         self,
@@ -206,8 +213,10 @@ class Transcriber:
         tokenizer: Any,
         second_look: Callable[[str], bool] | None,
         limit: int | None,
+        vocabulary: str = "",
     ) -> list[str] | None:
-        """Encode once in a window of `frames`, decode greedily, and with a beam if `second_look` asks.
+        """Encode once in a window of `frames`, decode greedily, and with a beam (and `vocabulary` in the
+        prompt) if `second_look` asks.
 
         `limit`: the most tokens the clip can hold; a decode that reaches it or repeats a phrase is a
         short window's failure (Whisper loops when it cannot see the silence after the speech): None."""
@@ -245,7 +254,24 @@ class Transcriber:
         if best is None or second_look is None or n <= 1 or not best[0] or not second_look(best[0]):
             return best
         more = decode(max(n, self._cfg.beam_size), n)
-        return None if more is None else best + more
+        if more is None:
+            return None
+        biased = self._biased(encoded, prompt[0], tokenizer, limit or max_length - len(prompt[0]), vocabulary)
+        return best + more + ([biased] if biased else [])
+
+    def _biased(
+        self, encoded: Any, prompt_ids: list[int], tokenizer: Any, limit: int, vocabulary: str
+    ) -> str | None:
+        """The greedy text with `vocabulary` before the prompt (`biasing.py`); None without a vocabulary,
+        or when it loops."""
+        if not vocabulary.strip():
+            return None
+        ids = biased_ids(
+            self._model, encoded, glossary_prompt(prompt_ids, tokenizer, vocabulary), tokenizer, limit
+        )
+        if not ids or len(ids) >= limit or _repeats(ids):
+            return None
+        return tokenizer.decode(ids).strip() or None
 
     def words_sync(
         self, audio: np.ndarray, prompt: str = "", offset_s: float = 0.0, window_s: float | None = None
@@ -354,9 +380,10 @@ class Transcriber:
             decoded.append(own)
         return decoded
 
-    def beam(self, decoded: Decoded, n: int | None = None) -> list[str] | None:
+    def beam(self, decoded: Decoded, n: int | None = None, vocabulary: str = "") -> list[str] | None:
         """Blocking: the beam's `n` best texts (default: the config's `alternatives`) for a clip already
-        decoded by `decode_clips(..., keep_encoding=True)`, from the same encoding and prompt, best first.
+        decoded by `decode_clips(..., keep_encoding=True)`, from the same encoding and prompt, best first;
+        then the greedy text with `vocabulary` before the prompt, if it differs (`biasing.py`).
 
         Only the beam search runs again: encoding the clip anew in the full-turn window and decoding it
         greedily once more, as the first second look did, cost 150-240 ms for 3-7 s clips against 30-75
@@ -373,7 +400,8 @@ class Transcriber:
             ids = [t for t in ids if t < eot]
             if len(ids) < clip.limit and not _repeats(ids):
                 texts.append(clip.tokenizer.decode(ids).strip())
-        return [t for t in texts if t]
+        texts.append(self._biased(encoded, clip.prompt_ids, clip.tokenizer, clip.limit, vocabulary) or "")
+        return list(dict.fromkeys(t for t in texts if t))
 
     async def words(
         self, audio: np.ndarray, prompt: str = "", offset_s: float = 0.0, final: bool = False

@@ -231,7 +231,7 @@ class Conversation(Replies):
             frames=dismissed.frames if dismissed else list(self._preroll),
             t_onset=onset,
             t_last_voiced=now,
-            recognizer=StreamingRecognizer(self.transcriber),
+            recognizer=StreamingRecognizer(self.transcriber, vocabulary=self.tools.vocabulary),
             voiced_ms=dismissed.voiced_ms if dismissed else 0.0,
             t_first_onset=dismissed.t_speech_start if dismissed else None,
         )

@@ -145,6 +145,8 @@ class ToolHost:
         self.cfg = cfg
         self.registry = toolbox.registry
         self.matcher = toolbox.matcher
+        self.vocabulary = toolbox.matcher.spoken_vocabulary if toolbox.matcher is not None else ""
+        """The tools' words for ASR's second look (`assistant.asr.biasing`)."""
         self.scheduler = Scheduler(announce)
         self.context = ToolContext(
             session_id, Path(cfg.data_dir).expanduser(), cfg.timezone, announce, self.scheduler

@@ -71,14 +71,17 @@ def heard(
     case: Case, transcriber: Any, matcher: IntentMatcher, synth: Callable[[str], np.ndarray] | None
 ) -> list[str]:
     """ASR's hypotheses for a case, best first, as the engine gets them from a final transcript: its
-    recording, or its text said by `synth` (int16 at 16 kHz); a near miss of a tool gets the second look."""
+    recording, or its text said by `synth` (int16 at 16 kHz); a near miss of a tool gets the second look
+    (the beam, and a decode with the tools' words in the prompt)."""
     if case.audio is not None:
         audio = read_audio(case.audio)
     elif synth is not None:
         audio = np.concatenate([PAD, synth(case.text), PAD])
     else:
         raise ValueError(f"{case.text!r} has no recording and no voice to say it")
-    transcript = transcriber.transcribe_sync(audio, second_look=matcher.near_miss)
+    transcript = transcriber.transcribe_sync(
+        audio, second_look=matcher.near_miss, vocabulary=matcher.spoken_vocabulary
+    )
     return [transcript.text, *transcript.alternatives]
 
 

@@ -55,6 +55,7 @@ from assistant.tools.intent.text import (
     stem,
     tokenize,
 )
+from assistant.tools.vocabulary import spoken_vocabulary
 
 QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
 DEFAULT_THRESHOLD = 0.5
@@ -167,6 +168,8 @@ class IntentMatcher:
 
     def __init__(self, tools: list[Tool], threshold: float = DEFAULT_THRESHOLD) -> None:
         self.threshold = threshold
+        self.spoken_vocabulary = spoken_vocabulary(t for t in tools if t.options.intent)
+        """The tools' words for ASR's second look (`assistant.asr.biasing`)."""
         self._tools: list[_Indexed] = []
         documents: list[tuple[_Indexed, str, Counter[str]]] = []
         for tool in tools:
