@@ -149,13 +149,15 @@ class TurnConfig(Section):
     endpoint_incomplete_ms: int = Field(1700, ge=50)
     """Silence that ends an unfinished phrase: one that trails off ("and...", "um") or that the model calls
     unfinished. Longer than the 1.5 s pauses people make inside a sentence."""
-    endpoint_lone_ms: int = Field(500, ge=50)
+    endpoint_lone_ms: int = Field(400, ge=50)
     """The longest silence that a turn of one word waits ("Extension.", "Okay. Okay.", "No..."), unless the
     word trails off ("and", "the", "um"): neither model tells a lone reply from a sentence's first word
     (Smart Turn gave the whole replies "extension", "Okay. Okay." and "No..." 0.02-0.06 on the Zen 5 VM,
     and called 22 lone first words cut from sentences finished in scripts/probe_end_of_turn.py's rows),
     so waiting `endpoint_incomplete_ms` bought little and cost 1.7 s; a one-word start whose pause
-    outlasts this is carried on (`continuation_ms`) or answered."""
+    outlasts this is carried on (`continuation_ms`) or answered. 400, not 500: counted from Silero's last
+    speech frame, 500 ended lone words 536 ms after the speech at p95; 400 ended them at 456 ms, with no
+    more paused sentences split (A/B of 2026-12-05, two rounds, docs/benchmarks.md)."""
     end_of_turn_model: bool = True
     """Ask Smart Turn v3.2 (`assistant/turn/`) whether the audio sounds finished, at each pause."""
     end_of_turn_threshold: float = Field(0.5, gt=0, lt=1)
