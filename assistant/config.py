@@ -268,6 +268,12 @@ class ToolsConfig(Section):
     them at random (scripts/bench_llm.py)."""
     max_rounds: int = Field(3, ge=1, le=10)
     """Tool calls the LLM may chain in one reply."""
+    results: Literal["auto", "tool", "model"] = "auto"
+    """Who says the result of a call the LLM made: `tool`, the tool's own sentence (a string result that
+    ends like one), with no more asked of the model; `model`, the model in its words; `auto`, the tool for
+    the bundled models and the model for any other. Qwen2.5-Coder 0.5B called convert_units right for
+    "change 5 pounds into kilograms", read "5 pounds is 2.27 kilograms.", and said a formula with another
+    factor (probe of 2026-12-05)."""
     filler_after_s: float = Field(1.0, gt=0)
     """A tool still running after this long gets a short spoken filler."""
     data_dir: str = "~/.local/share/voice-assistant"

@@ -38,7 +38,7 @@ from assistant.engine.endpointing import is_filler
 from assistant.engine.output import OutputBuffer
 from assistant.engine.replies import Replies
 from assistant.engine.reply import NOTICES, Reply
-from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
+from assistant.engine.tooling import ToolHost, offers_tools, tool_says_results, toolbox_for
 from assistant.engine.turn_passes import TurnPasses
 from assistant.engine.user_turn import TurnRecord, UserTurn
 from assistant.events import (
@@ -113,7 +113,13 @@ class Conversation(Replies):
         self._announcements: deque[str] = deque()
         self._closed = False
         self.tools = ToolHost(
-            cfg.tools, toolbox_for(cfg.tools), f"{id(self):x}", self.announce, self._spawn, offers_tools(cfg)
+            cfg.tools,
+            toolbox_for(cfg.tools),
+            f"{id(self):x}",
+            self.announce,
+            self._spawn,
+            offers_tools(cfg),
+            tool_says_results(cfg),
         )
         self.passes = TurnPasses(
             cfg,

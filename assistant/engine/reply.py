@@ -330,7 +330,7 @@ class Reply(ToolTurn):
             if all((r.name, r.arguments) in made for r in requests):
                 break  # a small model asks again for what it just got: never run a call twice
             made |= {(r.name, r.arguments) for r in requests}
-            results, ran = [], False
+            results, answered = [], []
             for request in requests:
                 call = await self._llm_call(host, request)
                 if call is None:
@@ -342,12 +342,17 @@ class Reply(ToolTurn):
                     and (last is None or call.error is None or last[1].error is not None)
                 ):
                     last = (tool, call)  # a bad repeat of a call that answered leaves its answer to say
-                ran |= call.error is None and not call.extra.get("not_run")
+                if tool is not None and call.error is None and not call.extra.get("not_run"):
+                    answered.append((tool, call))
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
             self._guard.tool_called()
-            if ran:  # what a tool did may be said; a refused or failed call did nothing
+            if answered:  # what a tool did may be said; a refused or failed call did nothing
                 self._guard.tool_answered(" ".join(m.content for m in results))
+            if host.says_results and answered and all(_a_sentence(call.result) for _, call in answered):
+                for tool, call in answered:
+                    self._say(spoken_result(tool, call))
+                return
         if not self._spoke and last is not None:
             self._say(spoken_result(*last))  # the model had nothing to add: say the tool's own answer
 
@@ -439,3 +444,8 @@ def model_words(heard: str) -> str:
     for notice in NOTICES:
         heard = heard.replace(notice, " ")
     return " ".join(heard.split())
+
+
+def _a_sentence(result: object) -> bool:
+    """A tool's result written to be said as it is: text that ends like a sentence."""
+    return isinstance(result, str) and result.rstrip().endswith((".", "!", "?"))

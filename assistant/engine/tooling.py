@@ -109,6 +109,13 @@ TOO_SMALL_FOR_TOOLS = {f"bundled:{m.name}" for m in BUNDLED.values() if not m.of
 Gemma 270M base model and SmolLM2 135M."""
 
 
+def tool_says_results(cfg: Config) -> bool:
+    """Whether a call the LLM made is answered in the tool's own sentence (`tools.results`)."""
+    if cfg.tools.results == "auto":
+        return cfg.llm.model.startswith("bundled:")
+    return cfg.tools.results == "tool"
+
+
 def offers_tools(cfg: Config) -> bool:
     """Whether the LLM is offered the tools: `tools.llm_calls`, where `auto` spares the tiny models."""
     if cfg.tools.llm_calls == "auto":
@@ -141,6 +148,7 @@ class ToolHost:
         announce: Callable[[str], None],
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
         offer_to_llm: bool,
+        says_results: bool = False,
     ) -> None:
         self.cfg = cfg
         self.registry = toolbox.registry
@@ -158,6 +166,8 @@ class ToolHost:
         """Places the user named, oldest first: what "there" refers to."""
         self._spawn = spawn
         self._offer = offer_to_llm and len(self.registry) > 0
+        self.says_results = says_results
+        """A call the LLM made is answered in the tool's own sentence (`tool_says_results`)."""
 
     def llm_tools(self) -> list[Tool]:
         """The tools in the LLM's prompt: all of them, for every turn, so that the prompt's long prefix
