@@ -263,6 +263,14 @@ def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: st
         # Framing that says nothing about the tool: "at the moment", "so far", "currently".
         ("What timers have I got at the moment?", "list_timers", {}),
         ("Read me my notes so far.", "read_notes", {}),
+        # A choice said with an ending ("backwards" is the choice "back"); "change ... into" converts.
+        ("Drive the robot backwards two meters.", "move_robot", {"direction": "back", "distance": 2.0}),
+        ("Move forwards 3 meters.", "move_robot", {"direction": "forward", "distance": 3.0}),
+        (
+            "Change 5 pounds into kilograms.",
+            "convert_units",
+            {"value": 5.0, "from_unit": "pounds", "to_unit": "kilograms"},
+        ),
         # And none of it makes a statement or a wish a request.
         ("I need a break from all these timers.", None, {}),
         ("Which of my friends wrote that note?", None, {}),

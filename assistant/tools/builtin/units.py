@@ -158,6 +158,7 @@ def convert(value: float, from_unit: str, to_unit: str) -> tuple[float, Any, Any
         "convert 100 kilometers per hour to miles per hour",
         "what is 12 ounces in grams",
         "how many inches in 30 centimeters",
+        "change 3 feet into meters",
     ],
 )
 def convert_units(

@@ -23,6 +23,14 @@ _NEGATION = frozenset("not no without never".split())
 _SWITCH_NAMES = frozenset("on enabled enable active power state switch is_on turn_on".split())
 
 
+_ENDINGS = ("s", "es", "ward", "wards")
+"""A choice said with one of these after it is that choice: "backwards" is "back", "lefts" "left"."""
+
+
+def _inflected(said: str, choice: str) -> bool:
+    return said.startswith(choice) and said[len(choice) :] in _ENDINGS
+
+
 class TypedValues(Filler):
     """Durations, times, choices, switches and numbers, taken before any free text."""
 
@@ -46,6 +54,8 @@ class TypedValues(Filler):
                         continue
                     window = self.norm[start : start + width]
                     score = max(fuzz.ratio(" ".join(window), target), fuzz.ratio("".join(window), target))
+                    if width == size and _inflected(" ".join(window), target):
+                        score = max(score, ENUM_MIN_SCORE)
                     if score >= ENUM_MIN_SCORE and (
                         best is None or (score, width) > (best[0], best[2] - best[1])
                     ):
