@@ -155,10 +155,9 @@ def convert(value: float, from_unit: str, to_unit: str) -> tuple[float, Any, Any
         "what's 70 degrees Fahrenheit in Celsius",
         "how many cups are in a liter",
         "how many feet is 2 meters",
-        "convert 100 kilometers per hour to miles per hour",
+        "change 100 kilometers per hour into miles per hour",
         "what is 12 ounces in grams",
         "how many inches in 30 centimeters",
-        "change 3 feet into meters",
     ],
 )
 def convert_units(
