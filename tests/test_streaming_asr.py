@@ -61,13 +61,13 @@ def test_a_second_look_at_a_long_turn_decodes_only_its_tail(transcriber, speech,
     encoded_again: list[int] = []
     beam, transcribe = transcriber.beam, transcriber.transcribe_sync
 
-    def beam_spy(decoded, n=None):  # type: ignore[no-untyped-def]
+    def beam_spy(decoded, n=None, vocabulary=""):  # type: ignore[no-untyped-def]
         searched.append(decoded.clip.audio_ms)
-        return beam(decoded, n)
+        return beam(decoded, n, vocabulary)
 
-    def transcribe_spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
+    def transcribe_spy(clip, short_guard=True, second_look=None, window_s=None, vocabulary=""):  # type: ignore[no-untyped-def]
         encoded_again.append(clip.size)
-        return transcribe(clip, short_guard, second_look, window_s)
+        return transcribe(clip, short_guard, second_look, window_s, vocabulary)
 
     monkeypatch.setattr(transcriber, "beam", beam_spy)
     monkeypatch.setattr(transcriber, "transcribe_sync", transcribe_spy)
@@ -88,9 +88,9 @@ def test_a_second_look_at_a_short_turn_searches_its_first_encoding(transcriber, 
     encoded_again: list[int] = []
     transcribe = transcriber.transcribe_sync
 
-    def spy(clip, short_guard=True, second_look=None, window_s=None):  # type: ignore[no-untyped-def]
+    def spy(clip, short_guard=True, second_look=None, window_s=None, vocabulary=""):  # type: ignore[no-untyped-def]
         encoded_again.append(clip.size)
-        return transcribe(clip, short_guard, second_look, window_s)
+        return transcribe(clip, short_guard, second_look, window_s, vocabulary)
 
     monkeypatch.setattr(transcriber, "transcribe_sync", spy)
     final = recognizer.final_sync(audio, second_look=lambda text: True)
