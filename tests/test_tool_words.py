@@ -16,8 +16,7 @@ from lone_reply import lone_reply
 from scripted import ScriptedLLM
 
 from assistant.config import load_config
-from assistant.engine.reply import _a_sentence
-from assistant.engine.tooling import ToolHost, tool_says_results, toolbox_for
+from assistant.engine.tooling import ToolHost, a_sentence, tool_says_results, toolbox_for
 from assistant.llm import Message, ToolRequest
 
 MADE_UP = "Kilograms equals pounds over 2.2, so that is 11 kilograms."
@@ -83,4 +82,4 @@ def test_auto_is_the_tool_for_the_bundled_models_only() -> None:
     ],
 )
 def test_only_a_sentence_is_said_as_it_is(result: object, sentence: bool) -> None:
-    assert _a_sentence(result) is sentence
+    assert a_sentence(result) is sentence

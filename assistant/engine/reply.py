@@ -31,7 +31,7 @@ from assistant.engine.guard import ReplyGuard
 from assistant.engine.output import OutputBuffer
 from assistant.engine.safety import CAUTION, risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
-from assistant.engine.tooling import ToolHost, spoken_result
+from assistant.engine.tooling import ToolHost, a_sentence, spoken_result
 from assistant.llm import (
     LanguageModel,
     LlmBadAnswer,
@@ -349,7 +349,7 @@ class Reply(ToolTurn):
             self._guard.tool_called()
             if answered:  # what a tool did may be said; a refused or failed call did nothing
                 self._guard.tool_answered(" ".join(m.content for m in results))
-            if host.says_results and answered and all(_a_sentence(call.result) for _, call in answered):
+            if host.says_results and answered and all(a_sentence(call.result) for _, call in answered):
                 for tool, call in answered:
                     self._say(spoken_result(tool, call))
                 return
@@ -444,8 +444,3 @@ def model_words(heard: str) -> str:
     for notice in NOTICES:
         heard = heard.replace(notice, " ")
     return " ".join(heard.split())
-
-
-def _a_sentence(result: object) -> bool:
-    """A tool's result written to be said as it is: text that ends like a sentence."""
-    return isinstance(result, str) and result.rstrip().endswith((".", "!", "?"))

@@ -338,6 +338,11 @@ def spoken_result(tool: Tool, call: ToolCall) -> str:
     return f"The result is {value}." if value else NOTHING_BACK
 
 
+def a_sentence(result: object) -> bool:
+    """A tool's result written to be said as it is (`tools.results`): text that ends like a sentence."""
+    return isinstance(result, str) and result.rstrip().endswith((".", "!", "?"))
+
+
 def _spoken_value(value: Any) -> str:
     """A result as words: yes/no, items joined by commas, a mapping as "key value" pairs."""
     if isinstance(value, bool):
