@@ -3,6 +3,7 @@ hypothesis on a second look (`assistant/asr/biasing.py`, `assistant/tools/vocabu
 
 from __future__ import annotations
 
+import enum
 import string
 from functools import cache
 from pathlib import Path
@@ -48,6 +49,20 @@ def test_the_tools_words_come_from_their_schemas() -> None:
     assert text == (
         "Order pizza: small, large, family size, pepperoni, mushrooms, olives. Work out. Local time: Tokyo."
     )
+
+
+class Fan(enum.Enum):
+    LOW = "low"
+    HIGH = "high speed"
+
+
+def set_fan(speed: Fan) -> str:
+    """Set the fan."""
+    return "set"
+
+
+def test_an_enum_parameter_names_its_values() -> None:
+    assert spoken_vocabulary([make_tool(set_fan)]) == "Set fan: low, high speed."
 
 
 @settings(max_examples=300, deadline=None)
