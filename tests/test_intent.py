@@ -271,6 +271,38 @@ def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: st
             "convert_units",
             {"value": 5.0, "from_unit": "pounds", "to_unit": "kilograms"},
         ),
+        # A light verb ("turn", "give", "switch", "make") before a number and two units, or the values
+        # alone after a need, ask for the conversion the values say.
+        (
+            "Turn 20 kilometers into miles.",
+            "convert_units",
+            {"value": 20.0, "from_unit": "kilometers", "to_unit": "miles"},
+        ),
+        (
+            "Turn the temperature of 50 Celsius into Fahrenheit.",
+            "convert_units",
+            {"value": 50.0, "from_unit": "Celsius", "to_unit": "Fahrenheit"},
+        ),
+        (
+            "Give me 10 feet in meters.",
+            "convert_units",
+            {"value": 10.0, "from_unit": "feet", "to_unit": "meters"},
+        ),
+        (
+            "I need 3 miles in kilometers.",
+            "convert_units",
+            {"value": 3.0, "from_unit": "miles", "to_unit": "kilometers"},
+        ),
+        (
+            "Convert 60 kilometers per hour to miles per hour.",
+            "convert_units",
+            {"value": 60.0, "from_unit": "kilometers per hour", "to_unit": "miles per hour"},
+        ),
+        # Not when a value is no unit, or the light verb acts on something else.
+        ("Make it 25 degrees in here.", None, {}),
+        ("Get 4 kilometers in before dinner.", None, {}),
+        ("Give 2 cups of water to the plants.", None, {}),
+        ("I ran 5 miles in 40 minutes.", None, {}),
         # And none of it makes a statement or a wish a request.
         ("I need a break from all these timers.", None, {}),
         ("Which of my friends wrote that note?", None, {}),
@@ -475,6 +507,10 @@ def test_a_number_of_things_is_no_time_of_day(text: str) -> None:
         ("a timer for for minutes", ["a", "timer", "for", "4", "minutes"]),
         ("convert feet to meters", ["convert", "feet", "to", "meters"]),
         ("15 to 20 minutes", ["15", "to", "20", "minutes"]),
+        (
+            "kilometers per hour to miles per hour",
+            ["kilometers", "per", "hour", "to", "miles", "per", "hour"],
+        ),
         # A sign where no number comes before it; after one, "minus" is a sum.
         ("minus ten degrees", ["-10", "degrees"]),
         ("negative forty", ["-40"]),

@@ -240,7 +240,11 @@ class IntentMatcher:
             return None  # only free text, numbers and small words: "tell me a joke" is not a note
         if strict and not _evidence(entry, utterance, fill, heard):
             return None  # a verb alone ("read", "cancel it", "stop the music"): it says not what
-        if strict and not (entry.actions.intersection(utterance.keys) or _question(entry, utterance)):
+        if (
+            strict
+            and not (entry.actions.intersection(utterance.keys) or _question(entry, utterance))
+            and not topic.said_by_values(entry, utterance, fill)
+        ):
             return None  # no action: "thanks for the reminder", "that's the right time"
         if strict and _opener(utterance) in WH_WORDS and "?" not in entry.openings:
             return None  # a tool asked for by commands, asked a question: "who wrote that note?"
@@ -250,7 +254,8 @@ class IntentMatcher:
             and not entry.objects.intersection(stem(t) for t in utterance.tokens.norm)
         ):
             return None  # destructive: only when the user's own words name what it destroys
-        masked = _masked(utterance, fill, entry.described)
+        light = topic.light_opener(entry, utterance)
+        masked = _masked(utterance, fill, entry.described | {light} if light else entry.described)
         if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
             return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
         query = self._vector(_features(masked))

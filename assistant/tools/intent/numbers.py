@@ -148,4 +148,4 @@ def _misheard_number(tokens: list[str], i: int) -> bool:
     if tokens[i] not in SOUNDS_LIKE or i + 1 >= len(tokens) or tokens[i + 1] not in MEASURES:
         return False
     before = tokens[i - 1] if i else ""
-    return not (is_number(before) or before in _NOT_BEFORE_A_MISHEARD_NUMBER)
+    return not (is_number(before) or before in _NOT_BEFORE_A_MISHEARD_NUMBER or _is_measure([before]))

@@ -23,7 +23,7 @@ PARTICLES = frozenset("out".split())
 """The particle of the phrasal verb that opens a request ("work *out* 17 % of 300", "figure *out* ..."),
 not part of the free text; after a later word it is ("add a note *out* of milk")."""
 COMMAND_VERBS = frozenset(
-    """set start stop cancel delete add make take write read list tell give turn switch put create check
+    """set start stop cancel delete add make take write read list tell give get turn switch put create check
     remind convert calculate open close save remember note roll throw dim""".split()
 )
 """Verbs that open a request to any tool (after `stem`, so "remove" is "delete" and "show" is "list")."""

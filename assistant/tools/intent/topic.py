@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from lemminflect import getAllLemmas
 
-from assistant.tools.intent.gate import ACTION_KEYS
+from assistant.tools.intent.gate import ACTION_KEYS, FUNCTION_WORDS
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.text import content_words, readings, stem, tokenize
 
@@ -35,6 +35,12 @@ TYPED = frozenset("duration time enum int float".split())
 """Parameter kinds whose value, once heard, shows what the request is for (a duration, a number)."""
 THING = frozenset("the a an my your our his her their its some".split())
 """Words that open a noun phrase: free text that opens with one names a thing, not what to write."""
+LIGHT_VERBS = frozenset("make turn give get put switch change have take do".split())
+"""Light verbs: they say little on their own, the words after them say what is asked (Jespersen, *A
+Modern English Grammar* VI, 1942; Butt, "The light verb jungle", 2010): "turn 20 kilometers into miles",
+"give me 10 feet in meters", "switch 180 centimeters to feet"."""
+VALUES_THAT_ASK = 2
+"""Typed values that, with every required parameter heard, say what a request is for on their own."""
 
 
 class Indexed(Protocol):
@@ -43,6 +49,8 @@ class Indexed(Protocol):
     anchors: frozenset[str]
     verbs: frozenset[str]
     params: list[Param]
+    objects: frozenset[str]
+    openings: set[str]
 
 
 def verbs(tool: Tool, actions: frozenset[str]) -> frozenset[str]:
@@ -76,6 +84,51 @@ def elsewhere(
         ]
         out += [w for label in labels for w in content_words(label)]
     return tuple(dict.fromkeys(out))
+
+
+def light_opener(entry: Indexed, utterance: Utterance) -> str:
+    """The light verb the request opens with (its key, after the politeness) when the tool's phrasings
+    open otherwise, else "": "change the bedroom lights to 50 percent" is for `set_lights`, whose
+    examples say "set" and "turn", as much as "set the bedroom lights ..." is. Its other words decide."""
+    for tok, key, polite in zip(utterance.tokens.norm, utterance.keys, utterance.polite, strict=True):
+        if not polite:
+            return key if tok in LIGHT_VERBS and key not in entry.openings else ""
+    return ""
+
+
+def said_by_values(entry: Indexed, utterance: Utterance, fill: Fill) -> bool:
+    """Whether the request's values alone ask for the tool: every required parameter is heard,
+    `VALUES_THAT_ASK` or more as typed values (a number, a unit, a duration, a choice), and only
+    politeness, one light verb, then small words and the tool's own words come before the first ("turn
+    the temperature of 50 Celsius into Fahrenheit", "I need 3 miles in kilometers"). A destructive tool
+    is never asked for this way."""
+    heard = [
+        p
+        for p in entry.params
+        if p.name in fill.arguments and (not p.role.startswith("unit") or _a_noun(fill.arguments[p.name]))
+    ]
+    typed = [p for p in heard if p.kind in TYPED or p.role.startswith("unit")]
+    required = {p.name for p in entry.params if p.required} <= {p.name for p in heard}
+    if entry.objects or len(typed) < VALUES_THAT_ASK or not required:
+        return False
+    light = False
+    for tok, key, label, polite in zip(
+        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, strict=True
+    ):
+        if label:
+            return True
+        if polite or (light and (tok in FUNCTION_WORDS or key in entry.anchors)):
+            continue
+        if light or tok not in LIGHT_VERBS:
+            return False
+        light = True
+    return False
+
+
+def _a_noun(value: object) -> bool:
+    """A unit heard is a noun: "in here" and "in before dinner" name none."""
+    words = tokenize(str(value)).norm
+    return bool(words) and words[0] not in FUNCTION_WORDS
 
 
 def names_a_thing(value: str, said: tuple[str, ...]) -> bool:
