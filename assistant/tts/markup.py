@@ -4,8 +4,9 @@ A clause (one cut of the ClauseChunker, itself a fragment of markdown) is parsed
 (CommonMark, plus GFM strikethrough) and only its words are kept: headings, emphasis, list markers, quotes,
 links (their text stays, the address goes), images (their alt text), inline code (its text) and inline HTML.
 A fenced code block is not read at all: it becomes CODE_SKIPPED, and so does a clause that is a line of a
-program written without a fence (`assistant.tts.code`). Table rows become their cells, separated
-by commas. Emoji are removed (the `emoji` package knows every sequence of Unicode's emoji data).
+program written without a fence (`assistant.tts.code`). LaTeX is said as maths (`assistant.tts.maths`).
+Table rows become their cells, separated by commas. Emoji are removed (the `emoji` package knows every
+sequence of Unicode's emoji data).
 
 This written form is what the page shows and the history keeps; `assistant.tts.normalise` turns it into
 the spoken form (numbers, symbols, abbreviations, addresses) that Piper reads.
@@ -22,6 +23,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from assistant.tts.code import looks_like_code
+from assistant.tts.maths import has_latex, spoken_maths
 
 CODE_SKIPPED = "I'll skip the code."
 """Said instead of a fenced code block: code read aloud helps no one."""
@@ -44,6 +46,8 @@ def written(fragment: str) -> str:
     """
     if _BARE_NUMBER.fullmatch(fragment):
         return fragment.strip()  # "2025." is a year that ends a sentence, not an empty list item
+    if has_latex(fragment):
+        fragment = spoken_maths(fragment)
     if not FENCE.match(fragment) and looks_like_code(fragment):
         return CODE_SKIPPED
     lines = [_table_row(line) for line in fragment.splitlines()]
@@ -101,8 +105,9 @@ def _inline_text(children: list[Token]) -> str:
 
 
 def open_markup(text: str) -> int | None:
-    """Where the inline markup still open at the end of `text` begins (bold, inline code or a link), or
-    None. Used by the chunker so that "**Pre" "heat the oven**" or "[the docs](https://…)" stay whole."""
+    """Where the inline markup still open at the end of `text` begins (bold, inline code, a link or a
+    LaTeX formula), or None. Used by the chunker so that "**Pre" "heat the oven**", "[the docs](https://…)"
+    or "\\( 5 \\times 0.45 = 2.27 \\)" stay whole."""
     starts = []
     if (text.count("`") - 3 * text.count("```")) % 2:
         starts.append(text.rfind("`"))
@@ -113,4 +118,9 @@ def open_markup(text: str) -> int | None:
         starts.append(text.rfind("["))
     if text.rfind("](") > text.rfind(")"):
         starts.append(text.rfind("]("))
+    for opening, closing in ((r"\(", r"\)"), (r"\[", r"\]")):
+        if text.rfind(opening) > text.rfind(closing):
+            starts.append(text.rfind(opening))
+    if text.count("$$") % 2:
+        starts.append(text.rfind("$$"))
     return min(starts) if starts else None
