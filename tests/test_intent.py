@@ -303,6 +303,13 @@ def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: st
         ("Get 4 kilometers in before dinner.", None, {}),
         ("Give 2 cups of water to the plants.", None, {}),
         ("I ran 5 miles in 40 minutes.", None, {}),
+        ("Take 3 kilos of potatoes to my mother.", None, {}),
+        # A light verb means nothing without what it acts on: "take" is a note's only with the note.
+        ("Take five minutes to relax.", None, {}),
+        ("Take the second exit after three miles.", None, {}),
+        ("Take a note that the car needs new tyres.", "add_note", {"text": "the car needs new tyres"}),
+        ("Get me a timer for 5 minutes.", "set_timer", {"duration": "PT5M"}),
+        ("Change the bedroom lights to 50 percent.", "set_lights", {"room": "bedroom", "brightness": 50}),
         # And none of it makes a statement or a wish a request.
         ("I need a break from all these timers.", None, {}),
         ("Which of my friends wrote that note?", None, {}),

@@ -242,7 +242,11 @@ class IntentMatcher:
             return None  # a verb alone ("read", "cancel it", "stop the music"): it says not what
         if (
             strict
-            and not (entry.actions.intersection(utterance.keys) or _question(entry, utterance))
+            and (
+                not entry.actions.intersection(utterance.keys)
+                or topic.light_verb_only(entry, utterance, fill)
+            )
+            and not _question(entry, utterance)
             and not topic.said_by_values(entry, utterance, fill)
         ):
             return None  # no action: "thanks for the reminder", "that's the right time"

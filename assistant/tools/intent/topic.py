@@ -28,6 +28,7 @@ from assistant.tools.intent.text import content_words, readings, stem, tokenize
 
 if TYPE_CHECKING:
     from assistant.tools.declare import Tool
+    from assistant.tools.intent.filling import ToolWords
     from assistant.tools.intent.params import Param
     from assistant.tools.intent.slots import Fill, Utterance
 
@@ -39,6 +40,9 @@ LIGHT_VERBS = frozenset("make turn give get put switch change have take do".spli
 """Light verbs: they say little on their own, the words after them say what is asked (Jespersen, *A
 Modern English Grammar* VI, 1942; Butt, "The light verb jungle", 2010): "turn 20 kilometers into miles",
 "give me 10 feet in meters", "switch 180 centimeters to feet"."""
+_LIGHT_KEYS = frozenset(stem(w) for w in LIGHT_VERBS)
+_IN_UNITS = frozenset("per".split())
+_BEFORE_UNITS = frozenset("to in into as and many much".split())
 VALUES_THAT_ASK = 2
 """Typed values that, with every required parameter heard, say what a request is for on their own."""
 
@@ -51,6 +55,8 @@ class Indexed(Protocol):
     params: list[Param]
     objects: frozenset[str]
     openings: set[str]
+    actions: frozenset[str]
+    words: ToolWords
 
 
 def verbs(tool: Tool, actions: frozenset[str]) -> frozenset[str]:
@@ -96,20 +102,29 @@ def light_opener(entry: Indexed, utterance: Utterance) -> str:
     return ""
 
 
+def light_verb_only(entry: Indexed, utterance: Utterance, fill: Fill) -> bool:
+    """Whether the only word the request shares with the tool's actions is a light verb, with neither a
+    word of the tool's name nor a typed value beside it: "take five minutes to relax" and "take the
+    second exit" are no "take a note", whose "take" means nothing without the note."""
+    said = entry.actions.intersection(utterance.keys)
+    if not said or not said <= _LIGHT_KEYS:
+        return False
+    if entry.words.name_words.intersection(utterance.keys):
+        return False
+    return not any(p.name in fill.arguments and p.kind in TYPED for p in entry.params)
+
+
 def said_by_values(entry: Indexed, utterance: Utterance, fill: Fill) -> bool:
     """Whether the request's values alone ask for the tool: every required parameter is heard,
     `VALUES_THAT_ASK` or more as typed values (a number, a unit, a duration, a choice), and only
     politeness, one light verb, then small words and the tool's own words come before the first ("turn
     the temperature of 50 Celsius into Fahrenheit", "I need 3 miles in kilometers"). A destructive tool
     is never asked for this way."""
-    heard = [
-        p
-        for p in entry.params
-        if p.name in fill.arguments and (not p.role.startswith("unit") or _a_noun(fill.arguments[p.name]))
+    typed = [
+        p for p in entry.params if p.name in fill.arguments and (p.kind in TYPED or p.role.startswith("unit"))
     ]
-    typed = [p for p in heard if p.kind in TYPED or p.role.startswith("unit")]
-    required = {p.name for p in entry.params if p.required} <= {p.name for p in heard}
-    if entry.objects or len(typed) < VALUES_THAT_ASK or not required:
+    required = all(p.name in fill.arguments for p in entry.params if p.required)
+    if entry.objects or len(typed) < VALUES_THAT_ASK or not required or not _units_heard(utterance, fill):
         return False
     light = False
     for tok, key, label, polite in zip(
@@ -125,10 +140,21 @@ def said_by_values(entry: Indexed, utterance: Utterance, fill: Fill) -> bool:
     return False
 
 
-def _a_noun(value: object) -> bool:
-    """A unit heard is a noun: "in here" and "in before dinner" name none."""
-    words = tokenize(str(value)).norm
-    return bool(words) and words[0] not in FUNCTION_WORDS
+def _units_heard(utterance: Utterance, fill: Fill) -> bool:
+    """Whether the words taken as units can be units: no small word among them ("in here", "in before
+    dinner", "kilos of potatoes"), each right after a number or a word that leads to a unit ("to",
+    "into", "how many"), never after "my" ("to my mother")."""
+    norm, labels = utterance.tokens.norm, fill.labels
+    for i, label in enumerate(labels):
+        if label != "<unit>":
+            continue
+        if norm[i] in FUNCTION_WORDS and norm[i] not in _IN_UNITS:
+            return False
+        if (i == 0 or labels[i - 1] != "<unit>") and not (
+            i and (is_number(norm[i - 1]) or norm[i - 1] in _BEFORE_UNITS)
+        ):
+            return False
+    return True
 
 
 def names_a_thing(value: str, said: tuple[str, ...]) -> bool:
