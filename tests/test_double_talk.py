@@ -86,3 +86,47 @@ def test_bad_settings_are_refused() -> None:
     for kwargs in ({"sample_rate": 0}, {"window_ms": 0}, {"max_delay_ms": -1}, {"rho_echo": 0.0}):
         with pytest.raises(ValueError):
             CrossCorrelationDTD(**kwargs)
+
+
+def test_a_user_over_the_echo_does_not_raise_the_echo_expected(reply: np.ndarray) -> None:
+    """The reply's echo alone, then a user 12 dB louder than it starts over it: in their first 120 ms the
+    echo power expected in a frame stays within 4 dB of the echo's own. (The share of the frame's own
+    power, which the gate used before, was 7.4 dB above it at the median: the user's first syllables were
+    taken for echo.)"""
+    far = reply[: 16000 * 2].astype(np.float64)
+    echo = np.concatenate([np.zeros(640), far[:-640]]) * 10 ** (-12 / 20)
+    rng = np.random.default_rng(3)
+    voice = rng.normal(0, 1, far.size) * np.sqrt(np.mean(echo**2)) * 10 ** (12 / 20)
+    dtd = CrossCorrelationDTD()
+    frame = 320
+    expected, echo_alone = [], []
+    for k in range(66):
+        span = slice(k * frame, (k + 1) * frame)
+        mic = echo[span] + (voice[span] if k >= 60 else 0)
+        dtd.push(np.clip(mic, -32768, 32767).astype(np.int16), far[span].astype(np.int16))
+        rho, lag = dtd.peak()
+        power = dtd.echo_power(dtd.echo_share(rho), lag, frame)
+        if k >= 60 and power is not None:
+            expected.append(power)
+            echo_alone.append(float(np.mean(echo[span] ** 2)) + 1.0)
+    assert len(expected) == 6
+    above = 10 * np.log10(np.array(expected) / np.array(echo_alone))
+    assert np.median(above) < 4.0, above
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-32768, 32767), min_size=320, max_size=320),
+    st.lists(st.integers(-32768, 32767), min_size=320, max_size=320),
+    st.integers(1, 30),
+    st.floats(0, 1),
+)
+def test_the_echo_power_is_none_or_finite_and_never_negative(
+    mic: list[int], ref: list[int], frames: int, share: float
+) -> None:
+    dtd = CrossCorrelationDTD()
+    for k in range(frames):
+        dtd.push(np.roll(np.array(mic, np.int16), k), np.array(ref, np.int16))
+    _, lag = dtd.peak()
+    power = dtd.echo_power(share, lag, 320)
+    assert power is None or (np.isfinite(power) and power >= 0)

@@ -89,7 +89,11 @@ def test_what_the_voice_says_is_words_not_symbols() -> None:
         ),
         ("Ask Dr. Smith, she is in on Jan. 5th, 2025.", ["doctor smith", "january fifth"], []),
         ("The 1st one is 50% off.", ["first", "fifty percent"], []),
-        (r"So \[ F = C \times \frac{9}{5} + 32 \] in all.", ["times nine over five plus thirty"], ["code", "frac"]),
+        (
+            r"So \[ F = C \times \frac{9}{5} + 32 \] in all.",  # LaTeX: said as maths, not skipped as code
+            ["times nine over five plus thirty"],
+            ["code", "frac"],
+        ),
     ]
     for text, said, unsaid in cases:
         chunker = ClauseChunker()

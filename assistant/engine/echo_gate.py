@@ -131,7 +131,9 @@ class EchoGate:
         loud as the playback); the loudest residual measured while nobody spoke is often much lower, and
         once a few frames of it exist the lower of the two is used. Until the canceller has converged, the
         share of the microphone's power that follows the playback at all (`double_talk.py`) bounds the echo
-        too: a user who does not sound like the reply is not masked by it. Levels measured before the echo
+        too: a user who does not sound like the reply is not masked by it. That share of the window's
+        power, following the reference's envelope (`echo_power`), does not rise with a user who starts
+        over the reply, as the share of the frame's own level does: their first syllables are heard. Levels measured before the echo
         can have come back count only while what is heard does not follow the playback.
         """
         if self.echo is None or not audible or self._underway:
@@ -141,7 +143,11 @@ class EchoGate:
         if self._follows is not None and not self.echo.converged:
             rho, lag_samples = self._follows.peak()
             share = self._follows.echo_share(rho)
-            estimate = min(estimate, self._mic_dbfs + 10 * math.log10(max(share, 1e-6)))
+            follows = self._mic_dbfs + 10 * math.log10(max(share, 1e-6))
+            power = self._follows.echo_power(share, lag_samples, self.frame_samples)
+            if power is not None:  # a user who starts over the reply does not raise it
+                follows = min(follows, 10 * math.log10(max(power, 1e-12) / 32768**2))
+            estimate = min(estimate, follows)
             if lag is None and rho >= MIN_PEAK:
                 lag = 1000 * lag_samples / self.cfg.audio.sample_rate
         if len(self._residual_level) >= 8 and self._echo_measured(share, lag):

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 PRE_EMPHASIS = 0.95
+DECAY_DB = 2.0
+"""How fast the reference's echo is taken to fade, per 20 ms frame: 60 dB in 600 ms, a reverberant room."""
 
 
 class CrossCorrelationDTD:
@@ -69,6 +71,28 @@ class CrossCorrelationDTD:
         rho = np.abs(c) / np.sqrt(np.maximum(ref_energy, self._silent) * mic_energy)
         k = int(rho.argmax())
         return float(min(1.0, rho[k])), self.max_delay - k
+
+    def echo_power(self, share: float, lag: int, frame: int, decay_db: float = DECAY_DB) -> float | None:
+        """The most echo power (mean square, int16 units) the last `frame` microphone samples can hold:
+        the window's echo (`share` of its power, at a delay of `lag` samples), scaled by how loud the
+        reference was in this frame against the whole window, with each earlier frame's reference still
+        heard `decay_db` quieter per frame of age (a room's reverberation). None while the reference
+        window is silent.
+
+        Unlike `share` times the frame's own power, this does not rise with a user who starts talking over
+        the reply: the window's echo and the reference's envelope do not follow them."""
+        start = self.max_delay - lag
+        ref = self._ref[start : start + self.window]
+        ref_power = float(ref @ ref) / self.window
+        if ref_power * self.window < self._silent:
+            return None
+        usable = ref.size // frame * frame
+        frames = ref[ref.size - usable :].reshape(-1, frame)
+        powers = np.einsum("ij,ij->i", frames, frames) / frame
+        ages = np.arange(powers.size)[::-1]
+        loudest = float((powers * 10 ** (-decay_db * ages / 10)).max())
+        mic_power = float(self._mic @ self._mic) / self.window
+        return share * mic_power * loudest / ref_power
 
     def echo_share(self, rho: float | None = None) -> float:
         """The share of the microphone's power that may be echo of the reference (0..1): 1 at a
