@@ -133,8 +133,9 @@ class EchoGate:
         share of the microphone's power that follows the playback at all (`double_talk.py`) bounds the echo
         too: a user who does not sound like the reply is not masked by it. That share of the window's
         power, following the reference's envelope (`echo_power`), does not rise with a user who starts
-        over the reply, as the share of the frame's own level does: their first syllables are heard. Levels measured before the echo
-        can have come back count only while what is heard does not follow the playback.
+        over the reply, as the share of the frame's own level does: their first syllables are heard.
+        Levels measured before the echo can have come back count only while what is heard does not
+        follow the playback.
         """
         if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
