@@ -13,6 +13,12 @@ that thing, not on the tool's ("take a note", "set a reminder"): "Take the bins 
 "Set the alarm on my car." a reminder (probe of 2026-12-03). What is to be written down is said as a
 clause, or after "this" or "that" ("note that I parked on level 3", "write this down: ...").
 
+Light verbs ("make", "turn", "give", "take") mean what their objects say. Opening a request for a tool
+whose phrasings open otherwise, they cost it nothing ("change the bedroom lights to 50 percent"); as the
+only action a request shares with a tool, they ask for nothing without its name or a typed value ("take
+five minutes to relax" is no note); and before a number and two units, the values alone say what is
+asked ("turn 20 kilometers into miles").
+
 Verbs are told from nouns by LemmInflect's lexicon ("move", "turn": verbs; "timer": a noun only).
 """
 
