@@ -61,20 +61,30 @@ _POWERS = {"2": "squared", "3": "cubed", "\\circ": "degrees"}
 _POWER = re.compile(r"\^\s*(?:\{\s*([^{}]*?)\s*\}|(\\circ|\w))")
 _INDEX = re.compile(r"_\s*(?:\{\s*([^{}]*?)\s*\}|(\w))")
 _PRICE = re.compile(r"(?<!\\)\$(?=\d)")
+_SYMBOLS = {
+    ":=": "equals",
+    "=": "equals",
+    "+": "plus",
+    "−": "minus",
+    "–": "minus",
+    "×": "times",
+    "·": "times",
+    "÷": "divided by",
+    "≈": "is about",
+    "≤": "is at most",
+    "≥": "is at least",
+    "≠": "is not",
+    "<": "is less than",
+    ">": "is more than",
+    "±": "plus or minus",
+}
 _OPERATORS = [
-    (re.compile(r"\s*(?:=|:=)\s*"), " equals "),
-    (re.compile(r"\s*\+\s*"), " plus "),
-    (re.compile(r"\s*[−–]\s*|\s+-\s+|(?<=[\d)])-(?=[\d(])"), " minus "),
-    (re.compile(r"\s*×\s*|\s*·\s*"), " times "),
-    (re.compile(r"\s*÷\s*"), " divided by "),
-    (re.compile(r"\s*≈\s*"), " is about "),
-    (re.compile(r"\s*≤\s*"), " is at most "),
-    (re.compile(r"\s*≥\s*"), " is at least "),
-    (re.compile(r"\s*≠\s*"), " is not "),
-    (re.compile(r"\s*<\s*"), " is less than "),
-    (re.compile(r"\s*>\s*"), " is more than "),
-    (re.compile(r"\s*±\s*"), " plus or minus "),
-    (re.compile(r"(?<=\w)\s*/\s*(?=\w)"), " over "),
+    (
+        re.compile(r"\s*(?:" + "|".join(map(re.escape, _SYMBOLS)) + r")\s*"),
+        lambda m: f" {_SYMBOLS[m.group().strip()]} ",
+    ),
+    (re.compile(r"\s+-\s+|(?<=[\d)])-(?=[\d(])"), lambda _: " minus "),
+    (re.compile(r"(?<=\w)\s*/\s*(?=\w)"), lambda _: " over "),
 ]
 
 
@@ -89,8 +99,8 @@ def spoken_maths(text: str) -> str:
     if not has_latex(text):
         return text
     text = _PRICE.sub(r"\\$", text)
-    text = _POWER.sub(lambda m: f" {_power(m.group(1) or m.group(2))} ", text)
-    text = _INDEX.sub(lambda m: f" {m.group(1) or m.group(2)} ", text)
+    text = _POWER.sub(lambda m: f" {_power(_either(m))} ", text)
+    text = _INDEX.sub(lambda m: f" {_either(m)} ", text)
     try:
         plain = _converter().latex_to_text(text)
     except Exception:
@@ -100,8 +110,15 @@ def spoken_maths(text: str) -> str:
     return " ".join(plain.split())
 
 
+def _either(match: re.Match[str]) -> str:
+    """The braced group of a power or an index ("^{10}", "" for "^{}"), or its one character ("^2")."""
+    braced = match.group(1)
+    return (braced if braced is not None else match.group(2) or "").strip()
+
+
 def _power(exponent: str) -> str:
-    exponent = exponent.strip()
+    if not exponent:
+        return ""
     return _POWERS.get(exponent, f"to the power of {exponent}")
 
 
