@@ -40,7 +40,7 @@ SPEAKERS = frozenset("you i we".split())
 NAMING = frozenset("called call named name labelled labeled label".split())
 """Before a label: "a timer for 45 minutes called laundry" (Whisper also writes "call laundry")."""
 _UNIT_STOP = frozenset("to in into as is are equals equal please now and".split())
-_UNIT_SEPARATORS = ("to", "in", "into", "as", "and")  # "and": Whisper's usual mishearing of "in"
+UNIT_SEPARATORS = ("to", "in", "into", "as", "and")  # "and": Whisper's usual mishearing of "in"
 _PLACE_EXCLUDED = frozenset("morning afternoon evening night moment world general".split())
 _PLACE_FILLERS = (
     ("right", "now"),
@@ -86,7 +86,7 @@ class Strings(Filler):
             anchor = numbers[0]
         source = self.phrase(anchor + 1, _UNIT_STOP)
         target: tuple[int, int] | None = None
-        if source[1] < len(self.norm) and self.norm[source[1]] in _UNIT_SEPARATORS:
+        if source[1] < len(self.norm) and self.norm[source[1]] in UNIT_SEPARATORS:
             target = self.phrase(source[1] + 1, _UNIT_STOP | TRAILING)
         else:
             for k in range(anchor - 1):

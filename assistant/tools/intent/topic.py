@@ -30,6 +30,7 @@ from lemminflect import getAllLemmas
 
 from assistant.tools.intent.gate import ACTION_KEYS, FUNCTION_WORDS
 from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.strings import UNIT_SEPARATORS
 from assistant.tools.intent.text import content_words, readings, stem, tokenize
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ Modern English Grammar* VI, 1942; Butt, "The light verb jungle", 2010): "turn 20
 "give me 10 feet in meters", "switch 180 centimeters to feet"."""
 _LIGHT_KEYS = frozenset(stem(w) for w in LIGHT_VERBS)
 _IN_UNITS = frozenset("per".split())
-_BEFORE_UNITS = frozenset("to in into as and many much".split())
+_BEFORE_UNITS = frozenset(UNIT_SEPARATORS) | {"many", "much"}
+"""Words a unit follows when not a number: the slot filler's separators ("5 miles *to* km"), "how *many*"."""
 VALUES_THAT_ASK = 2
 """Typed values that, with every required parameter heard, say what a request is for on their own."""
 
