@@ -103,7 +103,7 @@ def spoken_maths(text: str) -> str:
     text = _INDEX.sub(lambda m: f" {_either(m)} ", text)
     try:
         plain = _converter().latex_to_text(text)
-    except Exception:
+    except Exception:  # pylatexenc's tolerant parser still raises on some broken input: drop the commands
         plain = re.sub(r"\\[A-Za-z]+|[{}$]|\\[()\[\]]", " ", text)
     for pattern, words in _OPERATORS:
         plain = pattern.sub(words, plain)
