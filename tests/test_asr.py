@@ -8,7 +8,7 @@ from conftest import references
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.asr import Transcriber, whisper
+from assistant.asr import Transcriber, hallucination, whisper
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import read_audio
 from assistant.bench.usecases import _with_floor
@@ -111,9 +111,11 @@ def test_normalisation_spells_digits():
 
 @given(st.lists(st.sampled_from(["okay", "no", "yes", "sure", "stop"]), max_size=6))
 def test_only_one_phrase_said_twice_is_doubled(words):
-    assert whisper._doubled(words + words) == bool(words)
+    assert hallucination._doubled(words + words) == bool(words)
     half = len(words) // 2
-    assert whisper._doubled(words) == (len(words) % 2 == 0 and half > 0 and words[:half] == words[half:])
+    assert hallucination._doubled(words) == (
+        len(words) % 2 == 0 and half > 0 and words[:half] == words[half:]
+    )
 
 
 def _said(text: str) -> np.ndarray:

@@ -21,7 +21,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from assistant.asr.whisper import Decoded, Transcriber, _repeats, aligned_words, beam_search, normalise
+from assistant.asr.decoding import Decoded, aligned_words, beam_search
+from assistant.asr.hallucination import _repeats, normalise
+from assistant.asr.whisper import Transcriber
 
 
 def beam_fallback(transcriber: Transcriber, decoded: Decoded, beam_size: int = 5) -> Decoded | None:

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.asr.agreement import LocalAgreement, Word, join_words
+from assistant.asr.decoding import Clip, Decoded, Transcript
 from assistant.asr.fallback import beam_fallback
-from assistant.asr.whisper import Clip, Decoded, Transcriber, Transcript, looks_invented
+from assistant.asr.hallucination import looks_invented
+from assistant.asr.whisper import Transcriber
 from assistant.workers import NORMAL, URGENT, run_batched, run_on
 
 RATE = 16000

@@ -16,16 +16,16 @@ loops in a short window, having never seen the silence that ends the speech; suc
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from assistant.asr.agreement import Word, join_words
 from assistant.asr.biasing import biased_ids, glossary_prompt
+from assistant.asr.decoding import Clip, Decoded, Transcript, _one_of, aligned_words, beam_search
+from assistant.asr.hallucination import _doubled, _no_speech, _repeats, looks_invented, normalise
 from assistant.config import AsrConfig
 from assistant.models import HUB
 from assistant.workers import NORMAL, URGENT, run_on, thread_for
@@ -40,79 +40,6 @@ in the 10 s window tiny.en wrote "Okay. Okay.", "Sure. Sure." and "No? No?" for 
 words of the bench's short pass, Piper and Flite voices); in the 20 s window it wrote them once. What is
 said twice stays twice ("Okay, okay."), and where the second decode hears nothing (Flite's "No, no." in
 20 s) the first stands."""
-
-_HALLUCINATIONS = {
-    "you",
-    "thank you",
-    "thanks for watching",
-    "thank you for watching",
-    "bye",
-    "so",
-    "oh",
-    "uh",
-    "um",
-    "hmm",
-    "the",
-    "i",
-    "a",
-}
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    audio_ms: float
-    compute_ms: float
-    alternatives: tuple[str, ...] = ()
-    """Other hypotheses of a final transcript that nearly asked for a tool, best first (never `text`)."""
-    rehear: Callable[[], Awaitable[tuple[str, ...]]] | None = field(default=None, compare=False, repr=False)
-    """The beam's other hypotheses on demand, for a final transcript that got none (`alternatives`) but
-    whose tool call turned out misheard (`ToolTurn._heard_otherwise`); None where there is nothing kept to
-    search again."""
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """Words of one clip with their times, and what decoding it cost."""
-
-    words: list[Word]
-    audio_ms: float
-    """The length of the clip decoded."""
-    window_s: float
-    """The encoder's window in seconds (10, or the clip and a second more; twice that after a loop)."""
-    compute_ms: float
-    clip: Clip | None = None
-    """The clip decoded, with its encoding when the caller asked to keep it (`decode_clips`)."""
-    encoded: Any = None
-    """The clip's encoder output (CTranslate2, batch of one), kept for `Transcriber.beam` when asked."""
-    logprob: float = 0.0
-    """The decode's average log-probability per token (Whisper's `avg_logprob`; 0 where unknown)."""
-
-    @property
-    def text(self) -> str:
-        return join_words(self.words)
-
-
-@dataclass(frozen=True)
-class Clip:
-    """A clip ready for the decoder (`Transcriber.clip`): its features and prompt, and its window."""
-
-    features: np.ndarray
-    """Log-mel features, shape (n_mels, frames at 100 a second)."""
-    prompt_ids: list[int]
-    tokenizer: Any
-    limit: int
-    """The most tokens the clip can hold; a decode that reaches it has looped."""
-    frames: int
-    """The encoder's window in feature frames (100 a second)."""
-    offset_s: float
-    """Added to every word time: where the clip starts in the turn."""
-    audio_ms: float
-    retried: bool = False
-
-
-def normalise(text: str) -> str:
-    return re.sub(r"[^a-z0-9' ]+", " ", text.lower()).strip()
 
 
 class Transcriber:
@@ -424,74 +351,3 @@ class Transcriber:
         return await run_on(
             self._model, "whisper", self.transcribe_sync, audio, True, second_look, window, priority=priority
         )
-
-
-def beam_search(model: Any, clip: Clip, encoded: Any, beam_size: int, n: int = 1) -> Any:
-    """Blocking: CTranslate2's beam search for a clip from its kept encoding, with the clip's prompt and
-    token limit; the result's `sequences_ids` (the `n` best, best first, each ending in <|endoftext|>) and
-    `scores` (average log-probability per token)."""
-    return model.model.generate(
-        encoded,
-        [clip.prompt_ids],
-        beam_size=beam_size,
-        num_hypotheses=n,
-        max_length=min(model.max_length, len(clip.prompt_ids) + clip.limit),
-        return_scores=True,
-        suppress_blank=True,
-        suppress_tokens=[-1],
-    )[0]
-
-
-def aligned_words(clip: Clip, alignment: list[dict[str, Any]]) -> list[Word]:
-    """The words of a clip's alignment (CTranslate2's `find_alignment`), punctuation joined to its word,
-    with times from the turn's start (s)."""
-    from faster_whisper.transcribe import merge_punctuations
-
-    merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
-    at = clip.offset_s
-    return [Word(a["word"], at + float(a["start"]), at + float(a["end"])) for a in alignment if a["word"]]
-
-
-def _one_of(encoded: Any, i: int, n: int) -> Any:
-    """Clip `i`'s encoder output out of a batch of `n` (None where it cannot be cut out: not on a CPU)."""
-    if n == 1:
-        return encoded
-    if getattr(encoded, "device", "cpu") != "cpu":
-        return None
-    import ctranslate2
-
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.asarray(encoded)[i : i + 1]))
-
-
-def looks_invented(text: str, audio: np.ndarray) -> bool:
-    """What Whisper says over a short, quiet clip that holds no words ("Thank you.", "you")."""
-    return normalise(text) in _HALLUCINATIONS and audio.size < 1.5 * 16000 and _is_weak(audio)
-
-
-def _doubled(words: list[str]) -> bool:
-    """The whole transcript is one phrase said twice ("Okay. Okay." for one "okay")."""
-    half = len(words) // 2
-    return half > 0 and len(words) % 2 == 0 and words[:half] == words[half:]
-
-
-def _repeats(ids: list[Any]) -> bool:
-    """A phrase of two or more tokens (or words) said three times in a row at the end: Whisper looping."""
-    for n in range(2, len(ids) // 3 + 1):
-        if ids[-n:] == ids[-2 * n : -n] == ids[-3 * n : -2 * n]:
-            return True
-    return False
-
-
-def _no_speech(no_speech_prob: float, avg_logprob: float) -> bool:
-    """Whisper's own test for a window with nothing said, a little stricter on the log-probability."""
-    return no_speech_prob > 0.6 and avg_logprob < -0.8
-
-
-def _is_weak(audio: np.ndarray) -> bool:
-    """Short clips whose loudest 100 ms stay quiet are what Whisper hallucinates on."""
-    n = 1600
-    if audio.size < n:
-        return True
-    chunks = audio[: audio.size // n * n].reshape(-1, n).astype(np.float32)
-    peak_rms = float(np.sqrt(np.mean(chunks**2, axis=1)).max())
-    return peak_rms < 3000

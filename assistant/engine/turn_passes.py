@@ -14,8 +14,8 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from assistant.asr.decoding import Transcript
 from assistant.asr.streaming import FinalPass
-from assistant.asr.whisper import Transcript
 from assistant.config import Config
 from assistant.engine.end_of_turn import asks_words, end_of_turn
 from assistant.engine.endpointing import ends_on_trailing_word, spoken_words
