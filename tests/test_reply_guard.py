@@ -541,7 +541,8 @@ def test_words_the_user_said_may_come_back_even_when_the_instructions_have_them(
 def test_a_run_of_the_instructions_is_never_said_whole(words: list[str], data: st.DataObject) -> None:
     """Any text cut into clauses anywhere: what is said never holds a run of LEAK_WORDS words of the
     instructions, and text without one is never stopped as a leak."""
-    from assistant.engine.guard import _WORD, LEAK_WORDS, _runs
+    from assistant.engine.leaks import LEAK_WORDS, _runs
+    from assistant.engine.said_back import _WORD
 
     cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(words) - 1)), max_size=6)))
     clauses = [" ".join(words[a:b]) for a, b in zip([0, *cuts], [*cuts, len(words)], strict=True) if b > a]

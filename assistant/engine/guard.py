@@ -62,117 +62,41 @@ tool did is left out at any length: said again with no tool called, it makes the
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from text_to_num import alpha2digit
-
 from assistant.engine.addresses import asks_for_address, given, web_hosts
 from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
+from assistant.engine.leaks import (
+    _IDENTIFIER,
+    LEAK_START,
+    LEAK_WORDS,
+    TOOL_TALK,
+    _identifiers,
+    _instruction_runs,
+    _instruction_starts,
+    _runs,
+)
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves, tells_to_do
-from assistant.tools.intent.gate import FUNCTION_WORDS
-from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
+from assistant.engine.said_back import (
+    _USER_SENTENCE,
+    _WORD,
+    ECHO_ANY_WORDS,
+    _echo_words,
+    _long_sentences,
+    _object_words,
+)
+from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
-_USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-"""A thousands separator ("450,000"): text2num writes "four hundred fifty thousand" without one."""
-_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
-"""A snake_case name ("set_timer", "from_unit"): code, never speech."""
 _AGAIN = re.compile(
     r"\b(?:again|repeat|pardon|once more|come again|what did you (?:just )?say|say that|you said)\b",
     re.IGNORECASE,
 )
 """Words that ask for something said before: a repeat is then the answer."""
-REPEAT_WORDS = 6
-"""A sentence of the previous reply this long is not said again; shorter ones may be ("1/4 cup olive
-oil." in a shopping list for the recipe just given)."""
-_OWNER = {"your": "my", "yours": "mine", "yourself": "myself"}
-"""A command read back to its speaker swaps the possessive: "Charge my phone." -> "Charge your phone."."""
-ECHO_ANY_WORDS = 4
-"""A user sentence this long is an echo when said back whatever its kind ("Go forward ten meters.");
-shorter ones only when they ask, tell or command ("Mute the television."): a short fragment said back
-("Seven of clubs.") is an answer of a kind."""
-TOOL_TALK = re.compile(
-    r"\b(?:"
-    r"(?:the|a|this|that)\s+(?P<user>user)(?:['’]s|s)?\b(?!\s+(?:manual|guide|interface|name|account|agreement))"
-    r"|(?P<user2>user)\s+(?:query|queries|request|input|message|prompt)s?\b"
-    r"|(?P<function>functions?|tools?)\s+(?:name|names|call|calls|result|results|response|output)\b"
-    r"|(?:call|calls|calling|called|use|used|using|invoke|invoked|run|ran|execute|executes|executing|executed)"
-    r"\s+(?:the|a|this|that|one|any)\s+"
-    r"(?:[\w\"'“”‘’]+\s+)?(?P<function2>functions?|tools?)\b"
-    r"|(?:by|from|with|to)\s+the\s+(?P<function3>tool|function)s?\b"
-    r"|(?:a|the|this|that|any|one|which|my)\s+(?P<tool>tools?)\b"
-    r"|(?P<json>json)\b"
-    r"|(?P<xml>xml)\b"
-    r"|(?P<tag>tool_(?:call|response))s?\b"  # the chat template's own tags, with or without < >
-    r"|(?:the|this|that|an?)\s+(?P<assistant>assistant)(?:['’]s)?\b(?!\s+(?:manager|director|coach|editor))"
-    r"|(?:the|this|that)\s+(?P<response>response)\s+(?:above|indicates|suggests|shows|means|implies|confirms)\b"
-    r"|here(?:['’]s|\s+is)\s+(?:a|my|the|your)\s+(?P<response2>response)\b"
-    r")"
-    r"|(?P<call>\{\s*[\"']name[\"']\s*:)",  # a tool call written out as text: {"name": "print_hello", ...
-    re.IGNORECASE,
-)
-"""Talk about the machinery behind the voice; the named group is the word that makes it so, which the
-user may have used themselves ("the function of the liver", "which tools do I need")."""
-LEAK_WORDS = 6
-"""Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
-replies; 6 leaves room for a common phrase)."""
-LEAK_START = 3
-"""A clause that ends with this many words of the start of a leak is held back until the leak is told:
-"You may call one" had been said before "or more functions" made it one (`assistant simulate`,
-2026-12-03)."""
-
-
-def _echo_words(text: str) -> tuple[str, ...]:
-    """Words to compare for an echo: lower case, numbers as digits (text2num), so that the model writing
-    "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), and "your" is "my"."""
-    digits = _THOUSANDS.sub("", alpha2digit(text, "en"))
-    return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
-
-
-def _long_sentences(text: str) -> set[tuple[str, ...]]:
-    """The sentences of `text` of `REPEAT_WORDS` words or more, as `_echo_words`."""
-    return {w for s in _USER_SENTENCE.split(text) if len(w := _echo_words(s)) >= REPEAT_WORDS}
-
-
-def _object_words(sentence: str) -> frozenset[str] | None:
-    """What an imperative acts on: its words after the verb (the first word after `COMMAND_LEAD`, as
-    `opens_with_a_verb` finds it), less function words, as `_echo_words` ("Switch the television to
-    channel five." -> television, channel, 5); None for a sentence that does not open with a verb."""
-    if not opens_with_a_verb(sentence):
-        return None
-    words = list(_echo_words(sentence))
-    while words and words[0] in COMMAND_LEAD:
-        words.pop(0)
-    return frozenset(words[1:]) - FUNCTION_WORDS - COMMAND_LEAD
-
-
-def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
-
-
-@functools.lru_cache(maxsize=8)
-def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
-    """The instructions' runs, made once per prompt rather than once per reply."""
-    return frozenset(_runs([w.lower() for w in _WORD.findall(instructions)]))
-
-
-@functools.lru_cache(maxsize=8)
-def _instruction_starts(instructions: str) -> frozenset[tuple[str, ...]]:
-    """The first `LEAK_START` to `LEAK_WORDS` - 1 words of each of the instructions' runs."""
-    runs = _instruction_runs(instructions)
-    return frozenset(run[:n] for run in runs for n in range(LEAK_START, LEAK_WORDS))
-
-
-@functools.lru_cache(maxsize=8)
-def _identifiers(instructions: str) -> frozenset[str]:
-    return frozenset(m.lower() for m in _IDENTIFIER.findall(instructions))
 
 
 @dataclass

@@ -1,0 +1,71 @@
+"""The model's own instructions said back, and talk about the machinery behind the voice.
+
+A leak is a run of `LEAK_WORDS` words of what the model was told (the system prompt, the tools'
+descriptions, the chat template's tool header) that the user did not say, or one of the instructions'
+snake_case identifiers; tool talk (`TOOL_TALK`) is a clause about the user query, the function, the tool
+or JSON. The guard (`guard.py`) stops the model at either; its docstring gives the replies that made
+these rules.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from assistant.engine.said_back import _WORD
+
+_IDENTIFIER = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+"""A snake_case name ("set_timer", "from_unit"): code, never speech."""
+TOOL_TALK = re.compile(
+    r"\b(?:"
+    r"(?:the|a|this|that)\s+(?P<user>user)(?:['’]s|s)?\b(?!\s+(?:manual|guide|interface|name|account|agreement))"
+    r"|(?P<user2>user)\s+(?:query|queries|request|input|message|prompt)s?\b"
+    r"|(?P<function>functions?|tools?)\s+(?:name|names|call|calls|result|results|response|output)\b"
+    r"|(?:call|calls|calling|called|use|used|using|invoke|invoked|run|ran|execute|executes|executing|executed)"
+    r"\s+(?:the|a|this|that|one|any)\s+"
+    r"(?:[\w\"'“”‘’]+\s+)?(?P<function2>functions?|tools?)\b"
+    r"|(?:by|from|with|to)\s+the\s+(?P<function3>tool|function)s?\b"
+    r"|(?:a|the|this|that|any|one|which|my)\s+(?P<tool>tools?)\b"
+    r"|(?P<json>json)\b"
+    r"|(?P<xml>xml)\b"
+    r"|(?P<tag>tool_(?:call|response))s?\b"  # the chat template's own tags, with or without < >
+    r"|(?:the|this|that|an?)\s+(?P<assistant>assistant)(?:['’]s)?\b(?!\s+(?:manager|director|coach|editor))"
+    r"|(?:the|this|that)\s+(?P<response>response)\s+(?:above|indicates|suggests|shows|means|implies|confirms)\b"
+    r"|here(?:['’]s|\s+is)\s+(?:a|my|the|your)\s+(?P<response2>response)\b"
+    r")"
+    r"|(?P<call>\{\s*[\"']name[\"']\s*:)",  # a tool call written out as text: {"name": "print_hello", ...
+    re.IGNORECASE,
+)
+"""Talk about the machinery behind the voice; the named group is the word that makes it so, which the
+user may have used themselves ("the function of the liver", "which tools do I need")."""
+LEAK_WORDS = 6
+"""Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
+replies; 6 leaves room for a common phrase)."""
+LEAK_START = 3
+"""A clause that ends with this many words of the start of a leak is held back until the leak is told:
+"You may call one" had been said before "or more functions" made it one (`assistant simulate`,
+2026-12-03)."""
+
+
+def _runs(words: list[str], n: int = LEAK_WORDS) -> set[tuple[str, ...]]:
+    """Every run of `n` words in a row in `words`."""
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_runs(instructions: str) -> frozenset[tuple[str, ...]]:
+    """The instructions' runs, made once per prompt rather than once per reply."""
+    return frozenset(_runs([w.lower() for w in _WORD.findall(instructions)]))
+
+
+@functools.lru_cache(maxsize=8)
+def _instruction_starts(instructions: str) -> frozenset[tuple[str, ...]]:
+    """The first `LEAK_START` to `LEAK_WORDS` - 1 words of each of the instructions' runs."""
+    runs = _instruction_runs(instructions)
+    return frozenset(run[:n] for run in runs for n in range(LEAK_START, LEAK_WORDS))
+
+
+@functools.lru_cache(maxsize=8)
+def _identifiers(instructions: str) -> frozenset[str]:
+    """The instructions' snake_case identifiers, in lower case."""
+    return frozenset(m.lower() for m in _IDENTIFIER.findall(instructions))

@@ -1,0 +1,55 @@
+"""What a reply says back: how its sentences are compared with what was said before them.
+
+A sentence is compared as words in lower case, numbers as digits (text2num, so that "10" matches the
+"ten" Whisper heard) and "your" as "my", so that the guard (`guard.py`) finds an echo of the user ("My
+name is Priya." -> "My name is Priya."), a command read back ("Go forward ten meters." -> "Go forward 10
+meters."; or with another verb on the same things, `_object_words`), and a long sentence of the
+assistant's previous reply said again (`REPEAT_WORDS`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from text_to_num import alpha2digit
+
+from assistant.tools.intent.gate import FUNCTION_WORDS
+from assistant.tools.intent.speech_act import COMMAND_LEAD, opens_with_a_verb
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+"""A thousands separator ("450,000"): text2num writes "four hundred fifty thousand" without one."""
+REPEAT_WORDS = 6
+"""A sentence of the previous reply this long is not said again; shorter ones may be ("1/4 cup olive
+oil." in a shopping list for the recipe just given)."""
+_OWNER = {"your": "my", "yours": "mine", "yourself": "myself"}
+"""A command read back to its speaker swaps the possessive: "Charge my phone." -> "Charge your phone."."""
+ECHO_ANY_WORDS = 4
+"""A user sentence this long is an echo when said back whatever its kind ("Go forward ten meters.");
+shorter ones only when they ask, tell or command ("Mute the television."): a short fragment said back
+("Seven of clubs.") is an answer of a kind."""
+
+
+def _echo_words(text: str) -> tuple[str, ...]:
+    """Words to compare for an echo: lower case, numbers as digits (text2num), so that the model writing
+    "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), and "your" is "my"."""
+    digits = _THOUSANDS.sub("", alpha2digit(text, "en"))
+    return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
+
+
+def _long_sentences(text: str) -> set[tuple[str, ...]]:
+    """The sentences of `text` of `REPEAT_WORDS` words or more, as `_echo_words`."""
+    return {w for s in _USER_SENTENCE.split(text) if len(w := _echo_words(s)) >= REPEAT_WORDS}
+
+
+def _object_words(sentence: str) -> frozenset[str] | None:
+    """What an imperative acts on: its words after the verb (the first word after `COMMAND_LEAD`, as
+    `opens_with_a_verb` finds it), less function words, as `_echo_words` ("Switch the television to
+    channel five." -> television, channel, 5); None for a sentence that does not open with a verb."""
+    if not opens_with_a_verb(sentence):
+        return None
+    words = list(_echo_words(sentence))
+    while words and words[0] in COMMAND_LEAD:
+        words.pop(0)
+    return frozenset(words[1:]) - FUNCTION_WORDS - COMMAND_LEAD
