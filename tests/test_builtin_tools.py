@@ -20,6 +20,7 @@ from assistant.tools.builtin import (
     calculate,
     calculator,
     cancel_timer,
+    change_timer,
     convert_units,
     current_time,
     delete_notes,
@@ -75,7 +76,7 @@ def test_every_builtin_derives_a_schema_without_the_context() -> None:
     names = [make_tool(f).name for f in BUILTIN_TOOLS]
     assert names == [
         "current_time", "calculate", "convert_units", "set_timer", "set_reminder",
-        "cancel_timer", "list_timers", "add_note", "read_notes", "delete_notes",
+        "cancel_timer", "change_timer", "list_timers", "add_note", "read_notes", "delete_notes",
     ]  # fmt: skip
     for fn in BUILTIN_TOOLS:
         t = make_tool(fn)
@@ -85,7 +86,16 @@ def test_every_builtin_derives_a_schema_without_the_context() -> None:
         assert 5 <= len(t.options.examples) <= 8, t.name
     assert make_tool(delete_notes).options.confirm  # a question to ask before deleting
     assert not any(make_tool(f).options.confirm for f in BUILTIN_TOOLS if f is not delete_notes)
-    for fn in (set_timer, set_reminder, cancel_timer, list_timers, add_note, read_notes, delete_notes):
+    for fn in (
+        set_timer,
+        set_reminder,
+        cancel_timer,
+        change_timer,
+        list_timers,
+        add_note,
+        read_notes,
+        delete_notes,
+    ):
         assert make_tool(fn).options.cancel_on_interrupt is False
     props = make_tool(convert_units).parameters_schema()["properties"]
     assert props["value"]["type"] == "number" and "miles" in props["from_unit"]["description"]
@@ -343,6 +353,28 @@ async def test_list_timers_says_what_is_left(ctx: ToolContext) -> None:
         "You have 2 timers and 1 reminder: 1 minute timer, 1 minute left; "
         "pasta timer, 3 minutes and 10 seconds left; call mom, 30 minutes left."
     )
+
+
+async def test_a_timer_is_made_longer_or_shorter(ctx: ToolContext, said: Heard) -> None:
+    """ "Add 2 minutes to the tea timer", "take a minute off": the announcement moves; it never moves to
+    the past, and a timer that is not there is said to be missing."""
+    await set_timer(ctx, timedelta(minutes=5), "tea")
+    await set_timer(ctx, timedelta(minutes=3))
+    assert await change_timer(ctx, timedelta(minutes=2), label="the tea timer") == (
+        "Your tea timer now has 7 minutes left."
+    )
+    assert await change_timer(ctx, timedelta(minutes=1), shorter=True) == (
+        "Your 3 minute timer now has 2 minutes left."
+    )
+    with pytest.raises(ValueError, match="only 2 minutes left; say cancel"):
+        await change_timer(ctx, timedelta(minutes=5), shorter=True)
+    with pytest.raises(ValueError, match="up to 7 days"):
+        await change_timer(ctx, timedelta(days=7), label="tea")
+    assert await change_timer(ctx, timedelta(minutes=1), label="soup") == "You have no soup timer."
+    await change_timer(ctx, timedelta(minutes=6, seconds=59.7), shorter=True, label="tea")
+    await said.wait_for(1, within_s=1.5)
+    assert said == ["Your tea timer is done."]
+    assert await list_timers(ctx) == "You have 1 timer: 3 minute timer, 2 minutes left."
 
 
 async def test_timer_durations_are_checked(ctx: ToolContext) -> None:

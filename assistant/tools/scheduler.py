@@ -48,6 +48,17 @@ class Scheduler:
             item.handle.cancel()
         return item
 
+    def reschedule(self, item_id: int, delay_s: float) -> Scheduled | None:
+        """Announce a pending item `delay_s` seconds from now instead; None if it is no longer pending."""
+        item = self._pending.get(item_id)
+        if item is None:
+            return None
+        if item.handle is not None:
+            item.handle.cancel()
+        item.due = time.monotonic() + delay_s
+        item.handle = asyncio.get_running_loop().call_later(max(0.0, delay_s), self._fire, item.id)
+        return item
+
     def pending(self) -> list[Scheduled]:
         return sorted(self._pending.values(), key=lambda s: s.due)
 

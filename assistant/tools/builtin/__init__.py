@@ -8,7 +8,13 @@ from typing import Any
 from assistant.tools.builtin.calculator import calculate
 from assistant.tools.builtin.clock import current_time
 from assistant.tools.builtin.notes import add_note, delete_notes, read_notes
-from assistant.tools.builtin.timers import cancel_timer, list_timers, set_reminder, set_timer
+from assistant.tools.builtin.timers import (
+    cancel_timer,
+    change_timer,
+    list_timers,
+    set_reminder,
+    set_timer,
+)
 from assistant.tools.builtin.units import convert_units
 
 BUILTIN_TOOLS: list[Callable[..., Any]] = [
@@ -18,6 +24,7 @@ BUILTIN_TOOLS: list[Callable[..., Any]] = [
     set_timer,
     set_reminder,
     cancel_timer,
+    change_timer,
     list_timers,
     add_note,
     read_notes,
@@ -29,6 +36,7 @@ __all__ = [
     "add_note",
     "calculate",
     "cancel_timer",
+    "change_timer",
     "convert_units",
     "current_time",
     "delete_notes",

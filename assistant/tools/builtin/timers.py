@@ -52,6 +52,24 @@ def _name(label: str | None) -> str:
     return "" if tokens and taken == len(tokens) else name
 
 
+def _pick(ctx: ToolContext, label: str | None) -> Scheduled | str:
+    """The pending timer or reminder this label names ("pasta", "reminder"), else the one due soonest;
+    or what to say when there is none."""
+    pending = ctx.scheduler.pending()
+    if not pending:
+        return "You have no timers."
+    name = _name(label)
+    if name and name not in ("reminder", "reminders"):
+        pending = [item for item in pending if name in item.label.lower()]
+        if not pending:
+            return f"You have no {name} timer."
+    elif name:
+        pending = [item for item in pending if _is_reminder(item)]
+        if not pending:
+            return "You have no reminders."
+    return pending[0]
+
+
 def next_occurrence(at: time, now: datetime) -> datetime:
     """The next time the wall clock in `now`'s zone shows `at` (today if still ahead, else tomorrow)."""
     wall = at.replace(tzinfo=None)
@@ -139,23 +157,49 @@ async def set_reminder(
 )
 async def cancel_timer(ctx: ToolContext, label: str | None = None) -> str:
     """Cancel a timer or reminder: the one with this name, or else the one due soonest."""
-    pending = ctx.scheduler.pending()
-    if not pending:
-        return "You have no timers."
-    name = _name(label)
-    if name and name not in ("reminder", "reminders"):
-        pending = [item for item in pending if name in item.label.lower()]
-        if not pending:
-            return f"You have no {name} timer."
-    elif name:
-        pending = [item for item in pending if _is_reminder(item)]
-        if not pending:
-            return "You have no reminders."
-    item = pending[0]
+    item = _pick(ctx, label)
+    if isinstance(item, str):
+        return item
     ctx.scheduler.cancel(item.id)
     if _is_reminder(item):
         return f"I cancelled your reminder: {item.label}."
     return f"I cancelled your {item.label}."
+
+
+@tool(
+    timeout_s=5.0,
+    cancel_on_interrupt=False,
+    examples=[
+        "add 5 minutes to the timer",
+        "take 2 minutes off the timer",
+        "give the timer 3 more minutes",
+        "remove a minute from the pasta timer",
+        "knock 30 seconds off the pasta timer",
+        "extend the timer by 10 minutes",
+    ],
+)
+async def change_timer(
+    ctx: ToolContext,
+    by: Annotated[timedelta, "how much time to add, or to take off"],
+    shorter: Annotated[bool, "true to take it off: knock off, subtract, remove, shorten"] = False,
+    label: str | None = None,
+) -> str:
+    """Add time to a running timer or reminder, or take time off it: the one with this name, or else the
+    one due soonest."""
+    amount = _check_delay(by)
+    item = _pick(ctx, label)
+    if isinstance(item, str):
+        return item
+    left = item.remaining_s()
+    what = "reminder" if _is_reminder(item) else item.label
+    if shorter and amount >= left:
+        raise ValueError(
+            f"Your {what} has only {spoken_duration(left, parts=2)} left; say cancel to stop it."
+        )
+    delay = left - amount if shorter else left + amount
+    _check_delay(timedelta(seconds=delay))
+    ctx.scheduler.reschedule(item.id, delay)
+    return f"Your {what} now has {spoken_duration(delay, parts=2)} left."
 
 
 @tool(

@@ -21,7 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
-from assistant.tools.intent import topic
+from assistant.tools.intent import relative, topic
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
@@ -44,6 +44,7 @@ from assistant.tools.intent.slots import (
     Utterance,
     describe_params,
     fill_slots,
+    state_word,
 )
 from assistant.tools.intent.speech_act import WH_WORDS
 from assistant.tools.intent.text import (
@@ -106,6 +107,10 @@ class _Indexed:
     actions: frozenset[str] = frozenset()
     """The words its examples start with ("cancel", "remind", "roll") and its name's first word: a
     request for it says one of them, or asks a question as its examples do."""
+    amounts: relative.AmountHabits = field(default_factory=relative.AmountHabits)
+    """Whether its examples say amounts as changes ("by", "more") or as values to set ("to", "for")."""
+    foreign: frozenset[str] = frozenset()
+    """Other tools' nouns that its own words never use ("timer" for `add_note`)."""
     verbs: frozenset[str] = frozenset()
     """Its actions that are verbs ("move", "turn"; not "timer"), less the words of its name after the
     first ("light", "note"): sharing only these, a request may be about something else."""
@@ -186,11 +191,14 @@ class IntentMatcher:
                 entry.openings.add(_opening(words))
             self._tools.append(entry)
         df: Counter[str] = Counter()
-        for _, _, grams in documents:
-            df.update(grams.keys())
-        n = len(documents)
+        for entry in self._tools:
+            df.update(entry.grams)
+        n = len(self._tools)
         self._idf = {g: math.log((n + 1) / (c + 1)) + 1 for g, c in df.items()}
         self._name_words = frozenset(w for entry in self._tools for w in entry.words.name_words)
+        nouns = frozenset(w for entry in self._tools for w in relative.nouns(entry.tool.name))
+        for entry in self._tools:
+            entry.foreign = nouns - entry.anchors
         self._idf_unseen = math.log(n + 1) + 1
         for entry, text, grams in documents:
             entry.examples.append((text, self._vector(grams)))
@@ -258,8 +266,14 @@ class IntentMatcher:
             and not entry.objects.intersection(stem(t) for t in utterance.tokens.norm)
         ):
             return None  # destructive: only when the user's own words name what it destroys
+        if strict and relative.refused(entry.amounts, utterance, fill):
+            return None  # a change, not a value: "dim the lights by 20 percent", "10 minutes off the timer"
+        if strict and relative.handed_elsewhere(utterance, fill, entry.foreign):
+            return None  # an amount for another tool's thing: "add 5 minutes to my timer" is no note
         light = topic.light_opener(entry, utterance)
-        masked = _masked(utterance, fill, entry.described | {light} if light else entry.described)
+        norm, keys = utterance.tokens.norm, utterance.keys
+        states = {k for i, k in enumerate(keys) if state_word(norm, keys, i, entry.words.name_words)}
+        masked = _masked(utterance, fill, entry.described | states | ({light} if light else set()))
         if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
             return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
         query = self._vector(_features(masked))
@@ -417,6 +431,8 @@ def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[s
         actions=frozenset(openers - QUESTION_WORDS) | {stem(tool.name.lower().split("_")[0])},
     )  # fmt: skip
     entry.verbs = topic.verbs(tool, entry.actions)
+    parsed = [(u, f) for (_, u), f in zip(utterances, fills, strict=True)]
+    entry.amounts = relative.habits(parsed, relative.nouns(tool.name))
     return entry, masked
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from assistant.tools.intent.filling import Fill, ToolWords, Utterance
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.params import Param, describe_params
-from assistant.tools.intent.strings import CONNECTORS, LINKS, NAMING, Strings
+from assistant.tools.intent.strings import CONNECTORS, LINKS, NAMING, Strings, state_word
 from assistant.tools.intent.typed_values import TypedValues, as_number, iso_duration
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Utterance",
     "describe_params",
     "fill_slots",
+    "state_word",
 ]
 
 

@@ -60,10 +60,11 @@ def _duration_part(tokens: tuple[str, ...], j: int) -> tuple[float, int] | None:
             if rest[:1] == ("hour",):
                 return 900.0, j + k + 2
     qty = _quantity(tokens, j)
-    if qty is None or j + 1 >= len(tokens) or tokens[j + 1] not in DURATION_UNITS:
+    gap = int(tokens[j + 1 : j + 2] in (("more",), ("extra",), ("less",), ("fewer",)))  # "5 more minutes"
+    if qty is None or j + 1 + gap >= len(tokens) or tokens[j + 1 + gap] not in DURATION_UNITS:
         return None
-    unit = DURATION_UNITS[tokens[j + 1]]
-    seconds, end = qty * unit, j + 2
+    unit = DURATION_UNITS[tokens[j + 1 + gap]]
+    seconds, end = qty * unit, j + 2 + gap
     if tokens[end : end + 3] == ("and", "a", "half"):
         seconds, end = seconds + 0.5 * unit, end + 3
     return seconds, end

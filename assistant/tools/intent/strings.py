@@ -6,6 +6,7 @@ note") and every other slot are taken out.
 from __future__ import annotations
 
 from assistant.tools.intent.filling import Filler
+from assistant.tools.intent.gate import ACTION_KEYS
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.params import Param
 from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS
@@ -27,7 +28,7 @@ COMMAND_VERBS = frozenset(
     remind convert calculate open close save remember note roll throw dim""".split()
 )
 """Verbs that open a request to any tool (after `stem`, so "remove" is "delete" and "show" is "list")."""
-TRAILING = frozenset("please thanks now for me to the a an".split())
+TRAILING = frozenset("please thanks now for me to the a an my our your from".split())
 AUXILIARIES = frozenset("is are was were has have had will would can could should does did".split())
 ARTICLES = frozenset("the a an my our this that".split())
 RECIPIENTS = frozenset("him her them us".split())
@@ -167,6 +168,12 @@ class Strings(Filler):
             return None  # "wait, stop", "cancel that": function words and interjections are no value
         if len(chosen) > self.words.max_words.get(param.name, len(chosen)):
             return None
+        if (
+            not param.required
+            and len(chosen) == 1
+            and state_word(self.norm, self.u.keys, chosen[0], self.words.name_words)
+        ):
+            return None  # "get a timer going", "start a timer running": how it is, not what it is called
         if words[cut] in AUXILIARIES:
             return None  # "notes are useful", "the timer is annoying": said about the thing, not asked
         if words[cut] in RECIPIENTS and cut + 1 < len(words) and words[cut + 1] in ARTICLES | {"some"}:
@@ -178,3 +185,14 @@ class Strings(Filler):
             return None
         self.take(chosen[0], chosen[-1] + 1, "<text>")
         return self.u.tokens.text(chosen)
+
+
+def state_word(norm: tuple[str, ...], keys: tuple[str, ...], i: int, name_words: frozenset[str]) -> bool:
+    """Token i says how the tool's thing is: an "-ing" word right after one of the tool's name words
+    ("a timer going", "are any timers running"). Neither a label nor a word the examples must explain."""
+    return (
+        0 < i < len(norm)
+        and norm[i].endswith("ing")
+        and keys[i - 1] in name_words
+        and keys[i - 1] not in ACTION_KEYS  # "stop asking me about notes": "stop" is `delete_notes`' verb
+    )
