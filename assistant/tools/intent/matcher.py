@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -29,9 +29,17 @@ from assistant.tools.intent.gate import (
     asks,
     clauses,
     is_destructive,
-    object_words,
     retracted,
     sentences,
+)
+from assistant.tools.intent.indexing import (
+    QUESTION_WORDS,
+    WEAK_EVIDENCE,
+    IndexedTool,
+    features,
+    index_tool,
+    masked_words,
+    opening,
 )
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.slots import (
@@ -39,8 +47,6 @@ from assistant.tools.intent.slots import (
     LINKS,
     NAMING,
     Fill,
-    Param,
-    ToolWords,
     Utterance,
     describe_params,
     fill_slots,
@@ -48,9 +54,7 @@ from assistant.tools.intent.slots import (
 )
 from assistant.tools.intent.speech_act import WH_WORDS
 from assistant.tools.intent.text import (
-    FUNCTION_WORDS,
     STOPWORDS,
-    content_words,
     readings,
     sound,
     stem,
@@ -58,7 +62,6 @@ from assistant.tools.intent.text import (
 )
 from assistant.tools.vocabulary import spoken_vocabulary
 
-QUESTION_WORDS = frozenset("what how much many is are was do does did can could when where which who".split())
 DEFAULT_THRESHOLD = 0.5
 """Below this score (0-1) the LLM answers. On tests/data/intents.yaml the right tools score 0.52-1 and the
 requests that need no tool at most 0.35; 40 other phrasings, never tuned on, all scored above it too."""
@@ -83,57 +86,6 @@ class IntentMatch:
     something else; never from a strict match."""
 
 
-@dataclass
-class _Indexed:
-    tool: Tool
-    params: list[Param]
-    words: ToolWords
-    anchors: frozenset[str]
-    examples: list[tuple[str, dict[str, float]]] = field(default_factory=list)
-    described: frozenset[str] = frozenset()
-    """Words of the name and description that no example has: said, they are not held against the tool."""
-    carriers: set[str] = field(default_factory=set)
-    """The meaningful words (and slot kinds such as <unit>) that the examples say outside free text."""
-    one_of: frozenset[str] = frozenset()
-    """Optional parameters of which every example gives at least one (a reminder's `after` or `at`)."""
-    openings: set[str] = field(default_factory=set)
-    """How the examples start (a verb, a question, a slot): "the notes were long" starts like none."""
-    grams: set[str] = field(default_factory=set)
-    """Every feature of every example: how much of a request the tool's phrasings account for."""
-    value_anchors: frozenset[str] = frozenset()
-    """Words inside an expression-like value ("times", "divided") that show the tool is meant."""
-    objects: frozenset[str] = frozenset()
-    """A destructive tool's object words ("note"): one must be said, as heard (gate.names_object)."""
-    actions: frozenset[str] = frozenset()
-    """The words its examples start with ("cancel", "remind", "roll") and its name's first word: a
-    request for it says one of them, or asks a question as its examples do."""
-    amounts: relative.AmountHabits = field(default_factory=relative.AmountHabits)
-    """Whether its examples say amounts as changes ("by", "more") or as values to set ("to", "for")."""
-    foreign: frozenset[str] = frozenset()
-    """Other tools' nouns that its own words never use ("timer" for `add_note`)."""
-    verbs: frozenset[str] = frozenset()
-    """Its actions that are verbs ("move", "turn"; not "timer"), less the words of its name after the
-    first ("light", "note"): sharing only these, a request may be about something else."""
-
-
-def _masked(utterance: Utterance, fill: Fill, ignore: frozenset[str] = frozenset()) -> list[str]:
-    """Carrier words as stems, each slot as one placeholder: "remind me to <text> <dur>". Politeness,
-    interjections, thanks and idioms ("okay", "wait", "never mind") and the `ignore`d words are left out
-    (not the evaluations and discourse markers: "how long is it like here" is no timer question)."""
-    out: list[str] = []
-    for tok, key, label, polite, tag in zip(
-        utterance.tokens.norm, utterance.keys, fill.labels, utterance.polite, utterance.tags, strict=True
-    ):
-        word = label or ("<num>" if is_number(tok) else key)
-        if ((polite or tag) and not label) or word in ignore:
-            continue
-        if not (label and out and out[-1] == word):
-            out.append(word)
-    return out
-
-
-_WEAK_EVIDENCE = {"<text>", "<dur>", "<time>", "<num>"}
-"""Slots whose words ("minutes", "pm", anything in free text) do not show which tool is meant."""
 COVERAGE_WEIGHT = 0.3
 """Part of the score that is the share of the request's words found in any of the tool's examples."""
 _ENDINGS = ("d", "ed", "ing")
@@ -147,25 +99,6 @@ UNEXPLAINED_PENALTY = 0.8
 """Per meaningful word that no example has and no slot took: "what time is the *meeting*"."""
 NAME_WEIGHT = 2.0
 """Words of tool names ("timer", "note") tell tools apart best: "delete my timer" is not about notes."""
-STOPWORD_WEIGHT = 0.3
-BIGRAM_WEIGHT = 0.5
-
-
-def _opening(words: list[str]) -> str:
-    """The first word, with every question word counted as one ("are any timers running" asks too)."""
-    first = words[0] if words else ""
-    return "?" if first in QUESTION_WORDS else first
-
-
-def _features(words: list[str]) -> Counter[str]:
-    """Unigrams (small words count less) and bigrams, for word order: "time is it" is not "it is time"; the
-    first word is paired with "^", since a request starts with its verb ("remind me to ..."), not its text."""
-    grams: Counter[str] = Counter()
-    for w in words:
-        grams[w] += STOPWORD_WEIGHT if w in STOPWORDS else 1.0
-    for a, b in zip(["^", *words], words, strict=False):
-        grams[f"{a} {b}"] += BIGRAM_WEIGHT
-    return grams
 
 
 class IntentMatcher:
@@ -175,20 +108,20 @@ class IntentMatcher:
         self.threshold = threshold
         self.spoken_vocabulary = spoken_vocabulary(t for t in tools if t.options.intent)
         """The tools' words for ASR's second look (`assistant.asr.biasing`)."""
-        self._tools: list[_Indexed] = []
-        documents: list[tuple[_Indexed, str, Counter[str]]] = []
+        self._tools: list[IndexedTool] = []
+        documents: list[tuple[IndexedTool, str, Counter[str]]] = []
         for tool in tools:
             if not tool.options.intent:
                 continue
             params = describe_params(tool.arguments)
             if any(p.required and p.kind == "other" for p in params):
                 continue  # e.g. a list or a date: the fast path cannot say it, the LLM can
-            entry, masked = _index_tool(tool, params)
+            entry, masked = index_tool(tool, params)
             for text, words in masked:
-                documents.append((entry, text, _features(words)))
-                entry.grams |= set(_features(words))
-                entry.carriers |= {w for w in words if w not in STOPWORDS and w not in _WEAK_EVIDENCE}
-                entry.openings.add(_opening(words))
+                documents.append((entry, text, features(words)))
+                entry.grams |= set(features(words))
+                entry.carriers |= {w for w in words if w not in STOPWORDS and w not in WEAK_EVIDENCE}
+                entry.openings.add(opening(words))
             self._tools.append(entry)
         df: Counter[str] = Counter()
         for entry in self._tools:
@@ -239,10 +172,10 @@ class IntentMatcher:
         out.sort(key=lambda m: (not m.missing, m.confidence), reverse=True)
         return out
 
-    def _score(self, entry: _Indexed, utterance: Utterance, strict: bool = True) -> IntentMatch | None:
+    def _score(self, entry: IndexedTool, utterance: Utterance, strict: bool = True) -> IntentMatch | None:
         fill = fill_slots(utterance, entry.params, entry.words)
         labelled = list(zip(utterance.keys, fill.labels, strict=True))
-        heard = {k for k, label in labelled if label not in _WEAK_EVIDENCE}
+        heard = {k for k, label in labelled if label not in WEAK_EVIDENCE}
         in_text = {k for k, label in labelled if label == "<text>"}
         if not (entry.anchors & heard or entry.value_anchors & in_text):
             return None  # only free text, numbers and small words: "tell me a joke" is not a note
@@ -273,10 +206,10 @@ class IntentMatcher:
         light = topic.light_opener(entry, utterance)
         norm, keys = utterance.tokens.norm, utterance.keys
         states = {k for i, k in enumerate(keys) if state_word(norm, keys, i, entry.words.name_words)}
-        masked = _masked(utterance, fill, entry.described | states | ({light} if light else set()))
+        masked = masked_words(utterance, fill, entry.described | states | ({light} if light else set()))
         if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
             return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
-        query = self._vector(_features(masked))
+        query = self._vector(features(masked))
         nearest, example = 0.0, ""
         for ex_text, ex_vec in entry.examples:
             sim = sum(w * ex_vec.get(g, 0.0) for g, w in query.items())
@@ -286,7 +219,7 @@ class IntentMatcher:
         score = (1 - COVERAGE_WEIGHT) * nearest + COVERAGE_WEIGHT * coverage
         if masked[0] in _SUBJECTS or "you" in masked or "your" in masked:
             score *= STATEMENT_PENALTY
-        if _opening(masked) not in entry.openings:
+        if opening(masked) not in entry.openings:
             score *= OPENING_PENALTY
         unexplained = [w for w in masked if w not in entry.carriers and w not in _SMALL_WORDS and w[0] != "<"]
         score *= UNEXPLAINED_PENALTY ** len(unexplained)
@@ -388,58 +321,10 @@ def _actions(text: str) -> frozenset[str]:
     return frozenset(stem(t) for t in tokenize(text).norm) & ACTION_KEYS
 
 
-def _index_tool(tool: Tool, params: list[Param]) -> tuple[_Indexed, list[tuple[str, list[str]]]]:
-    """The tool's words and its examples parsed by its own slot filler (masked, ready to index).
-
-    The words that ask for the tool are learnt in two passes: first its name, description and the opening
-    words of each example ("take a note ...", "how much is ..."); then also the words that two or more
-    examples keep outside their slots. Values recurring in examples ("buy" in two notes) stay values."""
-    name_words = frozenset(stem(w) for w in tool.name.lower().split("_"))
-    openers = set()
-    for example in tool.options.examples:
-        words = [t for t in tokenize(example).norm if not is_number(t)]
-        if words and words[0] not in FUNCTION_WORDS:
-            openers.add(stem(words[0]))
-        for word in words:
-            if word not in QUESTION_WORDS:
-                break
-            openers.add(word)
-    words = ToolWords(frozenset(name_words | set(content_words(tool.description)) | openers), name_words)
-    phrasings = list(tool.options.examples) or [tool.name.replace("_", " ")]
-    utterances = [(text, Utterance.parse(text)) for text in phrasings]
-    kept: Counter[str] = Counter()
-    for _, u in utterances:
-        fill = fill_slots(u, params, words)
-        kept.update({k for k, label in zip(u.keys, fill.labels, strict=True) if label is None})
-    words = ToolWords(words.triggers | {w for w, c in kept.items() if c >= 2}, name_words)
-    fills = [fill_slots(u, params, words) for _, u in utterances]
-    words = _learn_shapes(words, params, fills)
-    fills = [fill_slots(u, params, words) for _, u in utterances]
-    masked = [(text, _masked(u, fill)) for (text, u), fill in zip(utterances, fills, strict=True)]
-    in_examples = {w for _, ws in masked for w in ws}
-    # A destructive tool forgives no word: its description's "so the assistant asks first" must not make
-    # "stop asking me about notes" a request to delete them.
-    said_about = content_words(f"{tool.name.replace('_', ' ')} {tool.description}")
-    described = frozenset() if is_destructive(tool) else frozenset(set(said_about) - in_examples)
-    optional = {p.name for p in params if not p.required}
-    given = [optional.intersection(f.arguments) for f in fills]
-    one_of = frozenset(set().union(*given)) if len(given) >= 2 and all(given) else frozenset()
-    entry = _Indexed(
-        tool, params, words, _anchors(tool, params), described=described,
-        value_anchors=_value_anchors(words, params, fills), one_of=one_of,
-        objects=object_words(tool) if is_destructive(tool) else frozenset(),
-        actions=frozenset(openers - QUESTION_WORDS) | {stem(tool.name.lower().split("_")[0])},
-    )  # fmt: skip
-    entry.verbs = topic.verbs(tool, entry.actions)
-    parsed = [(u, f) for (_, u), f in zip(utterances, fills, strict=True)]
-    entry.amounts = relative.habits(parsed, relative.nouns(tool.name))
-    return entry, masked
-
-
 _TYPED = topic.TYPED
 
 
-def _evidence(entry: _Indexed, utterance: Utterance, fill: Fill, heard: set[str]) -> bool:
+def _evidence(entry: IndexedTool, utterance: Utterance, fill: Fill, heard: set[str]) -> bool:
     """A request says what it acts on or gives an argument, beyond a verb: a word of the tool's that is
     not a bare action ("timer", "notes", "time"), a typed value (a duration, a number, a choice, a place,
     a unit), the required free text ("buy milk"), or a question the tool's examples ask too ("what did I
@@ -461,40 +346,6 @@ def _opener(utterance: Utterance) -> str:
     return next((t for t, flag in zip(utterance.tokens.norm, utterance.polite, strict=True) if not flag), "")
 
 
-def _question(entry: _Indexed, utterance: Utterance) -> bool:
+def _question(entry: IndexedTool, utterance: Utterance) -> bool:
     """The request is a question ("what did I write down") and the tool's examples ask questions too."""
     return _opener(utterance) in QUESTION_WORDS and "?" in entry.openings
-
-
-def _anchors(tool: Tool, params: list[Param]) -> frozenset[str]:
-    """Meaningful words of the tool's name, description, examples and choices: a text sharing none of
-    them is not compared at all (most tools, for most turns)."""
-    texts = [tool.name.replace("_", " "), tool.description, *tool.options.examples]
-    texts += [str(c) for p in params for c in p.choices]
-    return frozenset(w for text in texts for w in content_words(text))
-
-
-def _value_anchors(words: ToolWords, params: list[Param], fills: list[Fill]) -> frozenset[str]:
-    """The words of expression-like example values and of their parameter's description."""
-    out: set[str] = set()
-    for p in params:
-        if p.name in words.needs_digit:
-            out |= {w for f in fills if p.name in f.text_values for w in content_words(f.text_values[p.name])}
-            out |= p.keywords
-    return frozenset(out)
-
-
-def _learn_shapes(words: ToolWords, params: list[Param], fills: list[Fill]) -> ToolWords:
-    """What the examples' values look like: a str parameter whose example values all hold a number (an
-    arithmetic expression) must hold one; an optional one (a label) is a few words, not a sentence."""
-    needs = set()
-    longest: dict[str, int] = {}
-    for p in params:
-        if p.kind != "str" or p.role != "text":
-            continue
-        values = [f.text_values[p.name] for f in fills if p.name in f.text_values]
-        if len(values) >= 2 and all(any(is_number(t) for t in tokenize(v).norm) for v in values):
-            needs.add(p.name)
-        if not p.required:
-            longest[p.name] = max([3, *(2 * len(v.split()) for v in values)])
-    return ToolWords(words.triggers, words.name_words, frozenset(needs), longest)
