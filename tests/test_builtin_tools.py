@@ -12,6 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assistant.tools import NotUnderstood, ToolCall, ToolContext, make_tool, run_call
 from assistant.tools.builtin import (
@@ -249,6 +251,28 @@ def test_convert_units_refuses_what_cannot_be_converted() -> None:
         convert_units(5, "celsius", "meters")
     with pytest.raises(ValueError, match="I don't know the unit blorps"):
         convert_units(1, "blorps", "meters")
+    with pytest.raises(ValueError, match="I don't know the unit dollars"):
+        convert_units(5, "dollars", "euros")  # sounds like no unit ("dollars" is no liters)
+
+
+def test_a_unit_whisper_misheard_is_taken_for_the_unit_it_sounds_like() -> None:
+    """Whisper hears "liters" as "leaders" and "Celsius" as "salsa"; the answer says the unit it used."""
+    assert convert_units(4, "cups", "leaders") == "4 cups is 0.946 liters."
+    assert (
+        convert_units(60, "degrees Fahrenheit", "salsa") == "60 degrees Fahrenheit is 15.6 degrees Celsius."
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(said=st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", max_size=20))
+def test_any_word_is_a_unit_or_a_clear_refusal(said: str) -> None:
+    """Never "dimensionless": a word that is no unit, nor sounds like one, is refused by name."""
+    try:
+        answer = convert_units(5, "miles", said)
+    except ValueError as error:
+        assert str(error).startswith(("I don't know the unit", "I can't convert")), error
+    else:
+        assert "dimensionless" not in answer and answer.startswith("5 miles is "), answer
 
 
 # ---------------------------------------------------------------- clock

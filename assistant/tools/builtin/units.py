@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from assistant.tools.builtin.speech import spoken_number
 from assistant.tools.declare import NotUnderstood, tool
+from assistant.tools.intent.text import sound
 
 if TYPE_CHECKING:
     import pint
@@ -31,6 +32,11 @@ _SAID: dict[str, str] = {
     "pound_force_per_square_inch": "psi",
 }
 _ALIASES = {name.strip(): unit for unit, names in _SAID.items() for name in names.split(",")}
+_EVERYDAY = """liters milliliters gallons quarts pints cups tablespoons teaspoons ounces pounds grams
+    kilograms milligrams stones tons meters kilometers centimeters millimeters inches feet yards miles celsius
+    fahrenheit kelvin acres hectares seconds minutes hours days weeks years calories joules watts
+    kilowatts""".split()
+"""Units people ask to convert, by name: what a misheard unit is compared with (`_sounds_like`)."""
 _TEMPERATURES = {"degC", "degF", "kelvin"}
 _SPOKEN: dict[str, tuple[str, str]] = {
     # pint's unit name: (one, many)
@@ -42,6 +48,7 @@ _SPOKEN: dict[str, tuple[str, str]] = {
 }
 _UNCHANGED_PLURALS = ("hertz", "siemens", "lux", "celsius", "fahrenheit", "stone")
 
+_BY_SOUND = {sound(name): name for name in _EVERYDAY}
 _lock = threading.RLock()  # re-entered when ounces turn out to be fluid ounces
 
 
@@ -111,12 +118,22 @@ def _parse(text: str, other: str) -> Any:
     key = _ALIASES.get(key, key)
     # The spelling as said first, for case-sensitive symbols ("GB", "MW"), then the tidied forms.
     as_said = key if key in _ALIASES.values() else text.strip()
-    for candidate in dict.fromkeys((as_said, key, key.replace(" ", "_"))):
+    for candidate in dict.fromkeys((as_said, key, key.replace(" ", "_"), _sounds_like(key))):
+        if not candidate:
+            continue  # pint reads "" as dimensionless
         try:
             return registry.parse_units(candidate)
         except Exception:
             continue
     raise NotUnderstood(f"I don't know the unit {text.strip()}.")
+
+
+def _sounds_like(key: str) -> str:
+    """The everyday unit that a name pint does not know sounds exactly like, or "": Whisper's "leaders"
+    for liters, "salsa" for Celsius (`intent.text.sound`, whose key ignores vowels and voicing). Only an
+    identical key counts: "dollars" is no liters."""
+    heard = sound(key.replace(" ", ""))
+    return _BY_SOUND.get(heard, "") if len(heard) >= 3 else ""
 
 
 def _amount(value: float) -> str:
