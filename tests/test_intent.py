@@ -225,8 +225,12 @@ def test_a_later_hypothesis_can_ask_for_the_tool_the_best_one_missed(matcher) ->
         ("Start at three minute countdown.", "set_timer", {"duration": "PT3M"}),  # no timer "countdown"
         ("Go right for meters.", "move_robot", {"direction": "right", "distance": 4.0}),  # "four meters"
         ("Player all of my notes.", None, {}),  # "clear all of my notes": never a note "player all of my"
+        # "into" heard as "in 2"; "in 2 hours" after a distance is a pace, not a unit
+        ("Make 5 kilometers in 2 miles for me.", "convert_units",
+         {"value": 5.0, "from_unit": "kilometers", "to_unit": "miles"}),
+        ("Convert 100 miles in 2 hours.", None, {}),
     ],
-)
+)  # fmt: skip
 def test_what_whisper_gets_wrong_does_not_become_an_argument(matcher, heard, tool, arguments) -> None:  # type: ignore[no-untyped-def]
     if tool is None:
         assert matcher.match(heard) is None

@@ -9,6 +9,7 @@ from assistant.tools.intent.filling import Filler
 from assistant.tools.intent.gate import ACTION_KEYS
 from assistant.tools.intent.numbers import is_number
 from assistant.tools.intent.params import Param
+from assistant.tools.intent.spans import DURATION_UNITS
 from assistant.tools.intent.text import FUNCTION_WORDS, STOPWORDS
 
 CONNECTORS = frozenset(
@@ -87,8 +88,17 @@ class Strings(Filler):
             anchor = numbers[0]
         source = self.phrase(anchor + 1, _UNIT_STOP)
         target: tuple[int, int] | None = None
-        if source[1] < len(self.norm) and self.norm[source[1]] in UNIT_SEPARATORS:
-            target = self.phrase(source[1] + 1, _UNIT_STOP | TRAILING)
+        after = source[1]
+        if (
+            source[1] > source[0]
+            and tuple(self.norm[after : after + 2]) in (("in", "2"), ("in", "two"))
+            and self.norm[after + 2 : after + 3] != ()
+            and self.norm[after + 2] not in DURATION_UNITS  # "5 kilometers in 2 hours" is a pace
+        ):
+            self.take(after + 1, after + 2, "<unit>")  # "5 kilometers in 2 miles": Whisper's "into"
+            target = self.phrase(after + 2, _UNIT_STOP | TRAILING)
+        elif after < len(self.norm) and self.norm[after] in UNIT_SEPARATORS:
+            target = self.phrase(after + 1, _UNIT_STOP | TRAILING)
         else:
             for k in range(anchor - 1):
                 if self.norm[k] == "how" and self.norm[k + 1] in ("many", "much"):
