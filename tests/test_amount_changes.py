@@ -39,6 +39,11 @@ MATCHER = IntentMatcher([make_tool(fn) for fn in BUILTIN_TOOLS] + load_spec(str(
         # An amount for another tool's thing is no note, and removing time cancels nothing.
         ("Add twenty percent to the lights.", None, {}),
         ("Remove 3 minutes from the timer.", "change_timer", {"by": "PT3M", "shorter": True}),
+        # An amount after "in" or "after" says where or when, for a tool whose examples never say so.
+        ("Turn right in 300 meters.", None, {}),
+        ("Turn left after 20 meters.", None, {}),
+        ("How many feet in 2 meters?", "convert_units",
+         {"value": 2.0, "from_unit": "meters", "to_unit": "feet"}),
         # How a timer is, not what it is called.
         ("Get a timer going for 20 minutes.", "set_timer", {"duration": "PT20M"}),
         ("Start a timer running for 5 minutes.", "set_timer", {"duration": "PT5M"}),

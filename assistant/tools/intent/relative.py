@@ -18,6 +18,7 @@ from assistant.tools.intent.text import stem
 
 BEFORE = frozenset("by add another extra additional remove subtract".split())
 """A word right before an amount that makes it a change: "by 20 percent", "another 2 minutes"."""
+_LOCATING = frozenset("in after within".split())
 _SETTING = frozenset("to for at".split())
 """A word right before an amount in a tool's example that makes the amount the value to set: "dim the
 lights to 30 percent", "a timer for 5 minutes". Such a tool takes no amount "by" which to change."""
@@ -50,6 +51,10 @@ class AmountHabits:
     """Some example says one as the value to reach ("to 30 percent", "for 5 minutes")."""
     nouns: frozenset[str] = frozenset()
     """The tool's own nouns (`nouns`): an amount "to the timer" is added to it."""
+    located: bool = False
+    """Some example says an amount after "in", "after" or "within" ("how many inches in 30 centimeters").
+    For a tool whose examples never do, such an amount says where or when, not how much: "turn right in
+    300 meters" moves no robot 300 meters."""
 
 
 def _amounts(fill: Fill, utterance: Utterance | None = None) -> list[tuple[int, int]]:
@@ -109,14 +114,24 @@ def habits(examples: list[tuple[Utterance, Fill]], nouns: frozenset[str]) -> Amo
     sets = any(
         start > 0 and u.tokens.norm[start - 1] in _SETTING for u, f in examples for start, _ in _amounts(f)
     )
-    return AmountHabits(any(said), bool(said) and all(said), sets, nouns)
+    located = any(_located(u, f) for u, f in examples)
+    return AmountHabits(any(said), bool(said) and all(said), sets, nouns, located)
+
+
+def _located(utterance: Utterance, fill: Fill) -> str | None:
+    """The word ("in", "after", "within") right before an amount of `fill`, or None."""
+    norm = utterance.tokens.norm
+    return next((norm[s - 1] for s, _ in _amounts(fill) if s > 0 and norm[s - 1] in _LOCATING), None)
 
 
 def refused(habits: AmountHabits, utterance: Utterance, fill: Fill) -> str | None:
     """The change word that a tool with these habits cannot take ("dim the lights by 20 percent" for a
     tool that sets a brightness), "a value" for an amount said as one to a tool that only changes
-    amounts, or None. "by" alone is forgiven a tool that never sets an amount: "move
-    forward by 2 meters" is how a distance to go is said."""
+    amounts, "in" for an amount said as a place or a time to a tool whose examples never do, or None.
+    "by" alone is forgiven a tool that never sets an amount: "move forward by 2 meters" is how a distance
+    to go is said."""
+    if not habits.located and (where := _located(utterance, fill)):
+        return where
     word = change_word(utterance, fill, habits.nouns)
     if habits.only_changes and word is None and _amounts(fill):
         return "a value"
