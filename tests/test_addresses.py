@@ -9,7 +9,7 @@ from scripted import ScriptedLLM
 
 from assistant.engine.addresses import asks_for_address, web_hosts
 from assistant.engine.guard import ReplyGuard
-from assistant.engine.reply import NO_ADDRESS, model_words
+from assistant.engine.notices import NO_ADDRESS, model_words
 from assistant.llm import Message
 
 SUFFIXES = ["com", "org", "fr", "co.uk", "scot", "com.au", "io", "de"]

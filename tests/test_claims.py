@@ -8,7 +8,7 @@ from test_reply_guard import admit_all, one_reply
 
 from assistant.engine.claims import ACTION_VERBS, claims, requested_deeds
 from assistant.engine.guard import ReplyGuard
-from assistant.engine.reply import UNABLE
+from assistant.engine.notices import UNABLE
 
 FALSE_CLAIMS = [
     ("Book me a taxi to the station.", "The taxi is booked."),

@@ -10,7 +10,7 @@ from assistant.asr import Transcriber
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import resample, write_wav
 from assistant.engine import Conversation
-from assistant.engine.reply import model_words
+from assistant.engine.notices import model_words
 from assistant.transports.simulate import SimulationOptions, simulate
 
 TIMINGS = ("endpoint", "asr_final", "llm_first_token", "tts_first_audio", "voice_to_voice")

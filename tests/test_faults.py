@@ -25,7 +25,8 @@ from spoken import say, steady_voice
 
 from assistant.config import Config, load_config
 from assistant.engine import Conversation
-from assistant.engine.reply import FAULT_NOTICES, FILLER, TTS_FAILED
+from assistant.engine.notices import FAULT_NOTICES, TTS_FAILED
+from assistant.engine.tool_turn import FILLER
 from assistant.events import ErrorOccurred, ReplyEnded, ReplySpoken, ReplyStarted
 from assistant.transports.simulate import SimulationOptions, SimulationResult, simulate
 from assistant.tts import Synthesizer

@@ -15,7 +15,7 @@ from scripted import ScriptedLLM
 
 from assistant.engine import Conversation
 from assistant.engine.guard import ReplyGuard
-from assistant.engine.reply import FALLBACK_EMPTY, model_words
+from assistant.engine.notices import FALLBACK_EMPTY, model_words
 from assistant.engine.safety import CAUTION, approves, risky_question
 from assistant.events import ReplyEnded
 from assistant.transports.simulate import simulate
@@ -159,7 +159,7 @@ def test_the_assistant_may_say_who_it_is() -> None:
     """The system prompt's identity is the model's to say ("I'm Juno, a friendly, helpful voice
     assistant."); its rules are not."""
     from assistant.config import load_config
-    from assistant.engine.reply import instructions
+    from assistant.engine.guard_context import instructions
     from assistant.llm import Message
     from assistant.llm.prompt import system_prompt
 
@@ -265,7 +265,7 @@ async def test_a_tool_result_said_again_with_no_tool_called_is_left_out(cfg) -> 
     """The fast path's result "Timer set for 25 minutes." said again by the model to a request Whisper
     garbled ("... for love in minutes"), with no tool called: the timer was not set, so it is not said,
     and the user is asked for more; asked to hear it again, it may be."""
-    from assistant.engine.reply import CLARIFY
+    from assistant.engine.notices import CLARIFY
     from assistant.llm import Message
 
     earlier = [
@@ -506,7 +506,7 @@ def test_any_text_after_a_quoted_question_is_judged_without_error(rest: list[str
 async def test_a_reply_that_only_quoted_the_question_gets_what_an_echo_gets(cfg) -> None:
     """Nothing was said but the quoted question: the user hears the engine's answer for a question the
     model could not answer, not the quote and not silence."""
-    from assistant.engine.reply import FALLBACK_EMPTY
+    from assistant.engine.notices import FALLBACK_EMPTY
 
     _, heard = await one_reply(
         cfg, "What's my daughter called?", "To answer the question \"What's my daughter called?"
@@ -558,7 +558,7 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
     """Told something, a model that only repeats it says "I see."; asked, it says it has no answer; told
     to do something, that it can't. The echo stays out of the history, so the model does not learn to
     echo from it. Words that name something but ask nothing get a question back; thanks, an "I see"."""
-    from assistant.engine.reply import ACKNOWLEDGED, CLARIFY, UNABLE
+    from assistant.engine.notices import ACKNOWLEDGED, CLARIFY, UNABLE
 
     for said, expected in (
         ("My sister is visiting next week.", ACKNOWLEDGED),
@@ -573,7 +573,7 @@ async def test_an_echo_is_replaced_by_an_acknowledgement_or_an_apology(cfg) -> N
 
 async def test_an_echo_that_ends_without_punctuation_is_an_echo(cfg) -> None:
     """Qwen read "Cancel my gym membership." back with no full stop: the reply's end ends the sentence."""
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
 
     cut, heard = await one_reply(cfg, "Cancel my gym membership.", "Cancel my gym membership")
     assert (cut, heard) == ("echo", UNABLE)
@@ -584,7 +584,7 @@ async def test_an_echo_that_ends_without_punctuation_is_an_echo(cfg) -> None:
 async def test_a_tool_failure_the_model_copies_from_the_history_is_not_said(cfg) -> None:
     """After a failed reminder, Qwen answered "Roll down the car windows." with "Sorry, that didn't work:
     Tell me how many times to roll down.": no tool was called in that turn."""
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
 
     model_says = "Sorry, that didn't work: Tell me how many times to roll down."
     cut, heard = await one_reply(cfg, "Roll down the car windows.", model_says)
@@ -621,7 +621,7 @@ def test_a_command_read_back_with_another_verb_is_an_echo(
 
 
 async def test_the_previous_reply_said_again_to_a_command_becomes_an_apology(cfg) -> None:
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
     from assistant.llm import Message
 
     earlier = [
@@ -659,7 +659,7 @@ async def test_a_request_for_a_deed_answered_with_nothing_is_not_done(cfg, said:
     """A model that writes nothing (Qwen, offered no tool it may call, to "Pay the electricity bill.") to
     a command for a deed leaves it undone: "Sorry, I can't do that.", not "no answer"; a request for words
     (a story) or a question had no answer."""
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
 
     cut, heard = await one_reply(cfg, said, "")
     assert cut is None and heard == (UNABLE if deed else FALLBACK_EMPTY), (said, heard)
@@ -697,7 +697,7 @@ def _tap(publish, ended):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("reply", ["", "... !!", "🙂 **", "```\nprint(1)"])
 async def test_an_empty_reply_says_something_sensible(cfg, speech, reply) -> None:
     turn, conv, ended = await reply_to(cfg, speech, ScriptedLLM(reply, delay_s=0.005))
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
 
     expected = UNABLE if "```" not in reply else "I'll skip the code."  # "Go forward ten meters": not done
     assert turn["assistant_text"] == expected and not turn["interrupted"]
@@ -825,7 +825,7 @@ async def test_a_reply_stopped_mid_sentence_is_ended_not_left_hanging(cfg) -> No
     then "call the function ..."): the sentence left hanging is followed by the same words an echo
     gets, here a question back, not by silence; a reply stopped at a sentence end says nothing more; an
     opening about the question ("To answer this question,") is not said at all (`preamble.py`)."""
-    from assistant.engine.reply import CLARIFY
+    from assistant.engine.notices import CLARIFY
 
     for model_says, expected in (
         ("A fine card, you can call the function with it.", f"A fine card, {CLARIFY}"),
@@ -840,7 +840,7 @@ async def test_a_deed_reported_in_the_form_of_an_earlier_tool_result_is_not_said
     """Qwen, after a note was taken, answered commands in the note's form ("Put the kettle on." ->
     "Noted: the kettle on."; "Check my bank balance." -> "Noted: my bank balance is $100."): no tool was
     called in that turn."""
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
     from assistant.llm import Message
 
     asked = Message("user", "Take a note: buy milk.")

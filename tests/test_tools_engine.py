@@ -383,7 +383,7 @@ async def test_tool_calls_through_a_real_openai_compatible_server(tmp_path, tool
 async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_said(tmp_path, voice):
     """Spoken: a note taken by the fast path, then a request no tool does, answered by a model that
     reports a note again in the form of the tool's result: a deed no tool did, so not said."""
-    from assistant.engine.reply import UNABLE
+    from assistant.engine.notices import UNABLE
 
     llm = ScriptedLLM("Noted: the kettle is on.")
     conv = Conversation(tool_cfg(None, tmp_path), llm=llm)

@@ -17,7 +17,7 @@ import emoji
 from text_to_num import alpha2digit
 
 from assistant.bench.dialogue_set import Exchange
-from assistant.engine.reply import FALLBACK_BROKEN, FALLBACK_EMPTY, FALLBACK_LLM_DOWN, TTS_FAILED
+from assistant.engine.notices import FALLBACK_BROKEN, FALLBACK_EMPTY, FALLBACK_LLM_DOWN, TTS_FAILED
 
 WARNINGS = re.compile(
     r"\b(no|not|never|don't|do not|shouldn't|should not|mustn't|must not|can't|cannot|won't|wouldn't|avoid|"

@@ -35,9 +35,10 @@ from assistant.engine import lexicon
 from assistant.engine.continuation import joined
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
+from assistant.engine.notices import NOTICES
 from assistant.engine.output import OutputBuffer
 from assistant.engine.replies import Replies
-from assistant.engine.reply import NOTICES, Reply
+from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost, offers_tools, tool_says_results, toolbox_for
 from assistant.engine.turn_passes import TurnPasses
 from assistant.engine.user_turn import TurnRecord, UserTurn

@@ -19,7 +19,8 @@ from typing import Any
 
 from assistant.asr import Transcript
 from assistant.engine.barge_in import Interruptions
-from assistant.engine.reply import FILLER, Patience, Reply, model_words
+from assistant.engine.notices import model_words
+from assistant.engine.reply import FILLER, Patience, Reply
 from assistant.engine.user_turn import TurnRecord, UserTurn
 from assistant.events import ErrorOccurred, ReplyEnded, ReplySpoken, ReplyStarted, State, TurnCompleted
 from assistant.llm import LanguageModel, Message

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
@@ -28,19 +27,23 @@ import numpy as np
 
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
+from assistant.engine.guard_context import instructions, previous_exchange
+from assistant.engine.notices import (
+    ACKNOWLEDGED,
+    CLARIFY,
+    FALLBACK_BROKEN,
+    FALLBACK_EMPTY,
+    NO_ADDRESS,
+    NOTICES,
+    TTS_FAILED,
+    UNABLE,
+    _apology,
+)
 from assistant.engine.output import OutputBuffer
 from assistant.engine.safety import CAUTION, risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
 from assistant.engine.tooling import ToolHost, a_sentence, spoken_result
-from assistant.llm import (
-    LanguageModel,
-    LlmBadAnswer,
-    LlmError,
-    LlmTimeout,
-    Message,
-    ToolRequest,
-    within_deadlines,
-)
+from assistant.llm import LanguageModel, LlmError, Message, ToolRequest, within_deadlines
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_request
 from assistant.tools.intent.speech_act import is_fragment, is_question, is_statement
@@ -49,36 +52,6 @@ from assistant.tts.markup import CODE_SKIPPED, written
 
 ENDS = (".", "!", "?")
 """How a finished sentence ends."""
-FALLBACK_EMPTY = "Sorry, I don't have an answer to that."
-ACKNOWLEDGED = "I see."
-"""Said when the model only repeated what the user told it."""
-UNABLE = "Sorry, I can't do that."
-"""Said when the model only read back what the user asked it to do: no tool did it."""
-CLARIFY = "Sorry, could you tell me a bit more?"
-"""Said when the model only read back words that ask nothing ("Seven of clubs."): what are they for?"""
-FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
-FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
-FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
-FALLBACK_BROKEN = "Sorry, something went wrong on my side."
-TTS_FAILED = "Sorry, I couldn't say that."
-NO_ADDRESS = "Sorry, I don't know that web address."
-"""Said instead of a web address the model made up when asked for one (`addresses.py`)."""
-NOTICES = (
-    FILLER,
-    FALLBACK_EMPTY,
-    ACKNOWLEDGED,
-    UNABLE,
-    CLARIFY,
-    NO_ADDRESS,
-    FALLBACK_LLM_DOWN,
-    FALLBACK_LLM_SILENT,
-    FALLBACK_LLM_GARBLED,
-    FALLBACK_BROKEN,
-    TTS_FAILED,
-)
-"""Said as whole sentences from audio prepared at start (`Synthesizer.prepare`)."""
-FAULT_NOTICES = (FALLBACK_LLM_DOWN, FALLBACK_LLM_SILENT, FALLBACK_LLM_GARBLED, FALLBACK_BROKEN, TTS_FAILED)
-"""The notices that tell of a fault (the others judge what a working model said)."""
 
 log = logging.getLogger(__name__)
 
@@ -399,48 +372,3 @@ class Reply(ToolTurn):
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _apology(exc: LlmError) -> str:
-    if isinstance(exc, LlmTimeout):
-        return FALLBACK_LLM_SILENT
-    if isinstance(exc, LlmBadAnswer):
-        return FALLBACK_LLM_GARBLED
-    return FALLBACK_LLM_DOWN
-
-
-_IDENTITY = re.compile(r"(?:^|(?<=[.!?]))\s*You are [^.!?]*[.!?]")
-
-
-def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | None) -> str:
-    """What the model was told rather than asked, for the guard's leak rule: the system prompt's rules (not
-    who it is: "You are Juno, a friendly, helpful voice assistant." may be said back as "I'm Juno, a
-    friendly, helpful voice assistant."), the tools' descriptions and, from a model that renders its own
-    prompt, the chat template's text around the tools."""
-    offered = tools.llm_tools() if tools is not None else []
-    parts = [_IDENTITY.sub(" ", m.content) for m in messages if m.role == "system"]
-    parts += [f"{t.name}: {t.description}" for t in offered]
-    preamble = getattr(llm, "preamble", None)
-    if callable(preamble):
-        parts.append(preamble(offered))
-    return "\n".join(parts)
-
-
-def previous_exchange(messages: list[Message]) -> tuple[str, str]:
-    """The assistant's last spoken reply before the current turn and the user's turn it answered ('' where
-    there is none), for the guard's repeat rule."""
-    earlier = messages[:-1]
-    for i in range(len(earlier) - 1, -1, -1):
-        if earlier[i].role == "assistant" and earlier[i].content.strip():
-            asked = next((m.content for m in reversed(earlier[:i]) if m.role == "user"), "")
-            return earlier[i].content, asked
-    return "", ""
-
-
-def model_words(heard: str) -> str:
-    """What the model said, of what was heard: without the engine's notices and apologies. They stay out
-    of the history, because a small model imitates its last turns: given "Sorry, the language model sent
-    an answer I can't read." as its own words, Gemma 270M said it again on the next, healthy turn."""
-    for notice in NOTICES:
-        heard = heard.replace(notice, " ")
-    return " ".join(heard.split())
