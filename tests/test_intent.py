@@ -319,6 +319,10 @@ def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: st
         ("Which of my friends wrote that note?", None, {}),
         ("I wrote a note to my neighbour.", None, {}),
         ("Stop asking me about notes.", None, {}),  # the tool's own description says it asks first
+        # Gratitude asks for nothing; a request after it is a clause of its own.
+        ("Thanks for the note.", None, {}),
+        ("Thank you for setting that timer.", None, {}),
+        ("Thanks for that, now set a timer for 5 minutes.", "set_timer", {"duration": "PT5M"}),
     ],
 )
 def test_request_forms_that_examples_do_not_spell_out(matcher, said, tool, arguments) -> None:  # type: ignore[no-untyped-def]

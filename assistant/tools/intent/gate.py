@@ -152,9 +152,21 @@ def negative_command(norm: tuple[str, ...]) -> bool:
     return False
 
 
+def thanks_for(norm: tuple[str, ...]) -> bool:
+    """ "Thanks for the note.", "thank you for setting that timer": gratitude for what was done, which
+    asks for nothing, whatever tool's words it holds (a request after it is a clause of its own)."""
+    start = 0
+    while (
+        start < len(norm) and norm[start] in _DISCOURSE and norm[start] not in ("thanks", "thank", "cheers")
+    ):
+        start += 1
+    said = norm[start : start + 3]
+    return said[:2] in (("thanks", "for"), ("cheers", "for")) or said == ("thank", "you", "for")
+
+
 def asks(norm: tuple[str, ...]) -> bool:
     """`is_request` on normalised tokens (`tokenize(text).norm`)."""
-    return any(content_mask(norm)) and not negative_command(norm)
+    return any(content_mask(norm)) and not negative_command(norm) and not thanks_for(norm)
 
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
