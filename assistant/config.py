@@ -149,6 +149,19 @@ class TurnConfig(Section):
     endpoint_incomplete_ms: int = Field(1700, ge=50)
     """Silence that ends an unfinished phrase: one that trails off ("and...", "um") or that the model calls
     unfinished. Longer than the 1.5 s pauses people make inside a sentence."""
+    endpoint_sure_unfinished_ms: int = Field(2500, ge=50)
+    """Silence that ends a phrase both models call unfinished with confidence (Smart Turn below
+    `sure_unfinished_below` and the words below `sure_unfinished_words`, or Smart Turn so and the words
+    trailing off): "And Mr. John Dashwood had then leisure to consider how much" (0.006, 0.0014) [1.5 s]
+    "there might be ..." had been split, the pause and the gaps either side of it outlasting 1.7 s. In
+    scripts/probe_end_of_turn.py's rows (2026-12-03) no whole utterance of 70 scores so, and 148 of 313
+    fragments cut at a pause do."""
+    sure_unfinished_below: float = Field(0.05, ge=0, lt=1)
+    """Smart Turn's probability below which, with the words below `sure_unfinished_words`, a phrase is
+    surely unfinished (`endpoint_sure_unfinished_ms`)."""
+    sure_unfinished_words: float = Field(0.02, ge=0, lt=1)
+    """The words model's P(end) below which, with Smart Turn below `sure_unfinished_below`, a phrase is
+    surely unfinished."""
     endpoint_lone_ms: int = Field(400, ge=50)
     """The longest silence that a turn of one word waits ("Extension.", "Okay. Okay.", "No..."), unless the
     word trails off ("and", "the", "um"): neither model tells a lone reply from a sentence's first word

@@ -112,7 +112,7 @@ def test_a_lone_word_that_either_model_doubts_waits_less_than_an_unfinished_phra
     assert end_of_turn("Extension.", None, cfg).silence_ms <= cfg.endpoint_lone_ms  # no model
     # A finished lone word keeps its short wait; a trailing one, or two words, the long one.
     assert end_of_turn("Yes.", 0.9, cfg).silence_ms == cfg.endpoint_complete_ms
-    assert end_of_turn("and", 0.9, cfg).silence_ms == end_of_turn("Um.", 0.02, cfg).silence_ms
+    assert end_of_turn("Um.", 0.02, cfg).silence_ms == cfg.endpoint_sure_unfinished_ms  # the audio too
     assert end_of_turn("and", 0.9, cfg).silence_ms == cfg.endpoint_incomplete_ms
     assert end_of_turn("It feels.", 0.02, cfg).silence_ms == cfg.endpoint_incomplete_ms
 
@@ -124,8 +124,8 @@ def test_a_request_without_what_it_needs_waits_as_an_unfinished_phrase(probabili
     cfg = TurnConfig()
     verdict = end_of_turn("Take a note.", probability, cfg, words, wants_more=True)
     plain = end_of_turn("Take a note.", probability, cfg, words)
-    assert verdict.silence_ms == cfg.endpoint_incomplete_ms
-    assert plain.rule != "unfinished_request" and plain.silence_ms <= cfg.endpoint_incomplete_ms
+    assert verdict.silence_ms == max(cfg.endpoint_incomplete_ms, plain.silence_ms)
+    assert plain.rule != "unfinished_request" and plain.silence_ms <= cfg.endpoint_sure_unfinished_ms
     assert verdict.rule == (plain.rule if plain.silence_ms == verdict.silence_ms else "unfinished_request")
 
 
@@ -171,7 +171,23 @@ def test_words_that_may_end_a_sentence_are_left_to_the_models():
     assert end_of_turn("I want to go to", 0.9, cfg, words=0.0001).rule == "unfinished_words"
     for text in ("a table for two and", "I'd like the", "Well, um"):
         assert end_of_turn(text, 0.99, cfg, words=0.9).rule == "trailing_word", text
-    assert end_of_turn("To.", 0.02, cfg, words=0.01).silence_ms == cfg.endpoint_incomplete_ms  # no lone cap
+    assert end_of_turn("To.", 0.02, cfg, words=0.03).silence_ms == cfg.endpoint_incomplete_ms  # no lone cap
+
+
+@given(st.floats(0, 1), st.floats(0, 1))
+def test_a_phrase_both_models_are_sure_goes_on_waits_longest(probability: float, words: float) -> None:
+    """ "... to consider how much" (Smart Turn 0.006, words 0.0014) [1.5 s] "there might be ...": with the
+    gaps either side, the pause outlasts 1.7 s, so a phrase both models are sure goes on waits 2.5 s. Only
+    then: one model in doubt keeps the 1.7 s (or the words overrule it)."""
+    cfg = TurnConfig()
+    assert cfg.endpoint_incomplete_ms < cfg.endpoint_sure_unfinished_ms
+    verdict = end_of_turn("And he had leisure to consider how much", probability, cfg, words)
+    sure = probability < cfg.sure_unfinished_below and words < cfg.sure_unfinished_words
+    assert (verdict.rule == "sure_unfinished") == sure
+    assert (verdict.silence_ms == cfg.endpoint_sure_unfinished_ms) == sure
+    assert verdict.silence_ms <= cfg.endpoint_sure_unfinished_ms
+    assert end_of_turn("How much.", 0.01, cfg, words=0.001).rule == "sure_unfinished"
+    assert end_of_turn("Much.", 0.01, cfg, words=0.001).rule == "lone_word"  # one word: no model knows
 
 
 def test_a_transcript_longer_than_its_burst_is_invented():

@@ -20,6 +20,10 @@ hold the turn whatever they say.
 Neither model knows a lone word: Smart Turn doubts whole one-word replies ("extension": 0.02) as often as
 it trusts a sentence's cut first word, and the words model scores both about 0.001. So a one-word turn
 that does not trail off waits at most `endpoint_lone_ms`, not the 1.7 s of an unfinished phrase.
+
+Where both are sure the phrase goes on (Smart Turn under 0.05, the words under 0.02: no whole utterance
+of the probe's 70, half its fragments), the wait is `endpoint_sure_unfinished_ms` (2.5 s): a 1.5 s pause
+with the gaps around it outlasts 1.7 s.
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ class EndOfTurn:
     silence_ms: int
     rule: str
     """complete (the model hears a finished turn), complete_words (it doubted, the words model did not),
-    unfinished (it does not), unfinished_words (the words model vetoed its "finished"), trailing_word,
+    unfinished (it does not), sure_unfinished (both models are sure it goes on, or the audio model is
+    and the words trail off: a longer wait), unfinished_words (the words model vetoed its "finished"),
+    trailing_word,
     lone_word (one word that either model doubted: a shorter wait), unfinished_request (a tool asked for
     without what it needs), no_words, or punctuation (no model: the transcript's last character
     decides)."""
@@ -137,6 +143,8 @@ def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float
     if not spoken_words(text):
         return EndOfTurn(cfg.endpoint_default_ms, "no_words", probability)
     if trailing(text, probability, cfg):
+        if probability is not None and probability < cfg.sure_unfinished_below:
+            return EndOfTurn(cfg.endpoint_sure_unfinished_ms, "sure_unfinished", probability)
         return EndOfTurn(cfg.endpoint_incomplete_ms, "trailing_word", probability)
     if probability is None:
         return EndOfTurn(required_silence_ms(text, cfg), "punctuation", None)
@@ -146,4 +154,6 @@ def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float
         return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability, words)
     if words is not None and overruled(probability, words, cfg):
         return EndOfTurn(cfg.endpoint_complete_ms, "complete_words", probability, words)
+    if words is not None and probability < cfg.sure_unfinished_below and words < cfg.sure_unfinished_words:
+        return EndOfTurn(cfg.endpoint_sure_unfinished_ms, "sure_unfinished", probability, words)
     return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished", probability, words)
