@@ -39,6 +39,10 @@ MATCHER = IntentMatcher([make_tool(fn) for fn in BUILTIN_TOOLS] + load_spec(str(
         # An amount for another tool's thing is no note, and removing time cancels nothing.
         ("Add twenty percent to the lights.", None, {}),
         ("Remove 3 minutes from the timer.", "change_timer", {"by": "PT3M", "shorter": True}),
+        # Whisper's mishearings of "subtract" and "add ... to my tea timer" start no timer.
+        ("Subscribe to minutes from the timer.", None, {}),
+        ("at 2 minutes to mighty timer", None, {}),
+        ("Set a timer for 5 minutes from now.", "set_timer", {"duration": "PT5M"}),
         # An amount after "in" or "after" says where or when, for a tool whose examples never say so.
         ("Turn right in 300 meters.", None, {}),
         ("Turn left after 20 meters.", None, {}),

@@ -32,6 +32,8 @@ off", "10 percent brighter"."""
 _AMOUNTS = frozenset({"<dur>", "<num>"})
 _DESTINATIONS = frozenset("to onto on off from in".split())
 _DETERMINERS = frozenset("the my a an this that your".split())
+_ONTO = frozenset("to onto from".split())
+"""After an amount and before the tool's own thing, a change: "5 minutes to the timer", "2 from it"."""
 _LABEL_WORDS = 4
 """Free text this short is a label (a timer's name), not a sentence that may hold its own amounts."""
 _UNIT_GAP = 1
@@ -100,12 +102,13 @@ def change_word(utterance: Utterance, fill: Fill, nouns: frozenset[str] = frozen
 
 
 def _onto(utterance: Utterance, end: int, nouns: frozenset[str]) -> bool:
-    """ "to the timer", "onto my timer" from token `end` on, the noun one of `nouns`."""
+    """ "to the timer", "onto my tea timer", "from the timer" from token `end` on, the noun one of
+    `nouns`, maybe after a determiner and one more word (a label)."""
     norm, keys = utterance.tokens.norm, utterance.keys
-    if end >= len(norm) or norm[end] not in ("to", "onto"):
+    if end >= len(norm) or norm[end] not in _ONTO:
         return False
     k = end + 1 + (end + 1 < len(norm) and norm[end + 1] in _DETERMINERS)
-    return k < len(norm) and keys[k] in nouns
+    return any(keys[i] in nouns for i in range(k, min(k + 2, len(norm))))
 
 
 def habits(examples: list[tuple[Utterance, Fill]], nouns: frozenset[str]) -> AmountHabits:
