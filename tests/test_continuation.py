@@ -53,7 +53,13 @@ def _cfg(continuation_ms: int):  # type: ignore[no-untyped-def]
     that the echo is as loud as the reply, would mask a quieter rest of the sentence that starts just
     after the reply became audible (tests/test_echo_gate.py)."""
     holds = [
-        f"turn.{k}=300" for k in ("endpoint_complete_ms", "endpoint_default_ms", "endpoint_incomplete_ms")
+        f"turn.{k}=300"
+        for k in (
+            "endpoint_complete_ms",
+            "endpoint_default_ms",
+            "endpoint_incomplete_ms",
+            "endpoint_sure_unfinished_ms",
+        )
     ]
     return load_config(
         overrides=[

@@ -49,16 +49,26 @@ async def _fast_path(tmp_path: Path, heard: str, hypotheses: Sequence[str]) -> t
     return reply, said, asked
 
 
+async def test_a_unit_that_sounds_like_one_is_read_without_the_beam(tmp_path: Path) -> None:
+    """ "soles", "solace", "solsis": the units tool takes a name that sounds exactly like an everyday
+    unit for that unit, and says which it used."""
+    reply, said, asked = await _fast_path(
+        tmp_path, "Convert 70 degrees Fahrenheit to soles.", ["Convert 70 degrees Fahrenheit to Celsius."]
+    )
+    assert [(c.name, c.error) for c in reply.tool_calls] == [("convert_units", None)], reply.tool_calls
+    assert said == "70 degrees Fahrenheit is 21.1 degrees Celsius." and asked == [], said
+
+
 async def test_a_unit_the_tool_does_not_know_is_looked_for_in_the_beam(tmp_path: Path) -> None:
     reply, said, asked = await _fast_path(
         tmp_path,
-        "Convert 70 degrees Fahrenheit to soles.",
+        "Convert 70 degrees Fahrenheit to solstice.",
         ["Convert 70 degrees Fahrenheit dysolceus.", "Convert 70 degrees Fahrenheit to Celsius."],
     )
     misread, right = reply.tool_calls
     assert misread.name == right.name == "convert_units" and misread.misread and misread.error
     assert right.error is None and right.extra["heard_as"] == "Convert 70 degrees Fahrenheit to Celsius."
-    assert "21" in said and "Celsius" in said and "soles" not in said, said
+    assert "21" in said and "Celsius" in said and "solstice" not in said, said
     assert asked == [1]
 
 
@@ -77,23 +87,24 @@ async def test_another_tool_in_the_beam_is_not_taken(tmp_path: Path) -> None:
     """The hypotheses refine the misread call's arguments; a different request further down the beam is
     a different request, not a mishearing of this one."""
     reply, said, _ = await _fast_path(
-        tmp_path, "Convert 70 degrees Fahrenheit to soles.", ["Set a timer for seventy seconds."]
+        tmp_path, "Convert 70 degrees Fahrenheit to solstice.", ["Set a timer for seventy seconds."]
     )
     assert [c.name for c in reply.tool_calls] == ["convert_units"], reply.tool_calls
-    assert said == f"{TOOL_FAILED}: I don't know the unit soles.", said
+    assert said == f"{TOOL_FAILED}: I don't know the unit solstice.", said
 
 
 async def test_a_command_no_hypothesis_makes_readable_is_answered_by_the_tool_not_made_up(
     tmp_path: Path,
 ) -> None:
     """ "Convert 70 degrees Fahrenheit to solstice." (spoken pass of 2026-12-04; the beam had "solace"
-    and "solesus"): the model, handed the turn, said "... is 46.2 degrees Celsius."; now the user hears
-    that the unit was not understood, and the model is not asked. A question of the same shape still
-    goes to the model (above: the football pitch)."""
+    and "solesus", which now read as Celsius by their sound; here two that sound like no unit): the
+    model, handed the turn, said "... is 46.2 degrees Celsius."; now the user hears that the unit was not
+    understood, and the model is not asked. A question of the same shape still goes to the model (above:
+    the football pitch)."""
     reply, said, asked = await _fast_path(
         tmp_path,
         "Convert 70 degrees Fahrenheit to solstice.",
-        ["Convert 70 degrees Fahrenheit to solace.", "Convert 70 degrees Fahrenheit to solesus"],
+        ["Convert 70 degrees Fahrenheit to sole cues.", "Convert 70 degrees Fahrenheit to cell cells"],
     )
     assert len(reply.tool_calls) == 3 and all(c.misread for c in reply.tool_calls), reply.tool_calls
     assert said == f"{TOOL_FAILED}: I don't know the unit solstice.", said
