@@ -41,6 +41,33 @@ def test_a_word_said_twice_is_kept_twice():
     agreement = LocalAgreement()
     agreement.commit_all(words((" five", 0.2, 0.5)))
     assert [w.key for w in agreement.after_seam(words((" five", 0.6, 0.9)))] == ["five"]
+    agreement.commit_all(words((" go", 0.6, 0.8), (" on", 0.8, 1.0)))
+    assert [w.key for w in agreement.after_seam(words((" go", 1.5, 1.7), (" on", 1.7, 1.9)))] == ["go", "on"]
+
+
+def test_a_phrase_decoded_again_later_in_time_is_still_dropped():
+    """The final pass timed "there might be prudently in his power ..." after the committed "... there
+    might be prudently in his" (a paused sentence, 2026-12-05): four words or more that repeat the
+    committed tail are decoded again, whatever Whisper's times say."""
+    agreement = LocalAgreement()
+    said = "to consider how much there might be prudently in his"
+    agreement.commit_all(words(*((f" {w}", 0.3 * i, 0.3 * i + 0.25) for i, w in enumerate(said.split()))))
+    again = "there might be prudently in his power to do for them"
+    late = [(f" {w}", 4.0 + 0.3 * i, 4.25 + 0.3 * i) for i, w in enumerate(again.split())]
+    assert join_words(agreement.after_seam(words(*late))) == "power to do for them"
+
+
+@given(st.lists(st.sampled_from(["go", "on", "five", "the", "timer", "now"]), min_size=1, max_size=12))
+def test_the_seam_drops_only_a_repeat_of_the_committed_tail(said: list[str]) -> None:
+    """Whatever is committed, a later hypothesis loses at most its opening words, and only those that
+    repeat the committed tail."""
+    agreement = LocalAgreement()
+    agreement.commit_all(words(*((f" {w}", 0.3 * i, 0.3 * i + 0.25) for i, w in enumerate(said))))
+    later = [(f" {w}", 10.0 + 0.3 * i, 10.25 + 0.3 * i) for i, w in enumerate(["new", *said])]
+    assert [w.key for w in agreement.after_seam(words(*later))] == ["new", *said]  # no repeat at its start
+    kept = [w.key for w in agreement.after_seam(words(*later[1:]))]
+    dropped = len(said) - len(kept)
+    assert kept == said[dropped:] and (dropped == 0 or said[-dropped:] == said[:dropped])
 
 
 def test_end_of_turn_weighs_the_model_and_the_words():

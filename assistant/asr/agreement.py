@@ -42,6 +42,11 @@ class LocalAgreement:
     SEAM_NGRAM_S = 0.0
     """Only a hypothesis that starts before the committed end (plus this) can repeat its tail: a word
     said again after it ("five five") is a new word."""
+    SURE_SEAM_WORDS = 4
+    """So many words or more that repeat the committed tail are decoded again, whatever their times: in a
+    paused sentence Whisper timed the final pass's "there might be prudently in his power ..." after the
+    committed "... there might be prudently in his", and the turn was heard with the phrase twice."""
+    MAX_REDECODED = 20
 
     def __init__(self) -> None:
         self.committed: list[Word] = []
@@ -79,10 +84,12 @@ class LocalAgreement:
         """Drop the words of a hypothesis that the committed words already hold."""
         limit = self.committed_end - self.SEAM_SLACK_S
         fresh = [w for w in words if w.start > limit] if self.committed else list(words)
-        if not self.committed or not fresh or fresh[0].start - self.committed_end > self.SEAM_NGRAM_S:
+        if not self.committed or not fresh:
             return fresh
-        tail = [w.key for w in self.committed[-self.MAX_SEAM_NGRAM :]]
-        for n in range(min(len(tail), len(fresh), self.MAX_SEAM_NGRAM), 0, -1):
-            if tail[-n:] == [w.key for w in fresh[:n]]:
+        near = fresh[0].start - self.committed_end <= self.SEAM_NGRAM_S
+        tail = [w.key for w in self.committed[-self.MAX_REDECODED :]]
+        keys = [w.key for w in fresh]
+        for n in range(min(len(tail), len(fresh), self.MAX_REDECODED), 0, -1):
+            if (n >= self.SURE_SEAM_WORDS or (near and n <= self.MAX_SEAM_NGRAM)) and tail[-n:] == keys[:n]:
                 return fresh[n:]
         return fresh
