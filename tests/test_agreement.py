@@ -237,3 +237,26 @@ def test_saying_a_word_again_at_once_never_makes_a_burst_invented(words, times, 
     once = " ".join(words)
     again = " ".join(w for word in words for w in [word.capitalize() + ","] * times)
     assert holds_too_many_words(again, spoken_ms) == holds_too_many_words(once, spoken_ms)
+
+
+def test_a_phrase_said_twice_at_the_end_is_kept_once():
+    """Whisper, decoding the tail of a paused sentence after its prompt, said "there might be prudently in
+    his power to do for them" twice; two or three words said again ("okay okay", "go on, go on") stay."""
+    from assistant.asr.hallucination import doubled_end
+
+    heard = "how much there might be prudently in his power to do for them".split()
+    assert doubled_end(heard + heard[2:]) == len(heard) - 2
+    assert doubled_end("okay okay".split()) == doubled_end("go on go on".split()) == 0
+    assert doubled_end(heard) == 0
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), max_size=8),
+    st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=4, max_size=8),
+)
+def test_only_an_immediate_repeat_is_dropped(before: list[str], phrase: list[str]) -> None:
+    from assistant.asr.hallucination import doubled_end
+
+    keys = before + phrase + phrase
+    n = doubled_end(keys)
+    assert n >= len(phrase) and keys[-n:] == keys[-2 * n : -n]

@@ -47,6 +47,17 @@ def _doubled(words: list[str]) -> bool:
     return half > 0 and len(words) % 2 == 0 and words[:half] == words[half:]
 
 
+def doubled_end(keys: list[str], shortest: int = 4) -> int:
+    """How many words at the end repeat, word for word, the phrase just before them ("... in his power
+    to do for them. There might be prudently in his power to do for them."), for phrases of `shortest`
+    words or more; 0 when none. Whisper decoding a short tail after its prompt sometimes says it twice;
+    a person seldom says four words again at once, and the words are kept once."""
+    for n in range(len(keys) // 2, shortest - 1, -1):
+        if keys[-n:] == keys[-2 * n : -n]:
+            return n
+    return 0
+
+
 def _repeats(ids: list[Any]) -> bool:
     """A phrase of two or more tokens (or words) said three times in a row at the end: Whisper looping."""
     for n in range(2, len(ids) // 3 + 1):

@@ -22,7 +22,7 @@ import numpy as np
 from assistant.asr.agreement import LocalAgreement, Word, join_words
 from assistant.asr.decoding import Clip, Decoded, Transcript
 from assistant.asr.fallback import beam_fallback
-from assistant.asr.hallucination import looks_invented
+from assistant.asr.hallucination import doubled_end, looks_invented
 from assistant.asr.whisper import Transcriber
 from assistant.workers import NORMAL, URGENT, run_batched, run_on
 
@@ -146,6 +146,8 @@ class StreamingRecognizer:
             words = decoded.words
         else:
             words = self._agreement.committed + self._agreement.after_seam(decoded.words)
+        if said_twice := doubled_end([w.key for w in words]):
+            words = words[:-said_twice]
         text = join_words(words)
         if not self._agreement.committed and looks_invented(text, audio):
             text = ""
