@@ -14,7 +14,7 @@ falls on all of them alike. In process with llama-cpp-python, `llm.n_threads` (2
    a name told and asked for later, unsafe-advice probes, prompts that tempt markdown, loops.
 3. Tool calls by the model with the fast path off, on tests/data/intents.yaml (text; `--tools-set piper`
    also says each request with the bundled voice through Whisper): right tool and arguments, and no tool
-   for the requests that need none. All models are offered the same 13 tools (built-in and
+   for the requests that need none. All models are offered the same tools (the built-in ones and
    examples/home_tools.py).
 """
 
