@@ -39,10 +39,11 @@ def matcher() -> IntentMatcher:
             "That's too dim. Bring them up to eighty percent.",
             {"room": "kitchen", "on": True, "brightness": 80},
         ),
+        # ("Now right by half a meter." is a whole request for the robot by itself, direction and distance.)
         (
             "Drive the robot forward three meters.",
-            "Now right by half a meter.",
-            {"direction": "right", "distance": 0.5},
+            "Now the same to the left.",
+            {"direction": "left", "distance": 3.0},
         ),
         ("Roll three dice.", "Okay, now four.", {"count": 4}),
         # A label is not carried into a new timer, nor taken from the words around the ellipsis.
