@@ -385,10 +385,10 @@ async def test_a_timer_is_made_longer_or_shorter(ctx: ToolContext, said: Heard) 
     await set_timer(ctx, timedelta(minutes=5), "tea")
     await set_timer(ctx, timedelta(minutes=3))
     assert await change_timer(ctx, timedelta(minutes=2), label="the tea timer") == (
-        "Your tea timer now has 7 minutes left."
+        "I added 2 minutes to your tea timer; it has 7 minutes left."
     )
     assert await change_timer(ctx, timedelta(minutes=1), shorter=True) == (
-        "Your 3 minute timer now has 2 minutes left."
+        "I took 1 minute off your 3 minute timer; it has 2 minutes left."
     )
     with pytest.raises(ValueError, match="only 2 minutes left; say cancel"):
         await change_timer(ctx, timedelta(minutes=5), shorter=True)
@@ -399,6 +399,11 @@ async def test_a_timer_is_made_longer_or_shorter(ctx: ToolContext, said: Heard) 
     await said.wait_for(1, within_s=1.5)
     assert said == ["Your tea timer is done."]
     assert await list_timers(ctx) == "You have 1 timer: 3 minute timer, 2 minutes left."
+    # Said as a deed, so that a reply made up in its words in a turn that called no tool is caught.
+    from assistant.engine.claims import forges, result_form
+
+    form = result_form("I took 1 minute off your 3 minute timer; it has 2 minutes left.")
+    assert form and forges("I took one minute off your timer; it has 9 minutes left.", frozenset({form}))
 
 
 async def test_timer_durations_are_checked(ctx: ToolContext) -> None:

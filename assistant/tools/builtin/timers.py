@@ -199,7 +199,11 @@ async def change_timer(
     delay = left - amount if shorter else left + amount
     _check_delay(timedelta(seconds=delay))
     ctx.scheduler.reschedule(item.id, delay)
-    return f"Your {what} now has {spoken_duration(delay, parts=2)} left."
+    done = "took" if shorter else "added"
+    way = "off" if shorter else "to"
+    # Said as a deed ("I took ..."), so that a reply made up in these words later is caught as one.
+    left = spoken_duration(delay, parts=2)
+    return f"I {done} {spoken_duration(amount)} {way} your {what}; it has {left} left."
 
 
 @tool(
