@@ -143,7 +143,7 @@ def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float
     if not spoken_words(text):
         return EndOfTurn(cfg.endpoint_default_ms, "no_words", probability)
     if trailing(text, probability, cfg):
-        if probability is not None and probability < cfg.sure_unfinished_below:
+        if _sure(probability, 0.0, cfg):
             return EndOfTurn(cfg.endpoint_sure_unfinished_ms, "sure_unfinished", probability)
         return EndOfTurn(cfg.endpoint_incomplete_ms, "trailing_word", probability)
     if probability is None:
@@ -154,6 +154,16 @@ def _verdict(text: str, probability: float | None, cfg: TurnConfig, words: float
         return EndOfTurn(cfg.endpoint_complete_ms, "complete", probability, words)
     if words is not None and overruled(probability, words, cfg):
         return EndOfTurn(cfg.endpoint_complete_ms, "complete_words", probability, words)
-    if words is not None and probability < cfg.sure_unfinished_below and words < cfg.sure_unfinished_words:
+    if _sure(probability, words, cfg):
         return EndOfTurn(cfg.endpoint_sure_unfinished_ms, "sure_unfinished", probability, words)
     return EndOfTurn(cfg.endpoint_incomplete_ms, "unfinished", probability, words)
+
+
+def _sure(probability: float | None, words: float | None, cfg: TurnConfig) -> bool:
+    """Both models are sure the phrase goes on (words 0.0 for words that trail off)."""
+    return (
+        probability is not None
+        and words is not None
+        and probability < cfg.sure_unfinished_below
+        and words < cfg.sure_unfinished_words
+    )

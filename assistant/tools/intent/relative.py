@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from assistant.tools.intent.filling import Fill, Utterance
 from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.strings import ARTICLES
 from assistant.tools.intent.text import stem
 
 BEFORE = frozenset("by add another extra additional remove subtract".split())
@@ -31,7 +32,7 @@ AFTER = frozenset(
 off", "10 percent brighter"."""
 _AMOUNTS = frozenset({"<dur>", "<num>"})
 _DESTINATIONS = frozenset("to onto on off from in".split())
-_DETERMINERS = frozenset("the my a an this that your".split())
+_DETERMINERS = ARTICLES | {"your"}
 _ONTO = frozenset("to onto from".split())
 """After an amount and before the tool's own thing, a change: "5 minutes to the timer", "2 from it"."""
 _LABEL_WORDS = 4
