@@ -178,3 +178,22 @@ def test_any_two_halves_join_into_one_transcript_that_keeps_every_word(first, re
     head = first.rstrip().rstrip(".,").split()
     assert both.text.split()[: len(head)] == head
     assert both.text not in both.alternatives and len(set(both.alternatives)) == len(both.alternatives)
+
+
+def test_a_barge_in_inside_the_answered_recording_keeps_the_engines_measure() -> None:
+    """The simulator measures a barge-in from the interrupting recording's first speech; when the
+    interruption is the answered recording itself going on after a pause, that speech began seconds
+    earlier (it read 4.1 s for a reply cut 80 ms after the rest began), so the engine's own measure
+    stays. A new recording that interrupts is still measured from its own first speech."""
+    from assistant.events import BargeIn, ReplyEnded
+    from assistant.transports.simulate import _true_barge_in_times
+
+    def measured(spans: list[tuple[float, float]]) -> float:
+        records = [{"interrupted": True, "timings_ms": {"barge_in": 80.0}}]
+        events = [BargeIn(1, 80.0, stopped_at=5.0), ReplyEnded(1, "I see", interrupted=True)]
+        _true_barge_in_times(records, events, spans)
+        return records[0]["timings_ms"]["barge_in"]
+
+    assert measured([(0.2, 8.0)]) == 80.0  # the answered recording, going on
+    assert measured([(0.2, 3.0), (4.8, 7.0)]) == 200.0  # a new recording, from its first speech
+    assert measured([(0.2, 3.0)]) == 80.0  # no recording under way: nothing better to measure from

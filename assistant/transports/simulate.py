@@ -371,20 +371,31 @@ def _true_barge_in_times(
 
     The driver knows when that speech began; the last BargeIn of each interrupted reply says when the
     speaker went silent. Interrupted records appear in the same order as interrupted ReplyEnded events.
+    A recording whose speech began well before the engine heard the interruption (`_SAME_SPEECH_S`) is
+    the one the reply answered, going on after a pause: the driver does not know where in it the
+    interruption began, and the engine's own measure stays (it read 4.1 s from the file's first word).
     """
-    last_stop: dict[int, float] = {}
+    last: dict[int, BargeIn] = {}
     cut_replies: list[int] = []
     for event in events:
         if isinstance(event, BargeIn):
-            last_stop[event.reply_id] = event.stopped_at
+            last[event.reply_id] = event
         elif isinstance(event, ReplyEnded) and event.interrupted:
             cut_replies.append(event.reply_id)
     interrupted = [r for r in records if r.get("interrupted")]
     for record, reply_id in zip(interrupted, cut_replies, strict=False):
-        stop = last_stop.get(reply_id)
-        onsets = [a for a, b in user_spans if stop is not None and a - 0.5 <= stop <= b + 0.5]
+        if (barge_in := last.get(reply_id)) is None:
+            continue
+        stop = barge_in.stopped_at
+        heard = stop - barge_in.reaction_ms / 1000
+        onsets = [a for a, b in user_spans if a - 0.5 <= stop <= b + 0.5 and a >= heard - _SAME_SPEECH_S]
         if onsets:
             record["timings_ms"]["barge_in"] = round(max(0.0, stop - max(onsets)) * 1000, 1)
+
+
+_SAME_SPEECH_S = 1.0
+"""A recording's speech onset this much before the engine's onset of an interruption is not its onset:
+a VAD confirms speech within a few hundred milliseconds of its start, under echo within one second."""
 
 
 def write_conversation(result: SimulationResult, path: Path, mic_rate: int = 16000) -> None:
