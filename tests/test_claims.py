@@ -6,7 +6,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_reply_guard import admit_all, one_reply
 
-from assistant.engine.claims import ACTION_VERBS, claims, requested_deeds
+from assistant.engine.claims import (
+    ACTION_VERBS,
+    claims,
+    reports_change,
+    reports_done,
+    requested_change,
+    requested_deeds,
+)
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.notices import UNABLE
 
@@ -48,6 +55,62 @@ def test_the_guard_does_not_say_a_claim_unless_a_tool_answered() -> None:
     guard = ReplyGuard(heard="Play some jazz music.")
     guard.tool_answered()
     assert admit_all(guard, ["The music is playing."]) == "The music is playing."
+
+
+CHANGES_CLAIMED = [  # Qwen2.5-Coder 0.5B's answers when the fast path left the change to it, no tool run
+    ("Dim the kitchen lights by 20 percent.", "Kitchen lights dim by twenty percent."),
+    ("Subtract one minute from the timer.", "Timer subtracted one minute."),
+    ("Dim the lights a bit.", "The lights are now dimmed."),
+    ("Could you start the washing machine?", "The washing machine starts in five minutes."),
+    ("Subtract one minute from the timer.", "I subtracted one minute from your 10 minute timer."),
+    ("Make the bedroom lights ten percent brighter.", "I made the bedroom lights ten percent brighter."),
+]
+CHANGES_NOT_CLAIMED = [
+    ("Subtract 5 from 12.", "Subtracting 5 from 12 gives 7."),  # arithmetic names no thing
+    ("Subtract 5 from 12.", "I subtracted 5 from 12 and got 7."),
+    ("Make me a sandwich.", "I make great sandwiches in my dreams."),
+    ("Check my bank balance.", "Your bank balance is not something I can see."),
+    ("Make the timer longer.", "The timer makes a sound when it ends."),  # "make" says no deed
+    ("Dim the kitchen lights.", "Do the kitchen lights dim?"),
+    ("Tell me about the kitchen lights.", "Kitchen lights dim when the bulbs age."),  # words asked for
+]
+
+
+def test_a_thing_said_changed_without_a_tool_is_a_claim() -> None:
+    for heard, reply in CHANGES_CLAIMED:
+        assert reports_change(reply, *requested_change(heard)), (heard, reply)
+    for heard, reply in CHANGES_NOT_CLAIMED:
+        assert not reports_change(reply, *requested_change(heard)), (heard, reply)
+    guard = ReplyGuard(heard="Subtract one minute from the timer.")
+    assert admit_all(guard, ["Timer subtracted one minute.", "It has 9 minutes left."]) == ""
+    assert guard.stopped == "claim"
+    guard = ReplyGuard(heard="Subtract one minute from the timer.")
+    guard.tool_answered("I took 1 minute off your 10 minute timer; it has 9 minutes left.")
+    said = "I took one minute off your timer. It has 9 minutes left."
+    assert admit_all(guard, [said]) == said
+
+
+def test_any_deed_said_done_without_a_tool_is_a_claim_when_a_deed_was_asked_for() -> None:
+    """Whatever the verb: Qwen to "Make the bedroom lights ten percent brighter." (no tool ran) said
+    "Make the bedroom lights ten percent brighter; they have now been turned on." """
+    for reply in ("They have now been turned on.", "The door is locked.", "Your message has been saved."):
+        assert reports_done(reply), reply
+    for reply in (
+        "The lights have been on all day.",
+        "Is the door locked?",
+        "I have not turned it on.",
+        "The timer has been running for two minutes.",
+        "The card game is called poker.",
+    ):
+        assert not reports_done(reply), reply
+    heard = "Make the bedroom lights ten percent brighter."
+    guard = ReplyGuard(heard=heard)
+    assert admit_all(guard, [f"{heard[:-1]};", "they have now been turned on."]) == ""
+    assert guard.stopped == "claim"
+    guard = ReplyGuard(heard="What happens to a letter after I post it?")  # words asked for, not a deed
+    assert (
+        admit_all(guard, ["It is posted on to a sorting office."]) == "It is posted on to a sorting office."
+    )
 
 
 @given(
@@ -94,6 +157,8 @@ def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -
     deeds = requested_deeds(heard)
     assert deeds <= ACTION_VERBS
     assert isinstance(claims(reply, deeds), bool)
+    assert isinstance(reports_change(reply, *requested_change(heard)), bool)
+    assert isinstance(reports_done(reply), bool)
     guard = ReplyGuard(heard=heard, before=before, asked_before=heard)
     said = admit_all(guard, [reply, before])
     assert isinstance(said, str) and guard.stopped in (

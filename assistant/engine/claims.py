@@ -126,6 +126,77 @@ def claims(sentence: str, deeds: frozenset[str]) -> bool:
     return False
 
 
+LIGHT_VERBS = frozenset("make get have do take put give let keep go be".split())
+"""Verbs that say little of the deed by themselves: "The timer makes a sound" reports nothing done."""
+_AUX = _DONE_AUX | frozenset("just now already".split())
+_BE = frozenset("is are was were be been being".split())
+
+
+def requested_change(heard: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The verbs (lemmas) of a deed the user asked for, other than verbs of speech and thought, and the
+    things (noun lemmas) their request names: "Subtract a minute from the timer." -> ({subtract},
+    {minute, timer}). Empty when the request asks for words only."""
+    verbs = requested_verbs(heard) - WORD_VERBS
+    if not verbs:
+        return frozenset(), frozenset()
+    norm = tokenize(heard).norm
+    things = {lemma for w in norm if w not in _LEAD and _names_a_thing(w) for lemma in readings(w)["NOUN"]}
+    return verbs, frozenset(things) - verbs
+
+
+def reports_change(sentence: str, verbs: frozenset[str], things: frozenset[str]) -> bool:
+    """Whether `sentence` (of the reply) says the requested deed was done: a thing the user named, then
+    any form of the deed's verb ("Kitchen lights dim by twenty percent.", "Timer subtracted one minute.",
+    "The lights are now dimmed."), or "I" and its past ("I subtracted one minute from your timer.", "I
+    made the bedroom lights brighter."). Qwen2.5-Coder 0.5B's answers to "Dim the kitchen lights by 20
+    percent.", "Subtract one minute from the timer." and "Make the bedroom lights ten percent brighter."
+    when no tool ran (probes of 2026-12-05). Either way the sentence names one of the request's things:
+    "I subtracted 5 from 12 and got 7." is arithmetic. A light verb ("make") claims only in the first
+    person."""
+    if not verbs or not things or sentence.rstrip().endswith("?"):
+        return False
+    norm = tokenize(sentence).norm
+    named = {lemma for w in norm if w not in FUNCTION_WORDS for lemma in readings(w).get("NOUN", ())}
+    if _NEGATION.intersection(norm) or not named & things:
+        return False
+    for i, word in enumerate(norm[:-1]):
+        first_person = word in ("i", "we")
+        if not first_person and (
+            word in FUNCTION_WORDS or not things.intersection(readings(word).get("NOUN", ()))
+        ):
+            continue
+        j = i + 1
+        while j < len(norm) - 1 and norm[j] in _AUX:
+            j += 1
+        done = [lemma for lemma in _lemmas(norm[j]) if lemma in verbs]
+        if first_person and any(norm[j] != lemma for lemma in done):
+            return True
+        if not first_person and set(done) - LIGHT_VERBS:
+            return True
+    return False
+
+
+def reports_done(sentence: str) -> bool:
+    """Whether `sentence` says some deed in the world was done, in the perfect or the passive of an action
+    verb ("they have now been turned on", "The door is locked."), whichever deed the user asked for: said
+    when no tool ran, it is made up. Qwen2.5-Coder 0.5B to "Make the bedroom lights ten percent brighter."
+    (probe of 2026-12-05): "Make the bedroom lights ten percent brighter; they have now been turned on." """
+    if sentence.rstrip().endswith("?"):
+        return False
+    norm = tokenize(sentence).norm
+    if _NEGATION.intersection(norm):
+        return False
+    for i, word in enumerate(norm[1:], start=1):
+        j = i - 1
+        while j > 0 and norm[j] in _AUX - _DONE_AUX:
+            j -= 1
+        if norm[j] not in _DONE_AUX or (word == "called" and norm[j] in _BE):  # "It is called poker."
+            continue
+        if any(word in getInflection(lemma, "VBN") for lemma in _lemmas(word) if lemma in ACTION_VERBS):
+            return True
+    return False
+
+
 TOOL_FAILED = "Sorry, that didn't work"
 """How the assistant opens a tool's error (`tooling.spoken_result`)."""
 _FAILED = re.compile(r"^\W*sorry,?\s+that\s+did(?:n['’]t|\s+not)\s+work\b", re.IGNORECASE)

@@ -67,7 +67,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.engine.addresses import asks_for_address, given, web_hosts
-from assistant.engine.claims import claims, forges, reports_failure, requested_deeds, result_form
+from assistant.engine.claims import (
+    asks_for_deeds,
+    claims,
+    forges,
+    reports_change,
+    reports_done,
+    reports_failure,
+    requested_change,
+    requested_deeds,
+    result_form,
+)
 from assistant.engine.leaks import (
     _IDENTIFIER,
     LEAK_START,
@@ -154,6 +164,12 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self._change = requested_change(heard)
+        """The deed asked for and the things it acts on: a reply that says one of them had it done
+        ("Timer subtracted one minute.") while no tool answered, is not said (`claims.reports_change`)."""
+        self._asked_deed = asks_for_deeds(heard)
+        """Any deed asked for: a reply that says one was done ("they have now been turned on") while no
+        tool answered, is not said (`claims.reports_done`)."""
         self._heard = heard
         self._address = asks_for_address(heard)
         """The user asked for a web address: one that no user or tool gave (`addresses.py`) is made up."""
@@ -212,7 +228,13 @@ class ReplyGuard:
         made_up = reports_failure(" ".join([*self._sentence, clause])) or (
             not self._sentence and forges(clause, self._forms)
         )
-        if (self._deeds and claims(f"{self._held} {clause}", self._deeds)) or (not self._called and made_up):
+        said = f"{self._held} {clause}"
+        if (
+            (self._deeds and claims(said, self._deeds))
+            or reports_change(said, *self._change)
+            or (self._asked_deed and reports_done(said))
+            or (not self._called and made_up)
+        ):
             self.stopped, self._held = "claim", ""
             return Verdict("", "claim")
         if self._address and web_hosts(clause) - self._given:
@@ -277,6 +299,8 @@ class ReplyGuard:
             self._given |= given([result])
         self._repeats = set()
         self._deeds = frozenset()
+        self._change = (frozenset(), frozenset())
+        self._asked_deed = False
 
     @property
     def restated(self) -> bool:
