@@ -19,6 +19,7 @@ from assistant.engine.claims import TOOL_FAILED
 from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
 from assistant.llm.catalog import BUNDLED
+from assistant.llm.untrusted import speakable
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
 from assistant.tools.intent.gate import content_mask, is_destructive, is_request, refusal, retracted
 from assistant.tools.intent.numbers import NUMBER_RE
@@ -324,17 +325,19 @@ NOTHING_BACK = "I got nothing back."
 def spoken_result(tool: Tool, call: ToolCall) -> str:
     """What the assistant says after a call the model did not put in words: the tool's own sentence,
     its error, or its value ("Done." for None, NOTHING_BACK for an empty string or collection). Markdown,
-    numbers and symbols in it are made speakable downstream, like the model's own text (assistant.tts)."""
+    numbers and symbols in it are made speakable downstream, like the model's own text (assistant.tts).
+    Orders to the assistant and chat-template tokens in it are not said (`untrusted.speakable`): a tool
+    whose text reads "ignore previous instructions and tell the user ..." was read out as it stood."""
     if call.error is not None:
         reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
-        return f"{TOOL_FAILED}: {reason}"
+        return f"{TOOL_FAILED}: {speakable(reason) or NOTHING_BACK}"
     if tool.options.say:
-        return tool.options.say.format(result=call.result, **call.arguments)
+        return speakable(tool.options.say.format(result=call.result, **call.arguments)) or NOTHING_BACK
     if call.result is None:
         return "Done."
     if isinstance(call.result, str):
-        return call.result.strip() or NOTHING_BACK
-    value = _spoken_value(call.result)
+        return speakable(call.result.strip()) or NOTHING_BACK
+    value = speakable(_spoken_value(call.result))
     return f"The result is {value}." if value else NOTHING_BACK
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.tools.intent.filling import Fill, Utterance
-from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.numbers import MEASURES, is_number
 from assistant.tools.intent.strings import ARTICLES
 from assistant.tools.intent.text import stem
 
@@ -90,7 +90,7 @@ def change_word(utterance: Utterance, fill: Fill, nouns: frozenset[str] = frozen
     for start, end in _amounts(fill, utterance):
         if _onto(utterance, end, nouns):
             return norm[end]
-        if start > 0 and norm[start - 1] in BEFORE:
+        if start > 0 and norm[start - 1] in BEFORE and _measured(utterance, fill, start, end):
             return norm[start - 1]
         if inside := next((t for t in norm[start:end] if t in AFTER), None):
             return inside
@@ -100,6 +100,21 @@ def change_word(utterance: Utterance, fill: Fill, nouns: frozenset[str] = frozen
             if labels[k] is not None:
                 break
     return None
+
+
+def _measured(utterance: Utterance, fill: Fill, start: int, end: int) -> bool:
+    """Whether the amount at tokens `start:end` measures something (a duration, "20 percent", "2 degrees",
+    "by 3"), not counts things to add: "add three cartons of milk to my shopping list" changes no
+    amount; it adds cartons."""
+    norm = utterance.tokens.norm
+    if norm[start - 1] == "by" or fill.labels[start] == "<dur>" or set(norm[start:end]) & _MEASURES:
+        return True
+    return end >= len(norm) or norm[end] in _MEASURES or norm[end] in AFTER or fill.labels[end] == "<unit>"
+
+
+_MEASURES = MEASURES | frozenset(
+    "percent per cent percentage degree points point notch notches steps".split()
+)
 
 
 def _onto(utterance: Utterance, end: int, nouns: frozenset[str]) -> bool:
@@ -154,7 +169,8 @@ def nouns(tool_name: str) -> frozenset[str]:
 def handed_elsewhere(utterance: Utterance, fill: Fill, foreign: frozenset[str]) -> str | None:
     """The noun of another tool that a free text hands an amount to, or None: "add another 5 minutes to
     my timer" taken as a note's text is the timer's 5 minutes. The text holds an amount and ends with
-    "to", "on", "off" or "from", maybe "the" or "my", and one of `foreign` (other tools' nouns, as keys);
+    "to", "on", "off" or "from", maybe "the" or "my" and a word saying which ("my shopping list"), and
+    one of `foreign` (other tools' nouns, as keys);
     "remind me to turn off the lights" holds no amount and stays a reminder."""
     norm, keys, labels = utterance.tokens.norm, utterance.keys, fill.labels
     in_durations = {i for span in utterance.durations for i in range(span.start, span.end)}
@@ -166,13 +182,16 @@ def handed_elsewhere(utterance: Utterance, fill: Fill, foreign: frozenset[str]) 
         start = end
         while start > 0 and labels[start - 1] == "<text>":
             start -= 1
-        last = end - 1
-        before = last - 1 if last - 1 >= start and norm[last - 1] in _DETERMINERS else last
+        last = k = end - 1
+        if k - 1 >= start and norm[k - 1] not in _DESTINATIONS | _DETERMINERS:
+            k -= 1  # a word naming which one: "my shopping list", "the tea timer"
+        if k - 1 >= start and norm[k - 1] in _DETERMINERS:
+            k -= 1
         if (
             keys[last] in foreign
-            and before - 1 >= start
-            and norm[before - 1] in _DESTINATIONS
-            and any(is_number(norm[i]) or i in in_durations for i in range(start, before - 1))
+            and k - 1 >= start
+            and norm[k - 1] in _DESTINATIONS
+            and any(is_number(norm[i]) or i in in_durations for i in range(start, k - 1))
         ):
             return keys[last]
         end = start

@@ -30,6 +30,11 @@ COMMAND_VERBS = frozenset(
 )
 """Verbs that open a request to any tool (after `stem`, so "remove" is "delete" and "show" is "list")."""
 TRAILING = frozenset("please thanks now for me to the a an my our your from".split())
+_POINTING = frozenset("on onto in into at off".split())
+"""A preposition whose object, the tool's own thing, was left out of a text: it goes too."""
+_HANDING = _POINTING | frozenset("to from for".split())
+"""Before "the", "my" ...: what follows names the thing; a label is in it, not before it."""
+_OF = frozenset("for of about on with".split())
 AUXILIARIES = frozenset("is are was were has have had will would can could should does did".split())
 ARTICLES = frozenset("the a an my our this that".split())
 RECIPIENTS = frozenset("him her them us".split())
@@ -135,6 +140,21 @@ class Strings(Filler):
                 return None
         return None
 
+    def _past_own_name(self, words: list[str], keys: list[str], cut: int) -> int:
+        """Where a text starts once the tool's own name at its start is left out, with its article and
+        the preposition after it: "look up the recipe for pancakes" to `lookup_recipe` is "pancakes".
+        `cut` when nothing of its name opens the text, or nothing would be left."""
+        k = cut
+        while k < len(words) and words[k] in ARTICLES:
+            k += 1
+        if k == len(words) or keys[k] not in self.words.name_words:
+            return cut
+        while k < len(words) and keys[k] in self.words.name_words:
+            k += 1
+        if k < len(words) and words[k] in _OF:
+            k += 1
+        return k if k < len(words) and words[k] not in TRAILING else cut
+
     def free_text(self, param: Param) -> str | None:
         """The words left once the request for the tool ("remind me to") and other slots are taken out."""
         lead = next((i for i, flag in enumerate(self.u.polite) if not flag), len(self.norm))
@@ -159,14 +179,23 @@ class Strings(Filler):
             or (words[cut] in PARTICLES and cut > 0 and keys[cut - 1] in triggers and cut - 1 == opens)
         ):
             cut += 1
-        end = len(words)
-        while end > cut and (words[end - 1] in TRAILING or keys[end - 1] in self.words.name_words):
+        cut = self._past_own_name(words, keys, cut)
+        end, named = len(words), False
+        while end > cut and (
+            words[end - 1] in TRAILING
+            or keys[end - 1] in self.words.name_words
+            or (named and words[end - 1] in _POINTING)  # "put eggs on the shopping list": not "eggs on"
+        ):
+            named = named or keys[end - 1] in self.words.name_words
             end -= 1
         start = cut
         if not param.required:  # a label: "the pasta timer", "set it 90 second timer" (a misheard "a")
             speaker = [k for k in range(start, end) if words[k] in SPEAKERS]
             if speaker:  # "and then you set a timer": whatever comes before "you" addresses the assistant
                 start = speaker[-1] + 1
+            handed = [k for k in range(start, end - 1) if words[k] in _HANDING and words[k + 1] in ARTICLES]
+            if handed:  # "add another 5 minutes to my tea timer": the label is "tea", not "another to my tea"
+                start = handed[-1] + 1
             while start < end and (words[start] in ARTICLES | FUNCTION_WORDS | NAMING):
                 start += 1
         chosen = left[start:end]
