@@ -64,6 +64,8 @@ def naive(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         # Time added is still a change, whatever the tools beside it.
         ("Add 5 minutes to the timer.", "change_timer", {"by": "PT5M"}),
         ("Remind me to put the bins out.", None, {}),
+        # Another verb, "look at", on another thing: it was lookup_recipe(dish="at my flight status").
+        ("Look at my flight status.", None, {}),
     ],
 )  # fmt: skip
 def test_a_newcomers_tools_get_what_each_request_gives_them(

@@ -43,6 +43,9 @@ TYPED = frozenset("duration time enum int float".split())
 """Parameter kinds whose value, once heard, shows what the request is for (a duration, a number)."""
 THING = frozenset("the a an my your our his her their its some".split())
 """Words that open a noun phrase: free text that opens with one names a thing, not what to write."""
+_AIMED = frozenset("at on onto in into over under through with about after".split())
+"""Right after a verb, these make another verb of it ("look at", not "look up"): the noun phrase after
+one is the thing it acts on."""
 LIGHT_VERBS = frozenset("make turn give get put switch change have take do".split())
 """Light verbs: they say little on their own, the words after them say what is asked (Jespersen, *A
 Modern English Grammar* VI, 1942; Butt, "The light verb jungle", 2010): "turn 20 kilometers into miles",
@@ -169,8 +172,11 @@ def names_a_thing(value: str, said: tuple[str, ...]) -> bool:
     """Whether free text taken from the request (`said`: its tokens) names a thing ("the bins out
     tonight", "the alarm on my car") rather than says what to write down: it opens with `THING`, holds no
     number and no word that only a clause has (a form of "be", "have" or a modal; a verb that is nothing
-    else: "moved", "parked"), and does not follow "that" ("jot down that the car needs new tyres")."""
+    else: "moved", "parked"), and does not follow "that" ("jot down that the car needs new tyres"); or
+    it is such a phrase after a preposition (`_AIMED`: "at my flight status")."""
     words = tokenize(value).norm
+    if len(words) > 2 and words[0] in _AIMED and words[1] in THING:
+        words = words[1:]  # "look at my flight status" to a tool that looks up recipes: the verb is another
     if not words or words[0] not in THING or any(is_number(w) or _clause_word(w) for w in words):
         return False
     n = len(words)
