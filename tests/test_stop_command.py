@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scripted import ScriptedLLM
 from spoken import say, steady_voice
 from test_conversation import spoken_segments
 
 from assistant.config import load_config
 from assistant.engine import Conversation
-from assistant.engine.commands import is_stop_command
+from assistant.engine.commands import is_stop_command, retracted
 from assistant.events import FinalTranscript, ReplyStarted
 from assistant.llm import ToolRequest
 from assistant.tools.builtin.notes import DB_NAME
@@ -144,3 +146,64 @@ def test_assistant_simulate_stops_talking_when_told(tmp_path, voice) -> None:  #
     (turn,) = report["turns"]
     assert turn["interrupted"] and turn["generated_text"].strip().startswith(turn["assistant_text"])
     assert not turn["tool_calls"] and report["errors"] == []
+
+
+REQUESTS = [
+    "Set a timer for ten minutes",
+    "Call mom",
+    "Delete my notes",
+    "Play some jazz",
+    "Add milk to my list",
+]
+REPAIRS = [
+    ", no wait, cancel that.",
+    " no wait cancel that",
+    ". Actually, never mind.",
+    ", sorry, forget it.",
+    ", scratch that.",
+]
+
+
+@given(st.sampled_from(REQUESTS), st.sampled_from(REPAIRS))
+def test_a_request_taken_back_at_its_end_is_a_command(request: str, repair: str) -> None:
+    assert retracted(request + repair) and not is_stop_command(request + repair)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Turn off the lights, no wait, the kitchen lights.",  # a repair that says something else
+        "Tell me a joke, no wait, tell me a story.",
+        "Set a timer, then wait for me.",  # "wait" is the request's own verb
+        "What is the time, sorry?",
+        "No, wait, set a timer.",
+        "Stop.",  # a stop command itself, not a request taken back
+    ],
+)
+def test_a_repair_that_asks_for_something_else_is_a_request(text: str) -> None:
+    assert not retracted(text)
+
+
+async def test_a_request_taken_back_runs_no_tool_and_gets_no_reply(tmp_path, voice) -> None:  # type: ignore[no-untyped-def]
+    """Said in one breath through VAD and Whisper, "Set a timer for ten minutes, no wait, cancel that."
+    had the model say "I set a timer for 10 minutes, no wait." (2026-12-05): now nothing runs, nothing
+    is said, and nothing of it stays in the history. (Every hold is 1.5 s here, so the pause at the comma
+    ends no turn: when it does, the timer is set and "No, wait, cancel that." cuts the reply as a stop
+    command.)"""
+    holds = ("complete", "default", "incomplete", "sure_unfinished")
+    cfg = load_config(
+        overrides=[
+            "llm.temperature=0",
+            f"tools.data_dir={tmp_path / 'data'}",
+            "tools.entry_points=false",
+            *(f"turn.endpoint_{k}_ms=1500" for k in holds),
+        ]
+    )
+    llm = ScriptedLLM("I set a timer for 10 minutes.")
+    taken_back = say(voice, "Set a timer for ten minutes, no wait, cancel that.", tmp_path / "back.wav")
+    conv = Conversation(cfg, llm=llm)
+    result = await simulate(cfg, [taken_back], conversation=conv)
+    finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]
+    assert finals and retracted(" ".join(finals)), finals
+    assert result.report["turns"] == [] and not any(isinstance(e, ReplyStarted) for e in result.events)
+    assert [m.role for m in conv.history] == ["system"] and not conv.tools.scheduler.pending(), conv.history

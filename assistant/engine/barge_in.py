@@ -22,7 +22,7 @@ import numpy as np
 from assistant.asr import Transcript
 from assistant.bus import EventBus
 from assistant.config import Config
-from assistant.engine.commands import is_stop_command
+from assistant.engine.commands import is_stop_command, retracted
 from assistant.engine.continuation import joined, take_back
 from assistant.engine.endpointing import is_backchannel
 from assistant.engine.lexicon import holds_no_word
@@ -96,8 +96,9 @@ class Interruptions:
                 turn.spec_reply = self._new_reply(self._heard(turn))
 
     def _stops(self, text: str) -> bool:
-        """ "Stop", "wait", "never mind" with no question pending: a command that gets no reply."""
-        return is_stop_command(text) and self.tools.pending is None
+        """ "Stop", "wait", "never mind" with no question pending, or a request taken back at its end
+        ("..., no wait, cancel that"): a command that gets no reply."""
+        return (is_stop_command(text) or retracted(text)) and self.tools.pending is None
 
     def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting
