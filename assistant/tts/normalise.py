@@ -123,9 +123,38 @@ def _cardinal(digits: str) -> str:
     return num2words(int(digits)) if len(digits) <= 15 else " ".join(num2words(int(d)) for d in digits)
 
 
+_MONEY = re.compile(r"([$€£])\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{2}))?(?!\.?\d)")
+_BIG_MONEY = re.compile(r"([$€£])\s?(\d+(?:\.\d+)?)\s+(thousand|million|billion|trillion)\b")
+_MONEY_NAMES = {"$": ("dollar", "dollars", "cent", "cents"), "€": ("euro", "euros", "cent", "cents"),
+                "£": ("pound", "pounds", "penny", "pence")}  # fmt: skip
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+
+
+def _money(m: re.Match[str]) -> str:
+    """ "$49.95" -> "49 dollars and 95 cents", "£1" -> "1 pound" (digits: read as numbers after)."""
+    one, many, cent, cents = _MONEY_NAMES[m.group(1)]
+    whole, part = int(m.group(2).replace(",", "")), int(m.group(3) or 0)
+    cents_said = f"{part} {cent if part == 1 else cents}" if part else ""
+    if whole == 0 and part:
+        return f" {cents_said} "
+    said = f" {whole} {one if whole == 1 else many}"
+    return f"{said} and {cents_said} " if part else f"{said} "
+
+
+def _clock(m: re.Match[str]) -> str:
+    """ "8:00" -> "8 o'clock", "8:30" -> "8 30", "8:05" -> "8 oh 5"."""
+    hour, minute = int(m.group(1)), int(m.group(2))
+    return f"{hour} o'clock" if minute == 0 else f"{hour} {'oh ' if minute < 10 else ''}{minute}"
+
+
 def _plain_numbers(text: str) -> str:
-    """The fallback: "3.5" -> "three point five", "%" -> "percent", and so on, by num2words."""
+    """The fallback: "3.5" -> "three point five", "%" -> "percent", "$12" -> "twelve dollars", "8:00" ->
+    "eight o'clock", "=" -> "equals", and so on, by num2words (the NeMo grammars, while they load or
+    after they failed: the currency and the time had been dropped)."""
+    text = _BIG_MONEY.sub(lambda m: f"{m.group(2)} {m.group(3)} {_MONEY_NAMES[m.group(1)][1]}", text)
+    text = _MONEY.sub(_money, _CLOCK.sub(_clock, text))
     text = text.replace("%", " percent").replace("&", " and ").replace("@", " at ").replace("+", " plus ")
+    text = re.sub(r"\s=\s", " equals ", text)
     text = re.sub(r"[$€£¥]", " ", text)
     return re.sub(
         r"\d+(?:\.\d+)?",
