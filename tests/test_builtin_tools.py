@@ -170,6 +170,12 @@ def test_calculator_values(expression: str, value: float) -> None:
         ("minus five plus three", "Minus 5 plus 3 is minus 2."),
         ("10 / 4", "10 divided by 4 is 2.5."),
         ("2 ^ 200", "2 to the power of 200 is 1.60694 times 10 to the power of 60."),
+        # Money keeps its currency ("dollars" had been refused), written as the voice says it best.
+        ("15 percent of 80 dollars", "15 percent of 80 is $12."),
+        ("$49.95 times 3", "49.95 times 3 is $149.85."),
+        ("10 euros minus 20 euros", "10 minus 20 is minus €10."),
+        ("1000 yen times 3", "1000 times 3 is 3000 yen."),
+        ("80 dollars divided by 4 dollars", "80 divided by 4 is 20."),  # a ratio of two sums: no currency
     ],
 )
 def test_calculator_speaks_the_answer(expression: str, answer: str) -> None:
@@ -196,6 +202,7 @@ def test_calculator_speaks_the_answer(expression: str, answer: str) -> None:
         ("(3 + 4", "I couldn't understand that as a calculation."),
         ("2 3", "I couldn't understand that as a calculation."),
         ("", "What should I calculate?"),
+        ("5 dollars plus 3 euros", "I can't do sums across currencies."),
         ("(" * 100 + "1" + ")" * 100, "That calculation is too deeply nested for me."),
         ("1 + " * 200 + "1", "That calculation is too long for me."),
     ],

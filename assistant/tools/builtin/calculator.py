@@ -8,6 +8,7 @@ Those stages live in `arithmetic_phrases`, `arithmetic_parser` and `arithmetic`;
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from assistant.tools.builtin.arithmetic import (
@@ -52,6 +53,47 @@ __all__ = [
 ]
 
 MAX_LENGTH = 300
+
+# ---------------------------------------------------------------- sums of money
+
+_SYMBOLS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+_MONEY_WORDS = {
+    "dollar": "dollars", "dollars": "dollars", "buck": "dollars", "bucks": "dollars", "euro": "euros",
+    "euros": "euros", "pound": "pounds", "pounds": "pounds", "cent": "cents", "cents": "cents", "yen": "yen",
+    "rupee": "rupees", "rupees": "rupees",
+}  # fmt: skip
+_MONEY = re.compile(r"[$€£¥](?=\s?\d)|\b(?:" + "|".join(_MONEY_WORDS) + r")\b", re.IGNORECASE)
+_SCALING = re.compile(r"\b(?:times|divided|over|multiplied|by|squared|cubed|power)\b|[*/×÷^]", re.IGNORECASE)
+
+
+def in_money(expression: str) -> tuple[str, str | None]:
+    """The expression without its currency, and the currency the answer is in ("15 percent of 80
+    dollars" -> ("15 percent of 80", "dollars"); the calculator had refused "dollars"). One amount of
+    money keeps its currency through any sum; several keep it through adding and subtracting only ("80
+    dollars divided by 4 dollars" is 20, a ratio). Two currencies raise NotUnderstood."""
+    found = {
+        _SYMBOLS.get(m.group(), _MONEY_WORDS.get(m.group().lower(), "")) for m in _MONEY.finditer(expression)
+    }
+    mentions = len(_MONEY.findall(expression))
+    if not mentions:
+        return expression, None
+    if len(found) > 1:
+        raise NotUnderstood("I can't do sums across currencies.")
+    bare = " ".join(_MONEY.sub(" ", expression).split())
+    kept = mentions == 1 or not _SCALING.search(bare)
+    return bare, found.pop() if kept else None
+
+
+def said_in(value: Number, currency: str) -> str:
+    """An amount as written for the voice: "$12.50" (said "twelve dollars and fifty cents"), "1 yen"."""
+    symbol = next((s for s, name in _SYMBOLS.items() if name == currency and s != "¥"), None)
+    if symbol is not None:
+        cents = round(float(value) * 100)
+        sign = "minus " if cents < 0 else ""
+        whole, part = divmod(abs(cents), 100)
+        return f"{sign}{symbol}{whole}" + (f".{part:02d}" if part else "")
+    amount = spoken_number(value)
+    return f"{amount} {currency[:-1] if amount == '1' and currency.endswith('s') else currency}"
 
 
 # ---------------------------------------------------------------- speaking the question back
@@ -135,8 +177,9 @@ def calculate(
     expression: Annotated[str, "arithmetic, e.g. 12 * (3 + 4), 2 ^ 10, square root of 81, 15 percent of 80"],
 ) -> str:
     """Work out arithmetic exactly, so the answer never depends on the language model doing sums."""
+    expression, money = in_money(expression)
     tree, value = compute(expression)
-    answer = spoken_number(value)
+    answer = spoken_number(value) if money is None else said_in(value, money)
     question = say_question(tree)
     if question is None or question == answer:
         return f"The answer is {answer}."
