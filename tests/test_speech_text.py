@@ -100,13 +100,13 @@ def test_without_the_grammars_numbers_are_still_words() -> None:
     out = spoken("It costs $49.95 after 8:00, 50% off the 1st one!", None)
     assert SPEAKABLE.match(out) and "percent" in out, out
     assert "forty-nine dollars and ninety-five cents after eight o'clock" in out, out
-    for written, said in [
+    for text, said in [
         ("The total is $12.", "The total is twelve dollars."),
         ("80 × 0.15 = $12.", "eighty times zero point one five equals twelve dollars."),
         ("£1 or 99p, $0.99", "one pound or ninety-nine p, ninety-nine cents"),
         ("$1.5 million at 8:05", "one point five million dollars at eight oh five"),
     ]:
-        assert spoken(written, None) == said, (written, spoken(written, None))
+        assert spoken(text, None) == said, (text, spoken(text, None))
 
 
 ATOMS = [
