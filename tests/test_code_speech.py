@@ -50,6 +50,7 @@ CODE_LINES = [
     "#include <stdio.h>",
     "public static void main(String[] args) {",
     'for name in names:\n    print(f"Hello, {name}")',
+    '"duration": "1h"}.',  # the rest of a tool call Qwen wrote out, after the fence was skipped (2026-12-05)
 ]
 PROSE = [
     'To print "hello world"',
@@ -73,6 +74,8 @@ PROSE = [
     "See [the guide](https://docs.example.com/getting_started).",
     "Then f(x) = x + 1.",
     'Then say "yes" or "no".',
+    'He said "yes": "no".',
+    'The word "cat": a small animal.',
 ]
 
 

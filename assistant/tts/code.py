@@ -57,6 +57,7 @@ _MARKS = {
     "quotes": re.compile(r"\"\"\"|'''"),
     "brackets": re.compile(r"[\[{]\s*['\"\w]|['\"\w]\s*[\]}]"),
     "arrow": re.compile(r"\)\s*(?:->|=>)"),
+    "pair": re.compile(r"\"[\w -]+\"\s*:\s*[\"\[{\d]"),  # a JSON key and its value: "duration": "1h"
     "scope": re.compile(r"\w::\w|\s<<\s"),
     "ends_block": re.compile(rf"{_CALL}.*\)\s*:\s*$"),
     "keyword": re.compile(
