@@ -241,7 +241,8 @@ def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool =
     except AudioFileError:
         raise
     except (av.error.FFmpegError, ValueError, OSError, struct.error) as exc:
-        raise AudioFileError(f"{path}: cannot decode audio ({exc})") from None
+        reason = getattr(exc, "strerror", None) or str(exc)  # FFmpeg's words, without its errno and the path
+        raise AudioFileError(f"{path}: cannot decode audio ({reason})") from None
     if header is not None and header.format_tag in _PCM_TAGS:
         found = [p for p in found if not p.startswith("cut short")]  # the WAV check measured it exactly
     if found and not allow_damaged:

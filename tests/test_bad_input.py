@@ -27,7 +27,10 @@ def test_empty_and_truncated_files_are_refused_before_anything_runs(tmp_path, sp
     truncated.write_bytes(speech["goforward"].read_bytes()[:300])
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"RIFF????WAVEfmt " + bytes(range(256)) * 4)
+    text = tmp_path / "text.wav"  # a text file renamed: FFmpeg's own words, not its errno
+    text.write_text("hello\n" * 20)
     for path, reason in [
+        (text, r"text.wav: cannot decode audio \(Invalid data found when processing input\)$"),
         (empty, "empty"),
         (truncated, r"truncated: the header says 2.79 s of audio \(89160 bytes\), the file holds 0.01 s"),
         (junk, "ends inside its 'fmt ' chunk"),

@@ -189,11 +189,16 @@ def _field(annotation: Any, default: Any, doc: str | None) -> tuple[Any, Any]:
     return annotation, Field(default=... if default is inspect.Parameter.empty else default, **extra)
 
 
+FILE_MODULE = "assistant_tools_"
+"""How the loader names a tools file's module; an error in one names the function alone, after the path."""
+
+
 def make_tool(fn: Callable[..., Any], options: ToolOptions | None = None) -> Tool:
     """Build a Tool from a function; raises ToolDefinitionError saying which parameter and why."""
     opts = options or getattr(fn, MARK, None) or ToolOptions()
     name = opts.name or fn.__name__
-    where = f"{getattr(fn, '__module__', '?')}.{fn.__qualname__}"
+    module = getattr(fn, "__module__", None) or "?"
+    where = fn.__qualname__ if module.startswith(FILE_MODULE) else f"{module}.{fn.__qualname__}"
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
         raise ToolDefinitionError(f"{where}: tool name {name!r} must be letters, digits and underscores")
     summary, param_docs = _docstring(fn)
@@ -222,7 +227,7 @@ def make_tool(fn: Callable[..., Any], options: ToolOptions | None = None) -> Too
         )
         model.model_json_schema()
     except (PydanticSchemaGenerationError, TypeError, ValueError) as exc:
-        reason = str(exc).splitlines()[0]
+        reason = re.sub(rf"\b{FILE_MODULE}\w+\.", "", str(exc).splitlines()[0])  # "<class 'Opaque'>"
         raise ToolDefinitionError(f"{where}: its parameters cannot become a JSON schema ({reason})") from None
     made = Tool(name, description, fn, opts, model, tuple(context), param_docs)
     from assistant.tools.intent.gate import is_destructive, object_words

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from assistant.tools.declare import MARK, Tool, ToolDefinitionError, make_tool
+from assistant.tools.declare import FILE_MODULE, MARK, Tool, ToolDefinitionError, make_tool
 
 ENTRY_POINT_GROUP = "assistant.tools"
 
@@ -27,7 +27,7 @@ class ToolLoadError(ValueError):
 
 
 def _import_file(path: Path) -> ModuleType:
-    name = f"assistant_tools_{path.stem}_{abs(hash(path.resolve())) % 10**8}"
+    name = f"{FILE_MODULE}{path.stem}_{abs(hash(path.resolve())) % 10**8}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ToolLoadError(f"{path}: not a Python file")
