@@ -39,6 +39,8 @@ class ConsoleView:
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
         self._partial = False
+        self._paused: set[int] = set()
+        """Replies that a BargeIn paused: a Resumed for another was judged before any of it played."""
 
     def _line(self, text: str) -> None:
         if self._partial:
@@ -63,9 +65,14 @@ class ConsoleView:
         elif isinstance(event, ReplySpoken):
             self._line(f"  assistant: {event.text}")
         elif isinstance(event, BargeIn):
+            self._paused.add(event.reply_id)
             self._line(f"  (paused for your voice after {event.reaction_ms:.0f} ms)")
         elif isinstance(event, Resumed):
-            self._line("  (not an interruption: resuming)")
+            paused = event.reply_id in self._paused
+            self._paused.discard(event.reply_id)
+            self._line(
+                "  (not an interruption: resuming)" if paused else "  (a sound, not words: still answering)"
+            )
         elif isinstance(event, ReplyEnded) and event.interrupted:
             self._line(f"  (interrupted; you heard: {event.heard!r})")
         elif isinstance(event, TurnCompleted):
