@@ -11,17 +11,18 @@ holds a word or phrase that stops, holds, silences or drops: "stop", "wait", "ho
 answers, not commands.
 
 A request that ends by taking itself back ("Set a timer for ten minutes, no wait, cancel that.") is one
-too (`retracted`): people repair their speech as they go (Levelt 1983, "Monitoring and self-repair in
-speech", Cognition 14), and the repair cancels what came before it. A repair that says something else
-("..., no wait, the kitchen lights") is a request.
+too (`gate.retracted`, re-exported here): the repair cancels what came before it. A repair that says
+something else ("..., no wait, the kitchen lights") is a request.
 """
 
 from __future__ import annotations
 
 import re
 
-from assistant.tools.intent.gate import ACKNOWLEDGEMENTS, HOLDS, asks
+from assistant.tools.intent.gate import ACKNOWLEDGEMENTS, HOLDS, asks, retracted
 from assistant.tools.intent.text import tokenize
+
+__all__ = ["STOP_WORDS", "is_stop_command", "retracted"]
 
 STOP_WORDS = frozenset(
     """stop wait cancel pause halt hold hang quiet silence hush shush enough forget skip scratch mute
@@ -44,26 +45,3 @@ def is_stop_command(text: str) -> bool:
         return True
     words = _ACKNOWLEDGED.sub(" ", phrase).split()  # "fair enough" stops nothing
     return any(w in STOP_WORDS or _HUSH.fullmatch(w) for w in words)
-
-
-_CLAUSE = re.compile(r"[,.;:!?]+\s*|\s+-+\s+")
-_REPAIR = frozenset("no wait actually sorry oops scratch forget never nevermind cancel".split())
-"""Words that open a repair of what was just said, after a pause (a comma, a full stop)."""
-_MARKER = re.compile(r"\b(?:no|actually|scratch|sorry|never ?mind)\b", re.IGNORECASE)
-"""Those that open one without a pause too ("ten minutes no wait cancel that"): "wait", "cancel" and
-"forget" can be the request's own verbs ("then wait for me")."""
-
-
-def retracted(text: str) -> bool:
-    """Whether `text` takes back the request it opens with: from a clause, or a word of `_MARKER`, on,
-    it is a stop command (`is_stop_command`) that opens with a word of repair ("no", "wait", "actually",
-    "scratch", "cancel", ...). "Set a timer for ten minutes, no wait, cancel that.", "Call mom actually
-    never mind": True. "Turn off the lights, no wait, the kitchen lights.", "Set a timer, then wait for
-    me.", "Stop.": False (the last is a stop command itself)."""
-    starts = {m.end() for m in _CLAUSE.finditer(text)} | {m.start() for m in _MARKER.finditer(text)}
-    for at in sorted(starts):
-        head, tail = text[:at], text[at:]
-        opening = tokenize(tail).norm[:1]
-        if tokenize(head).norm and opening and opening[0] in _REPAIR and is_stop_command(tail):
-            return True
-    return False

@@ -187,17 +187,29 @@ def clauses(text: str) -> list[str]:
     return [s for s in _CLAUSES.split(text.strip()) if s.strip(" ,;")]
 
 
+_REPAIR = STOPPING | frozenset("no actually sorry oops never".split())
+"""Words that open a repair of what was just said (Levelt 1983, "Monitoring and self-repair in speech",
+Cognition 14): what follows one, when it asks for nothing and stops or drops, cancels what came before."""
+_MARKER = re.compile(r"\b(?:no|actually|scratch|sorry|never ?mind)\b", re.IGNORECASE)
+"""Words that open a repair without a pause before them ("ten minutes no wait cancel that"); "wait",
+"cancel" and "forget" can be the request's own verbs ("then wait for me")."""
+
+
 def retracted(text: str) -> bool:
-    """Whether the last of several clauses takes back what came before: it asks for nothing itself and
-    stops or drops ("Set a timer for ten minutes. Actually, never mind.", "..., no wait, cancel that.",
-    "... Hold on."), so no tool runs. A closing "Thanks." retracts nothing."""
-    said = clauses(text)
-    if len(said) < 2:
-        return False
-    norm = tokenize(said[-1]).norm
-    return not asks(norm) and (
-        any(w in STOPPING for w in norm) or re.search(r"\bnever mind\b", " ".join(norm)) is not None
-    )
+    """Whether the request takes itself back at its end: from a clause on (after a comma or a full
+    stop), or from a word of `_MARKER` on, the words open with a word of repair, ask for nothing, and
+    stop or drop ("Set a timer for ten minutes. Actually, never mind.", "..., no wait, cancel that.",
+    "... Hold on.", "call mom no wait cancel that"), so no tool runs. Not "Set a timer, then wait for
+    me.", "..., no wait, the kitchen lights." (a repair that says something else), a closing "Thanks.",
+    nor one clause alone ("Never mind.": a stop command, not a request taken back)."""
+    starts = {m.end() for m in _CLAUSES.finditer(text)} | {m.start() for m in _MARKER.finditer(text)}
+    for at in sorted(starts):
+        head, tail = tokenize(text[:at]).norm, tokenize(text[at:]).norm
+        if not head or not tail or tail[0] not in _REPAIR or asks(tail):
+            continue
+        if any(w in STOPPING for w in tail) or re.search(r"\bnever mind\b", " ".join(tail)):
+            return True
+    return False
 
 
 def is_request(text: str) -> bool:
