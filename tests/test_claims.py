@@ -64,6 +64,7 @@ CHANGES_CLAIMED = [  # Qwen2.5-Coder 0.5B's answers when the fast path left the 
     ("Could you start the washing machine?", "The washing machine starts in five minutes."),
     ("Subtract one minute from the timer.", "I subtracted one minute from your 10 minute timer."),
     ("Make the bedroom lights ten percent brighter.", "I made the bedroom lights ten percent brighter."),
+    ("Set a timer for ten minutes.", "I set a timer for 10 minutes."),  # "set": its own past
 ]
 CHANGES_NOT_CLAIMED = [
     ("Subtract 5 from 12.", "Subtracting 5 from 12 gives 7."),  # arithmetic names no thing

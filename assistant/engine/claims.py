@@ -169,8 +169,8 @@ def reports_change(sentence: str, verbs: frozenset[str], things: frozenset[str])
         while j < len(norm) - 1 and norm[j] in _AUX:
             j += 1
         done = [lemma for lemma in _lemmas(norm[j]) if lemma in verbs]
-        if first_person and any(norm[j] != lemma for lemma in done):
-            return True
+        if first_person and any(norm[j] != lemma or norm[j] in getInflection(lemma, "VBD") for lemma in done):
+            return True  # "I subtracted", and "I set" (its own past)
         if not first_person and set(done) - LIGHT_VERBS:
             return True
     return False
