@@ -28,7 +28,12 @@ LIVE_REQUESTS = {
     "traffic": ["How is the traffic into town?"],
     "markets": ["What's the current price of gold?", "How are the stock markets doing?"],
     "results": ["Who won the tennis final yesterday?", "What was the score in the rugby?"],
-    "timetables": ["When is the next ferry to the island?", "Is the seven o'clock train on time?"],
+    "timetables": [
+        "When is the next ferry to the island?",
+        "Is the seven o'clock train on time?",
+        "Look at my flight status.",  # Qwen had answered "Flight status: running." (2026-12-05)
+        "What's the status of my flight to Rome?",
+    ],
     "opening hours": ["When does the library open?", "Is the post office open today?"],
     "accounts": ["Read me my texts.", "Do I have any voicemails?"],
 }
@@ -38,6 +43,7 @@ KNOWLEDGE = [
     "Why does snow fall in flakes?",
     "What is a stock market?",
     "How do I read a train timetable?",
+    "What does flight status mean?",
     "Who won the first football world cup?",
     "I watched the news last night.",
     "The traffic was awful this morning.",

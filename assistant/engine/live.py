@@ -105,6 +105,8 @@ LIVE = {
     "timetables": _live(
         r"\b(?:train|bus|flight|ferry|tram|coach)s? (?:times|timetables?|schedules?|departures|arrivals)\b"
         r"|\bnext (?:train|bus|flight|ferry|tram|coach)\b"
+        r"|\b(?:train|bus|flight|ferry|tram|coach) status\b(?! means?\b)(?!.*\bmean\b)"
+        r"|\bstatus of (?:my|the|our) (?:[\w']+ ){0,2}(?:train|bus|flight|ferry)\b"
         r"|\b(?:my|the) (?:[\w']+ ){0,3}(?:train|bus|flight|ferry)\b"
         r".*\b(?:on time|delayed|late|cancelled|canceled)\b",
         r"train|bus|flight|timetable|transit|departure",
