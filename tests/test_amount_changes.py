@@ -100,3 +100,35 @@ def test_a_change_never_sets_the_amount_as_a_value(
     new timer; for a timer it is `change_timer` or nothing (the LLM)."""
     found = MATCHER.match(polite + template.format(room=room, n=n, comparative=comparative))
     assert found is None or found.tool.name == "change_timer", found
+
+
+async def test_a_change_a_tool_cannot_make_is_said_so_without_the_model(tmp_path: Path) -> None:
+    """ "Dim the kitchen lights by 20 percent." to `set_lights`, which sets a brightness: the assistant says
+    what it can do, at once; the model, asked, had called nothing and said it had ("Kitchen lights dim by
+    twenty percent."). A value said plainly still sets it."""
+    import asyncio
+
+    from lone_reply import lone_reply
+    from scripted import ScriptedLLM
+
+    from assistant.config import load_config
+    from assistant.engine.tool_turn import cannot_change
+    from assistant.engine.tooling import ToolHost, toolbox_for
+    from assistant.llm import Message
+
+    cfg = load_config(overrides=[f"tools.data_dir={tmp_path}", "tools.entry_points=false"])
+    cfg.tools.load = [str(HOME_TOOLS)]
+    host = ToolHost(cfg.tools, toolbox_for(cfg.tools), "t", lambda text: None, asyncio.ensure_future, True)
+    llm = ScriptedLLM("Kitchen lights dim by twenty percent.")
+    said = []
+    for text in ("Dim the kitchen lights by 20 percent.", "Set the kitchen lights to 40 percent."):
+        messages = [Message("system", "You are a helpful assistant."), Message("user", text)]
+        reply, heard = await lone_reply(cfg, messages, llm, tools=host)
+        said.append((heard, [c.name for c in reply.tool_calls]))
+    host.close()
+    assert said[0] == (cannot_change("brightness"), []), said
+    assert said[1][1] == ["set_lights"], said
+    assert llm.calls == [], llm.calls
+    assert MATCHER.refused_change("Take ten percent off the kitchen lights.") is not None
+    assert MATCHER.refused_change("Turn right in 300 meters.") is None  # a place, not a change
+    assert MATCHER.refused_change("Move forward by 2 meters.") is None  # matched

@@ -31,6 +31,14 @@ FILLER = "One moment."
 DECLINED = "Okay, I won't."
 
 
+def cannot_change(parameter: str) -> str:
+    """What is said to an amount asked as a change of a tool's `parameter` that it can only set ("dim the
+    kitchen lights by 20 percent" to a `set_lights(brightness)`): Qwen 0.5B, asked, had called nothing and
+    said it had ("Kitchen lights dim by twenty percent.")."""
+    what = parameter.replace("_", " ")
+    return f"I can set the {what}, but not change it by an amount. Tell me the {what} you want."
+
+
 class ToolTurn:
     """What a reply needs for tools; `Reply` provides these attributes and `_say`."""
 
@@ -74,6 +82,8 @@ class ToolTurn:
         found = host.match(self.user_text, self._alternatives) if host is not None else None
         if found is None:
             cannot = cannot_check(self.user_text, host.registry if host is not None else ())
+            if cannot is None and host is not None and (change := host.refused_change(self.user_text)):
+                cannot = cannot_change(change[1])
             if cannot is not None:
                 self.aside = True
                 self._say(cannot)

@@ -198,6 +198,11 @@ class ToolHost:
         found = self.matcher.candidates(text, strict=False)
         return unindexed | {c.tool.name for c in found if not c.elsewhere}
 
+    def refused_change(self, text: str) -> tuple[Tool, str] | None:
+        """The tool `text` asks to change by an amount when it can only set one, and that parameter
+        (`IntentMatcher.refused_change`); None without the fast path's index."""
+        return self.matcher.refused_change(text) if self.matcher is not None else None
+
     def may_call(self, name: str, text: str) -> bool:
         allowed = self.callable(text)
         return allowed is None or name in allowed

@@ -260,6 +260,27 @@ class IntentMatcher:
             return None
         return found[0]
 
+    def refused_change(self, text: str) -> tuple[Tool, str] | None:
+        """The tool `text` clearly asks for but for an amount said as a change, which the tool cannot make
+        since its examples set amounts ("dim the kitchen lights by 20 percent" to `set_lights`, "turn the
+        heating up by two degrees" to a thermostat), and its number parameter that amount would have
+        set; None when the text is matched, or asks for no such tool (`relative.refused`)."""
+        if self.match(text) is not None:
+            return None
+        utterance = Utterance.parse(text, self._correct)
+        for entry in self._tools:
+            if not entry.amounts.sets:
+                continue
+            fill = fill_slots(utterance, entry.params, entry.words)
+            if relative.refused(entry.amounts, utterance, fill) in (None, "a value", *relative.LOCATING):
+                continue
+            found = self._score(entry, utterance, strict=False)
+            numeric = [p.name for p in entry.params if p.kind in ("int", "float")]
+            amounts = [name for name in numeric if name in fill.arguments]
+            if amounts and found is not None and found.confidence >= self.threshold:
+                return entry.tool, amounts[0]
+        return None
+
     def unread(self, text: str) -> list[str]:
         """The words of `text` that neither a tool nor English knows (not in the tools' vocabulary, nor
         in LemmInflect's lexicon, nor a stopword, filler or number): what ASR made of a word it misheard

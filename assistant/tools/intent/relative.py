@@ -19,7 +19,7 @@ from assistant.tools.intent.text import stem
 
 BEFORE = frozenset("by add another extra additional remove subtract".split())
 """A word right before an amount that makes it a change: "by 20 percent", "another 2 minutes"."""
-_LOCATING = frozenset("in after within".split())
+LOCATING = frozenset("in after within".split())
 _SETTING = frozenset("to for at".split())
 """A word right before an amount in a tool's example that makes the amount the value to set: "dim the
 lights to 30 percent", "a timer for 5 minutes". Such a tool takes no amount "by" which to change."""
@@ -140,7 +140,7 @@ def habits(examples: list[tuple[Utterance, Fill]], nouns: frozenset[str]) -> Amo
 def _located(utterance: Utterance, fill: Fill) -> str | None:
     """The word ("in", "after", "within") right before an amount of `fill`, or None."""
     norm = utterance.tokens.norm
-    return next((norm[s - 1] for s, _ in _amounts(fill) if s > 0 and norm[s - 1] in _LOCATING), None)
+    return next((norm[s - 1] for s, _ in _amounts(fill) if s > 0 and norm[s - 1] in LOCATING), None)
 
 
 def refused(habits: AmountHabits, utterance: Utterance, fill: Fill) -> str | None:
