@@ -97,8 +97,13 @@ class Interruptions:
 
     def _stops(self, text: str) -> bool:
         """ "Stop", "wait", "never mind" with no question pending, or a request taken back at its end
-        ("..., no wait, cancel that"): a command that gets no reply."""
-        return (is_stop_command(text) or retracted(text)) and self.tools.pending is None
+        ("..., no wait, cancel that"): a command that gets no reply. Not "cancel that" soon after a deed
+        that can be taken back: that is undone and said (assistant.engine.take_back)."""
+        return (
+            (is_stop_command(text) or retracted(text))
+            and self.tools.pending is None
+            and not self.tools.can_take_back(text)
+        )
 
     def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting

@@ -21,6 +21,7 @@ from assistant.engine.tooling import (
     is_no,
     is_yes,
     spoken_result,
+    spoken_undo,
 )
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
@@ -59,7 +60,8 @@ class ToolTurn:
         def _say(self, text: str) -> None: ...
 
     async def _fast_path(self) -> bool:
-        """Answer a pending confirmation, a clear tool request, or else a request for live information
+        """Answer a pending confirmation, "cancel that" after a deed that can be taken back
+        (assistant.engine.take_back), a clear tool request, or else a request for live information
         no tool gives (`live.cannot_check`; "Remind me to check my email." is a reminder), without the
         LLM. A command the tool cannot read ("Convert 70 degrees Fahrenheit to solstice.": no such unit,
         in any of ASR's hypotheses) is answered with the tool's own words ("Sorry, that didn't work: I
@@ -78,6 +80,12 @@ class ToolTurn:
                 return True
             if is_no(self.user_text):
                 self._say(DECLINED)
+                return True
+        if host is not None and host.can_take_back(self.user_text):
+            await self._released.wait()  # a speculative reply never acts
+            if (undone := await host.take_back()) is not None:
+                self.tool_calls.append(undone)
+                self._say(spoken_undo(undone))
                 return True
         found = host.match(self.user_text, self._alternatives) if host is not None else None
         if found is None:

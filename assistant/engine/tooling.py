@@ -7,6 +7,7 @@ its own ToolHost with its context, its timers and its pending confirmation.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -18,9 +19,12 @@ from assistant.config import Config, ToolsConfig
 from assistant.engine.claims import TOOL_FAILED
 from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
+from assistant.engine.take_back import takes_back
 from assistant.llm.catalog import BUNDLED
 from assistant.llm.untrusted import speakable
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
+from assistant.tools.calls import in_own_thread
+from assistant.tools.context import Undo
 from assistant.tools.intent.gate import content_mask, is_destructive, is_request, refusal, retracted
 from assistant.tools.intent.numbers import NUMBER_RE
 from assistant.tools.intent.places import named_places, refers_to_a_place
@@ -163,6 +167,8 @@ class ToolHost:
         self.pending: PendingConfirmation | None = None
         self._last: tuple[ToolCall, float] | None = None
         """The last call that answered, and when: what a follow-up continues."""
+        self._undo: tuple[Undo, ToolCall, float] | None = None
+        """How to take back the last call's deed, if it said (`ToolContext.undoable`), and when it ran."""
         self._places: list[str] = []
         """Places the user named, oldest first: what "there" refers to."""
         self._spawn = spawn
@@ -295,19 +301,52 @@ class ToolHost:
         return self.matcher.follow_up(text, call.name, call.arguments)
 
     async def run(self, tool: Tool, call: ToolCall) -> ToolCall:
-        """Run a call; one that must not be cut short by a barge-in is owned by the conversation."""
+        """Run a call; one that must not be cut short by a barge-in is owned by the conversation. Each
+        call gets its own copy of the context, so that what it makes `undoable` is its own."""
+        context = replace(self.context, undo=None)
         if tool.options.cancel_on_interrupt:
             try:
-                done = await run_call(tool, call, self.context)
+                done = await run_call(tool, call, context)
             except asyncio.CancelledError:
                 call.error = "cancelled: the user interrupted"
                 raise
         else:
-            task = self._spawn(run_call(tool, call, self.context), f"tool-{tool.name}")
+            task = self._spawn(run_call(tool, call, context), f"tool-{tool.name}")
             done = await asyncio.shield(task)
         if done.error is None:
             self._last = (done, time.monotonic())
+            self._undo = None if context.undo is None else (context.undo, done, time.monotonic())
         return done
+
+    def can_take_back(self, text: str) -> bool:
+        """Whether `text` takes back ("cancel that", `take_back.takes_back`) a deed done within
+        FOLLOW_UP_WINDOW_S that its tool can undo."""
+        return (
+            self._undo is not None
+            and time.monotonic() - self._undo[2] <= FOLLOW_UP_WINDOW_S
+            and takes_back(text)
+        )
+
+    async def take_back(self) -> ToolCall | None:
+        """Undo the last deed (once); the record is its call's name and arguments with `undo` set, and the
+        undo's words as its result, or what it raised as the error."""
+        if self._undo is None:
+            return None
+        undo, deed, _ = self._undo
+        self._undo = None
+        record = ToolCall(deed.name, deed.arguments, via="intent", extra={"undo": True})
+        t0 = time.perf_counter()
+        try:
+            if inspect.iscoroutinefunction(undo):
+                said = await undo()
+            else:
+                said = await in_own_thread(undo, {}, deed.name)
+            record.result = str(await said if inspect.isawaitable(said) else said)
+        except Exception as exc:  # a tool's fault is said, as a call's is (`run_call`)
+            record.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            record.ms, record.finished = (time.perf_counter() - t0) * 1000, True
+        return record
 
     def close(self) -> None:
         self.scheduler.close()
@@ -344,6 +383,14 @@ def spoken_result(tool: Tool, call: ToolCall) -> str:
         return speakable(call.result.strip()) or NOTHING_BACK
     value = speakable(_spoken_value(call.result))
     return f"The result is {value}." if value else NOTHING_BACK
+
+
+def spoken_undo(call: ToolCall) -> str:
+    """What is said when a deed is taken back (`ToolHost.take_back`): the undo's words or its error."""
+    if call.error is not None:
+        reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
+        return f"{TOOL_FAILED}: {speakable(reason) or NOTHING_BACK}"
+    return speakable(str(call.result).strip()) or "Done."
 
 
 def a_sentence(result: object) -> bool:

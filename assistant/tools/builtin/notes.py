@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -106,8 +107,18 @@ def add_note(ctx: ToolContext, text: Annotated[str, "what to write down"]) -> st
     if len(note) > MAX_NOTE:
         raise ValueError("That note is too long for me.")
     with _connect(ctx) as conn:
-        conn.execute("INSERT INTO notes (text, created) VALUES (?, ?)", (note, time.time()))
+        row = conn.execute("INSERT INTO notes (text, created) VALUES (?, ?)", (note, time.time())).lastrowid
+    ctx.undoable(partial(_unwrite, ctx, row, note))
     return f"Noted: {note}."
+
+
+def _unwrite(ctx: ToolContext, row: int | None, note: str) -> str:
+    """Undo of a note just written ("scratch that"): that note deleted, no other."""
+    with _connect(ctx, create=False) as conn:
+        gone = conn is not None and conn.execute("DELETE FROM notes WHERE id = ?", (row,)).rowcount > 0
+    if not gone:
+        raise ValueError("That note is no longer there.")
+    return f"I took that note off: {note}."
 
 
 @tool(

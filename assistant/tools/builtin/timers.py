@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Annotated
 
 from assistant.tools.builtin.clock import local_zone
@@ -70,6 +71,27 @@ def _pick(ctx: ToolContext, label: str | None) -> Scheduled | str:
     return pending[0]
 
 
+async def _take_back(ctx: ToolContext, item: Scheduled) -> str:
+    """Undo of a timer or reminder just set ("cancel that")."""
+    if ctx.scheduler.cancel(item.id) is None:
+        raise ValueError(f"Your {'reminder' if _is_reminder(item) else item.label} has already gone off.")
+    if _is_reminder(item):
+        return f"I cancelled that reminder: {item.label}."
+    return f"I cancelled that {item.label}."
+
+
+async def _change_back(ctx: ToolContext, item: Scheduled, shift_s: float) -> str:
+    """Undo of a change to a timer or reminder that moved it `shift_s` seconds later (or earlier)."""
+    what = "reminder" if _is_reminder(item) else item.label
+    if all(pending.id != item.id for pending in ctx.scheduler.pending()):
+        raise ValueError(f"Your {what} has already gone off.")
+    left = item.remaining_s() - shift_s
+    if left <= 0:
+        raise ValueError(f"Without that change your {what} would have gone off already.")
+    ctx.scheduler.reschedule(item.id, left)
+    return f"I changed your {what} back; it has {spoken_duration(left, parts=2)} left."
+
+
 def next_occurrence(at: time, now: datetime) -> datetime:
     """The next time the wall clock in `now`'s zone shows `at` (today if still ahead, else tomorrow)."""
     wall = at.replace(tzinfo=None)
@@ -101,7 +123,8 @@ async def set_timer(
     name = _name(label)
     spoken = spoken_duration(seconds)
     title = f"{name} timer" if name else f"{spoken_duration(seconds, adjective=True)} timer"
-    ctx.scheduler.add(seconds, f"Your {title} is done.", title)
+    item = ctx.scheduler.add(seconds, f"Your {title} is done.", title)
+    ctx.undoable(partial(_take_back, ctx, item))
     return f"{name.capitalize()} timer set for {spoken}." if name else f"Timer set for {spoken}."
 
 
@@ -139,7 +162,8 @@ async def set_reminder(
         seconds = (due.astimezone(UTC) - now.astimezone(UTC)).total_seconds()
         when = f"at {spoken_clock(due)}" + (" tomorrow" if due.date() != now.date() else "")
     _check_room(ctx)
-    ctx.scheduler.add(seconds, f"{REMINDER}{what}.", what)
+    item = ctx.scheduler.add(seconds, f"{REMINDER}{what}.", what)
+    ctx.undoable(partial(_take_back, ctx, item))
     return f"Okay, I'll remind you {when}: {what}."
 
 
@@ -199,6 +223,7 @@ async def change_timer(
     delay = left - amount if shorter else left + amount
     _check_delay(timedelta(seconds=delay))
     ctx.scheduler.reschedule(item.id, delay)
+    ctx.undoable(partial(_change_back, ctx, item, delay - left))
     done = "took" if shorter else "added"
     way = "off" if shorter else "to"
     # Said as a deed ("I took ..."), so that a reply made up in these words later is caught as one.
