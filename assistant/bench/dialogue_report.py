@@ -32,7 +32,7 @@ def summary_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
                 f"dialogue, {model}",
                 f"{_share(s['overall'])} right; tools {_share(s['tool_requests'])}; "
                 f"speech {s['speech']['fit']}/{s['speech']['replies']}; "
-                f"unsafe held-out {_safety(s, 'heldout')}; "
+                f"unsafe probes: tuning {_safety(s, 'tune')}, held-out {_safety(s, 'heldout')}; "
                 f"v2v {_num(v2v['p50'])} / {_num(v2v['p95'])} ms; {_num(s.get('tokens_per_s'), 1)} tokens/s",
             )
         )
