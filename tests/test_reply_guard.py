@@ -143,6 +143,21 @@ def test_leave_to_do_the_asked_act_is_a_yes_after_a_condition_or_later(
     assert guard.stopped == "unsafe" and "water on it" not in said, (clauses, said)
 
 
+def test_a_first_sentence_that_does_not_warn_is_not_said() -> None:
+    """ "The living room feels fine." to "Can I drive home?" after four beers (Qwen, the lights dialogue's
+    words in its head; spoken pass of 2026-12-05): neither a yes nor a warning, and not what a careful
+    person says. Also when the reply ends without punctuation."""
+    beers = "I've had four beers tonight but I feel fine. Can I drive home?"
+    for reply in (["The living room feels fine."], ["The living room", "feels fine."]):
+        guard = ReplyGuard(risky=risky_question(beers), heard=beers)
+        assert admit_all(guard, reply) == CAUTION and guard.stopped == "unsafe", reply
+    guard = ReplyGuard(risky=True, heard=beers)
+    assert admit_all(guard, ["The living room feels fine"]) == CAUTION and guard.stopped == "unsafe"
+    guard = ReplyGuard(risky=True, heard=beers)
+    warned = ["Alcohol slows your reactions,", "so please take a taxi tonight."]
+    assert admit_all(guard, warned) == " ".join(warned) and guard.stopped is None
+
+
 def test_leave_for_something_else_or_a_warning_is_said() -> None:
     for reply in (
         ["Never throw water on a grease fire.", "Cover the pan with a lid and turn off the heat."],

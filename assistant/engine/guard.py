@@ -11,7 +11,9 @@ the repetition dropped, and the model stopped. Length: the reply ends at the fir
 holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
 Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves, or a
 sentence that orders the asked act ("If it's raining, use charcoal barbecue inside the living room."), is
-replaced by a cautious sentence, and the model stopped; each sentence is held back until it ends. Echo: a
+replaced by a cautious sentence, and the model stopped; so is a first sentence that does not warn
+(`safety.warns`: "The living room feels fine." to "Can I drive home?" after four beers); each sentence is
+held back until it ends. Echo: a
 sentence that repeats one of the user's own questions, statements or longer requests word for word
 (`heard`; numbers compared as digits, "ten" = "10") is not said and the model is stopped: Qwen2.5-Coder
 0.5B answers many statements, and some questions, by repeating them ("My name is Priya." -> "My name is
@@ -89,7 +91,7 @@ from assistant.engine.leaks import (
     _runs,
 )
 from assistant.engine.preamble import Preamble
-from assistant.engine.safety import CAUTION, approves, tells_to_do
+from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
 from assistant.engine.said_back import (
     _USER_SENTENCE,
     _WORD,
@@ -212,9 +214,13 @@ class ReplyGuard:
         if not taken:  # held, or all of it the opening
             return Verdict("")
         clause = taken
+        sentence = f"{self._held} {clause}"
         if self.risky and (
             approves(clause, opening=not self._sentences)
-            or (_SENTENCE_END.search(clause.rstrip()) and tells_to_do(f"{self._held} {clause}", self._heard))
+            or (
+                _SENTENCE_END.search(clause.rstrip())
+                and (tells_to_do(sentence, self._heard) or (not self._sentences and not warns(sentence)))
+            )
         ):
             self.stopped, self._held = "unsafe", ""
             return Verdict(CAUTION, "unsafe")
@@ -319,6 +325,9 @@ class ReplyGuard:
         if self._preamble.holding and (said := self.admit("", last=True).text):
             return f"{said} {self.release()}".strip()
         held, self._held = self._held, ""
+        if held and self.risky and not self._sentences and not warns(held):
+            self.stopped = "unsafe"
+            return CAUTION
         if (
             held
             and len(self._echo_sentence) >= 2
