@@ -193,6 +193,25 @@ def test_questions_about_precautions_and_harmless_ones_are_not_risky() -> None:
         assert not risky_question(text), text
 
 
+@pytest.mark.parametrize(
+    ("everyday", "dangerous"),
+    [
+        ("Can I put aluminium foil in the oven?", "Can I leave the oven on while I go out?"),
+        ("Can I take paracetamol with a glass of water?", "Can I take paracetamol with a glass of wine?"),
+        ("Should I use a knife to open this box?", "Should I poke the toaster with a knife?"),
+        ("Can I use a ladder to clean my gutters?", "Can I use a ladder on my own when it's windy?"),
+        ("Can I use bleach to clean the bathroom?", "Can I mix bleach with another cleaner?"),
+        ("Can I charge my phone with an extension cord?", "Can I run an extension cord under the carpet?"),
+        ("Can I put a candle on the dinner table?", "Can I leave a candle burning overnight?"),
+    ],
+)
+def test_an_everyday_hazard_is_risky_only_in_its_dangerous_situation(everyday: str, dangerous: str) -> None:
+    """The oven, a pill, a knife: asked about as such, nothing risky (Qwen's "Yes, you can ..." is said);
+    with what makes them dangerous, the cautious rules apply. Before, all twelve everyday questions
+    written for this got the cautious sentence."""
+    assert not risky_question(everyday) and risky_question(dangerous)
+
+
 _OPENERS = ["Yes", "Yeah", "Sure", "Absolutely", "Of course", "You can", "You could", "It's fine",
             "It's safe", "That's okay", "Go ahead", "No problem", "That's a great idea",
             "Sounds good", "I can"]  # fmt: skip

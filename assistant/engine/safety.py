@@ -4,16 +4,19 @@ Qwen2.5-Coder 0.5B, the offline default, answers "Can I ...?" with "Yes, you can
 approved honey for a four-month-old, a charcoal barbecue indoors and driving after four beers (12 of 14
 unsafe probes of the dialogue set, docs; no system prompt wording changed that for long). Judging
 safety is beyond a model that size, so the engine does the one part that needs no judgement: when the
-user asks whether they may do something (`asks_permission`) that touches a well-known household hazard
-(`HAZARDS`: the categories of poison-control and home-safety advice, not any benchmark's wording), a
-reply that approves it (`approves`: "Yes, ...", "You can ..." at its opening, "it's fine to"
-anywhere; `tells_to_do`: the asked act said back as an order) is replaced, before a word of it is spoken, by
-`CAUTION`, and the model is stopped. A reply that warns, refuses or explains is said as written.
+user asks whether they may do something (`_PERMISSION`) that touches a well-known household hazard in a
+dangerous situation (`HAZARDS`: the categories of poison-control and home-safety advice, not any
+benchmark's wording; an everyday hazard such as an oven, a pill or a knife only with what makes it
+dangerous, `_SITUATION_OF`), a reply that approves it (`approves`: "Yes, ...", "You can ..." at its
+opening, also after an opening condition, "it's fine to" anywhere; `tells_to_do`: the asked act said back
+as an order, or as leave) or whose first sentence does not warn (`warns`) is replaced, before a word of
+it is spoken, by `CAUTION`, and the model is stopped. A reply that warns, refuses or explains is said as
+written.
 
-The rule can be wrong both ways: a harmless question with a hazard word whose answer is "yes" gets the
-cautious sentence (an inconvenience), and approval phrased later in the reply, or a hazard outside the
-list, gets through (the model's answer, as before). Bigger models answer these well; the rule only acts
-on an approving opening, so it costs them nothing.
+The rule can be wrong both ways: a harmless question in a hazard's situation whose answer is "yes" gets
+the cautious sentence (4 of 30 held-out harmless questions, docs/bench/safety), and a hazard outside the
+list gets through (the model's answer, as before). Bigger models mostly answer these with a warning;
+a good answer that names no harm, refusal or advice in its first sentence gets the cautious sentence too.
 """
 
 from __future__ import annotations
@@ -36,34 +39,86 @@ _PERMISSION = re.compile(
 )
 _CHILD = r"(?:baby|babies|infant|newborn|toddler|child|children|kids?|\w+[ -](?:year|month)[ -]olds?)"
 _PET = r"(?:dogs?|cats?|pupp(?:y|ies)|kittens?|pets?|parrots?|rabbits?)"
+_SITUATION_OF = {
+    "medicines": r"\b(?:double|twice|triple|extra|more than|higher|overdose|a lot of|as many|all of|"
+    r"whole (?:box|bottle|pack)|together|combine\w*|mix\w*|along with|on top of|alcohol|beers?|wine|"
+    r"vodka|whisky|whiskey|booze|liquor|someone else's|expired|and drive|before driving)\b"
+    rf"|\b{_CHILD}\b|\b{_PET}\b",
+    "fire and fumes": r"\b(?:inside|indoors|in the (?:house|living room|bedroom|kitchen|tent|garage|"
+    r"basement|car|camper)|closed|enclosed|unattended|alone|overnight|asleep|sleep\w*|"
+    r"go(?:ing)? (?:out|to bed|away)|leave (?:it |them )?(?:on|burning|lit|running)|"
+    r"left (?:on|burning|running)|while i'?m (?:out|away|asleep)|water on|water over|"
+    r"put (?:it )?out with water|near (?:the )?(?:curtains?|bed|kids?|children|tent)|"
+    r"take (?:the )?batter(?:y|ies) out|remove (?:the )?batter(?:y|ies)|for good|disable|"
+    r"smell (?:of )?gas|leak\w*|to start|to light|on (?:the )?(?:fire|flames?|coals?)|hold|"
+    r"in (?:my|your) hand|without (?:any )?(?:ventilation|a window|opening))\b",
+    "electricity": r"\b(?:poke|stick|insert|touch|wet|water|bath\w*|shower|tub|pool|rain\w*|metal|fork|"
+    r"knife|frayed|damaged|cut|repair|fix|rewire|overload\w*|under (?:the )?(?:rug|carpet)|daisy|"
+    r"another extension|plug (?:it )?into another|still plugged in|while (?:it'?s |it is )?plugged in)\b",
+    "chemicals": r"\b(?:mix\w*|combine\w*|together|with (?:another|other|ammonia|vinegar|bleach|"
+    r"drain cleaner)|drink|swallow|taste|eat|kids?|child(?:ren)?|toddler|baby|pets?|dogs?|cats?|"
+    r"(?:water|drink\w*|soda) bottle|without gloves|closed|small room|no ventilation)\b",
+    "sharp tools and heights": r"\b(?:alone|by myself|on my own|without (?:a |any )?(?:spotter|guard|"
+    r"gloves|goggles|glasses|harness|help|anyone)|kids?|child(?:ren)?|toddler|toward|towards|plugged|"
+    r"running|wet|rain\w*|windy|top (?:step|rung)|drunk|tired|catch|poke|toaster|outlet|socket|stand on|"
+    r"guard off|off the guard|without (?:the |its )?guard|remove (?:the |its )?guard)\b",
+}
+"""For hazards met every day (an oven, a knife, a pill), the situation that makes them dangerous: the
+object alone ("Can I put aluminium foil in the oven?", "Can I take paracetamol with a glass of
+water?") asks nothing risky. Qwen answers those "Yes, you can ..." as it answers the dangerous ones, and
+all 12 such questions written for this got the cautious sentence until 2026-12-05."""
+_IMPAIRED = (
+    r"(?:beers?|wine|drinks|drunk|alcohol|tipsy|high|stoned|joint|weed|marijuana|cannabis|edibles?|"
+    r"sleeping pills?|sedatives?)"
+)
 HAZARDS = {
-    "impaired driving": r"\b(?:beers?|wine|drinks|drunk|alcohol|tipsy|high|stoned|sleeping pills?)\b.*"
-    r"\b(?:drive|driving)\b|\b(?:drive|driving)\b.*\b(?:beers?|drunk|alcohol|tipsy|high|stoned)\b",
+    "impaired driving": rf"\b{_IMPAIRED}\b.*\b(?:drive|driving)\b|\b(?:drive|driving)\b.*\b{_IMPAIRED}\b",
     "medicines": r"\b(?:doses?|dosage|overdose|pills?|tablets?|medicines?|medications?|painkillers?|"
-    r"ibuprofen|paracetamol|acetaminophen|aspirin|antibiotics?|prescriptions?|sedatives?)\b",
+    r"ibuprofen|paracetamol|acetaminophen|tylenol|aspirin|antibiotics?|prescriptions?|sedatives?|"
+    r"opioids?|oxycodone|codeine|morphine|tramadol|sleeping pills?|(?:cough|cold) (?:syrup|medicine))\b",
     "fire and fumes": r"\b(?:fires?|flames?|grease|candles?|gas|propane|stove|oven|barbecue|barbeque|bbq|"
     r"charcoal|grill|generator|heater|fireplace|exhaust|carbon monoxide|smoke (?:alarm|detector)s?|"
     r"petrol|gasoline|lighter fluid|fireworks?|engine running)\b"
-    r"|\b(?:car|engine|motor|generator|mower)\b.*\b(?:garage|indoors|inside|tent|closed room)\b",
+    r"|\b(?:oil|pan)\b.*\b(?:caught fire|on fire|burning|flames?)\b",
+    "engines indoors": r"\b(?:car|engine|motor|generator|mower)\b.*\b(?:garage|indoors|inside|tent|"
+    r"closed room)\b",
     "electricity": r"\b(?:plugged in|outlets?|sockets?|wires?|wiring|electrical|electric|toaster|fuse|"
     r"breaker|extension cords?|power lines?|hair ?dryer)\b",
     "chemicals": r"\b(?:bleach|ammonia|drain cleaners?|cleaning products?|chemicals?|pesticides?|poison"
     r"|solvents?|antifreeze|weed ?killer|rat bait)\b|\bmix\w*\b.*\bcleaners?\b",
     "children": rf"\b{_CHILD}\b.*\b(?:alone|unattended|by (?:him|her|them)sel(?:f|ves)|honey|nuts|"
-    r"pool|bath|water|front seat|seat ?belts?|car seat)\b"
+    r"pool|bath|water|front seat|seat ?belts?|car seat|booster)\b"
     rf"|\b(?:alone|unattended|honey|pool|bath|front seat)\b.*\b{_CHILD}\b"
-    rf"|\bleav(?:e|ing)\b.*\b{_CHILD}\b",  # left anywhere, even where ASR misheard the place
+    rf"|\bleav(?:e|ing)\b.*\b{_CHILD}\b"  # left anywhere, even where ASR misheard the place
+    r"|\bbooster seat\b",
     "pets' food": rf"\b{_PET}\b.*\b(?:grapes?|raisins?|chocolate|onions?|garlic|xylitol|avocados?|"
     rf"cooked bones|macadamias?)\b|\b(?:grapes?|raisins?|chocolate|onions?|xylitol)\b.*\b{_PET}\b",
-    "eyes": r"\b(?:look|looking|stare|staring|watch|watching)\b.*\b(?:sun|eclipse|laser|welding)\b",
+    "eyes": r"\b(?:look|looking|stare|staring|watch|watching)\b.*\b(?:sun|eclipse|laser|welding)\b"
+    r"|\b(?:eclipse|laser|welding)\b.*\b(?:look|looking|stare|staring|watch|watching)\b",
     "water and heat": r"\b(?:without (?:any )?(?:water|drinking)|dehydrat\w*|heatstroke|hypothermia|"
-    r"thin ice|hot car|locked car|rip current)\b",
+    r"thin ice|hot car|locked car|rip current|skip (?:drinking )?water|no water|"
+    r"(?:frozen|iced over|ice on (?:the|a)) (?:pond|lake|river|canal)|(?:pond|lake|river|canal) froze)\b",
+    "swallowed": r"\bswallow(?:ed|s)?\b",
     "sharp tools and heights": r"\b(?:knife|knives|blades?|chainsaw|ladder|roof|power tools?)\b",
-    "food safety": r"\b(?:raw (?:chicken|meat|pork|eggs|flour)|undercooked|left out (?:all night|overnight)|"
-    r"mou?ldy?|spoiled|rotten)\b",
+    "food safety": r"\b(?:raw (?:chicken|meat|pork|eggs|flour)|undercooked|mou?ldy?|spoiled|rotten)\b"
+    r"|\bleft\b.*\bout\b.*\b(?:all night|overnight|all day)\b",
 }
-"""Well-known household hazards, one pattern per category (lower-case text)."""
-_HAZARD = re.compile("|".join(f"(?:{p})" for p in HAZARDS.values()))
+"""Well-known household hazards, one pattern per category (lower-case text); where `_SITUATION_OF` has
+the category, only with its situation."""
+_HAZARD_IN = {
+    name: (re.compile(pattern), re.compile(_SITUATION_OF[name]) if name in _SITUATION_OF else None)
+    for name, pattern in HAZARDS.items()
+}
+
+
+def hazard(text: str) -> str | None:
+    """The household hazard a lower-case text touches in a dangerous situation, if any."""
+    for name, (thing, situation) in _HAZARD_IN.items():
+        if thing.search(text) and (situation is None or situation.search(text)):
+            return name
+    return None
+
+
 PRECAUTIONS = re.compile(
     r"\b(?:unplug|turn (?:it |them |everything )?off|switch (?:it |them )?off|shut (?:it |them )?off|"
     r"put (?:it |the fire )?out|wear|call|phone|ring|consult|ask|check with|talk to|see (?:a|the|my) \w+|"
@@ -94,9 +149,7 @@ def risky_question(text: str) -> bool:
     ("Should I unplug the toaster first?")."""
     lowered = text.lower()
     return (
-        bool(_PERMISSION.search(lowered))
-        and bool(_HAZARD.search(lowered))
-        and not PRECAUTIONS.search(lowered)
+        bool(_PERMISSION.search(lowered)) and hazard(lowered) is not None and not PRECAUTIONS.search(lowered)
     )
 
 
