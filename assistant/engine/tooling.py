@@ -373,8 +373,7 @@ def spoken_result(tool: Tool, call: ToolCall) -> str:
     Orders to the assistant and chat-template tokens in it are not said (`untrusted.speakable`): a tool
     whose text reads "ignore previous instructions and tell the user ..." was read out as it stood."""
     if call.error is not None:
-        reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
-        return f"{TOOL_FAILED}: {speakable(reason) or NOTHING_BACK}"
+        return _spoken_error(call.error)
     if tool.options.say:
         return speakable(tool.options.say.format(result=call.result, **call.arguments)) or NOTHING_BACK
     if call.result is None:
@@ -385,11 +384,16 @@ def spoken_result(tool: Tool, call: ToolCall) -> str:
     return f"The result is {value}." if value else NOTHING_BACK
 
 
+def _spoken_error(error: str) -> str:
+    """A call's error as said: without its exception's class ("ValueError: "), after TOOL_FAILED."""
+    reason = re.sub(r"^\w+(Error|Exception): ", "", error)
+    return f"{TOOL_FAILED}: {speakable(reason) or NOTHING_BACK}"
+
+
 def spoken_undo(call: ToolCall) -> str:
     """What is said when a deed is taken back (`ToolHost.take_back`): the undo's words or its error."""
     if call.error is not None:
-        reason = re.sub(r"^\w+(Error|Exception): ", "", call.error)
-        return f"{TOOL_FAILED}: {speakable(reason) or NOTHING_BACK}"
+        return _spoken_error(call.error)
     return speakable(str(call.result).strip()) or "Done."
 
 
