@@ -108,6 +108,10 @@ class LlmConfig(Section):
     """Evaluate the user's words into the model's prompt cache while they still speak (each partial
     transcript, at idle priority), so the reply evaluates only the words that changed: Qwen2.5 0.5B's first
     token 520-670 -> 130-220 ms here for a 20-word request (assistant.llm.base.LanguageModel.prefill)."""
+    kv_swap: bool = True
+    """In process, with several conversations on one model: keep each conversation's KV cache aside while
+    another uses the model and put it back for its turn (~12 KiB a token for Qwen2.5 0.5B), so a turn
+    evaluates its new words, not its whole history again (assistant.llm.kv_swap)."""
     tool_choice: str = "auto"
     """OpenAI servers: `auto`, `required`, or a tool's name to make the first round call that tool."""
 

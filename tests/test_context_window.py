@@ -129,7 +129,8 @@ async def test_a_conversation_past_its_context_evaluates_only_its_new_turn(cfg) 
         # The new turn (~25 tokens) and the reply's tokens; without the shift, ~500 tokens again.
         assert spent < 120, rows[first_cut - 1 : first_cut + 1]
         assert reply.strip(), rows[first_cut]
-        # Another conversation in between: its cache is not this one's, so no shift, a full evaluation.
+        # Another conversation in between: this one's cache is put back (assistant.llm.kv_swap), and the
+        # other's entries are never shifted into this prompt.
         before = llm.shifted
         "".join([p async for p in other.stream([history[0], Message("user", "What colour is the sky?")])])
         user = Message("user", "What is my name?")

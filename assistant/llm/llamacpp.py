@@ -18,7 +18,10 @@ from collections.abc import AsyncIterator, Callable, Collection, Iterator, Seque
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from assistant.config import LlmConfig
+from assistant.llm import kv_swap
 from assistant.llm.base import LlmError, Message, ToolRequest
 from assistant.llm.context_shift import shift_cache
 from assistant.llm.prompt import STOP, CallDetector, fewshot_prompt, parse_tool_json, uses_fewshot
@@ -56,6 +59,10 @@ class LlamaCppLLM:
         self._preamble: tuple[tuple[str, ...], str] | None = None
         self.shifted = 0
         """Tokens moved out of the KV cache by context shifts rather than evaluated again (for tests)."""
+        self._stash: kv_swap.Stash | None = None
+        """This conversation's KV cache while another conversation uses the model."""
+        self.restored = 0
+        """Turns whose KV cache was put back after another conversation had the model (for tests)."""
 
     def preamble(self, tools: Sequence[Tool]) -> str:
         """The text the prompt puts around the tools with no conversation in it (the chat template's tool
@@ -96,10 +103,27 @@ class LlamaCppLLM:
             self._window = ContextWindow(self._llama.n_ctx() - max(self._cfg.max_tokens, _CALL_MAX_TOKENS))
         kept = self._window.fit(messages, count)
         prompt, ids = rendered[len(kept)]
-        if _LAST_USER.get(id(self._llama)) is self:
+        if self._take_model(ids):
             self.shifted += shift_cache(self._llama, ids)
-        _LAST_USER[id(self._llama)] = self
         return prompt, len(ids)
+
+    def _take_model(self, ids: list[int]) -> bool:
+        """This conversation is about to evaluate `ids` on the shared model (on its thread): when another
+        conversation used it last, that one's KV cache is stashed, and this one's put back if it covers
+        more of `ids` (assistant.llm.kv_swap). True when the cache now holds this conversation's tokens."""
+        last = _LAST_USER.get(id(self._llama))
+        _LAST_USER[id(self._llama)] = self
+        if last is self:
+            return True
+        if not self._cfg.kv_swap:
+            return False
+        if last is not None:
+            last._stash = kv_swap.stash(self._llama)
+        saved, self._stash = self._stash, None
+        if saved is not None and kv_swap.restore(self._llama, saved, np.asarray(ids, np.intc)):
+            self.restored += 1
+            return True
+        return False
 
     def _generate(
         self,
@@ -266,8 +290,8 @@ class LlamaCppLLM:
         prompt = self._prompt(messages, tools, generation=False)
 
         def run() -> None:
+            self._take_model([])
             self._llama.create_completion(prompt, max_tokens=1, temperature=0)
-            _LAST_USER[id(self._llama)] = self
             for chars in (_MARKUP, _MARKUP + _CALLS):  # scanned now rather than in the first turn
                 _banning(self._llama, chars)
 
