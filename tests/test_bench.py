@@ -272,3 +272,46 @@ def test_capacity_counts_each_models_busy_seconds_per_conversation_minute(tiny: 
         assert 0 < capacity["utilisation"][model] < 1, capacity
         assert capacity["model_s_per_conversation_minute"][model] > 0
     assert "## Capacity" in (tiny["out"] / "report.md").read_text()
+
+
+def test_the_sessions_pass_admits_as_the_server_does(tmp_path: Path, speech: dict[str, Path]) -> None:
+    """With `server.max_queue_wait_ms` the sessions pass applies the server's admission by load at each
+    conversation's start: two people say the same files at once, their calls queue behind each other's,
+    and with a 1 ms budget that never reopens every later conversation is refused, counted, not
+    answered, and shown in the report."""
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    for name in ("goforward", "cards-001", "cards-003"):
+        shutil.copy(speech[name], suite / f"{name}.wav")
+    out = tmp_path / "out"
+    args = ["bench", "--suite", str(suite), "--passes", "sessions", "--sessions", "2", "--out", str(out)]
+    gate = ["--set", "server.max_queue_wait_ms=1", "--set", "server.resume_queue_wait_ms=0"]
+    code, _, stderr = run_cli(*args, *gate, "--set", "llm.temperature=0")
+    assert code == 0, stderr
+    results = json.loads((out / "results.json").read_text())
+    two = results["summary"]["sessions"]["2"]
+    refused = [sc for sc in results["scenarios"] if sc.get("refused")]
+    admitted = [sc for sc in results["scenarios"] if not sc.get("refused")]
+    assert len(admitted) >= 2 and refused and two["refused"] == len(refused), results["scenarios"]
+    assert len(admitted) + len(refused) == 2 * 3
+    assert all(sc["queue_wait_p90_ms"] > 1 for sc in refused)
+    answered = {(r["session"], r["file"]) for r in results["rows"]}
+    assert not answered & {(sc["session"], sc["inputs"][0]) for sc in refused}
+    assert "| refused |" in (out / "report.md").read_text()
+
+
+def test_session_turns_say_several_files_in_one_conversation(tmp_path: Path) -> None:
+    """`--session-turns K`: the sessions pass's conversations hold K files each, in the suite's order."""
+    from assistant.bench import builtin_suite, dialogues
+
+    suite = builtin_suite()
+    paths = [f.path for f in suite.files]
+    assert [sc.inputs for sc in dialogues.sessions(suite)] == [[p] for p in paths]
+    grouped = dialogues.sessions(suite, 5)
+    assert [len(sc.inputs) for sc in grouped] == [5] * (len(paths) // 5) + [len(paths) % 5] * bool(
+        len(paths) % 5
+    )
+    assert [p for sc in grouped for p in sc.inputs] == paths and {sc.pass_name for sc in grouped} == {
+        "sessions"
+    }
+    assert main(["bench", "--session-turns", "0", "--out", str(tmp_path / "o")]) == 2

@@ -31,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the plain pass with N conversations at once",
     )
     parser.add_argument(
+        "--session-turns",
+        type=int,
+        default=1,
+        metavar="K",
+        help="the sessions pass: say K files one after another in each conversation (default 1: each file "
+        "in a new conversation)",
+    )
+    parser.add_argument(
         "--passes",
         default=DEFAULT_PASSES,
         metavar="LIST",
@@ -86,6 +94,8 @@ def run(args: argparse.Namespace, argv: list[str], cfg_for: object) -> int:
         raise BenchError(f"--sessions takes counts such as 1,2,4, got {args.sessions!r}") from None
     if sessions[0] < 1:
         raise BenchError("--sessions counts must be at least 1")
+    if args.session_turns < 1:
+        raise BenchError("--session-turns must be at least 1")
     cfg = cfg_for(args)  # type: ignore[operator]
     suite = load_suite(args.suite) if args.suite else builtin_suite()
     for skipped in suite.skipped:
@@ -121,6 +131,7 @@ def run(args: argparse.Namespace, argv: list[str], cfg_for: object) -> int:
         overrides=overrides,
         models=models,
         dialogue_set=args.dialogues,
+        session_turns=args.session_turns,
     )
     results = asyncio.run(bench)
     from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory

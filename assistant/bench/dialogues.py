@@ -60,9 +60,15 @@ def plain(suite: Suite) -> list[Scenario]:
     return [Scenario("plain", [f.path], SimulationOptions()) for f in suite.files]
 
 
-def sessions(suite: Suite) -> list[Scenario]:
-    """The plain pass again, run by each of several conversations at once."""
-    return [replace(sc, pass_name="sessions") for sc in plain(suite)]
+def sessions(suite: Suite, turns: int = 1) -> list[Scenario]:
+    """The plain pass again, run by each of several conversations at once; with `turns` above 1, that many
+    files said one after another in each conversation (its history grows as people's does)."""
+    if turns <= 1:
+        return [replace(sc, pass_name="sessions") for sc in plain(suite)]
+    paths = [f.path for f in suite.files]
+    return [
+        Scenario("sessions", paths[i : i + turns], SimulationOptions()) for i in range(0, len(paths), turns)
+    ]
 
 
 def barge_in(suite: Suite) -> list[Scenario]:

@@ -140,9 +140,21 @@ def markdown(results: dict[str, Any], images: dict[str, str]) -> str:
     if len(s.get("sessions", {})) > 1 or "v2v" in images:
         md += ["### Concurrent sessions", ""]
         md += markdown_table(
-            ["sessions", "turns", *[f"{plots.STAGE_LABELS[st]} p50" for st in STAGES], "voice-to-voice p95"],
             [
-                [n, str(x["turns"]), *[_ms(x[st]["p50"]) for st in STAGES], _ms(x["voice_to_voice"]["p95"])]
+                "sessions",
+                "turns",
+                "refused",
+                *[f"{plots.STAGE_LABELS[st]} p50" for st in STAGES],
+                "voice-to-voice p95",
+            ],
+            [
+                [
+                    n,
+                    str(x["turns"]),
+                    str(x.get("refused", 0)),
+                    *[_ms(x[st]["p50"]) for st in STAGES],
+                    _ms(x["voice_to_voice"]["p95"]),
+                ]
                 for n, x in s.get("sessions", {}).items()
             ],
         )

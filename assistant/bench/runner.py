@@ -29,10 +29,15 @@ from assistant.bench.stats import summarise
 from assistant.bench.suite import Suite
 from assistant.bench.usestats import cases
 from assistant.config import Config
+from assistant.transports.admission import LoadGate
 from assistant.transports.simulate import simulate
+from assistant.workers import queued_for, recent_waits
 
 TTS_TEXTS = 50
 """The TTS real-time factor is timed on at most this many reply texts."""
+RETRY_AFTER_S = 5.0
+"""A person refused at the door (sessions pass, admission by load) waits this long, then says the next
+file in a new conversation: the refused file is not said again."""
 
 
 def _occupancy() -> dict[str, float]:
@@ -132,9 +137,34 @@ class _Run:
             self.bar.write(f"warning: {sc.pass_name} pass, {'+'.join(names)}: {message}", file=sys.stderr)
         self.bar.update(len(names))
 
-    async def scenarios_in_turn(self, scenarios: list[Scenario], sessions: int = 1, session: int = 0) -> None:
+    async def scenarios_in_turn(
+        self, scenarios: list[Scenario], sessions: int = 1, session: int = 0, gate: LoadGate | None = None
+    ) -> None:
+        """Each scenario in a new conversation, one after the other. `gate`: admission by load, as
+        `assistant serve` applies it at a session's start: a conversation it refuses is counted and
+        skipped (`refused` in its scenario entry), and the person tries again `RETRY_AFTER_S` later."""
         for sc in scenarios:
-            await self.scenario(sc, sessions, session)
+            load = gate.measure() if gate is not None else None
+            if load is None or load.open:
+                await self.scenario(sc, sessions, session)
+                continue
+            names = [p.name for p in sc.inputs]
+            self.scenarios.append(
+                {
+                    "pass": sc.pass_name,
+                    "inputs": names,
+                    "sessions": sessions,
+                    "session": session,
+                    "distraction": sc.distraction,
+                    "turns": 0,
+                    "warnings": [],
+                    "errors": [],
+                    "refused": True,
+                    "queue_wait_p90_ms": round(load.wait_ms, 1),
+                }
+            )
+            self.bar.update(len(names))
+            await asyncio.sleep(RETRY_AFTER_S)
 
     async def asr_offline(self) -> None:
         """Whisper on each whole file, outside the engine: its real-time factor and its own WER."""
@@ -180,13 +210,15 @@ async def _load_models(cfg: Config) -> None:
     await conversation.close()
 
 
-async def _plan(cfg: Config, suite: Suite, passes: list[str], scratch: Path) -> dict[str, list[Scenario]]:
+async def _plan(
+    cfg: Config, suite: Suite, passes: list[str], scratch: Path, session_turns: int = 1
+) -> dict[str, list[Scenario]]:
     """The conversations of each pass; the noise pass's distractions are generated into `scratch`."""
     plan = {
         "plain": dialogues.plain(suite),
         "barge_in": dialogues.barge_in(suite),
         "echo": dialogues.echo(suite),
-        "sessions": dialogues.sessions(suite),
+        "sessions": dialogues.sessions(suite, session_turns),
     }
     if "noise" in passes:
         noise = dialogues.noise_burst(scratch / "noise-burst-300ms.wav")
@@ -197,6 +229,17 @@ async def _plan(cfg: Config, suite: Suite, passes: list[str], scratch: Path) -> 
         use.mkdir()
         plan |= await asyncio.to_thread(usecases.plan, cfg, suite.use_pool, passes, use)
     return plan
+
+
+def _gate(cfg: Config) -> LoadGate | None:
+    """The serve's admission by load (`server.max_queue_wait_ms`), shared by the sessions pass's
+    conversations as by a server's; None when that is off."""
+    limits = cfg.server
+    if limits.max_queue_wait_ms is None:
+        return None
+    return LoadGate(
+        limits.max_queue_wait_ms, limits.resume_queue_wait_ms, limits.load_window_s, recent_waits, queued_for
+    )
 
 
 def _session_counts(passes: list[str], sessions: list[int]) -> list[int]:
@@ -217,11 +260,13 @@ async def run_bench(
     progress: bool = True,
     models: list[str] | None = None,
     dialogue_set: str | Path | None = None,
+    session_turns: int = 1,
 ) -> dict[str, Any]:
     """Run `passes` (names from passes.py) on `suite`; the results.json document, summary included.
 
-    `sessions`: conversation counts for the sessions pass; 1 is the plain pass itself. `models`: the LLMs
-    the dialogue pass sets side by side (default: the configured one); `dialogue_set`: its YAML.
+    `sessions`: conversation counts for the sessions pass; 1 is the plain pass itself. `session_turns`:
+    files said in each of the sessions pass's conversations (1: each file in a new one). `models`: the
+    LLMs the dialogue pass sets side by side (default: the configured one); `dialogue_set`: its YAML.
     """
     order = [p for p in (*PASSES, *USE_PASSES, *QUALITY_PASSES) if p in passes]
     counts = _session_counts(order, sessions)
@@ -236,7 +281,7 @@ async def run_bench(
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         if order != ["dialogue"]:  # the dialogue pass loads the models it compares itself
             await _load_models(cfg)
-        plan = await _plan(cfg, suite, order, Path(scratch))
+        plan = await _plan(cfg, suite, order, Path(scratch), session_turns)
         total = len(models) * sum(len(d.turns) for d in dialogue_list)
         total += len(suite.files) * ("rtf" in order) + sum(
             len(sc.inputs) * (sum(counts) if name == "sessions" else 1)
@@ -261,9 +306,10 @@ async def run_bench(
                     elif name == "sessions":
                         for n in counts:
                             bar.set_description(f"sessions={n}")
+                            gate = _gate(cfg)
                             with _usage(session_usage, str(n)):
                                 await asyncio.gather(
-                                    *(run.scenarios_in_turn(plan[name], n, k) for k in range(n))
+                                    *(run.scenarios_in_turn(plan[name], n, k, gate) for k in range(n))
                                 )
                     else:
                         await run.scenarios_in_turn(plan[name])
@@ -288,6 +334,7 @@ async def run_bench(
         "passes": usage,
         "session_usage": session_usage,
         "sessions": [1, *counts] if "plain" in order else counts,
+        "session_turns": session_turns,
         "rows": run.rows,
         "scenarios": run.scenarios,
         "offline_asr": run.offline_asr,

@@ -85,8 +85,13 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     for row in rows:
         if row["pass"] in ("plain", "sessions"):
             by_count.setdefault(row["sessions"], []).append(row)
+    refused: dict[int, int] = {}  # conversations refused at the door (admission by load), per count
+    for sc in results["scenarios"]:
+        if sc.get("refused"):
+            refused[sc["sessions"]] = refused.get(sc["sessions"], 0) + 1
     out["sessions"] = {
-        str(n): {"turns": len(group), **stage_summaries(group)} for n, group in sorted(by_count.items())
+        str(n): {"turns": len(group), "refused": refused.get(n, 0), **stage_summaries(group)}
+        for n, group in sorted(by_count.items())
     }
 
     offline = results.get("offline_asr") or []
