@@ -117,6 +117,7 @@ async def _run_mic(args: argparse.Namespace) -> int:
 async def _run_simulate(args: argparse.Namespace) -> int:
     from assistant.console import ConsoleView
     from assistant.transports.simulate import SimulationOptions, simulate, write_conversation
+    from assistant.workers import wait_idle
 
     cfg = _config(args)
     out_path, report_path = _prepare_output(args.out), _prepare_output(args.report)
@@ -128,6 +129,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     )
     view = ConsoleView() if not args.quiet else None
     result = await simulate(cfg, [Path(p) for p in args.inputs], options)
+    await asyncio.to_thread(wait_idle, 10.0)  # no model thread left inside a library at exit
     if view:
         for event in result.events:
             view.show(event)

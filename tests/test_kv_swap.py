@@ -82,6 +82,11 @@ async def test_two_conversations_taking_turns_evaluate_only_their_new_words(cfg)
         full, _ = await run_on(llama, "llama", next_logits, True)
         assert int(np.argmax(swapped)) == int(np.argmax(full))
         assert np.corrcoef(swapped, full)[0, 1] > 0.999, np.abs(swapped - full).max()
+        # A conversation that has ended is not kept aside when another takes the model.
+        ada.release()
+        before = bo.restored
+        await say(bo, bo_history, "One more thing.")
+        assert ada._stash is None and bo.restored == before + 1
         print(f"\ntokens evaluated per turn (who said what, evaluated, prompt): {spent}")
     finally:
         llama.eval = real_eval

@@ -134,6 +134,11 @@ def run(args: argparse.Namespace, argv: list[str], cfg_for: object) -> int:
         session_turns=args.session_turns,
     )
     results = asyncio.run(bench)
+    from assistant.workers import wait_idle
+
+    # A model thread still inside llama.cpp (a prefill at idle priority) when the process exits can crash
+    # the library's teardown: seen once as SIGSEGV after the results were written.
+    wait_idle(10.0)
     from assistant.bench.report import summary_table, write_outputs  # matplotlib: after the peak memory
 
     written = write_outputs(results, out_dir)

@@ -200,6 +200,9 @@ class Conversation(Replies):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.output.flush()
+        release = getattr(self.llm, "release", None)  # in process: the model's KV cache kept aside
+        if release is not None:
+            release()
 
     @property
     def busy(self) -> bool:

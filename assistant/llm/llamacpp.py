@@ -63,6 +63,7 @@ class LlamaCppLLM:
         """This conversation's KV cache while another conversation uses the model."""
         self.restored = 0
         """Turns whose KV cache was put back after another conversation had the model (for tests)."""
+        self._ended = False
 
     def preamble(self, tools: Sequence[Tool]) -> str:
         """The text the prompt puts around the tools with no conversation in it (the chat template's tool
@@ -107,6 +108,11 @@ class LlamaCppLLM:
             self.shifted += shift_cache(self._llama, ids)
         return prompt, len(ids)
 
+    def release(self) -> None:
+        """The conversation has ended: its KV cache is no longer kept aside when another takes the model."""
+        self._ended = True
+        self._stash = None
+
     def _take_model(self, ids: list[int]) -> bool:
         """This conversation is about to evaluate `ids` on the shared model (on its thread): when another
         conversation used it last, that one's KV cache is stashed, and this one's put back if it covers
@@ -117,7 +123,7 @@ class LlamaCppLLM:
             return True
         if not self._cfg.kv_swap:
             return False
-        if last is not None:
+        if last is not None and not last._ended:
             last._stash = kv_swap.stash(self._llama)
         saved, self._stash = self._stash, None
         if saved is not None and kv_swap.restore(self._llama, saved, np.asarray(ids, np.intc)):
