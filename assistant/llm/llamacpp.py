@@ -119,6 +119,7 @@ class LlamaCppLLM:
         more of `ids` (assistant.llm.kv_swap). True when the cache now holds this conversation's tokens."""
         last = _LAST_USER.get(id(self._llama))
         _LAST_USER[id(self._llama)] = self
+        self._ended = False  # used again after `release()`: a conversation again
         if last is self:
             return True
         if not self._cfg.kv_swap:
