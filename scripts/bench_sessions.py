@@ -44,9 +44,12 @@ def process_cpu_s(pid: int) -> float:
     return ticks / 100.0
 
 
-def run_bench(out: Path, sessions: str, overrides: list[str]) -> dict[str, Any]:
-    command = [sys.executable, "-m", "assistant", "bench", "--passes", "plain,sessions"]
-    command += ["--sessions", sessions, "--out", str(out), *(f"--set={o}" for o in overrides)]
+def run_bench(out: Path, sessions: str, overrides: list[str], session_turns: int = 1) -> dict[str, Any]:
+    # Several files a conversation: one conversation is measured the same way, not by the plain pass.
+    passes, counts = ("plain,sessions", sessions) if session_turns == 1 else ("sessions", f"1,{sessions}")
+    command = [sys.executable, "-m", "assistant", "bench", "--passes", passes]
+    command += ["--sessions", counts, "--session-turns", str(session_turns), "--out", str(out)]
+    command += [f"--set={o}" for o in overrides]
     print("  $", " ".join(command[1:]), flush=True)
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return json.loads((out / "results.json").read_text())
@@ -64,7 +67,7 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append(
             {
                 "sessions": int(n),
-                "turns_expected": int(n) * files - figures.get("refused", 0),
+                "turns_expected": int(n) * files - figures.get("refused_turns", 0),
                 "turns_answered": v2v["n"],
                 "refused": figures.get("refused", 0),
                 "v2v_p50_ms": v2v["p50"],
@@ -100,19 +103,22 @@ def main() -> None:
     parser.add_argument("--sessions", default="2,4,8", help="counts besides 1 (default: 2,4,8)")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "bench_sessions")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
+    parser.add_argument(
+        "--session-turns", type=int, default=1, help="files said in each conversation (default 1)"
+    )
     args = parser.parse_args()
     model = load_config(None, args.set).llm.model
     summary: dict[str, Any] = {"model": model, "backends": {}}
 
     print("in process (llama.cpp in the assistant's process)", flush=True)
-    results = run_bench(args.out / "in_process", args.sessions, args.set)
+    results = run_bench(args.out / "in_process", args.sessions, args.set, args.session_turns)
     summary["backends"]["in_process"] = {"rows": rows(results), "machine": results["machine"]}
 
     print("through llama_cpp.server (OpenAI-compatible HTTP)", flush=True)
     with llama_server(model=model, alias="served", interrupt_requests=False) as (base_url, proc):
         cpu0, t0 = process_cpu_s(proc.pid), time.monotonic()
         overrides = [*args.set, "llm.backend=openai", f"llm.base_url={base_url}", "llm.model=served"]
-        results = run_bench(args.out / "server", args.sessions, overrides)
+        results = run_bench(args.out / "server", args.sessions, overrides, args.session_turns)
         server_cpu = process_cpu_s(proc.pid) - cpu0
         wall = time.monotonic() - t0
     summary["backends"]["server"] = {

@@ -293,7 +293,7 @@ def test_the_sessions_pass_admits_as_the_server_does(tmp_path: Path, speech: dic
     refused = [sc for sc in results["scenarios"] if sc.get("refused")]
     admitted = [sc for sc in results["scenarios"] if not sc.get("refused")]
     assert len(admitted) >= 2 and refused and two["refused"] == len(refused), results["scenarios"]
-    assert len(admitted) + len(refused) == 2 * 3
+    assert len(admitted) + len(refused) == 2 * 3 and two["refused_turns"] == len(refused)
     assert all(sc["queue_wait_p90_ms"] > 1 for sc in refused)
     answered = {(r["session"], r["file"]) for r in results["rows"]}
     assert not answered & {(sc["session"], sc["inputs"][0]) for sc in refused}

@@ -85,12 +85,19 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     for row in rows:
         if row["pass"] in ("plain", "sessions"):
             by_count.setdefault(row["sessions"], []).append(row)
-    refused: dict[int, int] = {}  # conversations refused at the door (admission by load), per count
+    refused: dict[int, list[int]] = {}  # refused at the door (admission by load): [conversations, files]
     for sc in results["scenarios"]:
         if sc.get("refused"):
-            refused[sc["sessions"]] = refused.get(sc["sessions"], 0) + 1
+            tally = refused.setdefault(sc["sessions"], [0, 0])
+            tally[0] += 1
+            tally[1] += len(sc["inputs"])
     out["sessions"] = {
-        str(n): {"turns": len(group), "refused": refused.get(n, 0), **stage_summaries(group)}
+        str(n): {
+            "turns": len(group),
+            "refused": refused.get(n, [0, 0])[0],
+            "refused_turns": refused.get(n, [0, 0])[1],
+            **stage_summaries(group),
+        }
         for n, group in sorted(by_count.items())
     }
 
