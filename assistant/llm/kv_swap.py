@@ -39,10 +39,6 @@ class Stash:
     state: Any  # a ctypes uint8 array of `size` bytes
     size: int
 
-    @property
-    def nbytes(self) -> int:
-        return self.size + self.tokens.nbytes
-
 
 def stash(llama: llama_cpp.Llama) -> Stash | None:
     """Copy out what the model's KV cache holds now (None: it holds nothing)."""
