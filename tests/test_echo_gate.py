@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spoken import steady_voice
 from test_echo import delayed, load_speech, to_int16
 
@@ -195,3 +197,74 @@ def test_speech_just_after_the_first_reply_starts_is_heard_over_its_echo(
     assert user_frames >= 20, user_frames
     assert int((heard & spoke)[first:].sum()) >= 0.75 * user_frames
     assert np.flatnonzero(heard[first:])[0] * 20 <= 400
+
+
+def gate_through(mic: np.ndarray, speaker: np.ndarray) -> tuple[np.ndarray, list[bool]]:
+    """Each 20 ms microphone frame through a fresh gate, with what the speaker played meanwhile (`speaker`
+    at the output rate, started with the microphone): the frames the VAD gets, and whether each was
+    audible."""
+    cfg = load_config()
+    frame, out_frame = cfg.frame_samples, cfg.audio.output_sample_rate * cfg.audio.frame_ms // 1000
+    gate = EchoGate(cfg, EchoCanceller(RATE, frame))
+    cleaned, audible = [], []
+    for i in range(mic.size // frame):
+        played = speaker[i * out_frame : (i + 1) * out_frame]
+        played = np.pad(played, (0, out_frame - played.size)).astype(np.int16)
+        clean, heard = gate.cancel(mic[i * frame : (i + 1) * frame], played)
+        cleaned.append(clean)
+        audible.append(heard)
+    return np.concatenate(cleaned), audible
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
+@given(
+    seed=st.integers(0, 2**16),
+    kind=st.sampled_from(["knock", "clap"]),
+    level=st.floats(3000, 24000),
+    start_s=st.floats(0.0, 1.0),
+)
+def test_sounds_over_a_reply_with_no_echo_get_none_of_it_written_in(
+    reply_audio: np.ndarray, seed: int, kind: str, level: float, start_s: float
+) -> None:
+    """No loudspeaker in the loop (headphones, or the simulator): knocks or claps over the reply, over a
+    quiet room. The canceller learns something from them, but the microphone the VAD and Whisper get is
+    the microphone, never plus the reply's words (once written in at -30 dBFS, where Silero heard speech
+    and Whisper "yes please")."""
+    from assistant.bench.edits import clap, knock
+
+    rng = np.random.default_rng(seed)
+    n = int((reply_audio.size / 22050 + 0.5) * RATE) // 320 * 320
+    mic = rng.normal(0, 30, n)  # room tone, about -60 dBFS
+    t, make = int(start_s * RATE), clap if kind == "clap" else knock
+    while t < n:
+        hit = make(rng, level=level)
+        mic[t : t + hit.size] += hit[: n - t]
+        t += int(rng.uniform(0.2, 0.35) * RATE)
+    mic16 = to_int16(mic)
+    cleaned, audible = gate_through(mic16, reply_audio)
+    assert sum(audible) > 50
+    written = (cleaned.astype(np.float64) - mic16).reshape(-1, 320)
+    worst = 20 * np.log10(np.sqrt((written**2).mean(axis=1)).max() / 32768 + 1e-12)
+    assert worst < -50, f"the reply written into the microphone at {worst:.1f} dBFS"
+
+
+@pytest.mark.parametrize("echo_db", [-6, -20, -35])
+def test_a_real_echo_is_still_taken_out(reply_audio: np.ndarray, echo_db: float) -> None:
+    """A loudspeaker 40 ms away at `echo_db`, nobody speaking: after the canceller's first second, what the
+    VAD gets holds as little of the reply as the canceller's own output (within 1 dB), which takes out at
+    least 6 dB of it."""
+    speaker16 = StreamResampler(22050, RATE)(reply_audio).astype(np.float64)
+    n = speaker16.size // 320 * 320
+    mic16 = to_int16(delayed(speaker16[:n], 40, echo_db) + np.random.default_rng(1).normal(0, 3, n))
+    cleaned, _ = gate_through(mic16, reply_audio)
+    aec = EchoCanceller(RATE, 320)
+    alone = np.concatenate(
+        [aec.process(mic16[i : i + 320], to_int16(speaker16[i : i + 320])) for i in range(0, n, 320)]
+    )
+
+    def removed(out: np.ndarray) -> float:
+        later = slice(RATE, n)
+        return float(10 * np.log10(np.sum(mic16[later] ** 2.0) / np.sum(out[later] ** 2.0)))
+
+    assert removed(alone) >= 6
+    assert removed(cleaned) >= removed(alone) - 1.0, (removed(cleaned), removed(alone))
