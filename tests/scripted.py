@@ -47,6 +47,8 @@ class ScriptedLLM:
         self.completed = 0
         self.prefilled: list[list[str]] = []
         """The messages' texts of each prefill (the user's partial words last)."""
+        self.released = 0
+        """How many times a conversation that used this model ended."""
 
     async def stream(
         self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None, required: Any = None
@@ -80,6 +82,9 @@ class ScriptedLLM:
 
     async def warm_up(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:
         return None
+
+    def release(self) -> None:
+        self.released += 1
 
     async def prefill(self, messages: list[Message], tools: Sequence[Any] = ()) -> None:
         self.prefilled.append([m.content for m in messages])

@@ -87,6 +87,10 @@ async def test_two_conversations_taking_turns_evaluate_only_their_new_words(cfg)
         before = bo.restored
         await say(bo, bo_history, "One more thing.")
         assert ada._stash is None and bo.restored == before + 1
+        # Nor after a prefill of hers that was still queued when she left: it does nothing.
+        await ada.prefill([*ada_history, Message("user", "And one")])
+        await say(bo, bo_history, "Bye now.")
+        assert ada._stash is None and bo.restored == before + 1
         print(f"\ntokens evaluated per turn (who said what, evaluated, prompt): {spent}")
     finally:
         llama.eval = real_eval

@@ -814,6 +814,9 @@ class Watched:
     async def prefill(self, messages, tools=()) -> None:  # type: ignore[no-untyped-def]
         await self.llm.prefill(messages, tools)
 
+    def release(self) -> None:
+        self.llm.release()
+
 
 async def test_the_real_model_is_stopped_at_the_spoken_budget() -> None:
     """The bundled model, told to answer at length, with a budget of one short sentence: the reply ends at

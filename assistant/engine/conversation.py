@@ -200,9 +200,7 @@ class Conversation(Replies):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.output.flush()
-        release = getattr(self.llm, "release", None)  # in process: the model's KV cache kept aside
-        if release is not None:
-            release()
+        self.llm.release()
 
     @property
     def busy(self) -> bool:

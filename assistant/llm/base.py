@@ -75,6 +75,12 @@ class LanguageModel(Protocol):
         for a model that failed."""
         ...
 
+    def release(self) -> None:
+        """The conversation has ended: what was kept for it alone (an in-process model's KV cache, set
+        aside while other conversations use the model) may go. A model used again is a conversation
+        again."""
+        ...
+
 
 def make_llm(cfg: LlmConfig) -> LanguageModel:
     if cfg.backend == "openai":

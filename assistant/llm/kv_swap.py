@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import llama_cpp
 import numpy as np
 
 from assistant.llm.context_shift import common_prefix
+
+if TYPE_CHECKING:  # imported where used, as the backend does: only a model in process needs it
+    import llama_cpp
 
 SEQUENCE = 0
 """The sequence id llama-cpp-python's high-level `Llama` evaluates into."""
@@ -42,6 +44,8 @@ class Stash:
 
 def stash(llama: llama_cpp.Llama) -> Stash | None:
     """Copy out what the model's KV cache holds now (None: it holds nothing)."""
+    import llama_cpp
+
     n = llama.n_tokens
     if n == 0:
         return None
@@ -57,6 +61,8 @@ def restore(llama: llama_cpp.Llama, saved: Stash, prompt: np.ndarray) -> bool:
     """Put `saved` back into the model's KV cache when it covers more of `prompt` (token ids) than the
     cache holds now; True when it did. The next completion then evaluates only what follows the common
     prefix (and the last token again, for fresh logits: llama-cpp-python's `_requires_eval`)."""
+    import llama_cpp
+
     held = common_prefix(llama.input_ids[: llama.n_tokens], prompt)
     if common_prefix(saved.tokens, prompt) <= held:
         return False

@@ -309,10 +309,11 @@ class LlamaCppLLM:
         up to where they will start): llama-cpp-python keeps the longest common token prefix, so the
         reply to the final words evaluates only what changed and the chat template's turn end. At idle
         priority, and skipped when another call waits: it uses time nobody else wants. A template that
-        rewrites the text (the cut is not found) prefills nothing."""
+        rewrites the text (the cut is not found) prefills nothing, and so does a conversation that has
+        ended (a prefill still queued when it closed would have its KV cache kept aside again)."""
 
         def run() -> None:
-            if thread_for(self._llama, "llama").waiting:
+            if self._ended or thread_for(self._llama, "llama").waiting:
                 return
             if prefix := self.prefix(messages, tools):
                 self._llama.create_completion(prefix, max_tokens=1, temperature=0)

@@ -167,6 +167,9 @@ class OpenAICompatibleLLM:
         except openai.OpenAIError:
             pass
 
+    def release(self) -> None:
+        """Nothing is kept here per conversation: the server's prefix cache is its own."""
+
     async def prefill(self, messages: list[Message], tools: Sequence[Tool] = ()) -> None:
         """Ask for one token of a reply to the words heard so far: a server with a prefix cache (llama.cpp's
         `cache_prompt`, vLLM's automatic prefix caching) keeps their evaluation, and the reply to the
