@@ -267,6 +267,9 @@ class ServerConfig(Section):
     """Admit again once that figure falls below this (hysteresis: the gate does not flap at the edge)."""
     load_window_s: float = Field(15.0, gt=0, le=600)
     """How far back the queue waits are judged, in seconds: about two turns of a conversation."""
+    admission_ramp: int | None = Field(2, ge=1)
+    """With `max_queue_wait_ms` on: at most this many sessions start within `load_window_s`, so that a
+    burst of starts is let in a few at a time as its load shows in the waits (`LoadGate`); None: any."""
 
 
 class ToolsConfig(Section):

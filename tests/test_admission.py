@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 import httpx
@@ -28,8 +29,18 @@ class Waits:
         self.recent: list[float] = []
         self.queued = 0.0
 
-    def gate(self, budget_ms: float | None = 500, resume_ms: float = 250) -> LoadGate:
-        return LoadGate(budget_ms, resume_ms, 15.0, lambda _window: self.recent, lambda: self.queued)
+    def gate(
+        self, budget_ms: float | None = 500, resume_ms: float = 250, ramp: int | None = None, clock=None
+    ) -> LoadGate:
+        return LoadGate(
+            budget_ms,
+            resume_ms,
+            15.0,
+            lambda _window: self.recent,
+            lambda: self.queued,
+            ramp,
+            clock or time.monotonic,
+        )
 
 
 def test_the_gate_closes_over_budget_and_opens_only_below_the_resume_figure():
@@ -55,6 +66,46 @@ def test_a_gate_without_budget_never_closes():
     waits = Waits()
     waits.recent, waits.queued = [5.0] * 10, 9.0
     assert waits.gate(budget_ms=None).measure().open
+
+
+def test_a_burst_of_starts_is_let_in_a_few_a_window():
+    """An idle server, so the waits say nothing yet: two sessions start, the third waits for the window
+    to show their load; a budget off lets any number in."""
+    waits, now = Waits(), [100.0]
+    gate = waits.gate(ramp=2, clock=lambda: now[0])
+    for _ in range(2):
+        assert gate.measure().open
+        gate.admitted()
+    load = gate.measure()
+    assert not load.open and load.ramp_full and load.new_sessions == 2 and load.wait_ms == 0
+    assert gate.retry_after_s() == pytest.approx(15.0)
+    now[0] += 10.0
+    assert gate.measure(pending=0).ramp_full and gate.retry_after_s() == pytest.approx(5.0)
+    now[0] += 5.0  # both starts have left the window
+    assert gate.measure().open and gate.measure(pending=1).open and not gate.measure(pending=2).open
+    waits.recent = [0.9] * 5  # the waits closed it: the ramp does not open it
+    assert not gate.measure().open and not gate.measure().ramp_full
+    off = waits.gate(budget_ms=None, ramp=2, clock=lambda: now[0])
+    for _ in range(5):
+        off.admitted()
+    assert off.measure().open
+
+
+async def test_the_manager_counts_peers_being_set_up_against_the_ramp():
+    limits = ["max_queue_wait_ms=400", "admission_ramp=2", "max_pending_per_client=9"]
+    cfg = load_config(overrides=[f"server.{limit}" for limit in limits])
+    manager = SessionManager(cfg)
+    waits = Waits()
+    manager.gate = waits.gate(400, 100, ramp=2)
+    first, second = manager.admit("1.2.3.4"), manager.admit("1.2.3.4")
+    with pytest.raises(Overloaded, match="taking on 2 other new conversations") as refused:
+        manager.admit("1.2.3.5")
+    assert refused.value.close_code == 1013
+    session = await manager.open(16000, first)
+    manager.release(second)  # a peer that never proved itself frees its place in the ramp
+    later = manager.admit("1.2.3.5")
+    manager.release(later)
+    await manager.close(session)
 
 
 def test_the_manager_refuses_with_503_and_1013_while_overloaded():
@@ -89,6 +140,7 @@ def server():
             "server.max_queue_wait_ms=150",
             "server.resume_queue_wait_ms=50",
             "server.load_window_s=4",
+            "server.admission_ramp=100",  # refused by the waits alone
         ]
     )
     with LiveServer(cfg) as live:
@@ -115,7 +167,7 @@ async def test_a_loaded_server_refuses_new_sessions_and_admits_again_when_the_lo
     async with websockets.connect(server.ws_url) as extra:  # a fourth person, while three are served late
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(extra.recv(), 5)
-    assert closed.value.rcvd.code == 1013 and "busy" in closed.value.rcvd.reason
+    assert closed.value.rcvd.code == 1013 and "queueing" in closed.value.rcvd.reason
     async with httpx.AsyncClient() as client:
         offer = {"sdp": await browser_like_offer(), "type": "offer"}
         answer = await client.post(f"{server.url}/offer", json=offer, headers=server.auth())
@@ -137,3 +189,43 @@ async def test_a_loaded_server_refuses_new_sessions_and_admits_again_when_the_lo
         assert await asyncio.to_thread(server.wait_sessions, 1) == 1
     assert 'assistant_sessions_refused_total{reason="Overloaded"}' in server.metrics()
     assert await asyncio.to_thread(server.wait_sessions, 0) == 0
+
+
+async def test_a_burst_of_starts_on_a_quiet_server_is_let_in_two_a_window():
+    """Four people connect at once to a real server whose models are idle: the queue waits cannot show
+    their load yet, so two are let in and two told to come back (1013, with when); once the window has
+    passed, the next is let in."""
+    cfg = load_config(
+        overrides=[
+            "server.max_sessions=8",
+            "server.max_sessions_per_client=8",
+            "server.max_pending_per_client=8",
+            "server.session_starts_per_minute=1000",
+            "server.max_queue_wait_ms=400",
+            "server.admission_ramp=2",
+            "server.load_window_s=3",
+        ]
+    )
+
+    async def start() -> tuple[websockets.ClientConnection, str]:
+        ws = await websockets.connect(live.ws_url)
+        try:
+            return ws, json.loads(await asyncio.wait_for(ws.recv(), 5))["type"]
+        except websockets.ConnectionClosed as closed:
+            assert closed.rcvd is not None and closed.rcvd.code == 1013, closed
+            return ws, closed.rcvd.reason
+
+    with LiveServer(cfg) as live:
+        started = await asyncio.gather(*(start() for _ in range(4)))
+        said = [what for _, what in started]
+        assert said.count("session") == 2, said
+        told = [what for what in said if what != "session"]
+        wait = re.compile(r"taking on 2 other new conversations; try again in [1-3] s")
+        assert all(wait.search(what) for what in told), said
+        assert (await health(live))["ramp_full"]
+        for ws, _ in started:
+            await ws.close()
+        await asyncio.sleep(3.2)  # the two starts leave the window
+        async with websockets.connect(live.ws_url) as later:
+            assert json.loads(await asyncio.wait_for(later.recv(), 5))["type"] == "session"
+        assert 'assistant_sessions_refused_total{reason="Overloaded"} 2.0' in live.metrics()

@@ -146,6 +146,8 @@ class _Run:
         for sc in scenarios:
             load = gate.measure() if gate is not None else None
             if load is None or load.open:
+                if gate is not None:
+                    gate.admitted()
                 await self.scenario(sc, sessions, session)
                 continue
             names = [p.name for p in sc.inputs]
@@ -238,7 +240,12 @@ def _gate(cfg: Config) -> LoadGate | None:
     if limits.max_queue_wait_ms is None:
         return None
     return LoadGate(
-        limits.max_queue_wait_ms, limits.resume_queue_wait_ms, limits.load_window_s, recent_waits, queued_for
+        limits.max_queue_wait_ms,
+        limits.resume_queue_wait_ms,
+        limits.load_window_s,
+        recent_waits,
+        queued_for,
+        limits.admission_ramp,
     )
 
 

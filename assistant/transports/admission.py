@@ -98,6 +98,10 @@ class Load:
     open: bool
     budget_ms: float | None
     """None: admission by load is off."""
+    new_sessions: int = 0
+    """Sessions admitted within the window: their load may not show yet."""
+    ramp_full: bool = False
+    """The window has admitted its `LoadGate.ramp` sessions: the next must wait for their load to show."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +109,8 @@ class Load:
             "queue_wait_p90_ms": round(self.wait_ms, 1),
             "samples": self.samples,
             "budget_ms": self.budget_ms,
+            "new_sessions": self.new_sessions,
+            "ramp_full": self.ramp_full,
         }
 
 
@@ -121,6 +127,12 @@ class LoadGate:
     The gate closes when the figure exceeds `budget_ms` and opens again once it falls below `resume_ms`
     (the waits age out of the window as the load drops). Not seen: a remote LLM server's own queue
     (vLLM's `vllm:num_requests_waiting`), and two model threads slowing each other on shared cores.
+
+    The figure lags: a session adds load only once its person speaks, so a burst of starts on a quiet
+    server all found the gate open (8 conversations starting together on 2 cores: all admitted, then
+    served at 3.2 s voice-to-voice at the median). So, with the budget on, at most `ramp` sessions start
+    within any `window_s` (a slow start, as TCP probes a path's capacity): the window's waits then hold
+    their load before more are let in. `admitted()` counts a start.
     """
 
     def __init__(
@@ -130,18 +142,25 @@ class LoadGate:
         window_s: float,
         waits: Callable[[float], list[float]],
         queued: Callable[[], float],
+        ramp: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`waits(window_s)`: seconds queued by the waited-for calls that started in the last `window_s`;
-        `queued()`: seconds the oldest such call still queued has waited."""
+        `queued()`: seconds the oldest such call still queued has waited; `ramp`: sessions that may start
+        within a window (None: any number)."""
         self.budget_ms = budget_ms
         self.resume_ms = min(resume_ms, budget_ms) if budget_ms is not None else resume_ms
         self.window_s = window_s
+        self.ramp = ramp
         self._waits = waits
         self._queued = queued
+        self._clock = clock
         self._open = True
+        self._starts: deque[float] = deque()
 
-    def measure(self) -> Load:
-        """Measure now and move the gate (closed above the budget, open again below `resume_ms`)."""
+    def measure(self, pending: int = 0) -> Load:
+        """Measure now and move the gate (closed above the budget, open again below `resume_ms`).
+        `pending`: sessions let in that have not started yet, counted against `ramp` too."""
         waits = sorted(self._waits(self.window_s))
         p90 = waits[math.ceil(0.9 * len(waits)) - 1] if waits else 0.0  # nearest rank
         wait_ms = 1000 * max(p90, self._queued())
@@ -151,4 +170,17 @@ class LoadGate:
             self._open = False
         elif not self._open and wait_ms < self.resume_ms:
             self._open = True
-        return Load(wait_ms, len(waits), self._open, self.budget_ms)
+        now = self._clock()
+        while self._starts and self._starts[0] <= now - self.window_s:
+            self._starts.popleft()
+        new = len(self._starts) + pending
+        ramp_full = self.budget_ms is not None and self.ramp is not None and new >= self.ramp
+        return Load(wait_ms, len(waits), self._open and not ramp_full, self.budget_ms, new, ramp_full)
+
+    def admitted(self) -> None:
+        """A session started now (it counts against `ramp` for `window_s`)."""
+        self._starts.append(self._clock())
+
+    def retry_after_s(self) -> float:
+        """Seconds until the oldest start of the window leaves it (0: none is counted)."""
+        return max(0.0, self._starts[0] + self.window_s - self._clock()) if self._starts else 0.0

@@ -168,11 +168,13 @@ class SessionManager:
             limits.load_window_s,
             recent_waits,
             queued_for,
+            limits.admission_ramp,
         )
 
     def load(self) -> Load:
-        """Measure the load now (moving the gate), and show it in the metrics."""
-        load = self.gate.measure()
+        """Measure the load now (moving the gate), and show it in the metrics. Peers being set up count
+        against the gate's ramp, as sessions that started."""
+        load = self.gate.measure(len(self.pending))
         self.metrics.queue_wait.set(load.wait_ms / 1000)
         self.metrics.admitting.set(1.0 if load.open else 0.0)
         return load
@@ -196,6 +198,11 @@ class SessionManager:
             if len(self.pending) >= limits.max_pending:
                 return ServerFull("too many sessions are being set up right now; try again in a few seconds")
         load = self.load()
+        if load.ramp_full:
+            return Overloaded(
+                f"the server is busy taking on {load.new_sessions} other new conversations; try again in "
+                f"{max(1.0, self.gate.retry_after_s() or self.gate.window_s):.0f} s"
+            )
         if not load.open:
             return Overloaded(
                 f"the server is busy (replies are queueing {load.wait_ms:.0f} ms for the models, over its "
@@ -232,6 +239,7 @@ class SessionManager:
             if refusal is not None:
                 self.metrics.refused.labels(reason=type(refusal).__name__).inc()
                 raise refusal
+            self.gate.admitted()  # not the warm-up's conversation: a person's
             return await self._create(output_rate, ticket.client, session_id)
 
     async def _create(self, output_rate: int, client: str, session_id: str | None) -> RemoteSession:
