@@ -33,8 +33,9 @@ from assistant.vad.echo_delay import MIN_PEAK
 SILENT_DBFS = -120.0
 AUDIBLE_DBFS = -70.0
 ECHO_EVIDENCE_DB = 6.0
-"""The canceller's output replaces the microphone's once, over some `EVIDENCE_MS` of playback, it removed
-at least this much of the microphone's energy: once the session has shown that an echo comes back. A
+"""The canceller's output replaces the microphone's once the session has shown that an echo comes back:
+its bulk delay estimate found the echo's delay, or over some `EVIDENCE_MS` of playback it removed at
+least this much of the microphone's energy. A
 filter that found none still subtracts what it learnt from sounds over the reply (knocks while "I see."
 played, with no loudspeaker in the loop: 0-5 dB removed per frame, never 6 dB over 200 ms) and so wrote
 the reply's own words into the microphone, at -30 dBFS, where Silero heard speech and Whisper "yes
@@ -69,7 +70,7 @@ class EchoGate:
         self._removed: deque[tuple[float, float]] = deque(maxlen=max(1, EVIDENCE_MS // self.frame_ms))
         """(microphone energy, canceller output energy) of the last audible frames."""
         self.echo_shown = False
-        """The canceller has taken out `ECHO_EVIDENCE_DB` over `EVIDENCE_MS`: an echo comes back."""
+        """An echo comes back (`ECHO_EVIDENCE_DB`): the canceller's output is used from then on."""
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
