@@ -29,9 +29,8 @@ from assistant.bench.stats import summarise
 from assistant.bench.suite import Suite
 from assistant.bench.usestats import cases
 from assistant.config import Config
-from assistant.transports.admission import LoadGate
+from assistant.transports.admission import LoadGate, load_gate
 from assistant.transports.simulate import simulate
-from assistant.workers import queued_for, recent_waits
 
 TTS_TEXTS = 50
 """The TTS real-time factor is timed on at most this many reply texts."""
@@ -239,14 +238,7 @@ def _gate(cfg: Config) -> LoadGate | None:
     limits = cfg.server
     if limits.max_queue_wait_ms is None:
         return None
-    return LoadGate(
-        limits.max_queue_wait_ms,
-        limits.resume_queue_wait_ms,
-        limits.load_window_s,
-        recent_waits,
-        queued_for,
-        limits.admission_ramp,
-    )
+    return load_gate(limits)
 
 
 def _session_counts(passes: list[str], sessions: list[int]) -> list[int]:

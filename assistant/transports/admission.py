@@ -12,6 +12,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from assistant.workers import queued_for, recent_waits
+
+if TYPE_CHECKING:
+    from assistant.config import ServerConfig
 
 
 class Refused(RuntimeError):
@@ -184,3 +190,16 @@ class LoadGate:
     def retry_after_s(self) -> float:
         """Seconds until the oldest start of the window leaves it (0: none is counted)."""
         return max(0.0, self._starts[0] + self.window_s - self._clock()) if self._starts else 0.0
+
+
+def load_gate(limits: ServerConfig) -> LoadGate:
+    """The gate `assistant serve` keeps by its `server.*` settings, judging the model threads' own queue
+    waits (`assistant.workers`); the benchmark's sessions pass keeps the same."""
+    return LoadGate(
+        limits.max_queue_wait_ms,
+        limits.resume_queue_wait_ms,
+        limits.load_window_s,
+        recent_waits,
+        queued_for,
+        limits.admission_ramp,
+    )

@@ -34,16 +34,15 @@ from assistant.heap import TRIMMER, collect_cycles, freeze_loaded
 from assistant.metrics import Metrics
 from assistant.transports.admission import (
     Load,
-    LoadGate,
     Overloaded,
     Pending,
     Refused,
     ServerFull,
     StartRate,
     TooMany,
+    load_gate,
 )
 from assistant.transports.framing import InputFramer
-from assistant.workers import queued_for, recent_waits
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +161,7 @@ class SessionManager:
         """Whether a close runs a full collection: only once start-up is frozen (`warm_up(freeze=True)`),
         which makes it a few ms; unfrozen it costs tens of ms on the event loop."""
         limits = cfg.server
-        self.gate = LoadGate(
-            limits.max_queue_wait_ms,
-            limits.resume_queue_wait_ms,
-            limits.load_window_s,
-            recent_waits,
-            queued_for,
-            limits.admission_ramp,
-        )
+        self.gate = load_gate(limits)
 
     def load(self) -> Load:
         """Measure the load now (moving the gate), and show it in the metrics. Peers being set up count
