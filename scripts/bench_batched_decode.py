@@ -65,8 +65,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40, help="decode steps per count (at least 10)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="config override")
     args = parser.parse_args()
-    counts = [int(n) for n in args.sequences.split(",")]
-    if args.steps < 10 or not counts or min(counts) < 1:
+    try:
+        counts = [int(n) for n in args.sequences.split(",")]
+    except ValueError:
+        parser.error(f"--sequences wants counts such as 1,2,4, not {args.sequences!r}")
+    if args.steps < 10 or min(counts) < 1:
         parser.error("--steps must be at least 10 and --sequences positive counts")
     cfg = load_config(overrides=args.set)
     llama = llama_cpp.Llama(
