@@ -182,18 +182,25 @@ def test_any_two_halves_join_into_one_transcript_that_keeps_every_word(first, re
 
 def test_a_barge_in_inside_the_answered_recording_keeps_the_engines_measure() -> None:
     """The simulator measures a barge-in from the interrupting recording's first speech; when the
-    interruption is the answered recording itself going on after a pause, that speech began seconds
-    earlier (it read 4.1 s for a reply cut 80 ms after the rest began), so the engine's own measure
-    stays. A new recording that interrupts is still measured from its own first speech."""
-    from assistant.events import BargeIn, ReplyEnded
+    interruption is the answered recording itself going on after a pause, that speech began before the
+    reply was audible (it read 4.1 s for a reply cut 80 ms after the rest began), so the engine's own
+    measure stays. A new recording that interrupts is measured from its own first speech, however late
+    the engine heard it (under a loud echo a reply went on 1.1 s over the user while the engine said
+    81 ms), and until the reply stopped for good."""
+    from assistant.events import BargeIn, ReplyEnded, ReplySpoken
     from assistant.transports.simulate import _true_barge_in_times
 
-    def measured(spans: list[tuple[float, float]]) -> float:
+    def measured(spans: list[tuple[float, float]], stops: tuple[float, ...] = (5.0,)) -> float:
         records = [{"interrupted": True, "timings_ms": {"barge_in": 80.0}}]
-        events = [BargeIn(1, 80.0, stopped_at=5.0), ReplyEnded(1, "I see", interrupted=True)]
+        events = [(4.0, ReplySpoken(1, "I see."))]  # audible from 4.0 s
+        events += [(stop, BargeIn(1, 80.0, stopped_at=stop)) for stop in stops]
+        events += [(stops[-1] + 0.5, ReplyEnded(1, "I see", interrupted=True))]
         _true_barge_in_times(records, events, spans)
         return records[0]["timings_ms"]["barge_in"]
 
     assert measured([(0.2, 8.0)]) == 80.0  # the answered recording, going on
     assert measured([(0.2, 3.0), (4.8, 7.0)]) == 200.0  # a new recording, from its first speech
+    assert measured([(0.2, 3.0), (4.1, 7.0)]) == 900.0  # heard late: still from its first speech
+    assert measured([(0.2, 3.0), (4.1, 7.0)], stops=(4.2, 5.0)) == 900.0  # paused, resumed, stopped
     assert measured([(0.2, 3.0)]) == 80.0  # no recording under way: nothing better to measure from
+    assert measured([(0.2, 3.0), (5.5, 7.0)]) == 80.0  # speech after the stop did not stop it

@@ -25,6 +25,7 @@ from assistant.events import (
     ErrorOccurred,
     FinalTranscript,
     ReplyEnded,
+    ReplySpoken,
     Resumed,
     SpeechStopped,
 )
@@ -308,7 +309,7 @@ async def simulate(
         events.close()
 
     barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
-    _true_barge_in_times(conv.records, [e for _, e in collected], user_spans)
+    _true_barge_in_times(conv.records, collected, user_spans)
     onsets = [t - e.reaction_ms / 1000 for t, e in barge_ins]
     own_echo = [t for t in onsets if not any(a - 0.3 <= t <= b + 0.3 for a, b in user_spans)]
     if not conv.records:
@@ -365,37 +366,42 @@ async def simulate(
 
 
 def _true_barge_in_times(
-    records: list[dict[str, Any]], events: list[Any], user_spans: list[tuple[float, float]]
+    records: list[dict[str, Any]], events: list[tuple[float, Any]], user_spans: list[tuple[float, float]]
 ) -> None:
     """Measure barge-in from the interrupting recording's real speech onset, not the engine's VAD onset.
 
-    The driver knows when that speech began; the last BargeIn of each interrupted reply says when the
-    speaker went silent. Interrupted records appear in the same order as interrupted ReplyEnded events.
-    A recording whose speech began well before the engine heard the interruption (`_SAME_SPEECH_S`) is
-    the one the reply answered, going on after a pause: the driver does not know where in it the
-    interruption began, and the engine's own measure stays (it read 4.1 s from the file's first word).
+    `events` are (clock time, event). The driver knows when each recording's speech began; the last
+    BargeIn of each interrupted reply says when the speaker went silent for good (a pause that resumed
+    over the user is not a stop), and its first ReplySpoken when the reply became audible. Interrupted
+    records appear in the same order as interrupted ReplyEnded events. The interruption is the speech
+    that began while the reply was audible: however late the engine heard it (under a loud echo the
+    session's first reply went on 1.1 s over the user, and the engine, counting from its own late onset,
+    said 81 ms). Speech that began before the reply was audible is the recording the reply answered,
+    going on after a pause: the driver does not know where in it the interruption began, and the
+    engine's own measure stays (it read 4.1 s from the file's first word).
     """
     last: dict[int, BargeIn] = {}
+    audible_from: dict[int, float] = {}
     cut_replies: list[int] = []
-    for event in events:
+    for t, event in events:
         if isinstance(event, BargeIn):
             last[event.reply_id] = event
+        elif isinstance(event, ReplySpoken):
+            audible_from.setdefault(event.reply_id, t)
         elif isinstance(event, ReplyEnded) and event.interrupted:
             cut_replies.append(event.reply_id)
     interrupted = [r for r in records if r.get("interrupted")]
     for record, reply_id in zip(interrupted, cut_replies, strict=False):
-        if (barge_in := last.get(reply_id)) is None:
+        if (barge_in := last.get(reply_id)) is None or (audible := audible_from.get(reply_id)) is None:
             continue
         stop = barge_in.stopped_at
-        heard = stop - barge_in.reaction_ms / 1000
-        onsets = [a for a, b in user_spans if a - 0.5 <= stop <= b + 0.5 and a >= heard - _SAME_SPEECH_S]
+        onsets = [a for a, b in user_spans if audible - _TICK_S <= a <= stop <= b + 0.5]
         if onsets:
             record["timings_ms"]["barge_in"] = round(max(0.0, stop - max(onsets)) * 1000, 1)
 
 
-_SAME_SPEECH_S = 1.0
-"""A recording's speech onset this much before the engine's onset of an interruption is not its onset:
-a VAD confirms speech within a few hundred milliseconds of its start, under echo within one second."""
+_TICK_S = 0.05
+"""Slack for the driver's tick: a clause's ReplySpoken is collected at the tick after it began."""
 
 
 def write_conversation(result: SimulationResult, path: Path, mic_rate: int = 16000) -> None:
