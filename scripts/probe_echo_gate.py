@@ -4,10 +4,11 @@ gate, and whether the replies' own echo ever opens a turn.
 Runs tests/test_echo_gate.py's harness (the real gate, canceller and Silero, frame by frame as
 `Conversation.push_input` runs them) over real speech from ../shared/speech, 6 dB quieter than the
 reply, for each echo path and start time, and prints per cell: the user's speech frames heard of all of
-them, and how late the first heard frame came (p50 / max ms; "never" when not one was heard). Then it
-plays the replies with nobody speaking and counts onsets. Takes about 5 minutes on 2 cores.
+them, how late the first heard frame came, and how late the onset that pauses the reply came (p50 / max
+ms after the user's first word; "never" when none came). Then it plays the replies with nobody speaking
+and counts onsets. Takes about 5 minutes on 2 cores.
 
-    .venv/bin/python scripts/probe_echo_gate.py [--paths none,d20,d6,room6] [--starts 0.1,0.3,0.5,1.0]
+    .venv/bin/python scripts/probe_echo_gate.py [--paths none,d20,d6,room6] [--starts 0.1,0.3,0.5,0.8,1.2]
 """
 
 from __future__ import annotations
@@ -81,23 +82,29 @@ def first_speech_s(audio: np.ndarray) -> float:
     return next(i for i in range(x.size // n) if detector.process(x[i * n : (i + 1) * n]).speech) * FRAME_S
 
 
+def _ms(values: list[float]) -> str:
+    worst = max(values)
+    return f"p50 {np.median(values):.0f} ms, max {'never' if worst == float('inf') else f'{worst:.0f} ms'}"
+
+
 def heard_cell(path: str, start_s: float, users: list[np.ndarray], replies: list[np.ndarray]) -> str:
     heard_frames = user_frames = 0
     late_ms: list[float] = []
+    onset_ms: list[float] = []
     for user, reply in itertools.product(users, replies):
         at = 1.2  # the user's file starts here; the reply starts `start_s` before their first word
         reply_at = at + first_speech_s(user) - start_s
-        heard, spoke, _ = harness.run_session(user, at, [(reply, reply_at)], None, PATHS[path])
+        onsets: list[int] = []
+        heard, spoke, _ = harness.run_session(user, at, [(reply, reply_at)], None, PATHS[path], onsets)
         first = int(np.flatnonzero(spoke)[0])
         heard_frames += int((heard & spoke)[first:].sum())
         user_frames += int(spoke[first:].sum())
         got = np.flatnonzero(heard[first:])
         late_ms.append(got[0] * FRAME_S * 1000 if got.size else float("inf"))
-    worst = max(late_ms)
-    return (
-        f"{heard_frames} / {user_frames}, late p50 {np.median(late_ms):.0f} ms, "
-        f"max {'never' if worst == float('inf') else f'{worst:.0f} ms'}"
-    )
+        # The onset that pauses the reply: the VAD's own onset may come a frame or two before Silero's.
+        mine = [i for i in onsets if i >= first - 2]
+        onset_ms.append((mine[0] - first) * FRAME_S * 1000 if mine else float("inf"))
+    return f"{heard_frames} / {user_frames} heard; first heard {_ms(late_ms)}; onset {_ms(onset_ms)}"
 
 
 def echo_onsets(path: str, replies: list[np.ndarray]) -> tuple[int, int]:
@@ -116,7 +123,7 @@ def echo_onsets(path: str, replies: list[np.ndarray]) -> tuple[int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", default="none,d20,d6,room6", help=f"of {', '.join(PATHS)}")
-    parser.add_argument("--starts", default="0.1,0.3,0.5,1.0", help="s after the reply became audible")
+    parser.add_argument("--starts", default="0.1,0.3,0.5,0.8,1.2", help="s after the reply became audible")
     args = parser.parse_args()
     cfg = load_config()
     voice = steady_voice(cfg.audio.output_sample_rate)

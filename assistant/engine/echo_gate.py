@@ -44,6 +44,18 @@ simulate`). Once shown, it stays shown: judged on every window, a user talking o
 figure, the echo came back into the microphone, and barge-in under a -6 dB echo took 554 ms at the
 median instead of 59 (`assistant bench --passes echo`)."""
 EVIDENCE_MS = 200
+RHO_ALONE_MS = 2000
+"""Until the canceller has converged, the share of what the VAD hears that is echo is judged by how well
+it follows the playback (`CrossCorrelationDTD.echo_share`), against how well this path's echo alone
+follows it: the median correlation over the last `RHO_ALONE_MS` of playback in which nobody spoke, once
+there are `RHO_ALONE_MIN_MS` of them, and only for a path whose echo correlates at `DIRECT_RHO` or more (a
+loudspeaker, a small room). Against the fixed bar alone (0.2, for a reverberant room's 0.27), a user as
+loud as a -6 dB echo who started 0.8 s into the session's first reply was heard 430 ms late at the median
+and in 1 case of 10 not before the canceller converged (`scripts/probe_echo_gate.py`); now 90 ms, at most
+340. A reverberant room's echo (a median under 0.5) varies too much from window to window to be measured
+against: with it, the echo alone opened 1 more turn in 8 clipped 300 ms reverberations."""
+RHO_ALONE_MIN_MS = 200
+DIRECT_RHO = 0.5
 
 
 class EchoGate:
@@ -66,11 +78,18 @@ class EchoGate:
         self._underway = False
         self._underway_pause_ms = 0
         self._follows = CrossCorrelationDTD(cfg.audio.sample_rate) if echo is not None else None
-        self._mic_dbfs = SILENT_DBFS
+        self._vad_dbfs = SILENT_DBFS
+        """The level of what the VAD hears (the microphone, or the canceller's output once it is used)."""
         self._removed: deque[tuple[float, float]] = deque(maxlen=max(1, EVIDENCE_MS // self.frame_ms))
         """(microphone energy, canceller output energy) of the last audible frames."""
         self.echo_shown = False
         """An echo comes back (`ECHO_EVIDENCE_DB`): the canceller's output is used from then on."""
+        self._used_output = False
+        """The VAD has heard the canceller's output: correlations measured before are of another signal."""
+        self._rho = 0.0
+        """The last correlation of what the VAD hears with the playback (`floor`)."""
+        self._rho_alone: deque[float] = deque(maxlen=max(1, RHO_ALONE_MS // self.frame_ms))
+        """Those correlations while nobody spoke: how well this path's echo alone follows the playback."""
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
@@ -82,15 +101,8 @@ class EchoGate:
         self._was_audible = audible
         self._audible_ms = self._audible_ms + self.frame_ms if audible else 0
         clean = frame
-        if (
-            self._follows is not None
-            and self.echo is not None
-            and not self.echo.converged
-            and ref is not None
-        ):
-            self._follows.push(frame, ref)  # only needed until the canceller has converged (`floor`)
-            self._mic_dbfs = rms_dbfs(frame)
         if self.echo is not None and ref is not None:
+            learning = not self.echo.converged
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
             if audible:
                 mic, out = _energy(frame), _energy(cancelled)
@@ -104,6 +116,16 @@ class EchoGate:
                 # a misadapted filter adds its echo estimate to a quiet microphone.
                 if self.echo_shown and out <= mic:
                     clean = cancelled
+                    if not self._used_output:  # the VAD now hears the output: its echo correlates anew
+                        self._used_output = True
+                        self._rho_alone.clear()
+            if self._follows is not None and learning:
+                # What follows the playback in what the VAD hears (`floor`), until the canceller has
+                # converged: measured on the microphone, it counted the echo the canceller had already
+                # taken out, and a user as loud as a -6 dB echo 0.8 s into the first reply was masked
+                # until the canceller converged, 1.1 s later.
+                self._follows.push(clean, ref)
+                self._vad_dbfs = rms_dbfs(clean)
         return clean, audible
 
     def echo_removed_db(self) -> float:
@@ -148,6 +170,7 @@ class EchoGate:
         if not nobody_speaking:
             self._residual_pending.clear()
             return
+        self._rho_alone.append(self._rho)
         self._residual_pending.append((self._audible_ms, level))
         if len(self._residual_pending) > 200 // self.frame_ms:
             self._residual_level.append(self._residual_pending.popleft())
@@ -175,8 +198,9 @@ class EchoGate:
         share, lag = None, self.echo.echo_lag_ms
         if self._follows is not None and not self.echo.converged:
             rho, lag_samples = self._follows.peak()
-            share = self._follows.echo_share(rho)
-            follows = self._mic_dbfs + 10 * math.log10(max(share, 1e-6))
+            self._rho = rho
+            share = self._follows.echo_share(rho, self._echo_alone_rho())
+            follows = self._vad_dbfs + 10 * math.log10(max(share, 1e-6))
             power = self._follows.echo_power(share, lag_samples, self.frame_samples)
             if power is not None:  # a user who starts over the reply does not raise it
                 follows = min(follows, 10 * math.log10(max(power, 1e-12) / 32768**2))
@@ -186,6 +210,15 @@ class EchoGate:
         if len(self._residual_level) >= 8 and self._echo_measured(share, lag):
             estimate = min(estimate, max(level for _, level in self._residual_level))
         return estimate + self.cfg.echo.gate_margin_db
+
+    def _echo_alone_rho(self) -> float:
+        """The median correlation with the playback of what the VAD heard while nobody spoke, when this
+        path's echo follows the playback closely (`DIRECT_RHO`), else 0 (`echo_share` then keeps its own
+        bar)."""
+        if len(self._rho_alone) * self.frame_ms < RHO_ALONE_MIN_MS:
+            return 0.0
+        rho = float(np.median(self._rho_alone))
+        return rho if rho >= DIRECT_RHO else 0.0
 
     def _echo_measured(self, share: float | None, lag: float | None) -> bool:
         """Whether the residual levels measured so far can hold the echo: some were measured after it can

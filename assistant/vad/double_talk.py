@@ -94,11 +94,14 @@ class CrossCorrelationDTD:
         mic_power = float(self._mic @ self._mic) / self.window
         return share * mic_power * loudest / ref_power
 
-    def echo_share(self, rho: float | None = None) -> float:
+    def echo_share(self, rho: float | None = None, rho_alone: float = 0.0) -> float:
         """The share of the microphone's power that may be echo of the reference (0..1): 1 at a
         correlation of `rho_echo` or more, falling with its square below (of `rho` when given, else of
-        the current `correlation()`)."""
-        return min(1.0, ((self.correlation() if rho is None else rho) / self.rho_echo) ** 2)
+        the current `correlation()`). `rho_alone`: the correlation this echo path showed with nobody
+        speaking; when it is higher than `rho_echo`, the share is measured against it (an echo that
+        correlates at 0.9 alone, heard at 0.6, is half the power, with a user the other half)."""
+        rho = self.correlation() if rho is None else rho
+        return min(1.0, (rho / max(self.rho_echo, rho_alone)) ** 2)
 
 
 def _emphasised(x: np.ndarray) -> np.ndarray:
