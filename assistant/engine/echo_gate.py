@@ -86,6 +86,8 @@ class EchoGate:
         """An echo comes back (`ECHO_EVIDENCE_DB`): the canceller's output is used from then on."""
         self._used_output = False
         """The VAD has heard the canceller's output: correlations measured before are of another signal."""
+        self._learning = True
+        """The canceller had not converged at the last frame."""
         self._rho = 0.0
         """The last correlation of what the VAD hears with the playback (`floor`)."""
         self._rho_alone: deque[float] = deque(maxlen=max(1, RHO_ALONE_MS // self.frame_ms))
@@ -103,6 +105,9 @@ class EchoGate:
         clean = frame
         if self.echo is not None and ref is not None:
             learning = not self.echo.converged
+            if learning and not self._learning:  # the canceller starts over (a changed echo path)
+                self._rho_alone.clear()
+            self._learning = learning
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
             if audible:
                 mic, out = _energy(frame), _energy(cancelled)
