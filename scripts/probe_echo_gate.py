@@ -120,17 +120,36 @@ def echo_onsets(path: str, replies: list[np.ndarray]) -> tuple[int, int]:
     return onsets, sessions
 
 
+def _paths(text: str) -> list[str]:
+    names = text.split(",")
+    if unknown := [n for n in names if n not in PATHS]:
+        raise argparse.ArgumentTypeError(f"unknown echo path {', '.join(unknown)}; known: {', '.join(PATHS)}")
+    return names
+
+
+def _starts(text: str) -> list[float]:
+    try:
+        starts = [float(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"starts must be seconds, comma-separated, got {text!r}") from None
+    if any(s < 0 for s in starts):
+        raise argparse.ArgumentTypeError("starts must be 0 or more seconds")
+    return starts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--paths", default="none,d20,d6,room6", help=f"of {', '.join(PATHS)}")
-    parser.add_argument("--starts", default="0.1,0.3,0.5,0.8,1.2", help="s after the reply became audible")
+    parser.add_argument("--paths", type=_paths, default="none,d20,d6,room6", help=f"of {', '.join(PATHS)}")
+    parser.add_argument(
+        "--starts", type=_starts, default="0.1,0.3,0.5,0.8,1.2", help="s after the reply became audible"
+    )
     args = parser.parse_args()
     cfg = load_config()
     voice = steady_voice(cfg.audio.output_sample_rate)
     replies = [voice.synthesize_sync(text) for text in REPLIES]
     users = [load(speech(name)) * 10 ** (-6 / 20) for name in USERS]
-    for path in args.paths.split(","):
-        for start in (float(s) for s in args.starts.split(",")):
+    for path in args.paths:
+        for start in args.starts:
             cell = heard_cell(path, start, users, replies)
             print(f"{path:6} user starts {start:.1f} s in: {cell}", flush=True)
     for path in ECHO_ALONE:
