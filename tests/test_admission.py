@@ -62,6 +62,34 @@ def test_the_gate_closes_over_budget_and_opens_only_below_the_resume_figure():
     assert gate.measure().open  # the window emptied: the load is gone
 
 
+def test_a_new_gate_does_not_count_the_waits_of_calls_before_it():
+    """The model threads are process-wide: a gate made after a busy spell (an earlier bench pass, an
+    earlier server in the same process) starts open, and counts the waits of calls that come after it."""
+    from assistant import workers
+    from assistant.transports.admission import load_gate
+
+    class Model:
+        pass
+
+    thread = workers.thread_for(Model(), "test-admission")
+
+    def queue_behind(seconds: float) -> None:
+        first = thread.submit(workers.URGENT, time.sleep, seconds)
+        second = thread.submit(workers.URGENT, time.sleep, 0)
+        first.result(5)
+        second.result(5)
+
+    limits = load_config(None, ["server.max_queue_wait_ms=20", "server.resume_queue_wait_ms=10"]).server
+    queue_behind(0.1)  # the second call waited about 100 ms
+    assert load_gate(limits).measure().open
+    old = LoadGate(20, 10, limits.load_window_s, workers.recent_waits, workers.queued_for)
+    assert not old.measure().open  # the same waits, had the gate counted them
+    gate = load_gate(limits)
+    queue_behind(0.1)
+    load = gate.measure()
+    assert not load.open and load.wait_ms > 50 and load.samples >= 1
+
+
 def test_a_gate_without_budget_never_closes():
     waits = Waits()
     waits.recent, waits.queued = [5.0] * 10, 9.0

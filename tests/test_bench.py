@@ -300,6 +300,24 @@ def test_the_sessions_pass_admits_as_the_server_does(tmp_path: Path, speech: dic
     assert "| refused |" in (out / "report.md").read_text()
 
 
+def test_a_session_count_whose_conversations_were_all_refused_is_summarised() -> None:
+    """A conversation count in which the gate refused every conversation still has its line: no turns,
+    every conversation and file refused (a KeyError on the count before)."""
+    from assistant.bench.stats import summarise
+
+    refused = {"pass": "sessions", "sessions": 2, "turns": 0, "refused": True, "queue_wait_p90_ms": 9.0}
+    results = {
+        "rows": [],
+        "suite": {"files": []},
+        "scenarios": [{**refused, "session": k, "inputs": ["a.wav", "b.wav"]} for k in (0, 1)],
+        "passes": {"sessions": {"cpu_s": 1.0, "wall_s": 2.0}},
+        "peak_rss_mib": 100.0,
+    }
+    two = summarise(results)["sessions"]["2"]
+    assert (two["turns"], two["refused"], two["refused_turns"]) == (0, 2, 4)
+    assert two["voice_to_voice"]["n"] == 0
+
+
 def test_session_turns_say_several_files_in_one_conversation(tmp_path: Path) -> None:
     """`--session-turns K`: the sessions pass's conversations hold K files each, in the suite's order."""
     from assistant.bench import builtin_suite, dialogues

@@ -91,15 +91,15 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             tally = refused.setdefault(sc["sessions"], [0, 0])
             tally[0] += 1
             tally[1] += len(sc["inputs"])
-    out["sessions"] = {
-        str(n): {
+    out["sessions"] = {}
+    for n in sorted(by_count.keys() | refused.keys()):  # a count whose conversations were all refused too
+        group = by_count.get(n, [])
+        out["sessions"][str(n)] = {
             "turns": len(group),
             "refused": refused.get(n, [0, 0])[0],
             "refused_turns": refused.get(n, [0, 0])[1],
             **stage_summaries(group),
         }
-        for n, group in sorted(by_count.items())
-    }
 
     offline = results.get("offline_asr") or []
     if plain or offline:

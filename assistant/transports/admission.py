@@ -194,12 +194,23 @@ class LoadGate:
 
 def load_gate(limits: ServerConfig) -> LoadGate:
     """The gate `assistant serve` keeps by its `server.*` settings, judging the model threads' own queue
-    waits (`assistant.workers`); the benchmark's sessions pass keeps the same."""
+    waits (`assistant.workers`); the benchmark's sessions pass keeps the same, a new gate for each of its
+    conversation counts.
+
+    The model threads outlive a gate (they are process-wide), so a gate counts only the waits of calls
+    that started after it was made: the load of an earlier pass, or of an earlier server in the same
+    process, is not this one's (in the tests' process a bench run's first conversations were refused on
+    the waits of the test before it)."""
+    made = time.monotonic()
+
+    def waits(window_s: float) -> list[float]:
+        return recent_waits(min(window_s, time.monotonic() - made))
+
     return LoadGate(
         limits.max_queue_wait_ms,
         limits.resume_queue_wait_ms,
         limits.load_window_s,
-        recent_waits,
+        waits,
         queued_for,
         limits.admission_ramp,
     )
