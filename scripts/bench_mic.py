@@ -10,7 +10,9 @@ third one 0.5 s into the reply instead, to interrupt it. Then, from the recordin
 
 - voice-to-voice: the end of a recording's speech (found by cross-correlation in the left channel) to the
   first reply sample after it (right channel);
-- barge-in: the onset of speech said over a reply to the last sample of that reply.
+- barge-in: the onset of speech said over a reply to the last sample of that reply, whether the app cut
+  the reply or let it play to its end (then it is how long the reply went on over the person); an
+  interruption said after a short reply had already ended has none.
 
 The app's own report (`--report`) gives the engine's figures for the same turns. Each `--tree` (a checkout
 of this repository, e.g. main at a024c09 for the baseline) runs the same session in turn, `--rounds` times,
@@ -66,6 +68,9 @@ SESSION = [
 """(recording, how): "answer" is said once the reply before has ended (and a gap); "barge" 0.5 s after
 the reply to the one before has become audible."""
 RATE = 16000
+CLAUSE_GAP_MS = 350.0
+"""A pause this short between two stretches of the app's voice is inside one reply (Piper's clauses came
+200-250 ms apart here): speech that began in it interrupted the reply, as one that began in a word did."""
 TURN_DONE = "voice-to-voice|⏱"
 
 
@@ -192,6 +197,7 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
     """Signal and engine figures of one session, turn by turn."""
     left, right = run["recording"][:, 0], run["recording"][:, 1]
     runs = recorded.audible_runs(right, RATE)
+    replies = recorded.audible_runs(right, RATE, merge_ms=CLAUSE_GAP_MS)
     placed = []
     for name, how, position in run["played"]:
         clip = read_audio(DATA / name)
@@ -213,11 +219,13 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
         row["signal_v2v"] = None if first is None else (first - p.speech[1]) * 1000 / RATE
         if how == "barge" and i:
             cut = turns[i - 1]
-            stop = recorded.stop_after_onset(runs, p.speech[0])
+            stop = recorded.stop_after_onset(replies, p.speech[0])
             row["interrupted"] = bool(cut and cut["interrupted"])
-            if row["interrupted"] and stop is not None:
+            row["talked_over"] = stop is not None
+            if stop is not None:  # how long the reply went on over the speech, cut or not
                 row["signal_barge_in"] = (stop - p.speech[0]) * 1000 / RATE
-                row["engine_barge_in"] = cut["timings_ms"].get("barge_in")  # type: ignore[index]
+                if row["interrupted"]:
+                    row["engine_barge_in"] = cut["timings_ms"].get("barge_in")  # type: ignore[index]
         rows.append(row)
     said = [(t.get("user_text"), t.get("interrupted")) for t in run["report"].get("turns", [])]
     return {"rows": rows, "turns": len(said), "said": said, "audio": run["report"].get("audio"),
@@ -234,6 +242,12 @@ def pooled(sessions: list[dict[str, Any]]) -> dict[str, Any]:
     out["path_v2v"] = summary(
         r["signal_v2v"] - r["engine_v2v"] for r in rows if r.get("signal_v2v") and r.get("engine_v2v")
     )
+    barges = [r for r in rows if r["how"] == "barge" and "talked_over" in r]
+    out["barges"] = {
+        "said": len(barges),
+        "talked_over": sum(r["talked_over"] for r in barges),
+        "cut": sum(r["talked_over"] and r["interrupted"] for r in barges),
+    }
     out["path_barge_in"] = summary(
         r["signal_barge_in"] - r["engine_barge_in"]
         for r in rows
@@ -284,7 +298,10 @@ def main() -> None:
                 s = pooled([figures])
                 v2v, barge = s["signal_v2v"], s["signal_barge_in"]
                 cpu = figures["cpu"]
-                print(f"round {r + 1}, {tree}: v2v {_fmt(v2v)}, barge-in {_fmt(barge)}, "
+                b = s["barges"]
+                print(f"round {r + 1}, {tree}: v2v {_fmt(v2v)}, barge-in {_fmt(barge)} "
+                      f"({b['talked_over']} of {b['said']} interruptions came while the reply was audible, "
+                      f"{b['cut']} of them cut it), "
                       f"{figures['turns']} turns, exit {run['code']}; CPU s app {cpu.get('app_s', 0):.1f}, "
                       f"pulseaudio {cpu.get('pulseaudio_s', 0):.1f} in {cpu.get('wall_s', 0):.0f} s",
                       flush=True)  # fmt: skip
