@@ -95,6 +95,14 @@ def test_the_scorer_never_raises(text):
     assert isinstance(verdict.ok, bool)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_the_no_answer_rules_never_raise(said, text):
+    """Any words said and any reply through the refusal, said-back and echo rules of a no-tool turn."""
+    verdict = score(Exchange(said or "x", "no_tool"), Observed(said, text, [text], [text]), {})
+    assert isinstance(verdict.ok, bool) and all(isinstance(r, str) for r in verdict.reasons)
+
+
 def test_tool_requests_need_the_right_tool_and_arguments(tools):
     timer = Exchange("Timer, 25 minutes?", "tool", tool="set_timer", args={"duration": 1500, "label": [None]})
     right = [{"name": "set_timer", "arguments": {"duration": timedelta(minutes=25)}, "result": "Set.",
