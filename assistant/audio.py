@@ -51,9 +51,10 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 
 class StreamResampler:
-    """Chunk-by-chunk resampling that keeps filter state between chunks (no clicks at boundaries)."""
+    """Chunk-by-chunk resampling that keeps filter state between chunks (no clicks at boundaries). A rate
+    need not be whole: two devices whose clocks drift apart are 16000 and 16000.0016 Hz to each other."""
 
-    def __init__(self, from_rate: int, to_rate: int) -> None:
+    def __init__(self, from_rate: float, to_rate: float) -> None:
         self.identity = from_rate == to_rate
         self._stream = None if self.identity else soxr.ResampleStream(from_rate, to_rate, 1, dtype="int16")
 

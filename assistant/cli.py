@@ -125,6 +125,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
         barge_in_after_s=args.barge_in_after,
         echo_db=args.echo,
         echo_delay_ms=args.echo_delay_ms,
+        echo_drift_ppm=args.echo_drift_ppm,
         allow_damaged=args.allow_damaged,
     )
     view = ConsoleView() if not args.quiet else None
@@ -215,6 +216,12 @@ def main(argv: list[str] | None = None) -> int:
         "--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
     )
     sim.add_argument("--echo-delay-ms", type=int, default=40)
+    sim.add_argument(
+        "--echo-drift-ppm",
+        type=float,
+        default=0.0,
+        help="the microphone's clock runs this much faster than the speaker's (the echo's delay drifts)",
+    )
     sim.add_argument(
         "--allow-damaged",
         action="store_true",

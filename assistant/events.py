@@ -91,6 +91,8 @@ class Resumed(Event):
     control = True
     reply_id: int
     heard_text: str = ""
+    own_echo: bool = False
+    """The burst was the reply's own echo (`engine/own_echo.py`)."""
 
 
 @dataclass(frozen=True)

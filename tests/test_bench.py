@@ -333,3 +333,47 @@ def test_session_turns_say_several_files_in_one_conversation(tmp_path: Path) -> 
         "sessions"
     }
     assert main(["bench", "--session-turns", "0", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_the_echo_pass_reports_the_drifting_loudspeaker_apart() -> None:
+    """The echo pass runs its scenarios again with the clocks drifting (`dialogues.DRIFT_PPM`); the
+    summary and the report keep the two apart, with the bursts heard as the assistant's own voice."""
+    from assistant.bench import builtin_suite, dialogues
+    from assistant.bench.report import other_lines
+    from assistant.bench.stats import summarise
+
+    scenarios = dialogues.echo(builtin_suite())
+    assert [sc.pass_name for sc in scenarios] == [
+        "echo",
+        "barge_in_echo",
+        "echo_drift",
+        "barge_in_echo_drift",
+    ]
+    assert [sc.options.echo_drift_ppm for sc in scenarios] == [
+        0.0,
+        0.0,
+        dialogues.DRIFT_PPM,
+        dialogues.DRIFT_PPM,
+    ]
+    run = {"turns": 12, "interrupted": 0, "self_interruptions": 0, "own_echoes_resumed": 0}
+    results = {
+        "rows": [],
+        "suite": {"files": []},
+        "scenarios": [
+            {**run, "pass": "echo"},
+            {**run, "pass": "echo_drift", "self_interruptions": 3, "own_echoes_resumed": 2},
+        ],
+        "passes": {"echo": {"cpu_s": 1.0, "wall_s": 2.0}},
+        "peak_rss_mib": 100.0,
+    }
+    summary = summarise(results)
+    assert summary["self_interruptions"]["self_interruptions"] == 0
+    assert summary["self_interruptions_drift"] == {
+        "turns": 12,
+        "self_interruptions": 3,
+        "interrupted_replies": 0,
+        "own_echoes_resumed": 2,
+    }
+    lines = dict(other_lines(summary))
+    assert lines["self-interruptions, -6 dB echo, clocks drifting"].startswith("3 in 12 turns")
+    assert "2 heard as its own voice" in lines["self-interruptions, -6 dB echo, clocks drifting"]

@@ -55,6 +55,19 @@ def reverberant(rt60_s: float, gain_db: float = -6.0, clip: bool = False) -> Ech
     return path
 
 
+def drifting(ppm: float, ms: float = 40.0, gain_db: float = -6.0) -> EchoPath:
+    """A loudspeaker `ms` away at `gain_db`, heard by a microphone whose clock runs `ppm` faster than the
+    speaker's: the echo's delay grows by `ppm` millionths of the time elapsed (two USB devices drift by
+    tens to hundreds of ppm; a PulseAudio loopback that re-times itself after a flush drifted ~1000)."""
+    gain = 10 ** (gain_db / 20)
+
+    def path(far: np.ndarray) -> np.ndarray:
+        t = np.arange(far.size, dtype=np.float64)
+        return np.interp(t * (1 - ppm * 1e-6) - ms * RATE / 1000, t, far, left=0.0) * gain
+
+    return path
+
+
 def run_session(
     user: np.ndarray,
     user_at_s: float,
@@ -292,3 +305,46 @@ def test_a_real_echo_is_still_taken_out(reply_audio: np.ndarray, echo_db: float)
 
     assert removed(alone) >= 6
     assert removed(cleaned) >= removed(alone) - 1.0, (removed(cleaned), removed(alone))
+
+
+SHORT_REPLIES = ("Sorry.", "I see.", "Okay. Twelve minutes, starting now. I will tell you when it is done.")
+
+
+def _replies_in_a_row(reply_audio: np.ndarray, gap_s: float = 1.0) -> list[tuple[np.ndarray, float]]:
+    """The long reply, then short ones ("Sorry.") and the long one again, `gap_s` apart (about 20 s)."""
+    voice = steady_voice(load_config().audio.output_sample_rate)
+    texts = [REPLY, SHORT_REPLIES[0], SHORT_REPLIES[2], SHORT_REPLIES[0], SHORT_REPLIES[1], REPLY]
+    plays, at = [], 0.7
+    for text in texts:
+        audio = reply_audio if text == REPLY else voice.synthesize_sync(text)
+        plays.append((audio, at))
+        at += audio.size / 22050 + gap_s
+    return plays
+
+
+@pytest.mark.parametrize("ppm", [100, 1000])
+def test_the_replys_own_echo_stays_gated_when_the_clocks_drift(reply_audio: np.ndarray, ppm: int) -> None:
+    """Nobody speaks; the echo's delay drifts (`drifting`), so the converged canceller no longer takes it
+    out. The gate judges it by what the canceller was measured to leave (`echo_gate.MEASURED_MS`), and no
+    reply's echo opens a turn. (Trusting the canceller's own estimate: 2 turns at 100 ppm, 7 at 1000.)"""
+    plays = _replies_in_a_row(reply_audio)
+    last = plays[-1][1] + plays[-1][0].size / 22050
+    noise = np.random.default_rng(0).normal(0, 30, int((last + 0.5) * RATE))  # room tone, -60 dBFS
+    onsets: list[int] = []
+    _, _, count = run_session(noise, 0.0, plays, None, drifting(ppm), onset_frames=onsets)
+    assert count == 0, [round(i * 0.02, 2) for i in onsets]
+
+
+@pytest.mark.parametrize("ppm", [100, 1000])
+def test_speech_over_a_drifting_echo_is_still_heard(reply_audio: np.ndarray, ppm: int) -> None:
+    """The same drifting echo; a user as loud as the echo (6 dB under the reply) starts 0.5 s into the
+    sixth reply: the bar raised for what the canceller leaves does not mask them (heard from their first
+    80 ms on, most of their frames)."""
+    user = load_speech("sense_and_sensibility_01_austen_64kb-0880.wav") * 10 ** (-6 / 20)
+    _, alone, _ = run_session(user, 0.0, [(reply_audio, user.size / RATE)], None)
+    onset_s = np.flatnonzero(alone)[0] * 0.02
+    plays = _replies_in_a_row(reply_audio)
+    heard, spoke, _ = run_session(user, plays[-1][1] + 0.5 - onset_s, plays, None, drifting(ppm))
+    first = int(np.flatnonzero(spoke)[0])
+    assert np.flatnonzero(heard[first:])[0] * 20 <= 80
+    assert int((heard & spoke)[first:].sum()) >= 0.9 * int(spoke[first:].sum())

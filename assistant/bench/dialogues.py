@@ -86,10 +86,22 @@ def false_interruptions(suite: Suite, noise: Path, spoken: dict[str, Path]) -> l
     return out
 
 
+DRIFT_PPM = 300.0
+"""The drifting loudspeaker of the echo pass: a microphone whose clock runs this much faster than the
+speaker's (two USB devices drift by tens to hundreds of ppm)."""
+
+
 def echo(suite: Suite) -> list[Scenario]:
     """The assistant's voice mixed back at -6 dB like a loudspeaker: once over the whole suite in one
-    conversation (self-interruptions), once with real interruptions (barge-in through the echo)."""
+    conversation (self-interruptions), once with real interruptions (barge-in through the echo); then both
+    again with the microphone's clock drifting from the speaker's (`DRIFT_PPM`), which the canceller does
+    not follow (`engine/echo_gate.py`, `MEASURED_MS`)."""
+    files = [f.path for f in suite.files]
+    drifting = SimulationOptions(echo_db=-6, echo_drift_ppm=DRIFT_PPM)
+    barging = SimulationOptions(barge_in_after_s=0.5, echo_db=-6, echo_drift_ppm=DRIFT_PPM)
     return [
-        Scenario("echo", [f.path for f in suite.files], SimulationOptions(echo_db=-6)),
+        Scenario("echo", files, SimulationOptions(echo_db=-6)),
         Scenario("barge_in_echo", suite.barge_in, SimulationOptions(barge_in_after_s=0.5, echo_db=-6)),
+        Scenario("echo_drift", files, drifting),
+        Scenario("barge_in_echo_drift", suite.barge_in, barging),
     ]

@@ -34,6 +34,8 @@ def latency_lines(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         out.append(("barge-in (ms)", summary["barge_in_ms"]))
     if "barge_in_echo_ms" in summary:
         out.append(("barge-in, -6 dB echo (ms)", summary["barge_in_echo_ms"]))
+    if "barge_in_echo_drift_ms" in summary:
+        out.append(("barge-in, -6 dB echo, clocks drifting (ms)", summary["barge_in_echo_drift_ms"]))
     return out + usereport.latency_lines(summary.get("use", {}))
 
 
@@ -56,14 +58,18 @@ def other_lines(summary: dict[str, Any]) -> list[tuple[str, str]]:
                     f"{fi['replies_dropped']} replies dropped",
                 )
             )
-    if si := summary.get("self_interruptions"):
-        out.append(
-            (
-                "self-interruptions, -6 dB echo",
-                f"{si['self_interruptions']} in {si['turns']} turns "
-                f"({si['interrupted_replies']} replies cut)",
+    for key, label in (
+        ("self_interruptions", "self-interruptions, -6 dB echo"),
+        ("self_interruptions_drift", "self-interruptions, -6 dB echo, clocks drifting"),
+    ):
+        if si := summary.get(key):
+            out.append(
+                (
+                    label,
+                    f"{si['self_interruptions']} in {si['turns']} turns ({si['interrupted_replies']} "
+                    f"replies cut, {si.get('own_echoes_resumed', 0)} heard as its own voice)",
+                )
             )
-        )
     if rtf := summary.get("rtf"):
         out.append(("real-time factor ASR / TTS", f"{_num(rtf['asr'], 3)} / {_num(rtf['tts'], 3)}"))
     out += usereport.other_lines(summary.get("use", {}))

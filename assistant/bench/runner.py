@@ -127,6 +127,7 @@ class _Run:
                 "barge_ins": report["barge_ins"],
                 "resumed": report["false_interruptions_resumed"],
                 "self_interruptions": report["self_interruptions"],
+                "own_echoes_resumed": report.get("own_echoes_resumed", 0),
                 "warnings": report["warnings"],
                 "errors": report["errors"],
                 **({"timeline": report["timeline"]} if sc.labels and "timeline" in report else {}),

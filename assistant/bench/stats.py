@@ -113,7 +113,11 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             "per_file": per_file,
         }
 
-    for name, pass_name in (("barge_in_ms", "barge_in"), ("barge_in_echo_ms", "barge_in_echo")):
+    for name, pass_name in (
+        ("barge_in_ms", "barge_in"),
+        ("barge_in_echo_ms", "barge_in_echo"),
+        ("barge_in_echo_drift_ms", "barge_in_echo_drift"),
+    ):
         if any(r["pass"] == pass_name for r in rows):
             out[name] = summary(r["timings_ms"].get("barge_in") for r in rows if r["pass"] == pass_name)
 
@@ -122,13 +126,15 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
     if noise or backchannel:
         out["false_interruptions"] = {"noise": noise, "backchannel": backchannel}
 
-    echo = [s for s in results["scenarios"] if s["pass"] == "echo"]
-    if echo:
-        out["self_interruptions"] = {
-            "turns": sum(s["turns"] for s in echo),
-            "self_interruptions": sum(s["self_interruptions"] for s in echo),
-            "interrupted_replies": sum(s["interrupted"] for s in echo),
-        }
+    for key, pass_name in (("self_interruptions", "echo"), ("self_interruptions_drift", "echo_drift")):
+        echo = [s for s in results["scenarios"] if s["pass"] == pass_name]
+        if echo:
+            out[key] = {
+                "turns": sum(s["turns"] for s in echo),
+                "self_interruptions": sum(s["self_interruptions"] for s in echo),
+                "interrupted_replies": sum(s["interrupted"] for s in echo),
+                "own_echoes_resumed": sum(s.get("own_echoes_resumed", 0) for s in echo),
+            }
 
     if offline or results.get("tts"):
         out["rtf"] = {"asr": real_time_factor(offline), "tts": real_time_factor(results.get("tts") or [])}

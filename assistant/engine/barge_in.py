@@ -14,6 +14,7 @@ the history.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine
 from typing import Any
 
@@ -24,15 +25,19 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.commands import is_stop_command, retracted
 from assistant.engine.continuation import joined, take_back
+from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_backchannel
 from assistant.engine.lexicon import holds_no_word
 from assistant.engine.output import OutputBuffer
+from assistant.engine.own_echo import FOLLOWS_RHO, says_only
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost
 from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
 from assistant.events import BargeIn, Resumed, State
 from assistant.llm import Message
 from assistant.vad import SpeechDetector
+
+log = logging.getLogger(__name__)
 
 RESUMED_WITHIN_S = 0.6
 """Speech that starts again this soon after the last speech of a burst that was let go (the reply
@@ -49,10 +54,13 @@ class Interruptions:
     cfg: Config
     bus: EventBus
     output: OutputBuffer
+    echo_gate: EchoGate
     detector: SpeechDetector
     tools: ToolHost
     history: list[Message]
     false_interruptions: int
+    own_echoes: int
+    """Bursts that were the assistant's own echo (`own_echo.py`)."""
     _turn: UserTurn | None
     _dismissed: UserTurn | None
     """The last burst let go, while more speech may still go on from it (`RESUMED_WITHIN_S`)."""
@@ -88,12 +96,38 @@ class Interruptions:
         words than the burst could hold, or no word at all: both are Whisper's inventions)."""
         assert turn.final is not None
         text = turn.final.text
-        if is_backchannel(text) or holds_too_many_words(text, turn.spoken_ms()) or holds_no_word(text):
+        if (
+            is_backchannel(text)
+            or holds_too_many_words(text, turn.spoken_ms())
+            or holds_no_word(text)
+            or self._own_echo(turn)
+        ):
             self._resume_reply(turn)
         else:
             self._confirm_interruption(turn)
             if turn.final.text and not self._stops(turn.final.text):
                 turn.spec_reply = self._new_reply(self._heard(turn))
+
+    def _own_echo(self, turn: UserTurn) -> bool:
+        """Whether this turn's speech, begun over the assistant's voice, was that voice come back: its
+        words all the reply's own, and its sound following the playback (`own_echo.py`). Judged once,
+        on the final transcript."""
+        if turn.own_echo is None and turn.final is not None:
+            played = [m.content for m in self.history[-1:] if m.role == "assistant"]
+            reply_id = turn.interrupting
+            if reply_id is None and self._reply is not None:
+                reply_id = self._reply.id
+            if reply_id is not None:
+                played.append(self.output.begun(reply_id))
+            turn.own_echo = (
+                turn.over_playback
+                and says_only(turn.final.text, " ".join(played))
+                and self.echo_gate.follows_playback(len(turn.frames)) >= FOLLOWS_RHO
+            )
+            if turn.own_echo:
+                self.own_echoes += 1
+                log.info("heard its own voice (%r): the echo canceller lost the echo path", turn.final.text)
+        return bool(turn.own_echo)
 
     def _stops(self, text: str) -> bool:
         """ "Stop", "wait", "never mind" with no question pending, or a request taken back at its end
@@ -113,7 +147,9 @@ class Interruptions:
         self.false_interruptions += 1
         self.output.resume()
         self._set_state(State.SPEAKING)
-        self.bus.publish(Resumed(rid or -1, turn.final.text if turn.final else ""))
+        self.bus.publish(
+            Resumed(rid or -1, turn.final.text if turn.final else "", own_echo=bool(turn.own_echo))
+        )
 
     def _confirm_interruption(self, turn: UserTurn) -> None:
         rid, turn.interrupting = turn.interrupting, None

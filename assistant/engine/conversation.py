@@ -101,6 +101,7 @@ class Conversation(Replies):
         self.record_times: list[float] = []
         """Each record's last voiced frame (this conversation's clock): which input a record answers."""
         self.false_interruptions = 0
+        self.own_echoes = 0
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._preroll: deque[np.ndarray] = deque(maxlen=max(1, cfg.turn.preroll_ms // self.frame_ms))
@@ -159,7 +160,7 @@ class Conversation(Replies):
         if turn is None:
             self._keep_dismissed(clean, now)
             if verdict.onset:
-                self._open_turn(now)
+                self._open_turn(now, audible)
             return
         turn.frames.append(clean)
         turn.frames_since_speech += 1
@@ -229,9 +230,10 @@ class Conversation(Replies):
 
     # ----------------------------------------------------------------- the user's turn
 
-    def _open_turn(self, now: float) -> None:
-        """Speech began: a new turn from the pre-roll, or one that goes on from a burst of speech that
-        paused the reply and was let go a moment ago (`barge_in.RESUMED_WITHIN_S`)."""
+    def _open_turn(self, now: float, audible: bool = False) -> None:
+        """Speech began (`audible`: over the assistant's voice): a new turn from the pre-roll, or one that
+        goes on from a burst of speech that paused the reply and was let go a moment ago
+        (`barge_in.RESUMED_WITHIN_S`)."""
         dismissed, self._dismissed = self._dismissed, None
         voiced_frames = max(1, self.cfg.vad.onset_ms // self.frame_ms)
         onset = now - (voiced_frames - 1) * self.frame_ms / 1000
@@ -242,6 +244,7 @@ class Conversation(Replies):
             recognizer=StreamingRecognizer(self.transcriber, vocabulary=self.tools.vocabulary),
             voiced_ms=dismissed.voiced_ms if dismissed else 0.0,
             t_first_onset=dismissed.t_speech_start if dismissed else None,
+            over_playback=audible,
         )
         self._turn = turn
         self.echo_gate.user_spoke()
@@ -306,6 +309,7 @@ class Conversation(Replies):
             and not self._stops(turn.final.text)
             and turn.interrupting is None
             and self._turn is turn
+            and not self._own_echo(turn)
         ):
             turn.spec_reply = self._new_reply(self._heard(turn))
 
@@ -324,7 +328,7 @@ class Conversation(Replies):
         self._turn = None
         self.detector.end_speech()
         self.bus.publish(SpeechStopped(turn.t_last_voiced))
-        said = bool(turn.final.text) and not is_filler(turn.final.text)
+        said = bool(turn.final.text) and not is_filler(turn.final.text) and not self._own_echo(turn)
         if said:
             self.bus.publish(FinalTranscript(turn.final.text))
         # "Stop" cuts the reply (already) and gets none; with a first half carried on, it cancels both.

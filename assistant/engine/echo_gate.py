@@ -15,6 +15,11 @@ Until the canceller has learned the echo path (a session's first reply) its gate
 louder than the playback, so a user who went on talking as the reply started was masked frame by frame,
 and their words learned as echo residual. Speech the VAD heard in the 100 ms before the assistant became
 audible keeps the gate open until the speech pauses for 300 ms.
+
+A converged canceller is held to what it was measured to leave while nobody spoke (`MEASURED_MS`): an
+echo path that moves under it (clocks that drift apart) is otherwise let through as speech. The last
+frames are kept with their playback, so that a burst that got through anyway can be compared with what
+was played (`follows_playback`, `own_echo.py`).
 """
 
 from __future__ import annotations
@@ -56,6 +61,26 @@ and in 1 case of 10 not before the canceller converged (`scripts/probe_echo_gate
 against: with it, the echo alone opened 1 more turn in 8 clipped 300 ms reverberations."""
 RHO_ALONE_MIN_MS = 200
 DIRECT_RHO = 0.5
+MEASURED_MS = 400
+"""Once the canceller has converged, the echo it leaves in a frame is taken to be at least what it left of
+the playback over the last `MEASURED_MS` of it in which nobody spoke (measured 200 ms late, as the
+residual is, and kept across replies): that share of the reference's loudest frame in the last 300 ms. A
+converged filter trusts its own estimate of what it leaves (a leak measured against its echo estimate),
+and a path that moves under it goes unnoticed. With the speaker's and the microphone's clocks 100 ppm
+apart (two USB devices; 1 ms of drift in 10 s), the filter took out nothing after the first reply (0 dB
+where it had taken out 24-45), claimed to leave echo at -63 dBFS where -24 came back, and the replies'
+own echo opened 2 turns in 20 s of replies with nobody speaking (300 ppm: 6; 1000 ppm: 7;
+tests/test_echo_gate.py); now none. Through `assistant mic` and a PulseAudio loopback whose latency
+drifted 10 ms after a flush, each such turn carried the one before on ("7 of clubs sorry. Sorry. ...
+sorry sorry"). Judging what is heard by its correlation with the playback, as before convergence, did
+not hold at 1000 ppm: within its 300 ms window the echo's delay moves, and the correlation fell to half of
+the echo's."""
+FOLLOWS_SPAN_MS = 1000
+"""How much of a burst of speech, at its end, is compared with the playback (`follows_playback`): an echo
+that got through is short, as the reply pauses at its onset."""
+RECENT_MS = FOLLOWS_SPAN_MS + 600
+"""What the VAD heard, with the playback of the same frames, kept for `follows_playback` (the burst and
+the playback as far back as an echo can come from)."""
 
 
 class EchoGate:
@@ -92,6 +117,18 @@ class EchoGate:
         """The last correlation of what the VAD hears with the playback (`floor`)."""
         self._rho_alone: deque[float] = deque(maxlen=max(1, RHO_ALONE_MS // self.frame_ms))
         """Those correlations while nobody spoke: how well this path's echo alone follows the playback."""
+        self._energies = (0.0, 0.0, 0.0)
+        """(microphone, canceller output, echoed reference: `_echoed_energy`) energy of the last frame."""
+        self._ref_energy: deque[float] = deque(
+            maxlen=max(1, (self.echo.max_delay_ms if echo else 0) // self.frame_ms + 3)
+        )
+        """The reference's energy in each frame, newest last, as far back as an echo can come from."""
+        self._recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=RECENT_MS // self.frame_ms)
+        """(what the VAD heard, the reference) of the last frames."""
+        self._achieved_pending: deque[tuple[float, float, float]] = deque()
+        self._achieved: deque[tuple[float, float, float]] = deque(maxlen=max(1, MEASURED_MS // self.frame_ms))
+        """`_energies` of the last audible frames in which nobody spoke, learned 200 ms late as the
+        residual is; kept across replies."""
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
@@ -109,8 +146,10 @@ class EchoGate:
                 self._rho_alone.clear()
             self._learning = learning
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
+            self._ref_energy.append(_energy(ref))
+            self._energies = (_energy(frame), _energy(cancelled), self._echoed_energy())
             if audible:
-                mic, out = _energy(frame), _energy(cancelled)
+                mic, out, _ = self._energies
                 self._removed.append((mic, out))
                 self.echo_shown = (
                     self.echo_shown
@@ -131,7 +170,29 @@ class EchoGate:
                 # until the canceller converged, 1.1 s later.
                 self._follows.push(clean, ref)
                 self._vad_dbfs = rms_dbfs(clean)
+            self._recent.append((clean, ref))
         return clean, audible
+
+    def follows_playback(self, frames: int) -> float:
+        """How closely the last `frames` frames that the VAD heard (at most `FOLLOWS_SPAN_MS` of them)
+        follow what the speaker played: the largest correlation of any 300 ms window of them (one every
+        150 ms) with the playback at any echo delay (`CrossCorrelationDTD`), 0..1; 0 without a canceller.
+        The reply's own echo, left by a canceller that lost the path, follows it at 0.5-1.0; a user alone
+        at 0.21 at most (`double_talk.py`). About 3 ms a window here: under 25 ms in all."""
+        if self.echo is None or frames <= 0:
+            return 0.0
+        frames = min(frames, FOLLOWS_SPAN_MS // self.frame_ms)
+        recent = list(self._recent)
+        dtd = CrossCorrelationDTD(self.cfg.audio.sample_rate, max_delay_ms=self.echo.max_delay_ms)
+        window = 300 // self.frame_ms
+        first = max(0, len(recent) - frames) + window - 1
+        step = max(1, 150 // self.frame_ms)
+        best = 0.0
+        for i, (heard, ref) in enumerate(recent):
+            dtd.push(heard, ref)
+            if (i >= first and (i - first) % step == 0) or i == len(recent) - 1:
+                best = max(best, dtd.peak()[0])
+        return best
 
     def echo_removed_db(self) -> float:
         """How much of the microphone's energy the canceller took out over the last `EVIDENCE_MS` of
@@ -171,18 +232,56 @@ class EchoGate:
         if not audible:
             self._residual_level.clear()
             self._residual_pending.clear()
+            self._achieved_pending.clear()
             return
         if not nobody_speaking:
             self._residual_pending.clear()
+            self._achieved_pending.clear()
             return
+        self._measure_what_is_left()
         self._rho_alone.append(self._rho)
         self._residual_pending.append((self._audible_ms, level))
         if len(self._residual_pending) > 200 // self.frame_ms:
             self._residual_level.append(self._residual_pending.popleft())
 
+    def _measure_what_is_left(self) -> None:
+        """Learn, 200 ms late, what the converged canceller leaves of the playback in a frame in which
+        nobody spoke (`MEASURED_MS`). Only once an echo has been shown to come back: with headphones
+        there is nothing to take out."""
+        if self.echo is None or not self.echo.converged or not self.echo_shown:
+            self._achieved.clear()
+            self._achieved_pending.clear()
+            return
+        self._achieved_pending.append(self._energies)
+        if len(self._achieved_pending) > 200 // self.frame_ms:
+            self._achieved.append(self._achieved_pending.popleft())
+
+    def _left_by_the_canceller(self) -> float | None:
+        """The level (dBFS) of echo the canceller leaves in this frame by what it left of the playback
+        while nobody spoke (`MEASURED_MS`): the 90th percentile of the share of the echoed reference
+        (`_echoed_energy`) left in a frame, over the frames whose reference was loud, applied to the
+        reference that echoes now; None before 100 ms of them are measured."""
+        loud = [o / r for _, o, r in self._achieved if r > _LOUD_ENERGY * self.frame_samples]
+        if len(loud) * self.frame_ms < MEASURED_MS // 4:
+            return None
+        power = float(np.percentile(loud, 90)) * self._echoed_energy() / self.frame_samples
+        return 10 * math.log10(max(power, 1.0) / 32768**2)
+
+    def _echoed_energy(self) -> float:
+        """The reference's energy whose echo this frame can hold: the loudest frame around the echo's
+        measured delay (a frame before to two after), or in the last 300 ms while it is not known."""
+        energies = list(self._ref_energy)
+        lag = self.echo.echo_lag_ms if self.echo is not None else None
+        if lag is None:
+            return max(energies[-max(1, 300 // self.frame_ms) :])
+        back = round(lag / self.frame_ms)
+        span = energies[max(0, len(energies) - back - 2) : len(energies) - back + 1 or None]
+        return max(span, default=max(energies))
+
     def user_spoke(self) -> None:
         """A user turn opened: the levels not yet learned may hold its first syllables, so drop them."""
         self._residual_pending.clear()
+        self._achieved_pending.clear()
 
     def floor(self, audible: bool) -> float:
         """The level under which a frame is taken for leftover echo while the assistant is audible.
@@ -195,11 +294,14 @@ class EchoGate:
         power, following the reference's envelope (`echo_power`), does not rise with a user who starts
         over the reply, as the share of the frame's own level does: their first syllables are heard.
         Levels measured before the echo can have come back count only while what is heard does not
-        follow the playback.
+        follow the playback. Once it has converged, the canceller's estimate is never below what it was
+        measured to leave (`MEASURED_MS`).
         """
         if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
+        if self.echo.converged and (left := self._left_by_the_canceller()) is not None:
+            estimate = max(estimate, left)  # its own estimate trusts a filter the path may have moved under
         share, lag = None, self.echo.echo_lag_ms
         if self._follows is not None and not self.echo.converged:
             rho, lag_samples = self._follows.peak()
@@ -233,6 +335,10 @@ class EchoGate:
             return True
         back = (self.echo.max_delay_ms if lag is None else lag) + 100
         return self._residual_level[-1][0] > back
+
+
+_LOUD_ENERGY = 330.0**2
+"""Mean square (int16 units) of a reference loud enough to judge the canceller by (about -40 dBFS)."""
 
 
 def _energy(frame: np.ndarray) -> float:

@@ -121,6 +121,17 @@ class OutputBuffer:
                     words.append(" ".join(spoken))
             return " ".join(words)
 
+    def begun(self, reply_id: int) -> str:
+        """The text of this reply's clauses that have played or begun to play (`heard` stops at the play
+        position)."""
+        with self._lock:
+            playback = self._replies.get(reply_id)
+            clauses = list(playback.heard) if playback else []
+            current = next((s for s in self._segments if s.reply_id == reply_id), None)
+            if current is not None and current.pos > 0:
+                clauses.append(current.text)
+            return " ".join(clauses)
+
     def pull(self, n: int) -> np.ndarray:
         """Next n samples for the speaker; silence when nothing is released or while paused."""
         out = np.zeros(n, np.int16)

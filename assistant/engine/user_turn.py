@@ -61,6 +61,11 @@ class UserTurn:
     t_first_onset: float | None = None
     """The onset of a burst that paused the reply and was let go just before this turn opened, whose
     audio this turn holds (`barge_in.RESUMED_WITHIN_S`); None: the turn begins at `t_onset`."""
+    over_playback: bool = False
+    """The assistant was audible when this turn's speech began: it may be the reply's echo
+    (`engine/own_echo.py`)."""
+    own_echo: bool | None = None
+    """Whether it was the reply's echo, once judged."""
     continues: Transcript | None = None
     """The first half of this turn, said before a pause that ended it too soon: the reply to it was taken
     back and this turn's reply answers both halves (`engine/continuation.py`)."""
@@ -94,6 +99,7 @@ class UserTurn:
         self.t_verdict = None
         self.probability = None
         self.voiced_since_final = 0
+        self.own_echo = None
 
     def report(self) -> dict[str, Any]:
         """What the turn adds to its report record (see `TurnRecord`)."""

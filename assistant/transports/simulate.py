@@ -38,6 +38,9 @@ class SimulationOptions:
     echo_db: float | None = None
     """Mix the assistant's output back into the microphone at this gain (a loudspeaker)."""
     echo_delay_ms: int = 40
+    echo_drift_ppm: float = 0.0
+    """The microphone's clock runs this much faster than the speaker's (two USB devices: tens to hundreds
+    of ppm; negative: slower), so the echo's delay drifts: at 100 ppm by 1 ms every 10 s."""
     gap_s: float = 0.8
     """Silence between the end of a reply and the next input."""
     gaps_s: list[float] | None = None
@@ -218,7 +221,9 @@ async def simulate(
     n_out = cfg.audio.output_sample_rate * frame_ms // 1000
     echo_lag = max(0, opts.echo_delay_ms // frame_ms)
     echo_line: deque[np.ndarray] = deque([np.zeros(n_in, np.int16)] * echo_lag)
-    echo_resampler = StreamResampler(cfg.audio.output_sample_rate, cfg.audio.sample_rate)
+    echo_resampler = StreamResampler(
+        cfg.audio.output_sample_rate, cfg.audio.sample_rate * (1 + opts.echo_drift_ppm * 1e-6)
+    )
     echo_pending = np.zeros(0, np.int16)
     mic_rec: list[np.ndarray] = []
     spk_rec: list[np.ndarray] = []
@@ -348,6 +353,7 @@ async def simulate(
         "barge_ins": len(barge_ins),
         "false_interruptions_resumed": sum(1 for _, e in collected if isinstance(e, Resumed)),
         "self_interruptions": len(own_echo),
+        "own_echoes_resumed": sum(1 for _, e in collected if isinstance(e, Resumed) and e.own_echo),
         "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
         "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
         "turn_inputs": _turn_inputs(conv, endpoints, starts),

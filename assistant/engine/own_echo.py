@@ -1,0 +1,37 @@
+"""The assistant's own voice heard back: a burst of "speech" over a reply that is the reply's echo.
+
+The echo canceller (`vad/echo.py`) and the gate after it (`echo_gate.py`) keep the assistant from hearing
+itself while they know the echo path. When the path moves under them (the speaker's and the microphone's
+clocks drift apart, a PulseAudio loopback re-times itself after a flush), some of a reply's echo gets
+through, opens a user turn, pauses the reply and, being heard within `turn.continuation_ms` of the last
+turn, carried that turn on. Through `assistant mic` on a loudspeaker, one session heard "Sorry." come back
+six times: "7 of clubs sorry. Sorry. ... sorry sorry sorry sorry.".
+
+A burst is the assistant's own voice when both hold:
+- every word Whisper heard in it is a word of what the reply had played (or began to play) when it began,
+  or of the last reply, compared as `said_back._echo_words` compares them (a word cut short counts as the
+  word it begins, from two letters on); and
+- what the VAD heard in it follows the playback (`EchoGate.follows_playback` at `FOLLOWS_RHO` or more).
+  A user alone follows the reply at 0.21 at most (`vad/double_talk.py`), the echo a failing canceller left
+  at 0.5-1.0. A user talking over such an echo follows it too (0.3-0.7, `tests/test_own_echo.py`), so
+  the words decide: a user who says only the reply's own words over an echo the canceller lost is taken
+  for the echo, and says them again.
+
+Such a burst resumes the reply, as a cough does, carries nothing on, and gets no reply of its own.
+"""
+
+from __future__ import annotations
+
+from assistant.engine.said_back import _echo_words
+
+FOLLOWS_RHO = 0.3
+"""How closely a burst must follow the playback to be its echo (`EchoGate.follows_playback`)."""
+
+
+def says_only(heard: str, played: str) -> bool:
+    """Whether every word of `heard` (a transcript) is one of the words of `played` (what the assistant
+    said), or the start of one (two letters or more: an echo cut off mid-word). False for no words."""
+    words, said = _echo_words(heard), set(_echo_words(played))
+    if not words or not said:
+        return False
+    return all(w in said or (len(w) >= 2 and any(s.startswith(w) for s in said)) for w in words)
