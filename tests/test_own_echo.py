@@ -76,7 +76,8 @@ def _gate_over(mic: np.ndarray, speaker: np.ndarray) -> EchoGate:
 
 def test_the_echo_follows_the_playback_and_a_user_does_not() -> None:
     """The reply's echo through a drifting path (1000 ppm, the canceller loses it) follows the playback
-    above `FOLLOWS_RHO`; a real user over the same reply with headphones (nothing comes back) does not."""
+    above `FOLLOWS_RHO`, also judged 0.6 s later, when the burst's words are in; a real user over the same
+    reply with headphones (nothing comes back) does not."""
     cfg = load_config()
     reply = steady_voice(cfg.audio.output_sample_rate).synthesize_sync(
         "Sorry, I don't have an answer to that. Could you say it another way?"
@@ -85,10 +86,13 @@ def test_the_echo_follows_the_playback_and_a_user_does_not() -> None:
     echo = to_int16(drifting(1000, 40, -6)(far) + np.random.default_rng(0).normal(0, 30, far.size))
     user = load_speech("goforward.wav")[: far.size]
     alone = to_int16(np.pad(user, (0, far.size - user.size)) * 0.5)
-    frames = 50  # the last second
-    echoed = _gate_over(echo, reply).follows_playback(frames)
+    frames, later = 50, 30  # the reply's last second; 0.6 s of quiet after it
+    quiet = np.zeros(later * 320, np.int16)
+    gate = _gate_over(np.concatenate([echo, quiet]), reply)
+    echoed, then = gate.follows_playback(frames, later), gate.follows_playback(frames)
     spoken = _gate_over(alone, reply).follows_playback(frames)
     assert echoed >= FOLLOWS_RHO > spoken, (echoed, spoken)
+    assert then < echoed  # the quiet after it holds less of the burst
 
 
 def test_a_drifting_loudspeaker_never_puts_the_replys_words_in_the_users_mouth() -> None:

@@ -122,7 +122,10 @@ class Interruptions:
             turn.own_echo = (
                 turn.over_playback
                 and says_only(turn.final.text, " ".join(played))
-                and self.echo_gate.follows_playback(len(turn.frames)) >= FOLLOWS_RHO
+                and self.echo_gate.follows_playback(
+                    len(turn.frames) - turn.frames_since_speech, turn.frames_since_speech
+                )
+                >= FOLLOWS_RHO
             )
             if turn.own_echo:
                 self.own_echoes += 1

@@ -78,9 +78,9 @@ the echo's."""
 FOLLOWS_SPAN_MS = 1000
 """How much of a burst of speech, at its end, is compared with the playback (`follows_playback`): an echo
 that got through is short, as the reply pauses at its onset."""
-RECENT_MS = FOLLOWS_SPAN_MS + 600
-"""What the VAD heard, with the playback of the same frames, kept for `follows_playback` (the burst and
-the playback as far back as an echo can come from)."""
+RECENT_MS = FOLLOWS_SPAN_MS + 2000
+"""What the VAD heard, with the playback of the same frames, kept for `follows_playback`: the burst, the
+playback as far back as an echo can come from, and the silence until the burst's words are in."""
 
 
 class EchoGate:
@@ -173,16 +173,17 @@ class EchoGate:
             self._recent.append((clean, ref))
         return clean, audible
 
-    def follows_playback(self, frames: int) -> float:
-        """How closely the last `frames` frames that the VAD heard (at most `FOLLOWS_SPAN_MS` of them)
-        follow what the speaker played: the largest correlation of any 300 ms window of them (one every
-        150 ms) with the playback at any echo delay (`CrossCorrelationDTD`), 0..1; 0 without a canceller.
+    def follows_playback(self, frames: int, ago: int = 0) -> float:
+        """How closely `frames` frames that the VAD heard, the last of them `ago` frames before the newest
+        (at most `FOLLOWS_SPAN_MS` of them, the latest), follow what the speaker played: the largest
+        correlation of any 300 ms window of them (one every 150 ms) with the playback at any echo delay
+        (`CrossCorrelationDTD`), 0..1; 0 without a canceller.
         The reply's own echo, left by a canceller that lost the path, follows it at 0.5-1.0; a user alone
         at 0.21 at most (`double_talk.py`). About 3 ms a window here: under 25 ms in all."""
         if self.echo is None or frames <= 0:
             return 0.0
         frames = min(frames, FOLLOWS_SPAN_MS // self.frame_ms)
-        recent = list(self._recent)
+        recent = list(self._recent)[: len(self._recent) - max(0, ago)]
         dtd = CrossCorrelationDTD(self.cfg.audio.sample_rate, max_delay_ms=self.echo.max_delay_ms)
         window = 300 // self.frame_ms
         first = max(0, len(recent) - frames) + window - 1
