@@ -8,14 +8,14 @@ turn, carried that turn on. Through `assistant mic` on a loudspeaker, one sessio
 six times: "7 of clubs sorry. Sorry. ... sorry sorry sorry sorry.".
 
 A burst is the assistant's own voice when both hold:
-- every word Whisper heard in it is a word of what the reply had played (or began to play) when it began,
-  or of the last reply, compared as `said_back._echo_words` compares them (a word cut short counts as the
-  word it begins, from two letters on); and
+- every word Whisper heard in it is a word of what the reply had played (or begun to play) by the time
+  it was judged, or of the last reply, compared as `said_back._echo_words` compares them (a word cut
+  short counts as the word it begins, from two letters on); and
 - what the VAD heard in it follows the playback (`EchoGate.follows_playback` at `FOLLOWS_RHO` or more).
   A user alone follows the reply at 0.21 at most (`vad/double_talk.py`), the echo a failing canceller left
-  at 0.5-1.0. A user talking over such an echo follows it too (0.3-0.7, `tests/test_own_echo.py`), so
-  the words decide: a user who says only the reply's own words over an echo the canceller lost is taken
-  for the echo, and says them again.
+  at 0.5-1.0. A user talking over such an echo follows it too (0.3-0.7; three voices over a -12 to 0 dB
+  echo drifting 100-600 ppm in tests/test_echo_gate.py's harness), so the words decide: a user who says
+  only the reply's own words over an echo the canceller lost is taken for the echo, and says them again.
 
 Such a burst resumes the reply, as a cough does, carries nothing on, and gets no reply of its own.
 """
