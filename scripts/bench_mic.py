@@ -14,9 +14,11 @@ third one 0.5 s into the reply instead, to interrupt it. Then, from the recordin
   the reply or let it play to its end (then it is how long the reply went on over the person); an
   interruption said after a short reply had already ended has none.
 
-The app's own report (`--report`) gives the engine's figures for the same turns. Each `--tree` (a checkout
-of this repository, e.g. main at a024c09 for the baseline) runs the same session in turn, `--rounds` times,
-alternating which goes first. Needs the system packages of .ci/install_audio.sh.
+The app's own report (`--report`) gives the engine's figures for the same turns; it is kept next to each
+session's recording (`session-R-TREE.report.json`), and a turn of it that no recording said (the reply's
+own echo taken for the user, say) is printed as a warning. Each `--tree` (a checkout of this repository,
+e.g. main at a024c09 for the baseline) runs the same session in turn, `--rounds` times, alternating
+which goes first. Needs the system packages of .ci/install_audio.sh.
 """
 
 from __future__ import annotations
@@ -227,6 +229,10 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
                 if row["interrupted"]:
                     row["engine_barge_in"] = cut["timings_ms"].get("barge_in")  # type: ignore[index]
         rows.append(row)
+    paired = {id(t) for t in turns if t is not None}
+    for turn in run["report"].get("turns", []):
+        if id(turn) not in paired:
+            warnings.append(f"a turn no recording said: {turn.get('user_text')!r}")
     said = [(t.get("user_text"), t.get("interrupted")) for t in run["report"].get("turns", [])]
     return {"rows": rows, "turns": len(said), "said": said, "audio": run["report"].get("audio"),
             "cpu": run["cpu"], "warnings": warnings}  # fmt: skip
@@ -295,6 +301,8 @@ def main() -> None:
                 results[str(tree)]["sessions"].append(figures)
                 figures["wav"] = str(args.out / f"session-{r + 1}-{tree.name}.wav")
                 write_wav(figures["wav"], run["recording"], RATE)
+                report = Path(figures["wav"]).with_suffix(".report.json")  # the app's own, to read later
+                report.write_text(json.dumps(run["report"], indent=2))
                 s = pooled([figures])
                 v2v, barge = s["signal_v2v"], s["signal_barge_in"]
                 cpu = figures["cpu"]
