@@ -147,8 +147,8 @@ class EchoGate:
             self._learning = learning
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
             self._ref_energy.append(_energy(ref))
-            self._energies = (_energy(frame), _energy(cancelled), self._echoed_energy())
-            if audible:
+            if audible:  # only then are the energies used (`_removed`, `_measure_what_is_left`)
+                self._energies = (_energy(frame), _energy(cancelled), self._echoed_energy())
                 mic, out, _ = self._energies
                 self._removed.append((mic, out))
                 self.echo_shown = (
