@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -18,6 +19,19 @@ from assistant.bench.suite import BenchError
 from assistant.config import Config, ConfigError, load_config
 from assistant.models import ModelError
 from assistant.tools import ToolLoadError
+
+
+def drift_ppm(value: str) -> float:
+    """`--echo-drift-ppm`: a finite number of ppm within `MAX_DRIFT_PPM`; argparse says what is wrong."""
+    from assistant.transports.simulate import MAX_DRIFT_PPM
+
+    try:
+        ppm = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(ppm) or abs(ppm) > MAX_DRIFT_PPM:
+        raise argparse.ArgumentTypeError(f"{value} ppm: give -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}")
+    return ppm
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -218,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--echo-delay-ms", type=int, default=40)
     sim.add_argument(
         "--echo-drift-ppm",
-        type=float,
+        type=drift_ppm,
         default=0.0,
         help="the microphone's clock runs this much faster than the speaker's (the echo's delay drifts)",
     )

@@ -111,3 +111,32 @@ def test_a_drifting_loudspeaker_never_puts_the_replys_words_in_the_users_mouth()
     assert len(said) == len(names), said
     for name, text in zip(names, said, strict=True):
         assert word_error_rate([refs[name]], [text]) <= 0.5, (name, text)
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(repr), st.text(max_size=12)))
+def test_any_drift_given_runs_or_gets_a_clear_error(value: str) -> None:
+    """`assistant simulate --echo-drift-ppm`: a number within 1 % runs; anything else (nan, inf, a
+    million ppm, words) is refused by argparse with a message, never a traceback from the resampler."""
+    import argparse
+
+    from assistant.cli import drift_ppm
+    from assistant.transports.simulate import MAX_DRIFT_PPM
+
+    try:
+        ppm = drift_ppm(value)
+    except argparse.ArgumentTypeError as refused:
+        assert "ppm" in str(refused) or "not a number" in str(refused)
+        with pytest.raises(ValueError, match="echo_drift_ppm"):
+            SimulationOptions(echo_drift_ppm=float(value) if _is_float(value) else float("nan"))
+        return
+    assert abs(ppm) <= MAX_DRIFT_PPM
+    StreamResampler(22050, RATE * (1 + SimulationOptions(echo_drift_ppm=ppm).echo_drift_ppm * 1e-6))
+
+
+def _is_float(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

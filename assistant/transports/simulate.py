@@ -7,6 +7,7 @@ into the microphone when a loudspeaker is simulated (`echo_db`), and pushes the 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -30,6 +31,9 @@ from assistant.events import (
     SpeechStopped,
 )
 
+MAX_DRIFT_PPM = 10_000.0
+"""1 %: far beyond any two sound cards' clocks (tens to hundreds of ppm)."""
+
 
 @dataclass
 class SimulationOptions:
@@ -40,7 +44,8 @@ class SimulationOptions:
     echo_delay_ms: int = 40
     echo_drift_ppm: float = 0.0
     """The microphone's clock runs this much faster than the speaker's (two USB devices: tens to hundreds
-    of ppm; negative: slower), so the echo's delay drifts: at 100 ppm by 1 ms every 10 s."""
+    of ppm; negative: slower), so the echo's delay drifts: at 100 ppm by 1 ms every 10 s. At most
+    `MAX_DRIFT_PPM` either way."""
     gap_s: float = 0.8
     """Silence between the end of a reply and the next input."""
     gaps_s: list[float] | None = None
@@ -58,6 +63,13 @@ class SimulationOptions:
     """Say what decodes of a truncated or corrupt input (with a warning) instead of refusing it."""
     before_input: Callable[[int], None] | None = None
     """Called with an input's index just before it starts (fault-injection tests switch faults here)."""
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.echo_drift_ppm) or abs(self.echo_drift_ppm) > MAX_DRIFT_PPM:
+            raise ValueError(
+                f"echo_drift_ppm must be a number of ppm from -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}, "
+                f"got {self.echo_drift_ppm!r}"
+            )
 
 
 @dataclass
