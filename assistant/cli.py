@@ -34,6 +34,23 @@ def drift_ppm(value: str) -> float:
     return ppm
 
 
+def echo_delays(value: str) -> list[int]:
+    """`--echo-delay-ms`: one delay in ms, or one per input ("160,40": the last holds for the inputs after
+    it), each whole and within `MAX_ECHO_DELAY_MS`; argparse says what is wrong."""
+    from assistant.transports.simulate import MAX_ECHO_DELAY_MS
+
+    delays = []
+    for item in value.split(","):
+        try:
+            delay = int(item)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number of ms: {item!r}") from None
+        if not 0 <= delay <= MAX_ECHO_DELAY_MS:
+            raise argparse.ArgumentTypeError(f"{delay} ms: give 0 to {MAX_ECHO_DELAY_MS} ms")
+        delays.append(delay)
+    return delays
+
+
 def _overrides(args: argparse.Namespace) -> list[str]:
     overrides = list(args.set or [])
     if getattr(args, "llm_url", None):
@@ -138,7 +155,8 @@ async def _run_simulate(args: argparse.Namespace) -> int:
     options = SimulationOptions(
         barge_in_after_s=args.barge_in_after,
         echo_db=args.echo,
-        echo_delay_ms=args.echo_delay_ms,
+        echo_delay_ms=args.echo_delay_ms[-1],
+        echo_delays_ms=args.echo_delay_ms if len(args.echo_delay_ms) > 1 else None,
         echo_drift_ppm=args.echo_drift_ppm,
         allow_damaged=args.allow_damaged,
     )
@@ -229,7 +247,13 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument(
         "--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
     )
-    sim.add_argument("--echo-delay-ms", type=int, default=40)
+    sim.add_argument(
+        "--echo-delay-ms",
+        type=echo_delays,
+        default=[40],
+        metavar="MS[,MS...]",
+        help="the echo's delay; several: one per input, as if the path moved between replies",
+    )
     sim.add_argument(
         "--echo-drift-ppm",
         type=drift_ppm,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -25,11 +26,11 @@ from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine.commands import is_stop_command, retracted
 from assistant.engine.continuation import joined, take_back
-from assistant.engine.echo_gate import EchoGate
+from assistant.engine.echo_gate import RECENT_MS, EchoGate
 from assistant.engine.endpointing import is_backchannel
 from assistant.engine.lexicon import holds_no_word
 from assistant.engine.output import OutputBuffer
-from assistant.engine.own_echo import FOLLOWS_RHO, says_only
+from assistant.engine.own_echo import ECHO_ALONE_RHO, FOLLOWS_RHO, after_echo, says_only
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost
 from assistant.engine.user_turn import TurnRecord, UserTurn, holds_too_many_words
@@ -48,10 +49,16 @@ reply had started, "separated" paused it, was let go at the "t", and the turn th
 300 ms before "by", so Whisper never heard it)."""
 
 
+ONSET_MS = 300
+"""How much of a turn's first speech `_opened_by_echo` compares with the playback: one window of
+`EchoGate.follows_playback`, about as long as "Sorry," the echo of a reply's first word."""
+
+
 class Interruptions:
     """The barge-in half of a `Conversation`."""
 
     cfg: Config
+    frame_ms: int
     bus: EventBus
     output: OutputBuffer
     echo_gate: EchoGate
@@ -113,15 +120,9 @@ class Interruptions:
         words all the reply's own, and its sound following the playback (`own_echo.py`). Judged once,
         on the final transcript."""
         if turn.own_echo is None and turn.final is not None:
-            played = [m.content for m in self.history[-1:] if m.role == "assistant"]
-            reply_id = turn.interrupting
-            if reply_id is None and self._reply is not None:
-                reply_id = self._reply.id
-            if reply_id is not None:
-                played.append(self.output.begun(reply_id))
             turn.own_echo = (
                 turn.over_playback
-                and says_only(turn.final.text, " ".join(played))
+                and says_only(turn.final.text, self._played(turn))
                 and self.echo_gate.follows_playback(
                     len(turn.frames) - turn.frames_since_speech, turn.frames_since_speech
                 )
@@ -131,6 +132,37 @@ class Interruptions:
                 self.own_echoes += 1
                 log.info("heard its own voice (%r): the echo canceller lost the echo path", turn.final.text)
         return bool(turn.own_echo)
+
+    def _played(self, turn: UserTurn) -> str:
+        """What the assistant had said when `turn` began over it: the last reply in the history and what
+        the reply it paused had played or begun to play."""
+        played = [m.content for m in self.history[-1:] if m.role == "assistant"]
+        reply_id = turn.interrupting
+        if reply_id is None and self._reply is not None:
+            reply_id = self._reply.id
+        if reply_id is not None:
+            played.append(self.output.begun(reply_id))
+        return " ".join(played)
+
+    def _opened_by_echo(self, turn: UserTurn) -> bool:
+        """Whether the first `ONSET_MS` of this turn's speech, begun over the assistant's voice, followed
+        the playback (`FOLLOWS_RHO`): the reply's echo opened the turn, and whoever went on speaking
+        began later, so its onset says nothing of when they did. Followed as only the echo does
+        (`ECHO_ALONE_RHO`), the reply's words it opens with are not the user's either (`_said`). Judged
+        once, from `ONSET_MS` of speech on (or at the interruption's verdict, if sooner); False when
+        that audio is no longer kept (`echo_gate.RECENT_MS`)."""
+        if turn.echo_onset is None:
+            heard = min(ONSET_MS // self.frame_ms, len(turn.frames) - turn.speech_from)
+            ago = len(turn.frames) - turn.speech_from - heard
+            rho = 0.0
+            if turn.over_playback and heard > 0 and ago + heard <= RECENT_MS // self.frame_ms:
+                rho = self.echo_gate.follows_playback(heard, ago)
+            turn.echo_onset = rho >= FOLLOWS_RHO
+            if rho >= ECHO_ALONE_RHO:
+                turn.echo_words = self._played(turn)
+            if turn.echo_onset:
+                log.info("the reply's echo opened this turn (%.2f): it carries nothing on", rho)
+        return turn.echo_onset
 
     def _stops(self, text: str) -> bool:
         """ "Stop", "wait", "never mind" with no question pending, or a request taken back at its end
@@ -145,7 +177,7 @@ class Interruptions:
     def _resume_reply(self, turn: UserTurn) -> None:
         rid = turn.interrupting
         self._turn = None
-        self._dismissed = turn
+        self._dismissed = None if turn.own_echo else turn  # the reply's echo begins no user's words
         self.detector.end_speech()
         self.false_interruptions += 1
         self.output.resume()
@@ -155,6 +187,7 @@ class Interruptions:
         )
 
     def _confirm_interruption(self, turn: UserTurn) -> None:
+        self._opened_by_echo(turn)  # while what the reply played is known
         rid, turn.interrupting = turn.interrupting, None
         reply, record = self._reply, self._record
         if reply is None or reply.id != rid:
@@ -169,7 +202,7 @@ class Interruptions:
     def _carry_on(self, turn: UserTurn, reply: Reply, record: TurnRecord) -> bool:
         """Whether `turn` is the rest of the turn `reply` answers; if so, that turn's words leave the
         history and become the first half of this one (`continuation.py`)."""
-        if self.tools.pending is not None:
+        if self.tools.pending is not None or turn.echo_onset:
             return False
         turn.continues = take_back(
             turn.t_speech_start, record, reply, self.history, self.cfg.turn.continuation_ms
@@ -181,8 +214,18 @@ class Interruptions:
 
     def _heard(self, turn: UserTurn) -> Transcript:
         """What the user said in this turn, with the first half it carries on."""
+        said = self._said(turn)
+        return joined(turn.continues, said) if turn.continues is not None else said
+
+    def _said(self, turn: UserTurn) -> Transcript:
+        """This turn's final transcript, less the reply's own words it opened with when the reply's echo
+        opened it (`_opened_by_echo`; "Sorry, seven of clubs" where "Sorry, I don't ..." was playing)."""
         assert turn.final is not None
-        return joined(turn.continues, turn.final) if turn.continues is not None else turn.final
+        if not turn.echo_words:
+            return turn.final
+        final, played = turn.final, turn.echo_words
+        alternatives = tuple(a for a in (after_echo(a, played) for a in final.alternatives) if a)
+        return replace(final, text=after_echo(final.text, played), alternatives=alternatives)
 
     def _keep_dismissed(self, frame: np.ndarray, now: float) -> None:
         """Between turns: the burst let go keeps the audio that follows it, until `RESUMED_WITHIN_S`

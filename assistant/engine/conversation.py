@@ -32,6 +32,7 @@ from assistant.asr.streaming import StreamingRecognizer
 from assistant.bus import EventBus
 from assistant.config import Config
 from assistant.engine import lexicon
+from assistant.engine.barge_in import ONSET_MS
 from assistant.engine.continuation import joined
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
@@ -239,6 +240,7 @@ class Conversation(Replies):
         onset = now - (voiced_frames - 1) * self.frame_ms / 1000
         turn = UserTurn(
             frames=dismissed.frames if dismissed else list(self._preroll),
+            speech_from=dismissed.speech_from if dismissed else max(0, len(self._preroll) - voiced_frames),
             t_onset=onset,
             t_last_voiced=now,
             recognizer=StreamingRecognizer(self.transcriber, vocabulary=self.tools.vocabulary),
@@ -256,6 +258,8 @@ class Conversation(Replies):
 
     def _advance_turn(self, turn: UserTurn, now: float) -> None:
         silence_ms = turn.frames_since_speech * self.frame_ms  # audio time: a stalled loop adds none
+        if turn.echo_onset is None and len(turn.frames) - turn.speech_from >= ONSET_MS // self.frame_ms:
+            self._opened_by_echo(turn)
         if turn.interrupting is not None and (
             turn.voiced_ms >= self.cfg.turn.interruption_min_speech_ms or now - turn.t_onset > 3.0
         ):
@@ -328,11 +332,12 @@ class Conversation(Replies):
         self._turn = None
         self.detector.end_speech()
         self.bus.publish(SpeechStopped(turn.t_last_voiced))
-        said = bool(turn.final.text) and not is_filler(turn.final.text) and not self._own_echo(turn)
+        text = self._said(turn).text
+        said = bool(text) and not is_filler(text) and not self._own_echo(turn)
         if said:
-            self.bus.publish(FinalTranscript(turn.final.text))
+            self.bus.publish(FinalTranscript(text))
         # "Stop" cuts the reply (already) and gets none; with a first half carried on, it cancels both.
-        if not (said or turn.continues) or (said and self._stops(turn.final.text)):
+        if not (said or turn.continues) or (said and self._stops(text)):
             self._set_state(State.SPEAKING if self._reply else State.LISTENING)
             return
         heard = self._heard(turn) if said else turn.continues

@@ -18,6 +18,14 @@ A burst is the assistant's own voice when both hold:
   only the reply's own words over an echo the canceller lost is taken for the echo, and says them again.
 
 Such a burst resumes the reply, as a cough does, carries nothing on, and gets no reply of its own.
+
+The echo can also open a turn that the user then goes on, when they speak up before the echo's burst
+pauses ("Sorry," from the reply, then "seven of clubs"): the turn's onset is then the echo's, within
+`turn.continuation_ms` of the last turn and before the reply was audible for 0.4 s, so it carried that
+turn on ("He might even have been made amiable himself sorry, 7 of clubs.", through `assistant mic` on
+a loudspeaker 150 ms away). Its first 300 ms are judged as a burst's sound is
+(`Interruptions._opened_by_echo`): followed at `FOLLOWS_RHO`, the turn carries nothing on; at
+`ECHO_ALONE_RHO`, the reply's words it opens with are dropped (`after_echo`).
 """
 
 from __future__ import annotations
@@ -26,6 +34,12 @@ from assistant.engine.said_back import _echo_words
 
 FOLLOWS_RHO = 0.3
 """How closely a burst must follow the playback to be its echo (`EchoGate.follows_playback`)."""
+ECHO_ALONE_RHO = 0.75
+"""How closely the start of a turn must follow the playback to be the echo alone, no user in it: the
+reply's words it opens with are then dropped from what the user said (`after_echo`). A user talking
+over a failing canceller's echo followed it at 0.3-0.7 (above); the echo that opened a turn the user
+then went on, at 0.79-1.0 (27 turns; those a recording opened, 0.00-0.21) (`assistant simulate` with an echo path that moves between
+replies, `SimulationOptions.echo_delays_ms`; docs/benchmarks.md)."""
 
 
 def says_only(heard: str, played: str) -> bool:
@@ -35,3 +49,14 @@ def says_only(heard: str, played: str) -> bool:
     if not words or not said:
         return False
     return all(w in said or (len(w) >= 2 and any(s.startswith(w) for s in said)) for w in words)
+
+
+def after_echo(heard: str, played: str) -> str:
+    """`heard` less its opening words that are words of `played` (each as `says_only` takes it): what the
+    user said after the reply's echo that opened their turn. "" when every word is the reply's."""
+    tokens = heard.split()
+    start = 0
+    while start < len(tokens) and says_only(tokens[start], played):
+        start += 1
+    rest = " ".join(tokens[start:])
+    return rest[:1].upper() + rest[1:]

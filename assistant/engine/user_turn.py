@@ -61,11 +61,19 @@ class UserTurn:
     t_first_onset: float | None = None
     """The onset of a burst that paused the reply and was let go just before this turn opened, whose
     audio this turn holds (`barge_in.RESUMED_WITHIN_S`); None: the turn begins at `t_onset`."""
+    speech_from: int = 0
+    """Where in `frames` the speech that opened this turn begins (after the pre-roll)."""
     over_playback: bool = False
     """The assistant was audible when this turn's speech began: it may be the reply's echo
     (`engine/own_echo.py`)."""
     own_echo: bool | None = None
     """Whether it was the reply's echo, once judged."""
+    echo_onset: bool | None = None
+    """Whether its first 300 ms of speech followed the playback: the reply's echo opened it, whoever
+    went on speaking (`Interruptions._opened_by_echo`); once judged."""
+    echo_words: str = ""
+    """What the assistant had said when its echo opened this turn: the words the transcript's start may
+    hold that no user said (`own_echo.after_echo`)."""
     continues: Transcript | None = None
     """The first half of this turn, said before a pause that ended it too soon: the reply to it was taken
     back and this turn's reply answers both halves (`engine/continuation.py`)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.audio import StreamResampler, gain_db, rms_dbfs, write_wav
+from assistant.audio import rms_dbfs, write_wav
 from assistant.audiofile import load_audio
 from assistant.config import Config
 from assistant.engine import Conversation
@@ -30,9 +29,13 @@ from assistant.events import (
     Resumed,
     SpeechStopped,
 )
+from assistant.transports.loudspeaker import Loudspeaker
 
 MAX_DRIFT_PPM = 10_000.0
 """1 %: far beyond any two sound cards' clocks (tens to hundreds of ppm)."""
+MAX_ECHO_DELAY_MS = 2000
+"""Far beyond any loudspeaker's echo (a Bluetooth speaker's: 150-300 ms); the echo line holds a frame
+for every 20 ms of it."""
 
 
 @dataclass
@@ -42,6 +45,10 @@ class SimulationOptions:
     echo_db: float | None = None
     """Mix the assistant's output back into the microphone at this gain (a loudspeaker)."""
     echo_delay_ms: int = 40
+    echo_delays_ms: list[int] | None = None
+    """Per input: the echo's delay from that input's start on (ms, whole frames), `echo_delay_ms` where the
+    list ends. A path that moves between replies, as a PulseAudio loopback re-timed itself after a flush
+    (40 → 48 ms) or a Bluetooth speaker renegotiates its buffer: the canceller learned the old delay."""
     echo_drift_ppm: float = 0.0
     """The microphone's clock runs this much faster than the speaker's (two USB devices: tens to hundreds
     of ppm; negative: slower), so the echo's delay drifts: at 100 ppm by 1 ms every 10 s. At most
@@ -70,6 +77,9 @@ class SimulationOptions:
                 f"echo_drift_ppm must be a number of ppm from -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}, "
                 f"got {self.echo_drift_ppm!r}"
             )
+        for delay in [self.echo_delay_ms, *(self.echo_delays_ms or [])]:
+            if not isinstance(delay, int) or not 0 <= delay <= MAX_ECHO_DELAY_MS:
+                raise ValueError(f"an echo delay must be 0 to {MAX_ECHO_DELAY_MS} ms, got {delay!r}")
 
 
 @dataclass
@@ -166,6 +176,13 @@ def _gap_before(opts: SimulationOptions, idx: int) -> float:
     return opts.gap_s
 
 
+def _echo_delay_ms(opts: SimulationOptions, idx: int) -> int:
+    """The echo's delay from input `idx` on, in ms."""
+    if opts.echo_delays_ms and idx < len(opts.echo_delays_ms):
+        return opts.echo_delays_ms[idx]
+    return opts.echo_delay_ms
+
+
 def _audible_runs(
     frames: list[np.ndarray], times: list[float], frame_s: float, merge_s: float = 0.1
 ) -> list[tuple[float, float]]:
@@ -231,12 +248,16 @@ async def simulate(
     frame_ms = cfg.audio.frame_ms
     n_in = conv.frame_samples
     n_out = cfg.audio.output_sample_rate * frame_ms // 1000
-    echo_lag = max(0, opts.echo_delay_ms // frame_ms)
-    echo_line: deque[np.ndarray] = deque([np.zeros(n_in, np.int16)] * echo_lag)
-    echo_resampler = StreamResampler(
-        cfg.audio.output_sample_rate, cfg.audio.sample_rate * (1 + opts.echo_drift_ppm * 1e-6)
-    )
-    echo_pending = np.zeros(0, np.int16)
+    speaker = None
+    if opts.echo_db is not None:
+        speaker = Loudspeaker(
+            cfg.audio.output_sample_rate,
+            cfg.audio.sample_rate,
+            frame_ms,
+            opts.echo_db,
+            _echo_delay_ms(opts, 0),
+            opts.echo_drift_ppm,
+        )
     mic_rec: list[np.ndarray] = []
     spk_rec: list[np.ndarray] = []
     user_spans: list[tuple[float, float]] = []
@@ -262,6 +283,8 @@ async def simulate(
             if not playing and idx < len(inputs) and now - t0 >= next_start:
                 if opts.before_input is not None:
                     opts.before_input(idx)
+                if speaker is not None:
+                    speaker.retime(_echo_delay_ms(opts, idx))
                 playing, pos, next_start = True, 0, float("inf")
                 user_spans.append((float("inf"), float("inf")))
                 input_times.append([now, now])
@@ -275,12 +298,8 @@ async def simulate(
                     input_times[-1][1] = now + n_in / 16000
                     playing, idx = False, idx + 1
                     input_end_t, reply_audio_t, quiet_since = now, None, None
-            if opts.echo_db is not None:
-                echo_pending = np.concatenate([echo_pending, echo_resampler(out)])
-                frame, echo_pending = echo_pending[:n_in], echo_pending[n_in:]
-                frame = np.pad(frame, (0, n_in - frame.size))
-                echo_line.append(gain_db(frame, opts.echo_db))
-                echo = echo_line.popleft()
+            if speaker is not None:
+                echo = speaker.echo(out)
                 mic = np.clip(mic.astype(np.int32) + echo, -32768, 32767).astype(np.int16)
             conv.push_input(mic, out, now)
             mic_rec.append(mic)
