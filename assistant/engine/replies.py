@@ -36,7 +36,8 @@ def remembered(reply: Reply, heard: str, interrupted: bool) -> Message | None:
     if reply.aside:
         return None
     cut = interrupted or reply.error is not None
-    return Message("assistant", model_words(heard), interrupted=cut, from_tools=bool(reply.tool_calls))
+    words = model_words(heard, interrupted)
+    return Message("assistant", words, interrupted=cut, from_tools=bool(reply.tool_calls))
 
 
 class Replies(Interruptions):
