@@ -148,7 +148,9 @@ def test_a_turn_the_replys_echo_opened_carries_nothing_on() -> None:
     recording is heard in a turn of its own (within 50 % WER of its transcript). On bb32439, in 3 runs
     of 3: 2-3 turns carried on ("7 of clubs all right feels like these days go on forever"). A misheard
     echo that makes a turn of its own ("Great. All right.", once in 3 runs) is another fault
-    (`own_echo.py` judges its words) and is not asserted here."""
+    (`own_echo.py` judges its words) and is not asserted here.
+    The reply first cut here is heard as "Sorry, I": kept in the history, Qwen copied it into every later
+    reply ("Sorry, I..."); no reply may be such a copy (`replies.without_a_short_cut`)."""
     cfg = load_config(overrides=["llm.temperature=0"])
     names = ["goforward.wav", "cards-003.wav", "forever.wav", "cards-005.wav", "cards-001.wav"]
     names.append("asterisk/dir-nomore.wav")
@@ -166,6 +168,8 @@ def test_a_turn_the_replys_echo_opened_carries_nothing_on() -> None:
         )
         assert found is not None, (name, said)
         at = found + 1
+    replies = [t["assistant_text"] for t in turns]
+    assert not any(r.endswith("...") for r in replies), replies
 
 
 def _first_loud_frame(speaker: Loudspeaker, frames: int) -> int:

@@ -38,8 +38,8 @@ ECHO_ALONE_RHO = 0.75
 """How closely the start of a turn must follow the playback to be the echo alone, no user in it: the
 reply's words it opens with are then dropped from what the user said (`after_echo`). A user talking
 over a failing canceller's echo followed it at 0.3-0.7 (above); the echo that opened a turn the user
-then went on, at 0.79-1.0 (27 turns; those a recording opened, 0.00-0.21) (`assistant simulate` with an echo path that moves between
-replies, `SimulationOptions.echo_delays_ms`; docs/benchmarks.md)."""
+then went on, at 0.79-1.0 (27 turns; those a recording opened, 0.00-0.21), in `assistant simulate`
+with an echo path that moves between replies (`SimulationOptions.echo_delays_ms`; docs/benchmarks.md)."""
 
 
 def says_only(heard: str, played: str) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,11 @@ from assistant.tts import Synthesizer
 log = logging.getLogger(__name__)
 
 
+CUT_WORDS = 5
+"""An interrupted reply keeps the sentence it was cut in only from this many of its words on."""
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
 def remembered(reply: Reply, heard: str, interrupted: bool) -> Message | None:
     """What the history keeps of a finished reply, after the user's turn: the model's words as heard
     (`model_words`; empty when there were none), or None when the engine answered the turn aside
@@ -37,7 +43,24 @@ def remembered(reply: Reply, heard: str, interrupted: bool) -> Message | None:
         return None
     cut = interrupted or reply.error is not None
     words = model_words(heard, interrupted)
+    if interrupted:
+        words = without_a_short_cut(words)
     return Message("assistant", words, interrupted=cut, from_tools=bool(reply.tool_calls))
+
+
+def without_a_short_cut(heard: str) -> str:
+    """An interrupted reply as heard, less the sentence it was cut in when that holds under `CUT_WORDS`
+    words ("Sorry, I", "A good name"): a small model copies such an opening, cut, into its next replies.
+    Greedy, after "A good name..." (cut) Qwen2.5-Coder 0.5B answered "Tell me something about cats." with
+    "A good name..." and "Feels like these days go on forever." with "It's like..."; after "Sorry, I..."
+    it answered "7 of clubs" and a list of cards with "Sorry, I..."; shown without the "...", with a dash,
+    "(interrupted)" or "[cut off]" in front, it copied those too (probe of 2026-12-06). The words before
+    it, and a longer cut sentence, are what the user heard of the reply, and stay."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(heard)]
+    done = ends[-1] if ends else 0
+    if len(heard[done:].split()) >= CUT_WORDS:
+        return heard
+    return heard[:done].rstrip()
 
 
 class Replies(Interruptions):
