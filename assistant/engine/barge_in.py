@@ -101,8 +101,7 @@ class Interruptions:
         """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
         from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", more
         words than the burst could hold, or no word at all: both are Whisper's inventions)."""
-        assert turn.final is not None
-        text = turn.final.text
+        text = self._said(turn).text  # without the reply's words its echo opened the burst with
         if (
             is_backchannel(text)
             or holds_too_many_words(text, turn.spoken_ms())
@@ -112,7 +111,7 @@ class Interruptions:
             self._resume_reply(turn)
         else:
             self._confirm_interruption(turn)
-            if turn.final.text and not self._stops(turn.final.text):
+            if text and not self._stops(text):
                 turn.spec_reply = self._new_reply(self._heard(turn))
 
     def _own_echo(self, turn: UserTurn) -> bool:

@@ -306,11 +306,11 @@ class Conversation(Replies):
 
     def _on_final(self, turn: UserTurn) -> None:
         """The final transcript is in: start a speculative reply to it, held back until the endpoint."""
-        assert turn.final is not None
+        text = self._said(turn).text
         if (
-            turn.final.text
-            and not is_filler(turn.final.text)
-            and not self._stops(turn.final.text)
+            text
+            and not is_filler(text)
+            and not self._stops(text)
             and turn.interrupting is None
             and self._turn is turn
             and not self._own_echo(turn)
