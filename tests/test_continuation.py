@@ -188,14 +188,14 @@ def test_a_barge_in_inside_the_answered_recording_keeps_the_engines_measure() ->
     the engine heard it (under a loud echo a reply went on 1.1 s over the user while the engine said
     81 ms), and until the reply stopped for good."""
     from assistant.events import BargeIn, ReplyEnded, ReplySpoken
-    from assistant.transports.simulate import _true_barge_in_times
+    from assistant.transports.sim_timeline import true_barge_in_times
 
     def measured(spans: list[tuple[float, float]], stops: tuple[float, ...] = (5.0,)) -> float:
         records = [{"interrupted": True, "timings_ms": {"barge_in": 80.0}}]
         events = [(4.0, ReplySpoken(1, "I see."))]  # audible from 4.0 s
         events += [(stop, BargeIn(1, 80.0, stopped_at=stop)) for stop in stops]
         events += [(stops[-1] + 0.5, ReplyEnded(1, "I see", interrupted=True))]
-        _true_barge_in_times(records, events, spans)
+        true_barge_in_times(records, events, spans)
         return records[0]["timings_ms"]["barge_in"]
 
     assert measured([(0.2, 8.0)]) == 80.0  # the answered recording, going on

@@ -23,13 +23,16 @@ from assistant.engine import Conversation
 from assistant.events import (
     BargeIn,
     ErrorOccurred,
-    FinalTranscript,
-    ReplyEnded,
-    ReplySpoken,
     Resumed,
-    SpeechStopped,
 )
 from assistant.transports.loudspeaker import Loudspeaker
+from assistant.transports.sim_timeline import (
+    audible_runs,
+    endpoints_of,
+    input_of,
+    true_barge_in_times,
+    turn_inputs,
+)
 
 MAX_DRIFT_PPM = 10_000.0
 """1 %: far beyond any two sound cards' clocks (tens to hundreds of ppm)."""
@@ -183,56 +186,6 @@ def _echo_delay_ms(opts: SimulationOptions, idx: int) -> int:
     return opts.echo_delay_ms
 
 
-def _audible_runs(
-    frames: list[np.ndarray], times: list[float], frame_s: float, merge_s: float = 0.1
-) -> list[tuple[float, float]]:
-    """(start, end) of every stretch in which the speaker played something, gaps up to `merge_s` bridged.
-
-    The times are those of the ticks that pulled each frame, so they share the engine's clock."""
-    runs: list[list[float]] = []
-    for frame, t in zip(frames, times, strict=True):
-        if not np.any(frame):
-            continue
-        if runs and t - runs[-1][1] <= merge_s + 1e-6:
-            runs[-1][1] = t + frame_s
-        else:
-            runs.append([t, t + frame_s])
-    return [(a, b) for a, b in runs]
-
-
-def _endpoints(collected: list[tuple[float, Any]]) -> list[dict[str, Any]]:
-    """Every end of a user turn: when it was judged over, its last voiced frame, and its words ("" when the
-    turn gave nothing to answer). A FinalTranscript right after a SpeechStopped belongs to it."""
-    out: list[dict[str, Any]] = []
-    for now, event in collected:
-        if isinstance(event, SpeechStopped):
-            out.append({"at": now, "last_voiced": event.at, "text": ""})
-        elif isinstance(event, FinalTranscript) and out and not out[-1]["text"]:
-            out[-1]["text"] = event.text
-    return out
-
-
-def _input_of(t: float, starts: list[float]) -> int | None:
-    """The input that was playing (or had last played) at time t."""
-    index = None
-    for i, start in enumerate(starts):
-        if start <= t + 1e-6:
-            index = i
-    return index
-
-
-def _turn_inputs(
-    conv: Conversation, endpoints: list[dict[str, Any]], starts: list[float]
-) -> list[int | None]:
-    """The input each turn record answers, found by the record's own last voiced frame. An engine that
-    keeps no `record_times` (a baseline of scripts/bench_turns.py from before 6552c9f) is matched as it
-    was then: the records in the order of the endpoints with words (shifted where a turn made no record)."""
-    times = getattr(conv, "record_times", None)
-    if times is None:
-        times = [e["last_voiced"] for e in endpoints if e["text"]][: len(conv.records)]
-    return [_input_of(t, starts) for t in times]
-
-
 async def simulate(
     cfg: Config,
     paths: list[Path],
@@ -345,12 +298,12 @@ async def simulate(
         events.close()
 
     barge_ins = [(t, e) for t, e in collected if isinstance(e, BargeIn)]
-    _true_barge_in_times(conv.records, collected, user_spans)
+    true_barge_in_times(conv.records, collected, user_spans)
     onsets = [t - e.reaction_ms / 1000 for t, e in barge_ins]
     own_echo = [t for t in onsets if not any(a - 0.3 <= t <= b + 0.3 for a, b in user_spans)]
     if not conv.records:
         warnings.append("no user speech was recognised in the input")
-    endpoints = _endpoints(collected)
+    endpoints = endpoints_of(collected)
     starts = [a for a, _ in input_times]
     timeline = {
         "inputs": [
@@ -368,13 +321,13 @@ async def simulate(
                 "at_s": round(e["at"] - t0, 3),
                 "last_voiced_s": round(e["last_voiced"] - t0, 3),
                 "text": e["text"],
-                "input": _input_of(e["last_voiced"], starts),
+                "input": input_of(e["last_voiced"], starts),
             }
             for e in endpoints
         ],
         "reply_audio_s": [
             (round(a - t0, 3), round(b - t0, 3))
-            for a, b in _audible_runs(spk_rec, tick_times, frame_ms / 1000)
+            for a, b in audible_runs(spk_rec, tick_times, frame_ms / 1000)
         ],
     }
     report = {
@@ -387,7 +340,7 @@ async def simulate(
         "own_echoes_resumed": sum(1 for _, e in collected if isinstance(e, Resumed) and e.own_echo),
         "self_interruption_onsets_s": [round(t - t0, 2) for t in own_echo],
         "user_speech_s": [(round(a - t0, 2), round(b - t0, 2)) for a, b in user_spans],
-        "turn_inputs": _turn_inputs(conv, endpoints, starts),
+        "turn_inputs": turn_inputs(conv, endpoints, starts),
         "timeline": timeline,
         "errors": [f"{e.source}: {e.message}" for _, e in collected if isinstance(e, ErrorOccurred)],
         "warnings": warnings,
@@ -400,45 +353,6 @@ async def simulate(
         [e for _, e in collected],
         [round(t - t0, 3) for t, _ in collected],
     )
-
-
-def _true_barge_in_times(
-    records: list[dict[str, Any]], events: list[tuple[float, Any]], user_spans: list[tuple[float, float]]
-) -> None:
-    """Measure barge-in from the interrupting recording's real speech onset, not the engine's VAD onset.
-
-    `events` are (clock time, event). The driver knows when each recording's speech began; the last
-    BargeIn of each interrupted reply says when the speaker went silent for good (a pause that resumed
-    over the user is not a stop), and its first ReplySpoken when the reply became audible. Interrupted
-    records appear in the same order as interrupted ReplyEnded events. The interruption is the speech
-    that began while the reply was audible: however late the engine heard it (under a loud echo the
-    session's first reply went on 1.1 s over the user, and the engine, counting from its own late onset,
-    said 81 ms). Speech that began before the reply was audible is the recording the reply answered,
-    going on after a pause: the driver does not know where in it the interruption began, and the
-    engine's own measure stays (it read 4.1 s from the file's first word).
-    """
-    last: dict[int, BargeIn] = {}
-    audible_from: dict[int, float] = {}
-    cut_replies: list[int] = []
-    for t, event in events:
-        if isinstance(event, BargeIn):
-            last[event.reply_id] = event
-        elif isinstance(event, ReplySpoken):
-            audible_from.setdefault(event.reply_id, t)
-        elif isinstance(event, ReplyEnded) and event.interrupted:
-            cut_replies.append(event.reply_id)
-    interrupted = [r for r in records if r.get("interrupted")]
-    for record, reply_id in zip(interrupted, cut_replies, strict=False):
-        if (barge_in := last.get(reply_id)) is None or (audible := audible_from.get(reply_id)) is None:
-            continue
-        stop = barge_in.stopped_at
-        onsets = [a for a, b in user_spans if audible - _TICK_S <= a <= stop <= b + 0.5]
-        if onsets:
-            record["timings_ms"]["barge_in"] = round(max(0.0, stop - max(onsets)) * 1000, 1)
-
-
-_TICK_S = 0.05
-"""Slack for the driver's tick: a clause's ReplySpoken is collected at the tick after it began."""
 
 
 def write_conversation(result: SimulationResult, path: Path, mic_rate: int = 16000) -> None:
