@@ -1,6 +1,7 @@
 """Voice-to-voice and barge-in of `assistant mic`, measured from the recorded signal, on virtual devices.
 
     python scripts/bench_mic.py [--tree PATH ...] [--rounds 2] [--out out/bench_mic] [--app-arg=ARG ...]
+        [--loudspeaker-ms MS] [--recordings DIR --count N]
 
 A private PulseAudio daemon (tests/virtual_audio.py) gets one stereo null sink: `assistant mic`'s
 microphone is its left channel and its speaker its right, so both sides of the conversation are recorded
@@ -69,6 +70,26 @@ SESSION = [
 ]
 """(recording, how): "answer" is said once the reply before has ended (and a gap); "barge" 0.5 s after
 the reply to the one before has become audible."""
+Plan = list[tuple[Path, str]]
+"""The recordings of a session, in order, each with how it is said (as in `SESSION`)."""
+
+
+def default_plan() -> Plan:
+    return [(DATA / name, how) for name, how in SESSION]
+
+
+def drawn_plan(folder: Path, count: int, seed: int, unseen: bool = False) -> Plan:
+    """`count` recordings of `folder` (each WAV with its transcript in a .txt beside it), drawn with `seed`;
+    every third is said over the reply before it, as in `SESSION`. `unseen`: none that tests/data holds
+    (by name), so that the session is speech the engine was never tuned on."""
+    known = {w.name for w in DATA.rglob("*.wav")} if unseen else set()
+    wavs = sorted(w for w in folder.glob("*.wav") if w.with_suffix(".txt").is_file() and w.name not in known)
+    if len(wavs) < count:
+        raise SystemExit(f"{folder}: {len(wavs)} WAVs with a transcript beside them, {count} asked for")
+    picked = np.random.default_rng(seed).choice(len(wavs), count, replace=False)
+    return [(wavs[k], "barge" if i % 3 == 2 else "answer") for i, k in enumerate(picked)]
+
+
 RATE = 16000
 CLAUSE_GAP_MS = 350.0
 """A pause this short between two stretches of the app's voice is inside one reply (Piper's clauses came
@@ -113,7 +134,7 @@ def _wait_answered(app: App, rec: AirRecorder, after: int) -> None:
 
 
 def session(
-    va: VirtualAudio, tree: Path, app_args: list[str], gaps: list[float], folder: Path
+    va: VirtualAudio, tree: Path, app_args: list[str], gaps: list[float], folder: Path, plan: Plan
 ) -> dict[str, Any]:
     """One multi-turn session with the app of `tree`: the recording, the play positions, the app's report."""
     report = folder / "report.json"
@@ -121,7 +142,7 @@ def session(
     server = va.daemon_pid
     rec = None
     cpu: dict[str, float] = {}
-    played: list[tuple[str, str, int]] = []
+    played: list[tuple[Path, str, int]] = []
     try:
         app.wait_for("Listening at", timeout=180)
         time.sleep(1.0)
@@ -133,7 +154,7 @@ def session(
         rec = AirRecorder(va, RATE)
         time.sleep(0.5)
         said_until = 0
-        for i, (name, how) in enumerate(SESSION):
+        for i, (path, how) in enumerate(plan):
             if i and how == "barge":
                 first = _first_sound(rec, said_until, 20)
                 if first is not None:
@@ -142,8 +163,8 @@ def session(
                 _wait_answered(app, rec, said_until)
                 _wait(lambda g=gaps[i]: _silent_for(rec, g), 15)
             position = rec.samples
-            va.play_into_mic(DATA / name, sink=f"{AIR_SINK}_user")
-            played.append((name, how, position))
+            va.play_into_mic(path, sink=f"{AIR_SINK}_user")
+            played.append((path, how, position))
             said_until = rec.samples
         _wait_answered(app, rec, said_until)
         time.sleep(1.0)
@@ -166,11 +187,12 @@ def session(
     }
 
 
-def _references() -> dict[str, str]:
+def _references(paths: list[Path]) -> dict[str, str]:
+    """Each recording's transcript, by file name: tests/data's table, else the .txt beside it."""
     refs = references(DATA)
-    for name, _ in SESSION:
-        if name not in refs:
-            refs[name] = (DATA / name).with_suffix(".txt").read_text().strip()
+    for path in paths:
+        if path.name not in refs:
+            refs[path.name] = path.with_suffix(".txt").read_text().strip()
     return refs
 
 
@@ -201,11 +223,13 @@ def analyse(run: dict[str, Any]) -> dict[str, Any]:
     runs = recorded.audible_runs(right, RATE)
     replies = recorded.audible_runs(right, RATE, merge_ms=CLAUSE_GAP_MS)
     placed = []
-    for name, how, position in run["played"]:
-        clip = read_audio(DATA / name)
+    for path, how, position in run["played"]:
+        name = path.name
+        clip = read_audio(path)
         lo, hi = max(0, position - RATE // 5), position + 3 * RATE
         placed.append((name, how, recorded.place(left, clip, speech_span_ms(clip), RATE, lo, hi)))
-    turns = pair_turns(run["report"].get("turns", []), [n for n, _, _ in placed], _references())
+    refs = _references([path for path, _, _ in run["played"]])
+    turns = pair_turns(run["report"].get("turns", []), [n for n, _, _ in placed], refs)
     rows, warnings = [], []
     for i, (name, how, p) in enumerate(placed):
         row: dict[str, Any] = {"file": name, "how": how, "ncc": round(p.score, 3), "heard": None}
@@ -276,6 +300,16 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument(
+        "--recordings",
+        type=Path,
+        help="say COUNT recordings drawn from this folder (each WAV with a .txt transcript) instead of "
+        "the fixed session of tests/data, e.g. ../shared/speech/asterisk-dev",
+    )
+    parser.add_argument("--count", type=int, default=9, help="with --recordings: how many (default 9)")
+    parser.add_argument(
+        "--unseen", action="store_true", help="with --recordings: none of those tests/data holds"
+    )
+    parser.add_argument(
         "--loudspeaker-ms",
         type=int,
         help="the app's speaker also reaches its microphone this late, 6 dB down (a PulseAudio loopback)",
@@ -285,7 +319,12 @@ def main() -> None:
         raise SystemExit("needs PulseAudio and its tools: bash .ci/install_audio.sh")
     trees = [t.resolve() for t in (args.tree or [ROOT])]
     app_args = args.app_arg or ["--set", "llm.temperature=0"]
-    gaps = list(np.random.default_rng(args.seed).uniform(0.5, 2.0, len(SESSION)))
+    if args.count < 1:
+        parser.error("--count must be 1 or more")
+    plan = default_plan()
+    if args.recordings:
+        plan = drawn_plan(args.recordings, args.count, args.seed, args.unseen)
+    gaps = list(np.random.default_rng(args.seed).uniform(0.5, 2.0, len(plan)))
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, Any]] = {str(t): {"sessions": []} for t in trees}
     with VirtualAudio(rate=48000) as va:
@@ -296,7 +335,7 @@ def main() -> None:
             order = trees if r % 2 == 0 else trees[::-1]
             for tree in order:
                 with tempfile.TemporaryDirectory() as folder:
-                    run = session(va, tree, app_args, gaps, Path(folder))
+                    run = session(va, tree, app_args, gaps, Path(folder), plan)
                 figures = analyse(run)
                 results[str(tree)]["sessions"].append(figures)
                 figures["wav"] = str(args.out / f"session-{r + 1}-{tree.name}.wav")
@@ -332,7 +371,8 @@ def main() -> None:
               f"speaker underruns per session (all, in the voice) {underruns}")  # fmt: skip
     from assistant.bench.machine import describe_machine
 
-    out = {"machine": describe_machine(), "session": SESSION, "gaps_s": gaps, "trees": results}
+    said = [(str(path), how) for path, how in plan]
+    out = {"machine": describe_machine(), "session": said, "gaps_s": gaps, "trees": results}
     (args.out / "bench_mic.json").write_text(json.dumps(out, indent=2))
     print(f"Wrote {args.out / 'bench_mic.json'}")
 
