@@ -10,7 +10,7 @@ from assistant.asr import Transcriber
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import resample, write_wav
 from assistant.engine import Conversation
-from assistant.engine.notices import model_words
+from assistant.engine.notices import ACKNOWLEDGED, model_words
 from assistant.engine.replies import without_a_short_cut
 from assistant.transports.simulate import SimulationOptions, simulate
 
@@ -61,13 +61,15 @@ async def test_full_conversation_with_spoken_reply(cfg, speech):
             resample(audio, result.output_rate, 16000), short_guard=False
         ).text
         assert word_error_rate([turn["assistant_text"]], [heard]) < 0.35, (turn["assistant_text"], heard)
-    # History: after the system prompt, each question and the model's own words of its reply; a reply that
-    # was only the engine's notice ("Go forward 10 meters." read back became "Sorry, I can't do that.")
-    # is an empty turn, so that the model neither imitates the notice nor answers two questions at once.
-    assert [m.role for m in conv.history] == ["system"] + ["user", "assistant"] * len(turns)
+    # History: after the system prompt, each question and the model's own words of its reply. A reply the
+    # engine said in the model's place ("Go forward 10 meters." read back became "Sorry, I can't do
+    # that.") leaves with its question, so that the model neither imitates the notice nor an empty turn,
+    # nor answers two questions at once; "I see." to a statement keeps it, with an empty turn.
+    kept = [t for t in turns if model_words(t["assistant_text"]) or ACKNOWLEDGED in t["assistant_text"]]
+    assert [m.role for m in conv.history] == ["system"] + ["user", "assistant"] * len(kept)
     said = [m.content for m in conv.history if m.role == "assistant"]
-    assert said == [model_words(t["assistant_text"]) for t in turns]
-    assert [m.content for m in conv.history if m.role == "user"] == [t["user_text"] for t in turns]
+    assert said == [model_words(t["assistant_text"]) for t in kept]
+    assert [m.content for m in conv.history if m.role == "user"] == [t["user_text"] for t in kept]
 
 
 async def test_barge_in_cuts_history_to_what_was_heard(cfg, speech):

@@ -380,6 +380,32 @@ async def test_tool_calls_through_a_real_openai_compatible_server(tmp_path, tool
     assert turn["assistant_text"] and result.report["errors"] == []
 
 
+async def test_a_turn_the_engine_answered_in_the_models_place_leaves_the_history(tmp_path, voice):
+    """Spoken: live information no tool gives (answered aside), a request no tool does (the model's empty
+    reply becomes "Sorry, I can't do that."), then a question. Neither of the first two exchanges stays
+    for the model to imitate, and no two user turns follow each other: the history is the question and
+    its answer. (The aside's user turn had stayed, unanswered, before the next one: 2026-12-06.)"""
+    from assistant.engine.live import cannot_check
+    from assistant.engine.notices import UNABLE
+
+    llm = ScriptedLLM("")
+
+    def before(i: int) -> None:
+        llm.reply = "Cats sleep a lot." if i == 2 else ""
+
+    conv = Conversation(tool_cfg(None, tmp_path), llm=llm)
+    said = ["What's the weather doing in Glasgow?", "Put the kettle on.", "Tell me about cats."]
+    questions = [say(voice, text, tmp_path / f"q{i}.wav") for i, text in enumerate(said)]
+    result = await simulate(conv.cfg, questions, SimulationOptions(before_input=before), conv)
+    weather, kettle, cats = [t for t in result.report["turns"] if t["user_text"]]
+    assert weather["assistant_text"] == cannot_check(weather["user_text"]), weather
+    assert kettle["assistant_text"] == UNABLE, kettle
+    assert [(m.role, m.content) for m in conv.history[1:]] == [
+        ("user", cats["user_text"]),
+        ("assistant", cats["assistant_text"]),
+    ], conv.history
+
+
 async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_said(tmp_path, voice):
     """Spoken: a note taken by the fast path, then a request no tool does, answered by a model that
     reports a note again in the form of the tool's result: a deed no tool did, so not said."""
@@ -395,8 +421,7 @@ async def test_a_tool_result_the_model_makes_up_in_a_turn_without_tools_is_not_s
     note, kettle = [t for t in result.report["turns"] if t["user_text"]]
     assert note["tool_calls"][0]["name"] == "add_note"
     assert not kettle["tool_calls"] and kettle["assistant_text"] == UNABLE, kettle
-    note_said, kettle_said = [m for m in conv.history if m.role == "assistant"]
+    (note_said,) = [m for m in conv.history if m.role == "assistant"]
     assert note_said.from_tools and "milk" in note_said.content.lower(), note_said
-    assert kettle_said.content == "" and not kettle_said.from_tools, (
-        kettle_said
-    )  # the apology is not the model's
+    # The apology is not the model's: the request it answered leaves the history with it.
+    assert conv.history[-1] is note_said, conv.history

@@ -52,6 +52,10 @@ Preamble: a sentence that opens on the model's own prompt as its source ("Accord
 provided in the XML tags, there are 5 continents.": Qwen's tools header, 2026-12-04) or on the user's
 question quoted back ('To answer the question "How old will she be?", ...') is said without that opening
 (`preamble.py`).
+Number: a reply that is only a number, in a turn that called no tool, to words that ask no question and
+name no number to pick (or name the one said back), is not said: Qwen answered "Press 1 to enter a number."
+with "1", then said "1" to each of the next four turns (through `assistant mic`, unseen Asterisk prompts,
+2026-12-06). "How many legs does a spider have?", "Pick a number from 1 to 10." may get a number.
 Repeat: a sentence of `REPEAT_WORDS` words or more from the assistant's own previous reply (`before`)
 is left out (the model goes on) when said again to something else, unless the user asked to hear it
 again or a tool answered since; a reply that was nothing else gets what an echo gets. Qwen2.5-Coder
@@ -99,6 +103,7 @@ from assistant.engine.said_back import (
     _echo_words,
     _long_sentences,
     _object_words,
+    unasked_number,
 )
 from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
@@ -116,8 +121,8 @@ class Verdict:
     text: str
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
-    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "made_up", "leak" or
-    "tool_talk"), None to go on."""
+    """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "made_up", "leak",
+    "tool_talk" or "number"), None to go on."""
 
 
 class ReplyGuard:
@@ -287,7 +292,7 @@ class ReplyGuard:
                 or self._reads_back("", partly=True)
                 or self._may_leak()
             )
-        ):
+        ) or self._only_a_number(clause):
             self._held = f"{self._held} {clause}".strip()  # an echo or a repeat, perhaps: said once it is not
             return Verdict("")
         return Verdict(self._with_held(clause), self.stopped)
@@ -338,7 +343,14 @@ class ReplyGuard:
         if held and self._echo_sentence in self._repeats:
             self.repeated = True
             return ""
+        if self._only_a_number(held):
+            self.stopped = "number"
+            return ""
         return held
+
+    def _only_a_number(self, said: str) -> bool:
+        """Whether the reply so far is `said` alone, a number nothing asked for (`unasked_number`)."""
+        return not self._called and len(self._words) <= 2 and unasked_number(said, self._heard)
 
     def _may_repeat(self, so_far: tuple[str, ...]) -> bool:
         """Whether the sentence so far is the start of one of the user's sentences or of the previous

@@ -38,8 +38,15 @@ _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 def remembered(reply: Reply, heard: str, interrupted: bool) -> Message | None:
     """What the history keeps of a finished reply, after the user's turn: the model's words as heard
     (`model_words`; empty when there were none), or None when the engine answered the turn aside
-    (`Reply.aside`): then the user's turn leaves the history too."""
-    if reply.aside:
+    (`Reply.aside`) or in the model's place (`Reply.notice_only`): then the user's turn leaves the history
+    too. An empty model turn is what Qwen2.5-Coder 0.5B imitates: greedy, after one that followed "Go
+    forward 10 meters." (a read-back, answered "Sorry, I can't do that."), it answered 5 of 24 next
+    questions with nothing and "How many days are in a week?" with "1"; with the exchange left out, none
+    of 8 with nothing and "There are 7 days in a week." (probe of 2026-12-06; the user's words alone, or
+    the notice as the model's, were copied instead). A statement answered "I see." stays, with an empty
+    turn: with it gone, "What's my name?" after "My name is Priya." got "My name is Juno." (3 of 3 such
+    facts lost; kept, 3 of 3 recalled)."""
+    if reply.aside or reply.notice_only:
         return None
     cut = interrupted or reply.error is not None
     words = model_words(heard, interrupted)
@@ -147,8 +154,10 @@ class Replies(Interruptions):
         """The reply is over; `forget`: it is taken back (a continued turn), so history keeps none of it.
 
         The history keeps what of the model's words was heard: not the engine's notices and apologies
-        (`model_words`), which a small model imitates. A reply that was nothing else is kept as an empty
-        turn, which closes the user's: with two user turns in a row, Qwen2.5-Coder 0.5B answered both
+        (`model_words`), which a small model imitates. A reply whose model words were cut before they
+        were heard, or a statement answered "I see.", is kept as an empty turn; a reply the engine said in
+        the model's place leaves with its user turn (`remembered`). Never two user turns in a row: with
+        them, Qwen2.5-Coder 0.5B answered both
         ("Water the plants." -> "Sorry, I can't do that.", then "I'm going to bed now." -> "You can tell the
         person that water the plants and go to bed now."; "7 of clubs" -> "Go forward 10 meters and watch
         the clubs." after a refused "go forward 10 meters"). A turn the engine answered aside (live
@@ -159,8 +168,8 @@ class Replies(Interruptions):
             kept = remembered(reply, heard, interrupted)
             if kept is not None:
                 self.history.append(kept)
-            elif self.history and self.history[-1] is reply.messages[-1]:
-                self.history.pop()
+            elif self.history and self.history[-1] == reply.messages[-1]:
+                self.history.pop()  # the user's turn it answered
         self.bus.publish(ReplyEnded(reply.id, heard, interrupted))
         if record is not None:
             record.interrupted = interrupted

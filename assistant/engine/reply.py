@@ -100,6 +100,10 @@ class Reply(ToolTurn):
         self.tool_calls: list[ToolCall] = []
         self.aside = False
         """The engine answered the turn itself, in words the model must not see (`live.cannot_check`)."""
+        self.answered = False
+        """A clause other than a notice went to the voice (the model's words, a tool's result)."""
+        self.notices: list[str] = []
+        """The engine's notices this reply said (`notices.NOTICES`), in order."""
         self.t_started = clock()
         self.t_first_token: float | None = None
         self.t_first_audio: float | None = None
@@ -172,7 +176,8 @@ class Reply(ToolTurn):
                 await self._converse()
             self._flush_text()
             left_out = self._guard.repeated or self._guard.restated
-            said_nothing_right = self.cut in ("echo", "claim", "made_up", "leak", "tool_talk") or left_out
+            said_nothing_right = self.cut in ("echo", "claim", "made_up", "leak", "tool_talk", "number")
+            said_nothing_right = said_nothing_right or left_out
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(self._after_echo() if said_nothing_right else self._nothing_said())
             elif self.cut == "made_up" or (said_nothing_right and not self._last_clause.endswith(ENDS)):
@@ -196,9 +201,16 @@ class Reply(ToolTurn):
         self._say(apology)
 
     @property
+    def notice_only(self) -> bool:
+        """The engine's notice stood in for the model's answer, which had nothing to say: it was empty, a
+        read-back, made up, or the model failed. "One moment." alone (the user cut the wait) and "I see."
+        (the user told something, which the history keeps) do not count."""
+        return not self.answered and any(n not in (FILLER, ACKNOWLEDGED) for n in self.notices)
+
+    @property
     def cut(self) -> str | None:
         """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "claim", "made_up",
-        "leak", "tool_talk"), or None."""
+        "leak", "tool_talk", "number"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -234,6 +246,7 @@ class Reply(ToolTurn):
                 self._chunker.clear()
         if any(ch.isalnum() for ch in text):
             self._spoke = True
+            self.answered = True
             self._last_clause = text.rstrip()
             self._clauses.put_nowait(text)
 
@@ -244,6 +257,7 @@ class Reply(ToolTurn):
         self.text = f"{self.text} {text}".strip()
         self._said_last = True
         if text in NOTICES:
+            self.notices.append(text)
             self._clauses.put_nowait(text)
             return
         for clause in [*self._chunker.feed(text), *self._chunker.flush()]:

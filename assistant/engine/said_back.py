@@ -14,7 +14,7 @@ import re
 from text_to_num import alpha2digit
 
 from assistant.tools.intent.gate import FUNCTION_WORDS
-from assistant.tools.intent.speech_act import COMMAND_LEAD, opens_with_a_verb
+from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, opens_with_a_verb
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -53,3 +53,18 @@ def _object_words(sentence: str) -> frozenset[str] | None:
     while words and words[0] in COMMAND_LEAD:
         words.pop(0)
     return frozenset(words[1:]) - FUNCTION_WORDS - COMMAND_LEAD
+
+
+_NUMBER = re.compile(
+    r"\W*(?:\d[\d,.]*|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\W*", re.IGNORECASE
+)
+_NUMBER_ASKED = re.compile(r"\bnumbers?\b", re.IGNORECASE)
+
+
+def unasked_number(said: str, heard: str) -> bool:
+    """Whether `said` is only a number that `heard` (the user's words) did not ask for: they ask no
+    question and name no number to pick, or the number is one of theirs said back ("Press 1 to enter a
+    number." -> "1")."""
+    if not _NUMBER.fullmatch(said) or is_question(heard):
+        return False
+    return not _NUMBER_ASKED.search(heard) or set(_echo_words(said)) <= set(_echo_words(heard))
