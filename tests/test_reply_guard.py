@@ -1016,3 +1016,41 @@ async def test_a_bare_number_to_a_prompt_gets_the_engines_answer_and_leaves_the_
     assert remembered(reply, heard, interrupted=False) is None
     cut, heard = await one_reply(cfg, "How many legs does a spider have?", "8.")
     assert (cut, heard) == (None, "8.")
+
+
+@pytest.mark.parametrize(
+    ("heard", "model_says", "said"),
+    [
+        ("You have entered an invalid option.", "The conference is now unmuted.", ""),
+        ("Press 3 to re-record your message.", "The conference is now unmuted.", ""),
+        ("Is the conference unmuted?", "The conference is now unmuted.", "The conference is now unmuted."),
+        ("What did I tell you about the conference?", "The conference is now unmuted.", None),
+        ("You have entered an invalid option.", "Please try another option.", None),
+    ],
+)
+def test_an_earlier_user_sentence_said_back_to_words_that_ask_nothing_is_an_echo(
+    heard, model_says, said
+) -> None:
+    """Through `assistant mic` on unseen Asterisk prompts, Qwen said "The conference is now unmuted." (the
+    user's first turn) to four later turns that asked nothing. Asked, it may say what it was told."""
+    guard = ReplyGuard(heard=heard, said_before=["Hello.", "The conference is now unmuted."])
+    out = admit_all(guard, model_says.split(" ", 2))
+    assert out == (model_says if said is None else said)
+    assert guard.stopped == ("echo" if out == "" else None)
+
+
+async def test_an_earlier_statement_said_back_later_gets_the_engines_answer(cfg) -> None:
+    from assistant.engine.notices import NOTICES
+    from assistant.llm import Message
+
+    told = "The conference is now unmuted."
+    earlier = [Message("user", told), Message("assistant", "")]
+    cut, heard = await one_reply(cfg, "You have entered an invalid option.", told, earlier)
+    assert cut == "echo" and heard in NOTICES, heard
+
+
+def test_an_earlier_user_sentence_may_be_said_when_asked_for() -> None:
+    guard = ReplyGuard(
+        heard="Remind me where I parked the car.", said_before=["I parked the car on level three."]
+    )
+    assert admit_all(guard, ["I parked the car", "on level three."]) == "I parked the car on level three."

@@ -99,13 +99,12 @@ from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
 from assistant.engine.said_back import (
     _USER_SENTENCE,
     _WORD,
-    ECHO_ANY_WORDS,
     _echo_words,
     _long_sentences,
     _object_words,
     unasked_number,
+    user_sentences,
 )
-from assistant.tools.intent.speech_act import is_question, is_statement, opens_with_a_verb
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
@@ -137,26 +136,20 @@ class ReplyGuard:
         asked_before: str = "",
         results: Sequence[str] = (),
         sources: Sequence[str] = (),
+        said_before: Sequence[str] = (),
     ) -> None:
         """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
         tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
         (the same question twice may get the same answer); `results`: the earlier replies that said what
         tools did; `sources`: the earlier messages of the user and the tools (web addresses they gave may
-        be said)."""
+        be said); `said_before`: the user's earlier turns."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
         """The user asked whether they may do something dangerous: an approval is not said."""
-        self._echoes = {
-            words
-            for s in _USER_SENTENCE.split(heard)
-            if len(words := _echo_words(s)) >= ECHO_ANY_WORDS
-            or is_question(s)
-            or is_statement(s)
-            or opens_with_a_verb(s)
-        }
-        """The user's questions, statements and longer sentences (`heard`: what they said), as words: a
-        reply sentence that is one of them is an echo."""
+        self._echoes = user_sentences(heard, said_before)
+        """The user's sentences (`said_back.user_sentences`), as words: a reply sentence that is one of
+        them is an echo."""
         self._commanded = {o for s in _USER_SENTENCE.split(heard) if (o := _object_words(s))}
         """What each of the user's commands acts on: a reply sentence that is another command on the
         same things ("Mark the television to channel five.") reads the command back in other words."""

@@ -124,6 +124,7 @@ class Reply(ToolTurn):
             *previous_exchange(messages),
             results=[m.content for m in messages[:-1] if m.from_tools],
             sources=[m.content for m in messages[:-1] if m.role in ("user", "tool")],
+            said_before=[m.content for m in messages[:-1] if m.role == "user"],
         )
         self._spoke = False
         self._last_clause = ""

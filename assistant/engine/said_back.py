@@ -10,11 +10,12 @@ assistant's previous reply said again (`REPEAT_WORDS`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from text_to_num import alpha2digit
 
 from assistant.tools.intent.gate import FUNCTION_WORDS
-from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, opens_with_a_verb
+from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -36,6 +37,29 @@ def _echo_words(text: str) -> tuple[str, ...]:
     "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), and "your" is "my"."""
     digits = _THOUSANDS.sub("", alpha2digit(text, "en"))
     return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
+
+
+_ASKS_TO_TELL = re.compile(r"\b(?:remind|tell|say|repeat|recall|remember)\b", re.IGNORECASE)
+
+
+def user_sentences(heard: str, said_before: Sequence[str] = ()) -> set[tuple[str, ...]]:
+    """The user's sentences a reply may not say back, as `_echo_words`: their questions, statements,
+    commands and any of `ECHO_ANY_WORDS` words or more, of this turn (`heard`) and, when it asks no
+    question, of their earlier turns (`said_before`). Qwen2.5-Coder 0.5B, after "The conference is now
+    unmuted." (answered "I see."), said that sentence to four later turns that asked nothing (unseen
+    Asterisk prompts through `assistant mic`, 2026-12-06), and "The number you have dialed is not in
+    service." to four of eight (greedy probe). Asked ("What's my name?", "Remind me where I parked."), it
+    may say what it was told."""
+    texts = [heard] if is_question(heard) or _ASKS_TO_TELL.search(heard) else [heard, *said_before]
+    return {
+        words
+        for text in texts
+        for s in _USER_SENTENCE.split(text)
+        if len(words := _echo_words(s)) >= ECHO_ANY_WORDS
+        or is_question(s)
+        or is_statement(s)
+        or opens_with_a_verb(s)
+    }
 
 
 def _long_sentences(text: str) -> set[tuple[str, ...]]:
