@@ -1054,3 +1054,15 @@ def test_an_earlier_user_sentence_may_be_said_when_asked_for() -> None:
         heard="Remind me where I parked the car.", said_before=["I parked the car on level three."]
     )
     assert admit_all(guard, ["I parked the car", "on level three."]) == "I parked the car on level three."
+
+
+@settings(max_examples=300, deadline=None)
+@given(said=st.text(max_size=300), heard=st.text(max_size=100))
+def test_any_text_is_a_bare_number_only_when_it_is_one(said: str, heard: str) -> None:
+    """Hostile text (a long run of separators after a digit once took the old pattern 15 s): an answer
+    at once, and True only for a short text holding a number."""
+    from assistant.engine.said_back import unasked_number
+
+    numbers = r"\d|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    if unasked_number(said, heard):
+        assert len(said) <= 40 and re.search(numbers, said, re.IGNORECASE)

@@ -39,6 +39,8 @@ def _echo_words(text: str) -> tuple[str, ...]:
     return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
 
 
+EARLIER_TURNS = 50
+"""How many of the user's earlier turns a reply is compared with (~35 µs each here, on the event loop)."""
 _ASKS_TO_TELL = re.compile(r"\b(?:remind|tell|say|repeat|recall|remember)\b", re.IGNORECASE)
 
 
@@ -50,7 +52,8 @@ def user_sentences(heard: str, said_before: Sequence[str] = ()) -> set[tuple[str
     Asterisk prompts through `assistant mic`, 2026-12-06), and "The number you have dialed is not in
     service." to four of eight (greedy probe). Asked ("What's my name?", "Remind me where I parked."), it
     may say what it was told."""
-    texts = [heard] if is_question(heard) or _ASKS_TO_TELL.search(heard) else [heard, *said_before]
+    asked = is_question(heard) or _ASKS_TO_TELL.search(heard)
+    texts = [heard] if asked else [heard, *said_before[-EARLIER_TURNS:]]
     return {
         words
         for text in texts
@@ -80,8 +83,10 @@ def _object_words(sentence: str) -> frozenset[str] | None:
 
 
 _NUMBER = re.compile(
-    r"\W*(?:\d[\d,.]*|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\W*", re.IGNORECASE
+    r"\W{0,4}(?:\d+(?:[,.]\d+)*|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\W{0,4}",
+    re.IGNORECASE,
 )
+"""A bare number: digits (with separators) or a small one in words, in at most a little punctuation."""
 _NUMBER_ASKED = re.compile(r"\bnumbers?\b", re.IGNORECASE)
 
 
@@ -89,6 +94,6 @@ def unasked_number(said: str, heard: str) -> bool:
     """Whether `said` is only a number that `heard` (the user's words) did not ask for: they ask no
     question and name no number to pick, or the number is one of theirs said back ("Press 1 to enter a
     number." -> "1")."""
-    if not _NUMBER.fullmatch(said) or is_question(heard):
+    if len(said) > 40 or not _NUMBER.fullmatch(said) or is_question(heard):
         return False
     return not _NUMBER_ASKED.search(heard) or set(_echo_words(said)) <= set(_echo_words(heard))
