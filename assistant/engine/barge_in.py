@@ -103,10 +103,10 @@ class Interruptions:
         words than the burst could hold, or no word at all: both are Whisper's inventions)."""
         text = self._said(turn).text  # without the reply's words its echo opened the burst with
         if (
-            is_backchannel(text)
+            self._own_echo(turn)  # first: an echo that got through is learned (`echo_leak.py`)
+            or is_backchannel(text)
             or holds_too_many_words(text, turn.spoken_ms())
             or holds_no_word(text)
-            or self._own_echo(turn)
         ):
             self._resume_reply(turn)
         else:
@@ -116,18 +116,21 @@ class Interruptions:
 
     def _own_echo(self, turn: UserTurn) -> bool:
         """Whether this turn's speech, begun over the assistant's voice, was that voice come back: its
-        words all the reply's own, and its sound following the playback (`own_echo.py`). Judged once,
+        sound following the playback throughout as only the echo does, whatever Whisper made of it, or
+        its words all the reply's own and its sound following the playback (`own_echo.py`). Judged once,
         on the final transcript."""
         if turn.own_echo is None and turn.final is not None:
-            turn.own_echo = (
-                turn.over_playback
-                and says_only(turn.final.text, self._played(turn))
-                and self.echo_gate.follows_playback(
-                    len(turn.frames) - turn.frames_since_speech, turn.frames_since_speech
+            since = turn.frames_since_speech
+            turn.own_echo = turn.over_playback and (
+                self.echo_gate.follows_throughout(len(turn.frames) - turn.speech_from - since, since)
+                >= ECHO_ALONE_RHO
+                or (
+                    says_only(turn.final.text, self._played(turn))
+                    and self.echo_gate.follows_playback(len(turn.frames) - since, since) >= FOLLOWS_RHO
                 )
-                >= FOLLOWS_RHO
             )
             if turn.own_echo:
+                self.echo_gate.echo_got_through(len(turn.frames) - turn.speech_from - since, since)
                 self.own_echoes += 1
                 log.info("heard its own voice (%r): the echo canceller lost the echo path", turn.final.text)
         return bool(turn.own_echo)

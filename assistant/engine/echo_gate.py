@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.config import Config
+from assistant.engine.echo_leak import EchoLeak
 from assistant.vad.double_talk import CrossCorrelationDTD
 from assistant.vad.echo import EchoCanceller
 from assistant.vad.echo_delay import MIN_PEAK
@@ -129,6 +130,8 @@ class EchoGate:
         self._achieved: deque[tuple[float, float, float]] = deque(maxlen=max(1, MEASURED_MS // self.frame_ms))
         """`_energies` of the last audible frames in which nobody spoke, learned 200 ms late as the
         residual is; kept across replies."""
+        self.leak = EchoLeak(self.frame_ms)
+        """How loud the echo was that last got through as speech (`echo_leak.py`)."""
 
     def cancel(self, frame: np.ndarray, played: np.ndarray | None) -> tuple[np.ndarray, bool]:
         """The microphone frame with the speaker's echo taken out (as it came without a canceller), and
@@ -180,20 +183,45 @@ class EchoGate:
         (`CrossCorrelationDTD`), 0..1; 0 without a canceller.
         The reply's own echo, left by a canceller that lost the path, follows it at 0.5-1.0; a user alone
         at 0.21 at most (`double_talk.py`). About 3 ms a window here: under 25 ms in all."""
+        return max(self._window_rhos(frames, ago), default=0.0)
+
+    def follows_throughout(self, frames: int, ago: int = 0) -> float:
+        """As `follows_playback`, but the smallest correlation of those windows: how closely the whole of
+        a burst follows the playback. A burst the reply's echo began and a user went on is followed only
+        at its start; its windows over the user's words fall (to 0.06-0.6 for a user over an echo 0-6 dB
+        down that drifts 300-1000 ppm). A burst shorter than a window is judged by the window that
+        ends with it. Windows too quiet to correlate (the reply paused and its echo died away between
+        two bursts) are left out."""
+        return min(self._window_rhos(frames, ago, audible_only=True), default=0.0)
+
+    def echo_got_through(self, frames: int, ago: int = 0) -> None:
+        """`frames` frames the VAD heard, the last `ago` frames before the newest, were the reply's own
+        echo: keep how loud it came back as a floor for the echo to come (`echo_leak.py`)."""
         if self.echo is None or frames <= 0:
-            return 0.0
+            return
+        recent = list(self._recent)[: len(self._recent) - max(0, ago)]
+        back = frames + self.echo.max_delay_ms // self.frame_ms
+        self.leak.got_through([h for h, _ in recent[-frames:]], [r for _, r in recent[-back:]])
+
+    def _window_rhos(self, frames: int, ago: int, audible_only: bool = False) -> list[float]:
+        """The correlation with the playback of each 300 ms window (one every 150 ms, and the last) of
+        `frames` frames the VAD heard, the last `ago` frames before the newest (`follows_playback`);
+        `audible_only`: of those windows not too quiet to correlate."""
+        if self.echo is None or frames <= 0:
+            return []
         frames = min(frames, FOLLOWS_SPAN_MS // self.frame_ms)
         recent = list(self._recent)[: len(self._recent) - max(0, ago)]
         dtd = CrossCorrelationDTD(self.cfg.audio.sample_rate, max_delay_ms=self.echo.max_delay_ms)
         window = 300 // self.frame_ms
         first = max(0, len(recent) - frames) + window - 1
         step = max(1, 150 // self.frame_ms)
-        best = 0.0
+        rhos = []
         for i, (heard, ref) in enumerate(recent):
             dtd.push(heard, ref)
-            if (i >= first and (i - first) % step == 0) or i == len(recent) - 1:
-                best = max(best, dtd.peak()[0])
-        return best
+            judged = (i >= first and (i - first) % step == 0) or i == len(recent) - 1
+            if judged and not (audible_only and dtd.quiet()):
+                rhos.append(dtd.peak()[0])
+        return rhos
 
     def echo_removed_db(self) -> float:
         """How much of the microphone's energy the canceller took out over the last `EVIDENCE_MS` of
@@ -239,6 +267,7 @@ class EchoGate:
             self._residual_pending.clear()
             self._achieved_pending.clear()
             return
+        self.leak.played_quietly()
         self._measure_what_is_left()
         self._rho_alone.append(self._rho)
         self._residual_pending.append((self._audible_ms, level))
@@ -317,7 +346,11 @@ class EchoGate:
                 lag = 1000 * lag_samples / self.cfg.audio.sample_rate
         if len(self._residual_level) >= 8 and self._echo_measured(share, lag):
             estimate = min(estimate, max(level for _, level in self._residual_level))
-        return estimate + self.cfg.echo.gate_margin_db
+        floor = estimate + self.cfg.echo.gate_margin_db
+        # An echo this loud got through: the estimates fell behind, and so may the measured delay.
+        if (leaked := self.leak.floor_dbfs(max(self._ref_energy), self.frame_samples)) is not None:
+            floor = max(floor, leaked)
+        return floor
 
     def _echo_alone_rho(self) -> float:
         """The median correlation with the playback of what the VAD heard while nobody spoke, when this

@@ -54,6 +54,11 @@ class CrossCorrelationDTD:
         reference at any delay from 0 to `max_delay_ms` (0..1; 0 when either is silent)."""
         return self.peak()[0]
 
+    def quiet(self) -> bool:
+        """Whether the last window of microphone signal is too quiet to correlate (about -70 dBFS)."""
+        y = _emphasised(self._mic)
+        return float(y @ y) < self._silent
+
     def peak(self) -> tuple[float, int]:
         """`correlation()` and the echo delay, in samples, at which it peaks ((0.0, 0) when silent)."""
         y, x = _emphasised(self._mic), _emphasised(self._ref)
