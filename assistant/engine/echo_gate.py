@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.config import Config
+from assistant.engine.echo_leak import FOLLOWS_RHO as LEAK_FOLLOWS_RHO
 from assistant.engine.echo_leak import EchoLeak
 from assistant.vad.double_talk import CrossCorrelationDTD
 from assistant.vad.echo import EchoCanceller
@@ -166,11 +167,12 @@ class EchoGate:
                     if not self._used_output:  # the VAD now hears the output: its echo correlates anew
                         self._used_output = True
                         self._rho_alone.clear()
-            if self._follows is not None and learning:
+            if self._follows is not None and (learning or self.leak.active):
                 # What follows the playback in what the VAD hears (`floor`), until the canceller has
-                # converged: measured on the microphone, it counted the echo the canceller had already
-                # taken out, and a user as loud as a -6 dB echo 0.8 s into the first reply was masked
-                # until the canceller converged, 1.1 s later.
+                # converged (or while an echo that got through holds a floor): measured on the
+                # microphone, it counted the echo the canceller had already taken out, and a user as
+                # loud as a -6 dB echo 0.8 s into the first reply was masked until the canceller
+                # converged, 1.1 s later.
                 self._follows.push(clean, ref)
                 self._vad_dbfs = rms_dbfs(clean)
             self._recent.append((clean, ref))
@@ -202,6 +204,9 @@ class EchoGate:
         recent = list(self._recent)[: len(self._recent) - max(0, ago)]
         back = frames + self.echo.max_delay_ms // self.frame_ms
         self.leak.got_through([h for h, _ in recent[-frames:]], [r for _, r in recent[-back:]])
+        if self._follows is not None:  # what follows the playback is judged from now on (`floor`)
+            for heard, ref in list(self._recent)[-(300 // self.frame_ms) :]:
+                self._follows.push(heard, ref)
 
     def _window_rhos(self, frames: int, ago: int, audible_only: bool = False) -> list[float]:
         """The correlation with the playback of each 300 ms window (one every 150 ms, and the last) of
@@ -332,7 +337,7 @@ class EchoGate:
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
         if self.echo.converged and (left := self._left_by_the_canceller()) is not None:
             estimate = max(estimate, left)  # its own estimate trusts a filter the path may have moved under
-        share, lag = None, self.echo.echo_lag_ms
+        share, lag, rho = None, self.echo.echo_lag_ms, None
         if self._follows is not None and not self.echo.converged:
             rho, lag_samples = self._follows.peak()
             self._rho = rho
@@ -348,8 +353,10 @@ class EchoGate:
             estimate = min(estimate, max(level for _, level in self._residual_level))
         floor = estimate + self.cfg.echo.gate_margin_db
         # An echo this loud got through: the estimates fell behind, and so may the measured delay.
-        if (leaked := self.leak.floor_dbfs(max(self._ref_energy), self.frame_samples)) is not None:
-            floor = max(floor, leaked)
+        leaked = self.leak.floor_dbfs(max(self._ref_energy), self.frame_samples)
+        if leaked is not None and self._follows is not None:
+            if (rho if rho is not None else self._follows.peak()[0]) >= LEAK_FOLLOWS_RHO:
+                floor = max(floor, leaked)
         return floor
 
     def _echo_alone_rho(self) -> float:

@@ -15,9 +15,9 @@ of the loudest playback frame that can be echoing now (as far back as `max_delay
 is as lost as the path) is then a floor for the gate, so the same echo is not
 heard again, and it is let go by `DECAY_DB_PER_S` for each second of playback in which nobody spoke: a
 canceller that finds the path again is trusted again within some seconds, and a burst that comes back
-sets the floor anew. A user who talks over the reply must then be louder than the echo that got through
-(at its loudest, `MARGIN_DB` over it, not the gate's own margin), as before the canceller first
-converged (`echo_gate.floor`).
+sets the floor anew. It holds only while what the VAD hears follows the playback (`FOLLOWS_RHO`), as
+the echo does and a user talking over it does not; where it holds, what is heard must be louder than the
+echo that got through (at its loudest, `MARGIN_DB` over it, not the gate's own margin).
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ import numpy as np
 
 DECAY_DB_PER_S = 2.0
 """How fast the floor a burst set is let go, per second of playback in which nobody spoke."""
+FOLLOWS_RHO = 0.5
+"""The floor holds only while what the VAD hears follows the playback this closely (the correlation of its
+last 300 ms, `CrossCorrelationDTD`): the echo that got through followed it at 0.62-0.99 in its weakest
+window, users' first 0.3-0.6 s over such an echo at 0.10 at the median and 0.40 at the 95th percentile
+(`own_echo.py`). Held regardless, it masked the first word of a user who spoke 0.5 s into a reply
+after a burst of its echo: "ten of clubs" was heard as "have close" (tests/test_own_echo.py's moved path).
+"""
+NEGLIGIBLE = 1e-4
+"""A share under this (40 dB under the playback, below any gate's margin) is no floor at all."""
 MARGIN_DB = 3.0
 """Added to the floor a burst set: one burst's share is not the next one's (-4.3 to -6.2 dB in the bursts
 of one simulated session at 1000 ppm). In tests/test_echo_leak.py's lost path, the 1.5 s after 300 ms of
@@ -50,6 +59,11 @@ class EchoLeak:
             return
         self.share = max(self.share, max(_energy(f) for f in heard) / loudest_played)
 
+    @property
+    def active(self) -> bool:
+        """Whether a burst's floor still holds (its share not yet let go under `NEGLIGIBLE`)."""
+        return self.share > NEGLIGIBLE
+
     def played_quietly(self) -> None:
         """One frame of playback in which nobody spoke: let the floor go a little."""
         self.share *= self._decay
@@ -57,7 +71,7 @@ class EchoLeak:
     def floor_dbfs(self, echoed_energy: float, frame_samples: int) -> float | None:
         """The level (dBFS) of echo to expect in a frame when the loudest playback frame that can be echoing
         in it has `echoed_energy` (sum of squares over the frame), or None while no burst got through."""
-        if self.share <= 1e-9:
+        if not self.active:
             return None
         power = self.share * echoed_energy / frame_samples
         return 10 * math.log10(max(power, 1.0) / 32768**2) + MARGIN_DB
