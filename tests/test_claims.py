@@ -170,4 +170,5 @@ def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -
         "claim",
         "leak",
         "tool_talk",
+        "number",
     )

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from spoken import steady_voice
 from test_echo import load_speech, to_int16
 from test_echo_gate import RATE, drifting
+from test_own_echo import _gate_over
 
 from assistant.audio import StreamResampler, rms_dbfs
 from assistant.config import load_config
 from assistant.engine.echo_gate import EchoGate
 from assistant.engine.echo_leak import DECAY_DB_PER_S, MARGIN_DB, EchoLeak
 from assistant.engine.own_echo import ECHO_ALONE_RHO
-from assistant.vad.echo import EchoCanceller
 
 REPLY = "I will provide information about seven clubs: Barcelona, Real Madrid and Manchester United."
 
@@ -63,7 +63,7 @@ def test_an_echo_that_got_through_is_not_heard_again(reply: np.ndarray) -> None:
     far = StreamResampler(load_config().audio.output_sample_rate, RATE)(reply).astype(np.float64)
     mic = to_int16(_moved()(far) + np.random.default_rng(0).normal(0, 30, far.size))
     rest = range(175, 250)  # after 3.5 s, the next 1.5
-    unlearned, learned = _gate_only(mic[: 175 * 320], reply), _gate_only(mic[: 175 * 320], reply)
+    unlearned, learned = _gate_over(mic[: 175 * 320], reply), _gate_over(mic[: 175 * 320], reply)
     learned.echo_got_through(15, 0)
     before, after = (
         sum(_above_floor(unlearned, mic, reply, rest)),
@@ -88,7 +88,7 @@ def test_a_user_louder_than_the_echo_is_still_heard_after_it_got_through(reply: 
     louder = [rms_dbfs(_frame(user, i - 175)) > rms_dbfs(_frame(echo, i)) + 6 for i in frames]
     heard = []
     for declared in (False, True):
-        gate = _gate_only(to_int16(mic[: 175 * 320]), reply)
+        gate = _gate_over(to_int16(mic[: 175 * 320]), reply)
         if declared:
             gate.echo_got_through(15, 0)
         above = _above_floor(gate, to_int16(mic), reply, frames)
@@ -117,20 +117,9 @@ def test_the_echo_alone_follows_throughout_and_a_user_over_it_does_not(reply: np
     end = at + burst.size + after * cfg.frame_samples
     mixed = far_echo.copy()
     mixed[at : at + burst.size] += burst
-    alone, spoken = _gate_only(to_int16(far_echo[:end]), reply), _gate_only(to_int16(mixed[:end]), reply)
+    alone, spoken = _gate_over(to_int16(far_echo[:end]), reply), _gate_over(to_int16(mixed[:end]), reply)
     echoed, user_over = alone.follows_throughout(frames, after), spoken.follows_throughout(frames, after)
     assert echoed >= ECHO_ALONE_RHO > user_over, (echoed, user_over)
-
-
-def _gate_only(mic: np.ndarray, reply: np.ndarray) -> EchoGate:
-    """A gate (with its canceller) fed `mic` (16 kHz int16) while `reply` played."""
-    cfg = load_config()
-    frame, out_frame = cfg.frame_samples, cfg.audio.output_sample_rate * cfg.audio.frame_ms // 1000
-    gate = EchoGate(cfg, EchoCanceller(RATE, frame))
-    for i in range(mic.size // frame):
-        played = reply[i * out_frame : (i + 1) * out_frame]
-        gate.cancel(mic[i * frame : (i + 1) * frame], np.pad(played, (0, out_frame - played.size)))
-    return gate
 
 
 @settings(max_examples=300, deadline=None, database=None)
