@@ -64,6 +64,12 @@ class StreamResampler:
         return self._stream.resample_chunk(samples.astype(np.int16, copy=False), last=last)
 
 
+def energy(frame: np.ndarray) -> float:
+    """Sum of squares of an int16 frame (float64, no overflow)."""
+    samples = frame.astype(np.float64)
+    return float(np.dot(samples, samples))
+
+
 def rms_dbfs(samples: np.ndarray) -> float:
     """Level of int16 audio in dB relative to full scale; silence is -120."""
     if samples.size == 0:

@@ -121,16 +121,16 @@ class Interruptions:
         on the final transcript."""
         if turn.own_echo is None and turn.final is not None:
             since = turn.frames_since_speech
+            speech = len(turn.frames) - turn.speech_from - since  # from the onset to the last speech
             turn.own_echo = turn.over_playback and (
-                self.echo_gate.follows_throughout(len(turn.frames) - turn.speech_from - since, since)
-                >= ECHO_ALONE_RHO
+                self.echo_gate.follows_throughout(speech, since) >= ECHO_ALONE_RHO
                 or (
                     says_only(turn.final.text, self._played(turn))
                     and self.echo_gate.follows_playback(len(turn.frames) - since, since) >= FOLLOWS_RHO
                 )
             )
             if turn.own_echo:
-                self.echo_gate.echo_got_through(len(turn.frames) - turn.speech_from - since, since)
+                self.echo_gate.echo_got_through(speech, since)
                 self.own_echoes += 1
                 log.info("heard its own voice (%r): the echo canceller lost the echo path", turn.final.text)
         return bool(turn.own_echo)

@@ -29,10 +29,9 @@ from collections import deque
 
 import numpy as np
 
-from assistant.audio import StreamResampler, rms_dbfs
+from assistant.audio import StreamResampler, energy, rms_dbfs
 from assistant.config import Config
-from assistant.engine.echo_leak import FOLLOWS_RHO as LEAK_FOLLOWS_RHO
-from assistant.engine.echo_leak import EchoLeak
+from assistant.engine.echo_leak import HOLDS_RHO, EchoLeak
 from assistant.vad.double_talk import CrossCorrelationDTD
 from assistant.vad.echo import EchoCanceller
 from assistant.vad.echo_delay import MIN_PEAK
@@ -150,9 +149,9 @@ class EchoGate:
                 self._rho_alone.clear()
             self._learning = learning
             cancelled = self.echo.process(frame, ref)  # also while silent, to keep its history aligned
-            self._ref_energy.append(_energy(ref))
+            self._ref_energy.append(energy(ref))
             if audible:  # only then are the energies used (`_removed`, `_measure_what_is_left`)
-                self._energies = (_energy(frame), _energy(cancelled), self._echoed_energy())
+                self._energies = (energy(frame), energy(cancelled), self._echoed_energy())
                 mic, out, _ = self._energies
                 self._removed.append((mic, out))
                 self.echo_shown = (
@@ -201,11 +200,12 @@ class EchoGate:
         echo: keep how loud it came back as a floor for the echo to come (`echo_leak.py`)."""
         if self.echo is None or frames <= 0:
             return
-        recent = list(self._recent)[: len(self._recent) - max(0, ago)]
+        kept = list(self._recent)
+        recent = kept[: len(kept) - max(0, ago)]
         back = frames + self.echo.max_delay_ms // self.frame_ms
         self.leak.got_through([h for h, _ in recent[-frames:]], [r for _, r in recent[-back:]])
         if self._follows is not None:  # what follows the playback is judged from now on (`floor`)
-            for heard, ref in list(self._recent)[-(300 // self.frame_ms) :]:
+            for heard, ref in kept[-(300 // self.frame_ms) :]:
                 self._follows.push(heard, ref)
 
     def _window_rhos(self, frames: int, ago: int, audible_only: bool = False) -> list[float]:
@@ -353,9 +353,9 @@ class EchoGate:
             estimate = min(estimate, max(level for _, level in self._residual_level))
         floor = estimate + self.cfg.echo.gate_margin_db
         # An echo this loud got through: the estimates fell behind, and so may the measured delay.
-        leaked = self.leak.floor_dbfs(max(self._ref_energy), self.frame_samples)
-        if leaked is not None and self._follows is not None:
-            if (rho if rho is not None else self._follows.peak()[0]) >= LEAK_FOLLOWS_RHO:
+        if self.leak.active and self._follows is not None:  # checked first: `max` runs every frame
+            leaked = self.leak.floor_dbfs(max(self._ref_energy), self.frame_samples)
+            if leaked is not None and (rho if rho is not None else self._follows.peak()[0]) >= HOLDS_RHO:
                 floor = max(floor, leaked)
         return floor
 
@@ -380,9 +380,3 @@ class EchoGate:
 
 _LOUD_ENERGY = 330.0**2
 """Mean square (int16 units) of a reference loud enough to judge the canceller by (about -40 dBFS)."""
-
-
-def _energy(frame: np.ndarray) -> float:
-    """Sum of squares of an int16 frame (float64, no overflow)."""
-    samples = frame.astype(np.float64)
-    return float(np.dot(samples, samples))

@@ -15,7 +15,7 @@ of the loudest playback frame that can be echoing now (as far back as `max_delay
 is as lost as the path) is then a floor for the gate, so the same echo is not
 heard again, and it is let go by `DECAY_DB_PER_S` for each second of playback in which nobody spoke: a
 canceller that finds the path again is trusted again within some seconds, and a burst that comes back
-sets the floor anew. It holds only while what the VAD hears follows the playback (`FOLLOWS_RHO`), as
+sets the floor anew. It holds only while what the VAD hears follows the playback (`HOLDS_RHO`), as
 the echo does and a user talking over it does not; where it holds, what is heard must be louder than the
 echo that got through (at its loudest, `MARGIN_DB` over it, not the gate's own margin).
 """
@@ -26,9 +26,11 @@ import math
 
 import numpy as np
 
+from assistant.audio import energy
+
 DECAY_DB_PER_S = 2.0
 """How fast the floor a burst set is let go, per second of playback in which nobody spoke."""
-FOLLOWS_RHO = 0.5
+HOLDS_RHO = 0.5
 """The floor holds only while what the VAD hears follows the playback this closely (the correlation of its
 last 300 ms, `CrossCorrelationDTD`): the echo that got through followed it at 0.62-0.99 in its weakest
 window, users' first 0.3-0.6 s over such an echo at 0.10 at the median and 0.40 at the 95th percentile
@@ -54,10 +56,10 @@ class EchoLeak:
     def got_through(self, heard: list[np.ndarray], played: list[np.ndarray]) -> None:
         """A burst was the reply's own echo: `heard` its frames as the VAD heard them, `played` the
         reference frames (16 kHz int16) that can have caused it. Keeps the larger of the two shares."""
-        loudest_played = max((_energy(f) for f in played), default=0.0)
+        loudest_played = max((energy(f) for f in played), default=0.0)
         if loudest_played <= 0.0 or not heard:
             return
-        self.share = max(self.share, max(_energy(f) for f in heard) / loudest_played)
+        self.share = max(self.share, max(energy(f) for f in heard) / loudest_played)
 
     @property
     def active(self) -> bool:
@@ -75,9 +77,3 @@ class EchoLeak:
             return None
         power = self.share * echoed_energy / frame_samples
         return 10 * math.log10(max(power, 1.0) / 32768**2) + MARGIN_DB
-
-
-def _energy(frame: np.ndarray) -> float:
-    """Sum of squares of an int16 frame (float64, no overflow)."""
-    samples = frame.astype(np.float64)
-    return float(np.dot(samples, samples))
