@@ -16,9 +16,9 @@ louder than the playback, so a user who went on talking as the reply started was
 and their words learned as echo residual. Speech the VAD heard in the 100 ms before the assistant became
 audible keeps the gate open until the speech pauses for 300 ms.
 
-Until the canceller has converged, and until what it then leaves has been measured, the echo in what the VAD
-hears is bounded by how much of it follows the playback (`double_talk.py`), and a frame of which the
-canceller took most out is all echo, however little of what is left follows (`taken_out.py`).
+Until the canceller has converged, the echo in what the VAD hears is bounded by how much of it follows
+the playback (`double_talk.py`), and a frame of which the canceller took most out is all echo, however
+little of what is left follows (`taken_out.py`).
 
 A converged canceller is held to what it was measured to leave while nobody spoke (`MEASURED_MS`): an
 echo path that moves under it (clocks that drift apart) is otherwise let through as speech. The last
@@ -113,8 +113,6 @@ class EchoGate:
         """The level of what the VAD hears (the microphone, or the canceller's output once it is used)."""
         self._taken_out = TakenOut(self.frame_ms)
         """How much of the microphone the canceller took out, while it learns (`taken_out.py`)."""
-        self._unmeasured = True
-        """What the converged canceller leaves has not been measured yet (`_left_by_the_canceller`)."""
         self._removed: deque[tuple[float, float]] = deque(maxlen=max(1, EVIDENCE_MS // self.frame_ms))
         """(microphone energy, canceller output energy) of the last audible frames."""
         self.echo_shown = False
@@ -175,7 +173,7 @@ class EchoGate:
                     if not self._used_output:  # the VAD now hears the output: its echo correlates anew
                         self._used_output = True
                         self._rho_alone.clear()
-            if self._follows is not None and (self._judged_by_what_follows() or self.leak.active):
+            if self._follows is not None and (learning or self.leak.active):
                 # What follows the playback in what the VAD hears (`floor`), until the canceller has
                 # converged (or while an echo that got through holds a floor): measured on the
                 # microphone, it counted the echo the canceller had already taken out, and a user as
@@ -345,12 +343,10 @@ class EchoGate:
         if self.echo is None or not audible or self._underway:
             return SILENT_DBFS
         estimate = 20 * math.log10(max(self.echo.expected_residual_rms, 1.0) / 32768)
-        left = self._left_by_the_canceller() if self.echo.converged else None
-        if left is not None:
+        if self.echo.converged and (left := self._left_by_the_canceller()) is not None:
             estimate = max(estimate, left)  # its own estimate trusts a filter the path may have moved under
-        self._unmeasured = left is None
         share, lag, rho = None, self.echo.echo_lag_ms, None
-        if self._follows is not None and self._judged_by_what_follows():
+        if self._follows is not None and not self.echo.converged:
             rho, lag_samples = self._follows.peak()
             self._rho = rho
             if self._taken_out.all_echo():  # however little of what a learning filter leaves follows
@@ -373,15 +369,6 @@ class EchoGate:
             if leaked is not None and (rho if rho is not None else self._follows.peak()[0]) >= HOLDS_RHO:
                 floor = max(floor, leaked)
         return floor
-
-    def _judged_by_what_follows(self) -> bool:
-        """Whether the echo in what the VAD hears is bounded by how much of it follows the playback
-        (`floor`): until the canceller has converged, and after, until what it leaves has been measured
-        (`MEASURED_MS`). Its own estimate is cautious for a while after it converges: a user as loud as a
-        -6 dB echo who began 0.2 s after the canceller converged in the session's first reply was masked
-        for 250 ms of their first words, under that estimate (-25 dBFS while they spoke at -27 to -24)
-        and the residual measured while it was still learning."""
-        return not self.echo.converged or (self.echo_shown and self._unmeasured) if self.echo else False
 
     def _echo_alone_rho(self) -> float:
         """The median correlation with the playback of what the VAD heard while nobody spoke, when this
