@@ -15,6 +15,7 @@ from spoken import steady_voice
 from assistant.asr import Transcriber
 from assistant.asr.wer import normalise
 from assistant.audio import read_audio, write_wav
+from assistant.bench import edits
 from assistant.engine import Conversation
 from assistant.engine.output import OutputBuffer
 from assistant.events import FinalTranscript, ReplyStarted, Resumed
@@ -137,6 +138,37 @@ async def test_a_backchannel_resumes_the_reply_without_a_final_transcript(cfg, s
     finals = [e.text for e in result.events if isinstance(e, FinalTranscript)]
     assert len(finals) == 1 and "selfish" in normalise(finals[0])
     assert any(isinstance(e, Resumed) for e in result.events)
+
+
+@pytest.mark.parametrize(("name", "word"), [("goforward", "forward"), ("cards-003", "clubs")])
+async def test_a_false_start_over_the_reply_does_not_bring_it_back(cfg, speech, tmp_path, name, word):
+    """A user who breaks off their first syllable and starts again ("g- go forward ten meters"): 100 ms of
+    the recording's speech, 120 ms of its room tone (`edits`, as the bench's paused sentences), then the
+    whole recording, 1.2 s into a reply.
+    Whisper hears no word in the 100 ms, which is too short to judge: the reply stays paused until the
+    user goes on (before, it came back over the user for the gap and stopped again at the next word:
+    barge-in 300 and 490 ms from the signal instead of 80 and 70)."""
+    audio = read_audio(speech[name])
+    start = int(speech_span_ms(audio)[0] * RATE / 1000)
+    false_start, _ = edits.splice([audio[: start + RATE // 10], edits.room_tone(audio, 0.14), audio[start:]])
+    path = tmp_path / f"{name}-false-start.wav"
+    write_wav(path, false_start, RATE)
+    llm = ScriptedLLM(
+        "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
+        "who steer them through storms, and the harbours where they rest at night."
+    )
+    result = await simulate(
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0880"], path],
+        SimulationOptions(barge_in_after_s=1.2),
+        conversation=Conversation(cfg, llm=llm),
+    )
+    turns = result.report["turns"]
+    said = [(t["user_text"], t["interrupted"], t["timings_ms"].get("barge_in")) for t in turns]
+    assert not any(isinstance(e, Resumed) for e in result.events), said
+    assert len(turns) == 2 and turns[0]["interrupted"], said
+    assert turns[0]["timings_ms"]["barge_in"] < 200, said
+    assert word in normalise(turns[1]["user_text"]), said
 
 
 async def test_an_interruption_before_any_reply_audio_reports_no_barge_in(cfg, speech):

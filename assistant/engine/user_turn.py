@@ -74,6 +74,9 @@ class UserTurn:
     echo_words: str = ""
     """What the assistant had said when its echo opened this turn: the words the transcript's start may
     hold that no user said (`own_echo.after_echo`)."""
+    nothing_heard_at: int | None = None
+    """Where in `frames` the silence began after a burst in which Whisper heard no word, while the reply
+    it paused is held for more (`barge_in.NOTHING_HEARD_HOLD_MS`)."""
     continues: Transcript | None = None
     """The first half of this turn, said before a pause that ended it too soon: the reply to it was taken
     back and this turn's reply answers both halves (`engine/continuation.py`)."""
@@ -108,6 +111,7 @@ class UserTurn:
         self.probability = None
         self.voiced_since_final = 0
         self.own_echo = None
+        self.nothing_heard_at = None
 
     def report(self) -> dict[str, Any]:
         """What the turn adds to its report record (see `TurnRecord`)."""
