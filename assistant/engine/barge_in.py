@@ -112,13 +112,13 @@ class Interruptions:
         from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", more
         words than the burst could hold, or no word at all: both are Whisper's inventions). A burst in
         which Whisper heard nothing is judged only once `NOTHING_HEARD_HOLD_MS` of silence followed it."""
-        text = self._said(turn).text  # without the reply's words its echo opened the burst with
         own_echo = self._own_echo(turn)  # first: an echo that got through is learned (`echo_leak.py`)
         if not own_echo and turn.final is not None and not spoken_words(turn.final.text):
             if turn.nothing_heard_at is None:
                 turn.nothing_heard_at = len(turn.frames) - turn.frames_since_speech
             if (len(turn.frames) - turn.nothing_heard_at) * self.frame_ms < NOTHING_HEARD_HOLD_MS:
                 return  # judged again at the next frame, or the user goes on and the turn with them
+        text = self._said(turn).text  # without the reply's words its echo opened the burst with
         if (
             own_echo
             or is_backchannel(text)
