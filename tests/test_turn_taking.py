@@ -140,6 +140,39 @@ async def test_a_backchannel_resumes_the_reply_without_a_final_transcript(cfg, s
     assert any(isinstance(e, Resumed) for e in result.events)
 
 
+def _hum(text: str) -> np.ndarray:
+    """A hummed backchannel, int16 at 16 kHz: the bundled voice, noise off, a little faster than its
+    default."""
+    from assistant.config import load_config
+    from assistant.tts import Synthesizer
+
+    overrides = ["tts.noise_scale=0", "tts.noise_w=0", "tts.length_scale=0.8"]
+    return Synthesizer(load_config(overrides=overrides).tts, RATE).synthesize_sync(text)
+
+
+@pytest.mark.parametrize("text", ["Uh huh.", "Mm-hmm."])
+async def test_a_hum_whisper_writes_as_words_resumes_the_reply(cfg, speech, tmp_path, text):
+    """Hums that tiny.en writes as words on their own ("Uh-how...", "N M M"), said 0.8 s into a reply:
+    read again with hums in Whisper's prompt they are hums (`asr/hums.py`), and the reply resumes
+    (before, it was cut for words nobody said)."""
+    path = tmp_path / "hum.wav"
+    write_wav(path, np.concatenate([np.zeros(3200, np.int16), _hum(text), np.zeros(3200, np.int16)]), RATE)
+    llm = ScriptedLLM(
+        "Let me think about that for a moment, because it is a good question, and the answer "
+        "depends on what you mean by selfish and on who is asking."
+    )
+    result = await simulate(
+        cfg,
+        [speech["sense_and_sensibility_01_austen_64kb-0890"], path],
+        SimulationOptions(barge_in_after_s=0.8),
+        conversation=Conversation(cfg, llm=llm),
+    )
+    turns = result.report["turns"]
+    said = [(t["user_text"], t["interrupted"]) for t in turns]
+    assert len(turns) == 1 and not turns[0]["interrupted"], said
+    assert any(isinstance(e, Resumed) for e in result.events), said
+
+
 @pytest.mark.parametrize(("name", "word"), [("goforward", "forward"), ("cards-003", "clubs")])
 async def test_a_false_start_over_the_reply_does_not_bring_it_back(cfg, speech, tmp_path, name, word):
     """A user who breaks off their first syllable and starts again ("g- go forward ten meters"): 100 ms of

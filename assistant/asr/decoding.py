@@ -30,6 +30,9 @@ class Transcript:
     """The beam's other hypotheses on demand, for a final transcript that got none (`alternatives`) but
     whose tool call turned out misheard (`ToolTurn._heard_otherwise`); None where there is nothing kept to
     search again."""
+    hummed: str | None = None
+    """The clip decoded again with hums in Whisper's prompt, for a burst over a reply whose own transcript
+    would have cut the reply (`asr/hums.py`); None where not asked."""
 
 
 @dataclass(frozen=True)

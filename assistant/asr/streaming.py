@@ -23,6 +23,7 @@ from assistant.asr.agreement import LocalAgreement, Word, join_words
 from assistant.asr.decoding import Clip, Decoded, Transcript
 from assistant.asr.fallback import beam_fallback
 from assistant.asr.hallucination import doubled_end, looks_invented
+from assistant.asr.hums import HUM_PROMPT
 from assistant.asr.whisper import Transcriber
 from assistant.workers import NORMAL, URGENT, run_batched, run_on
 
@@ -131,6 +132,7 @@ class StreamingRecognizer:
         second_look: Callable[[str], bool] | None = None,
         first: Decoded | None = None,
         batch: int = 1,
+        hum_look: Callable[[str], bool] | None = None,
     ) -> FinalPass:
         """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
         words are kept as they are. A turn of up to `whole_s` is decoded whole.
@@ -138,7 +140,9 @@ class StreamingRecognizer:
         Nothing is committed here, since the user may go on speaking. A decode Whisper was unsure of is
         searched again with a beam (`fallback.beam_fallback`). `second_look(text)`: when it asks,
         the decoded tail is decoded again with a beam for the tools' alternatives (rare: near misses).
-        `first`: the decode of `final_clip(audio)`, done already (in a batch of `batch`)."""
+        `first`: the decode of `final_clip(audio)`, done already (in a batch of `batch`). `hum_look(text)`:
+        when it asks, the clip is decoded again with hums in the prompt (`hums.py`), into
+        `Transcript.hummed`."""
         start, prompt = self.final_cut(audio)
         decoded = self._decode(audio, start, prompt, first, keep=True)
         decoded = beam_fallback(self._transcriber, decoded) or decoded
@@ -158,7 +162,10 @@ class StreamingRecognizer:
                 alternatives = self._alternatives(audio, start, prompt, text, decoded)
             else:
                 rehear = self._later(audio, start, prompt, text, decoded)
-        transcript = Transcript(text, audio.size / 16.0, decoded.compute_ms, alternatives, rehear)
+        hummed = None
+        if hum_look is not None and hum_look(text):
+            hummed = self._transcriber.reread(decoded, HUM_PROMPT)
+        transcript = Transcript(text, audio.size / 16.0, decoded.compute_ms, alternatives, rehear, hummed)
         return FinalPass(
             transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed), batch
         )
@@ -225,10 +232,15 @@ class StreamingRecognizer:
         """`partial_sync` on Whisper's thread, after anything urgent."""
         return await run_on(self._transcriber.model, "whisper", self.partial_sync, audio, priority=NORMAL)
 
-    async def final(self, audio: np.ndarray, second_look: Callable[[str], bool] | None = None) -> FinalPass:
+    async def final(
+        self,
+        audio: np.ndarray,
+        second_look: Callable[[str], bool] | None = None,
+        hum_look: Callable[[str], bool] | None = None,
+    ) -> FinalPass:
         """`final_sync` on Whisper's thread, before other conversations' partials, batched with the
         final passes of other conversations queued there meanwhile (`finals_sync`)."""
-        request = FinalRequest(self, audio, second_look)
+        request = FinalRequest(self, audio, second_look, hum_look)
         result: FinalPass = await run_batched(
             self._transcriber.model, "whisper", finals_sync, request, priority=URGENT
         )
@@ -242,6 +254,7 @@ class FinalRequest:
     recognizer: StreamingRecognizer
     audio: np.ndarray
     second_look: Callable[[str], bool] | None = None
+    hum_look: Callable[[str], bool] | None = None
 
 
 BATCHES: deque[int] = deque(maxlen=1000)
@@ -267,7 +280,10 @@ def finals_sync(requests: list[FinalRequest]) -> list[FinalPass]:
         decoded_all = transcriber.decode_clips([clips[i] for i in members], keep_encoding=True)
         for i, decoded in zip(members, decoded_all, strict=True):
             firsts[i] = (decoded, len(members))
-    return [r.recognizer.final_sync(r.audio, r.second_look, *firsts[i]) for i, r in enumerate(requests)]
+    return [
+        r.recognizer.final_sync(r.audio, r.second_look, *firsts[i], hum_look=r.hum_look)
+        for i, r in enumerate(requests)
+    ]
 
 
 def _holds_speech(audio: np.ndarray, frame: int = 320) -> bool:

@@ -186,6 +186,18 @@ class Transcriber:
         biased = self._biased(encoded, prompt[0], tokenizer, limit or max_length - len(prompt[0]), vocabulary)
         return best + more + ([biased] if biased else [])
 
+    def reread(self, decoded: Decoded, vocabulary: str) -> str | None:
+        """Blocking: the greedy text of a clip already decoded by `decode_clips(..., keep_encoding=True)`,
+        decoded again from its encoding with `vocabulary` before its prompt (the decoder alone, at most
+        the clip's token limit); None when `decoded` kept no encoding. A loop is returned as it is (a
+        hum read again loops into "Mm-hmm. Mm-hmm. Mm-"): the caller judges it."""
+        clip, encoded = decoded.clip, decoded.encoded
+        if clip is None or encoded is None:
+            return None
+        prompt = glossary_prompt(clip.prompt_ids, clip.tokenizer, vocabulary)
+        ids = biased_ids(self._model, encoded, prompt, clip.tokenizer, clip.limit)
+        return clip.tokenizer.decode(ids).strip()
+
     def _biased(
         self, encoded: Any, prompt_ids: list[int], tokenizer: Any, limit: int, vocabulary: str
     ) -> str | None:

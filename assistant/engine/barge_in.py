@@ -2,7 +2,8 @@
 
 The audio pauses at the speech onset (`Conversation._open_turn`). Short speech is then judged from its
 own short decode: a backchannel ("mm-hmm"), a noise, a burst that Whisper filled with more words than it
-could hold or with no real word ("NMO", `lexicon.py`) resumes the reply where it paused; anything else,
+could hold or with no real word ("NMO", `lexicon.py`), or one that read again as hums was only hums
+(`hums.py`), resumes the reply where it paused; anything else,
 or speech longer than `turn.interruption_min_speech_ms`, confirms the interruption: the reply is
 cancelled, the history keeps only what was audible (`OutputBuffer.heard`), and, when the user is
 carrying on the turn the reply answered (`continuation.py`), neither the reply nor that turn stays in
@@ -28,6 +29,7 @@ from assistant.engine.commands import is_stop_command, retracted
 from assistant.engine.continuation import joined, take_back
 from assistant.engine.echo_gate import RECENT_MS, EchoGate
 from assistant.engine.endpointing import is_backchannel, spoken_words
+from assistant.engine.hums import only_hums
 from assistant.engine.lexicon import holds_no_word
 from assistant.engine.output import OutputBuffer
 from assistant.engine.own_echo import ECHO_ALONE_RHO, FOLLOWS_RHO, after_echo, says_only
@@ -110,10 +112,17 @@ class Interruptions:
     def _judge_interruption(self, turn: UserTurn, now: float) -> None:
         """Short speech during a reply (under `interruption_min_speech_ms`), judged as soon as it pauses
         from its own short decode: resume if it said nothing that takes the turn ("mm-hmm", "yeah", more
-        words than the burst could hold, or no word at all: both are Whisper's inventions). A burst in
+        words than the burst could hold, or no word at all: both are Whisper's inventions), or if read
+        again with hums in the prompt it was only hums (`hums.py`: "I have." was "Uh huh."). A burst in
         which Whisper heard nothing is judged only once `NOTHING_HEARD_HOLD_MS` of silence followed it."""
         own_echo = self._own_echo(turn)  # first: an echo that got through is learned (`echo_leak.py`)
-        if not own_echo and turn.final is not None and not spoken_words(turn.final.text):
+        final, hummed = turn.final, False
+        if final is not None and final.hummed is not None:
+            log.debug("a burst heard as %r, read again as %r", final.text, final.hummed)
+        if final is not None and only_hums(final.hummed):
+            hummed = True
+            log.info("heard again as a hum (%r), first as %r", final.hummed, final.text)
+        if not own_echo and final is not None and not spoken_words(final.text):
             if turn.nothing_heard_at is None:
                 turn.nothing_heard_at = len(turn.frames) - turn.frames_since_speech
             if (len(turn.frames) - turn.nothing_heard_at) * self.frame_ms < NOTHING_HEARD_HOLD_MS:
@@ -121,6 +130,7 @@ class Interruptions:
         text = self._said(turn).text  # without the reply's words its echo opened the burst with
         if (
             own_echo
+            or hummed
             or is_backchannel(text)
             or holds_too_many_words(text, turn.spoken_ms())
             or holds_no_word(text)

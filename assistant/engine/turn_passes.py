@@ -19,6 +19,7 @@ from assistant.asr.streaming import FinalPass
 from assistant.config import Config
 from assistant.engine.end_of_turn import asks_words, end_of_turn
 from assistant.engine.endpointing import ends_on_trailing_word, spoken_words
+from assistant.engine.hums import worth_a_hum_look
 from assistant.engine.user_turn import UserTurn
 from assistant.turn import SmartTurn
 from assistant.turn.words import WordsEndOfTurn
@@ -97,11 +98,13 @@ class TurnPasses:
         end-of-turn model about the audio up to the last speech, side by side. `second_look` picks the
         transcripts that deserve the beam's alternatives (`ToolHost.second_look`). A turn in which the
         speech model heard less than `MIN_SPEECH_MS` of speech (knocks or claps that webrtcvad took for a
-        voice) has no words: its transcript is empty, and it ends as silence does."""
+        voice) has no words: its transcript is empty, and it ends as silence does. A burst over the reply
+        whose transcript would cut it is also read again as the hum it may be (`hums.py`)."""
         upto = turn.frames_to_speech_end(self.frame_ms, 100)
         turn.voiced_since_final = 0
         turn.t_speculated = now
         audio = turn.audio(upto)
+        hum_look = worth_a_hum_look if turn.interrupting is not None else None  # a burst over the reply
         self.busy = True
 
         async def run() -> FinalPass:
@@ -109,7 +112,7 @@ class TurnPasses:
                 if turn.voiced_ms < MIN_SPEECH_MS:  # only sounds: no words (Whisper would invent "Here.")
                     audio_ms = len(audio) * 1000 / self.cfg.audio.sample_rate
                     return FinalPass(Transcript("", audio_ms, 0.0), 0.0, 0.0, 0.0, 0)
-                return await turn.recognizer.final(audio, second_look)
+                return await turn.recognizer.final(audio, second_look, hum_look)
             finally:
                 self.busy = False
 
