@@ -22,6 +22,11 @@ from assistant.events import FinalTranscript, ReplyStarted, Resumed
 from assistant.transports.simulate import SimulationOptions, simulate, speech_span_ms
 
 RATE = 16000
+THINKING = (
+    "Let me think about that for a moment, because it is a good question, and the answer "
+    "depends on what you mean by selfish and on who is asking."
+)
+"""A scripted reply long enough to still be playing when a burst comes 0.8 s in."""
 
 
 def room_tone(audio: np.ndarray, seconds: float) -> np.ndarray:
@@ -29,6 +34,13 @@ def room_tone(audio: np.ndarray, seconds: float) -> np.ndarray:
     chunks = audio[: audio.size // 1600 * 1600].reshape(-1, 1600)
     quiet = chunks[np.argsort(np.sqrt(np.mean(chunks.astype(np.float64) ** 2, axis=1)))[:3]].ravel()
     return np.resize(quiet, int(seconds * RATE))
+
+
+async def said_over_a_reply(cfg, first, then, after_s: float, reply: str):  # type: ignore[no-untyped-def]
+    """`first` answered with the scripted `reply`, and `then` said `after_s` into that reply's audio."""
+    llm = ScriptedLLM(reply)
+    options = SimulationOptions(barge_in_after_s=after_s)
+    return await simulate(cfg, [first, then], options, conversation=Conversation(cfg, llm=llm))
 
 
 def claps(count: int = 5, spacing_s: float = 0.3, seed: int = 3) -> np.ndarray:
@@ -157,15 +169,8 @@ async def test_a_hum_whisper_writes_as_words_resumes_the_reply(cfg, speech, tmp_
     (before, it was cut for words nobody said)."""
     path = tmp_path / "hum.wav"
     write_wav(path, np.concatenate([np.zeros(3200, np.int16), _hum(text), np.zeros(3200, np.int16)]), RATE)
-    llm = ScriptedLLM(
-        "Let me think about that for a moment, because it is a good question, and the answer "
-        "depends on what you mean by selfish and on who is asking."
-    )
-    result = await simulate(
-        cfg,
-        [speech["sense_and_sensibility_01_austen_64kb-0890"], path],
-        SimulationOptions(barge_in_after_s=0.8),
-        conversation=Conversation(cfg, llm=llm),
+    result = await said_over_a_reply(
+        cfg, speech["sense_and_sensibility_01_austen_64kb-0890"], path, 0.8, THINKING
     )
     turns = result.report["turns"]
     said = [(t["user_text"], t["interrupted"]) for t in turns]
@@ -186,15 +191,12 @@ async def test_a_false_start_over_the_reply_does_not_bring_it_back(cfg, speech, 
     false_start, _ = edits.splice([audio[: start + RATE // 10], edits.room_tone(audio, 0.14), audio[start:]])
     path = tmp_path / f"{name}-false-start.wav"
     write_wav(path, false_start, RATE)
-    llm = ScriptedLLM(
+    story = (
         "Well, let me tell you a long story about the sea, the ships that sail on it, the sailors "
         "who steer them through storms, and the harbours where they rest at night."
     )
-    result = await simulate(
-        cfg,
-        [speech["sense_and_sensibility_01_austen_64kb-0880"], path],
-        SimulationOptions(barge_in_after_s=1.2),
-        conversation=Conversation(cfg, llm=llm),
+    result = await said_over_a_reply(
+        cfg, speech["sense_and_sensibility_01_austen_64kb-0880"], path, 1.2, story
     )
     turns = result.report["turns"]
     said = [(t["user_text"], t["interrupted"], t["timings_ms"].get("barge_in")) for t in turns]
