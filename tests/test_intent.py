@@ -44,9 +44,8 @@ TARGET = 0.90
 """The issue's acceptance figure: the spoken set (Piper, Flite and the real recordings) taken together."""
 FLOORS = {"piper": 0.86, "flite": 0.85, "espeak": 0.65}
 """Asserted per voice: Whisper tiny.en mishears some phrasings ("buy" -> "by", "write" -> "right", "two" ->
-"due"), which no matcher can undo. Measured on a 2-core CPU: Piper 89-93 % unseeded (its voice varies from
-run to run), 90.4 % seeded; Flite 91.8 %; espeak-ng 74 % (a robotic voice); on what Whisper heard word for
-word, 100 %."""
+"due"), which no matcher can undo. Measured on a 2-core CPU through the engine's final pass: Piper 90.8 %
+seeded, Flite 90.8 %, espeak-ng 81.6 % (a robotic voice); on what Whisper heard word for word, 100 %."""
 HEARD_RIGHT = 0.95
 """Accuracy asserted on the phrasings Whisper transcribed word for word: the fast path's own share."""
 
@@ -207,6 +206,9 @@ def test_a_later_hypothesis_can_ask_for_the_tool_the_best_one_missed(matcher) ->
     # And where the best one asks for reading by another form of the words, it is read.
     match, _ = matcher.match_any(["Could you read back what I've written down?", "Could you add back ..."])
     assert match.tool.name == "read_notes"
+    # A verb's past form tells of a deed and asks for nothing: "got" is no "get" the later one drops.
+    match, heard = matcher.match_any(["Bro got go left", "Robot go left."])
+    assert match.tool.name == "move_robot" and heard == "Robot go left."
     # Only near misses are worth the second decoding: not chat, not a clear request.
     assert matcher.near_miss("Can't sell the timer.")
     assert not matcher.near_miss("Tell me a story about the sea.")
@@ -323,6 +325,12 @@ def test_this_or_it_before_down_stands_for_the_note(matcher, said: str, text: st
         ("Thanks for the note.", None, {}),
         ("Thank you for setting that timer.", None, {}),
         ("Thanks for that, now set a timer for 5 minutes.", "set_timer", {"duration": "PT5M"}),
+        # Whisper writes "nine minus fourteen" as "9-14"; asked as a sum, it is one, and not otherwise.
+        ("What is 9-14?", "calculate", {"expression": "9 minus 14"}),
+        ("How much is 12-3-1?", "calculate", {"expression": "12 minus 3 minus 1"}),
+        ("What is 9−14?", "calculate", {"expression": "9 minus 14"}),  # the minus sign, U+2212
+        ("What's 2-3 weeks?", None, {}),
+        ("My number is 555-1234.", None, {}),
     ],
 )
 def test_request_forms_that_examples_do_not_spell_out(matcher, said, tool, arguments) -> None:  # type: ignore[no-untyped-def]

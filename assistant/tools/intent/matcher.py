@@ -59,6 +59,7 @@ from assistant.tools.intent.text import (
     sound,
     stem,
     tokenize,
+    verb_lemma,
 )
 from assistant.tools.vocabulary import spoken_vocabulary
 
@@ -338,8 +339,11 @@ class IntentMatcher:
 
 
 def _actions(text: str) -> frozenset[str]:
-    """The verbs in `text` that ask for something ("read", "add", "cancel"), as their keys."""
-    return frozenset(stem(t) for t in tokenize(text).norm) & ACTION_KEYS
+    """The verbs in `text` that ask for something ("read", "add", "cancel"), as their keys: in the form a
+    request says them, not past or participle forms only a verb has ("got", "added"), which tell of a
+    deed. "Robot go left." heard as "Bro got go left" was not taken from the beam, for a "get" it
+    dropped (Flite, the engine's final pass, 2026-12-07)."""
+    return frozenset(stem(t) for t in tokenize(text).norm if verb_lemma(t) == t) & ACTION_KEYS
 
 
 _TYPED = topic.TYPED

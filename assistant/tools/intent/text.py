@@ -79,12 +79,18 @@ _SYMBOLS = [
     (r"°", " degrees "),
     (r"\+", " plus "),
     (r"\^", " to the power of "),
+    (r"−", " minus "),  # U+2212, the minus sign: "9−14" is not "9 14"
     (r"[×*]", " times "),
     (r"÷", " divided by "),
     (r"(\d)\s*/\s*(\d)", r"\1 divided by \2"),
     (r"(?<=\d)\s*-\s*(?=[a-z])", " "),  # "20-sided"
     (r"(?<=[a-z])-(?=[a-z0-9])", " "),  # "living-room", "twenty-five"
     (r"(?<=\d)\s+-\s+(?=\d)", " minus "),
+    (  # "What is 9-14?": Whisper's way of writing "nine minus fourteen", asked as a sum
+        r"\b((?:what|how much) is|calculate|compute|work out)\s+"
+        r"(\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)+)(?=\s*(?:[?.!,]|$))",
+        lambda m: f"{m.group(1)} {m.group(2).replace('-', ' minus ')}",
+    ),
     (r"(?<=\d)x(?=\d)", " times "),
     (r"(?<![\d])\.|\.(?!\d)", " "),
     (r"(?<!\d):|:(?!\d)", " "),
