@@ -17,6 +17,8 @@ from assistant.asr.wer import normalise
 from assistant.audio import read_audio, write_wav
 from assistant.bench import edits
 from assistant.engine import Conversation
+from assistant.engine.endpointing import is_backchannel
+from assistant.engine.hums import only_hums
 from assistant.engine.output import OutputBuffer
 from assistant.events import FinalTranscript, ReplyStarted, Resumed
 from assistant.transports.simulate import SimulationOptions, simulate, speech_span_ms
@@ -175,7 +177,9 @@ async def test_a_hum_whisper_writes_as_words_resumes_the_reply(cfg, speech, tmp_
     turns = result.report["turns"]
     said = [(t["user_text"], t["interrupted"]) for t in turns]
     assert len(turns) == 1 and not turns[0]["interrupted"], said
-    assert any(isinstance(e, Resumed) for e in result.events), said
+    resumed = [e.heard_text for e in result.events if isinstance(e, Resumed)]
+    assert resumed, said
+    assert all(is_backchannel(h) or only_hums(h) for h in resumed), resumed  # the hum, not "I have."
 
 
 @pytest.mark.parametrize(("name", "word"), [("goforward", "forward"), ("cards-003", "clubs")])

@@ -211,9 +211,9 @@ class Interruptions:
         self.false_interruptions += 1
         self.output.resume()
         self._set_state(State.SPEAKING)
-        self.bus.publish(
-            Resumed(rid or -1, turn.final.text if turn.final else "", own_echo=bool(turn.own_echo))
-        )
+        final = turn.final
+        heard = "" if final is None else final.hummed if only_hums(final.hummed) else final.text
+        self.bus.publish(Resumed(rid or -1, heard or "", own_echo=bool(turn.own_echo)))
 
     def _confirm_interruption(self, turn: UserTurn) -> None:
         self._opened_by_echo(turn)  # while what the reply played is known
