@@ -32,6 +32,7 @@ from assistant.tools.builtin import (
     set_timer,
 )
 from assistant.tools.builtin.calculator import compute
+from assistant.tools.builtin.clock import resolve_zone
 from assistant.tools.builtin.speech import spoken_duration, spoken_number
 from assistant.tools.builtin.timers import next_occurrence
 from assistant.tools.scheduler import Scheduler
@@ -338,6 +339,43 @@ def test_current_time_here_uses_the_context_zone(ctx: ToolContext) -> None:
 def test_current_time_unknown_zone(ctx: ToolContext) -> None:
     with pytest.raises(ValueError, match=r"^I don't know the time zone Atlantis\.$"):
         current_time(ctx, "Atlantis")
+
+
+@pytest.mark.parametrize(
+    ("heard", "zone", "said"),
+    [
+        ("pairs", "Europe/Paris", "Paris"),  # tiny.en, "what's the time in Paris" (Piper)
+        ("Sidney", "Australia/Sydney", "Sydney"),
+        ("Melborn", "Australia/Melbourne", "Melbourne"),
+        ("Moskow", "Europe/Moscow", "Moscow"),
+        ("bejing", "Asia/Shanghai", "Beijing"),
+    ],
+)
+def test_a_misheard_place_is_the_one_it_sounds_like_and_is_said_back(
+    ctx: ToolContext, heard: str, zone: str, said: str
+) -> None:
+    text = current_time(ctx, heard)
+    assert text.startswith(f"In {said}, it's "), text
+    _close_to_now(text, ZoneInfo(zone))
+
+
+@pytest.mark.parametrize("heard", ["sit me", "tokio", "here", "home", "must", "time", "Mars"])
+def test_a_name_that_sounds_like_no_one_place_is_not_guessed(ctx: ToolContext, heard: str) -> None:
+    """Heard "sit me" sounds like Sao Tome but is spelled unlike it (it was Sydney); "tokio" sounds like
+    Tokyo and Dhaka; "here" and "home" too little like anything; "must" like the zone name MST."""
+    with pytest.raises(ValueError, match=r"^I don't know the time zone"):
+        current_time(ctx, heard)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_zone_name_resolves_or_says_it_is_unknown(name: str) -> None:
+    try:
+        zone, said = resolve_zone(name)
+    except ValueError as exc:
+        assert str(exc).startswith("I don't know the time zone")
+    else:
+        assert datetime.now(zone) and said.strip()
 
 
 # ---------------------------------------------------------------- timers and reminders
