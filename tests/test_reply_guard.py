@@ -417,6 +417,12 @@ def test_a_tool_or_parameter_name_is_not_said() -> None:
             "Your response time matters. The response was warm.",
         ),
         (["The assistant manager decides."], "The assistant manager decides."),
+        (["To answer, tell the person that", "the current time and date is 7 of clubs."], ""),
+        (["Done.", "Ask the person what they want."], "Done."),
+        (
+            ["She is a kind person.", "Tell them the person is here."],
+            "She is a kind person. Tell them the person is here.",
+        ),
     ],
 )
 def test_talk_about_the_machinery_is_not_said(clauses: list[str], said: str) -> None:
@@ -432,6 +438,9 @@ def test_machinery_words_the_user_used_may_come_back() -> None:
     guard = ReplyGuard(heard=heard)
     said = admit_all(guard, ["You need the tools in a repair kit;", "a JSON file holds data."])
     assert said == "You need the tools in a repair kit; a JSON file holds data." and guard.stopped is None
+    guard = ReplyGuard(heard="How do I tell a person I'm sorry?")
+    said = admit_all(guard, ["Tell the person you are sorry,", "and mean it."])
+    assert said == "Tell the person you are sorry, and mean it." and guard.stopped is None
 
 
 def said_whole(guard: ReplyGuard, clauses: list[str]) -> str:

@@ -20,6 +20,7 @@ TOOL_TALK = re.compile(
     r"\b(?:"
     r"(?:the|a|this|that)\s+(?P<user>user)(?:['’]s|s)?\b(?!\s+(?:manual|guide|interface|name|account|agreement))"
     r"|(?P<user2>user)\s+(?:query|queries|request|input|message|prompt)s?\b"
+    r"|(?:tell|ask|inform)\s+the\s+(?P<person>person)\b"
     r"|(?P<function>functions?|tools?)\s+(?:name|names|call|calls|result|results|response|output)\b"
     r"|(?:call|calls|calling|called|use|used|using|invoke|invoked|run|ran|execute|executes|executing|executed)"
     r"\s+(?:the|a|this|that|one|any)\s+"
@@ -37,7 +38,10 @@ TOOL_TALK = re.compile(
     re.IGNORECASE,
 )
 """Talk about the machinery behind the voice; the named group is the word that makes it so, which the
-user may have used themselves ("the function of the liver", "which tools do I need")."""
+user may have used themselves ("the function of the liver", "which tools do I need"). "Tell the person"
+is the system prompt's own way of naming the user: Qwen2.5-Coder 0.5B answered "7 of clubs" in the
+README's own `simulate` with "To answer, tell the person that the current time and date is 7 of clubs."
+(2026-12-07)."""
 LEAK_WORDS = 6
 """Words in a row shared with the instructions that make a leak (5 matched only real leaks in 312
 replies; 6 leaves room for a common phrase)."""
