@@ -269,6 +269,8 @@ def test_a_unit_whisper_misheard_is_taken_for_the_unit_it_sounds_like() -> None:
     assert (
         convert_units(60, "degrees Fahrenheit", "salsa") == "60 degrees Fahrenheit is 15.6 degrees Celsius."
     )
+    with pytest.raises(ValueError, match="I don't know the unit pants"):  # pints or pounds: not guessed
+        convert_units(2, "cups", "pants")
 
 
 @settings(max_examples=300, deadline=None)

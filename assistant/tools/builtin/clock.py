@@ -7,12 +7,10 @@ from datetime import datetime, tzinfo
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from rapidfuzz import fuzz
-
 from assistant.tools.builtin.speech import spoken_clock, spoken_date
 from assistant.tools.context import ToolContext
 from assistant.tools.declare import tool
-from assistant.tools.intent.text import sound
+from assistant.tools.intent.text import sound_index, sounds_like
 
 _REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
@@ -149,25 +147,16 @@ like: "pairs" and "paris" 80, "roam" and "rome" 75; "sit me" and "sao tome" 57 (
 
 @functools.cache
 def _by_sound() -> dict[str, list[str]]:
-    """Each place's sound key (`intent.text.sound`) to the places that have it: the cities of the
-    regions' zones and `_PLACES`, not names such as "MST" ("must")."""
-    cities = (p for p, zone in _cities().items() if zone.split("/")[0] in _REGIONS)
-    index: dict[str, list[str]] = {}
-    for place in sorted({*_PLACES, *cities}):
-        index.setdefault(sound(place.replace(" ", "")), []).append(place)
-    return index
+    """The places by sound key: the cities of the regions' zones and `_PLACES`, not names such as "MST"
+    ("must")."""
+    return sound_index([*_PLACES, *(p for p, zone in _cities().items() if zone.split("/")[0] in _REGIONS)])
 
 
 def _sounds_like(key: str) -> str | None:
-    """The one place that a name no zone has sounds like, or None: Whisper's "pairs" for Paris. The
-    place is said back ("In Paris, it's ..."), so a wrong guess is heard. Only a key of three consonants
-    or more that one place alone has, spelled alike too (`SOUNDS_LIKE_RATIO`): "tokio" sounds like Tokyo
-    and Dhaka, "here" too little like anything."""
-    heard = sound(key.replace(" ", ""))
-    places = _by_sound().get(heard, []) if len(heard) >= 3 else []
-    if len(places) != 1 or fuzz.ratio(key, places[0]) < SOUNDS_LIKE_RATIO:
-        return None
-    return places[0]
+    """The one place that a name no zone has sounds like and is spelled alike (`SOUNDS_LIKE_RATIO`), or
+    None: Whisper's "pairs" for Paris. The place is said back ("In Paris, it's ..."), so a wrong guess is
+    heard. "tokio" sounds like Tokyo and Dhaka, "here" too little like anything."""
+    return sounds_like(key, _by_sound(), SOUNDS_LIKE_RATIO)
 
 
 def local_zone(ctx: ToolContext) -> tzinfo:

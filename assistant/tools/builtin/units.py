@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from assistant.tools.builtin.speech import spoken_number
 from assistant.tools.declare import NotUnderstood, tool
-from assistant.tools.intent.text import sound
+from assistant.tools.intent.text import sound_index, sounds_like
 
 if TYPE_CHECKING:
     import pint
@@ -48,7 +48,7 @@ _SPOKEN: dict[str, tuple[str, str]] = {
 }
 _UNCHANGED_PLURALS = ("hertz", "siemens", "lux", "celsius", "fahrenheit", "stone")
 
-_BY_SOUND = {sound(name): name for name in _EVERYDAY}
+_BY_SOUND = sound_index(_EVERYDAY)
 _lock = threading.RLock()  # re-entered when ounces turn out to be fluid ounces
 
 
@@ -130,10 +130,10 @@ def _parse(text: str, other: str) -> Any:
 
 def _sounds_like(key: str) -> str:
     """The everyday unit that a name pint does not know sounds exactly like, or "": Whisper's "leaders"
-    for liters, "salsa" for Celsius (`intent.text.sound`, whose key ignores vowels and voicing). Only an
-    identical key counts: "dollars" is no liters."""
-    heard = sound(key.replace(" ", ""))
-    return _BY_SOUND.get(heard, "") if len(heard) >= 3 else ""
+    for liters, "salsa" for Celsius (`intent.text.sounds_like`, whose key ignores vowels and voicing).
+    Only an identical key that one unit alone has counts: "dollars" is no liters, and "pants" is pints or
+    pounds."""
+    return sounds_like(key, _BY_SOUND) or ""
 
 
 def _amount(value: float) -> str:

@@ -7,6 +7,7 @@ slot parsers and the similarity index as the same tokens, while free text keeps 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -227,3 +228,25 @@ def sound(word: str) -> str:
     for pattern, repl in _PHONETIC_RE:
         key = pattern.sub(repl, key)
     return key
+
+
+def sound_index(names: Iterable[str]) -> dict[str, list[str]]:
+    """Each name's sound key (`sound`, spaces left out) to the names that have it, for `sounds_like`."""
+    index: dict[str, list[str]] = {}
+    for name in sorted(set(names)):
+        index.setdefault(sound(name.replace(" ", "")), []).append(name)
+    return index
+
+
+def sounds_like(heard: str, index: dict[str, list[str]], min_ratio: float = 0) -> str | None:
+    """The one name of `index` (`sound_index`) that `heard`, a name nothing knows, sounds like: Whisper's
+    "leaders" for liters, "pairs" for Paris. None for a key of fewer than three consonants ("here"), a
+    key several names share ("pants": pints and pounds), or a name spelled less like it than `min_ratio`
+    (rapidfuzz's ratio, 0-100)."""
+    from rapidfuzz import fuzz
+
+    key = sound(heard.replace(" ", ""))
+    names = index.get(key, []) if len(key) >= 3 else []
+    if len(names) != 1 or fuzz.ratio(heard, names[0]) < min_ratio:
+        return None
+    return names[0]
