@@ -20,6 +20,7 @@ from assistant.asr.wer import normalise
 from assistant.config import load_config
 from assistant.engine import Conversation
 from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
+from assistant.engine.turn_passes import PAUSE_MS
 from assistant.llm import Message, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.transports.simulate import simulate
@@ -90,6 +91,37 @@ async def test_the_reply_evaluates_only_the_words_that_changed():
     assert measured[None][1] >= reply_tokens + prefilled_tokens - 2, measured
     assert measured[""][1] <= len(tokenize(REQUEST.encode(), add_bos=False)) + 8 + 12, measured
     assert measured[None][1] >= measured[""][1] + measured[""][0] - 2, measured
+
+
+class PausePrefill(ScriptedLLM):
+    """A scripted model that records how long the turn had been silent when each prefill of the user's
+    words started (ms)."""
+
+    def __init__(self, reply: str, conversation: list[Conversation]) -> None:
+        super().__init__(reply)
+        self.conversation = conversation
+        self.silent_ms: list[float] = []
+
+    async def prefill(self, messages: list[Message], tools=()) -> None:  # type: ignore[no-untyped-def]
+        await super().prefill(messages, tools)
+        conversation = self.conversation[0]
+        turn = conversation._turn  # type: ignore[attr-defined]
+        if messages[-1].content and turn is not None:  # not the exchange after a reply
+            self.silent_ms.append(turn.frames_since_speech * conversation.frame_ms)
+
+
+async def test_no_prefill_in_a_pause(speech):
+    """Real readings with pauses between their phrases, through the whole engine: no prefill of the
+    user's words starts once the turn has gone quiet (a partial pass that lands in the pause shows its
+    words but leaves the cores to the final pass; before, 280 ms into a pause here)."""
+    cfg = load_config()
+    owner: list[Conversation] = []
+    llm = PausePrefill("He had a lot to think about.", owner)
+    owner.append(Conversation(cfg, llm=llm))
+    recordings = [speech["sense_and_sensibility_01_austen_64kb-0870"], speech["goforward"]]
+    await simulate(cfg, recordings, conversation=owner[0])
+    assert len(llm.silent_ms) >= 3, llm.silent_ms
+    assert max(llm.silent_ms) < PAUSE_MS + cfg.audio.frame_ms, llm.silent_ms
 
 
 async def test_a_spoken_request_is_prefilled_as_it_is_said(speech):

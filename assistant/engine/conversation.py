@@ -41,7 +41,7 @@ from assistant.engine.output import OutputBuffer
 from assistant.engine.replies import Replies
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost, offers_tools, tool_says_results, toolbox_for
-from assistant.engine.turn_passes import TurnPasses
+from assistant.engine.turn_passes import TurnPasses, pausing
 from assistant.engine.user_turn import TurnRecord, UserTurn
 from assistant.events import (
     ErrorOccurred,
@@ -267,7 +267,7 @@ class Conversation(Replies):
         if not self.passes.busy and turn.final_task is None:
             if silence_ms >= self.cfg.turn.speculate_after_ms:
                 self.passes.final(turn, now, self.tools.second_look)
-            elif silence_ms < 2 * self.frame_ms:
+            elif not pausing(turn, self.frame_ms):
                 new_ms = (len(turn.frames) - turn.partial_at) * self.frame_ms
                 if new_ms >= self.cfg.asr.partial_interval_ms and not self.transcriber.busy:
                     self.passes.partial(turn)
@@ -284,11 +284,15 @@ class Conversation(Replies):
         them into the model's prompt cache. All of them: the committed ones alone lag too far behind in
         short turns (through `assistant mic`, paired by recording, voice-to-voice -40 ms at the median
         with all the words, +2 ms with the committed ones; docs/benchmarks.md). A turn that carries on
-        an earlier one evaluates both halves, joined, as its message will read."""
+        an earlier one evaluates both halves, joined, as its message will read. Not once the turn is in
+        a pause (`turn_passes.pausing`): the final pass is about to need both cores (a prefill had run
+        beside two final passes in three, ~260 ms of each; docs/benchmarks.md, "The final pass in a
+        conversation")."""
         if text and self._turn is turn and turn.final is None:
             self.bus.publish(PartialTranscript(text))
-            rest = Transcript(text, 0.0, 0.0)
-            self._prefill(joined(turn.continues, rest).text if turn.continues is not None else text)
+            if not pausing(turn, self.frame_ms):
+                rest = Transcript(text, 0.0, 0.0)
+                self._prefill(joined(turn.continues, rest).text if turn.continues is not None else text)
 
     def _prefill(self, words: str) -> None:
         """Evaluate the history and the user's `words` so far into the model's prompt cache (`llm.prefill`):

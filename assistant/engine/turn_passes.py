@@ -33,6 +33,18 @@ had 0-20 ms (and Whisper wrote "Thank you." or "it's" for them), the bundled voi
 "Yes", "Okay" and "Stop" 140-320 ms."""
 
 
+PAUSE_MS = 40
+"""Silence from which a turn is in a pause: no partial pass starts, and a partial that lands in it starts
+no prefill of the model (`Conversation._on_partial`): the final pass, 80 ms into the pause, needs the
+cores (docs/benchmarks.md, "The final pass in a conversation"). The words model still scores it: the
+final pass's verdict waits for that score."""
+
+
+def pausing(turn: UserTurn, frame_ms: int) -> bool:
+    """The turn has been silent for `PAUSE_MS` or more."""
+    return turn.frames_since_speech * frame_ms >= PAUSE_MS
+
+
 class TurnPasses:
     """Runs the recognition and end-of-turn passes of the conversation's user turns."""
 
