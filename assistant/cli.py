@@ -34,6 +34,33 @@ def drift_ppm(value: str) -> float:
     return ppm
 
 
+def echo_gain(value: str) -> float:
+    """`--echo`: a finite gain in dB up to `MAX_ECHO_DB`; argparse says what is wrong."""
+    from assistant.transports.simulate import MAX_ECHO_DB
+
+    gain = _number(value)
+    if not math.isfinite(gain) or gain > MAX_ECHO_DB:
+        raise argparse.ArgumentTypeError(f"{value} dB: give a gain up to {MAX_ECHO_DB:g} dB, e.g. -6")
+    return gain
+
+
+def seconds_into_reply(value: str) -> float:
+    """`--barge-in-after`: 0 to `MAX_BARGE_IN_AFTER_S` seconds; argparse says what is wrong."""
+    from assistant.transports.simulate import MAX_BARGE_IN_AFTER_S
+
+    after = _number(value)
+    if not 0 <= after <= MAX_BARGE_IN_AFTER_S:
+        raise argparse.ArgumentTypeError(f"{value} s: give 0 to {MAX_BARGE_IN_AFTER_S:g} s")
+    return after
+
+
+def _number(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+
+
 def echo_delays(value: str) -> list[int]:
     """`--echo-delay-ms`: one delay in ms, or one per input ("160,40": the last holds for the inputs after
     it), each whole and within `MAX_ECHO_DELAY_MS`; argparse says what is wrong."""
@@ -68,18 +95,35 @@ def _config(args: argparse.Namespace, extra: list[str] | None = None) -> Config:
     return cfg
 
 
-def _prepare_output(path: str | None) -> Path | None:
-    """Create the folder and check the file can be written before any work, so nothing is lost at the end."""
+def _prepare_output(path: str | None, keep: tuple[Path, ...] = ()) -> Path | None:
+    """Create the folder and check the file can be written before any work, so nothing is lost at the end:
+    by opening it to append (root passes `os.access` even in /proc), removing it again if it was new.
+    `keep`: files this run reads or writes otherwise, which the output must not replace."""
     if not path:
         return None
     target = Path(path)
+    if target.exists() and any(target.resolve() == k.resolve() for k in keep if k.exists()):
+        raise ConfigError(f"{target} is also an input or another output of this run: it would be replaced")
+    if target.is_dir():
+        raise ConfigError(f"cannot write {target}: it is a folder")
+    existed = target.exists()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("ab"):
+            pass
     except OSError as exc:
-        raise ConfigError(f"cannot write {target}: {exc.strerror}") from None
-    if target.is_dir() or not os.access(target if target.exists() else target.parent, os.W_OK):
-        raise ConfigError(f"cannot write {target}")
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from None
+    if not existed:
+        target.unlink(missing_ok=True)
     return target
+
+
+def _prepare_outputs(out: str | None, report: str | None, inputs: list[str]) -> tuple[Path | None, ...]:
+    """`simulate`'s WAV and report (`_prepare_output`), neither of them an input nor the other."""
+    if out and report and Path(out).absolute() == Path(report).absolute():
+        raise ConfigError("--out and --report name the same file: one would replace the other")
+    read = tuple(Path(p) for p in inputs)
+    return _prepare_output(out, read), _prepare_output(report, read)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -145,13 +189,29 @@ async def _run_mic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    """Ctrl+C or SIGTERM sets `stop` (the run ends and writes what it has; it had aborted inside llama.cpp
+    and written nothing); a second one stops at once."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+
+    def first() -> None:
+        stop.set()
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    for sig in signals:
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, first)
+
+
 async def _run_simulate(args: argparse.Namespace) -> int:
     from assistant.console import ConsoleView
     from assistant.transports.simulate import SimulationOptions, simulate, write_conversation
     from assistant.workers import wait_idle
 
     cfg = _config(args)
-    out_path, report_path = _prepare_output(args.out), _prepare_output(args.report)
+    out_path, report_path = _prepare_outputs(args.out, args.report, args.inputs)
     options = SimulationOptions(
         barge_in_after_s=args.barge_in_after,
         echo_db=args.echo,
@@ -159,7 +219,9 @@ async def _run_simulate(args: argparse.Namespace) -> int:
         echo_delays_ms=args.echo_delay_ms if len(args.echo_delay_ms) > 1 else None,
         echo_drift_ppm=args.echo_drift_ppm,
         allow_damaged=args.allow_damaged,
+        stop=(stop := asyncio.Event()),
     )
+    _stop_on_signals(stop)
     view = ConsoleView() if not args.quiet else None
     result = await simulate(cfg, [Path(p) for p in args.inputs], options)
     await asyncio.to_thread(wait_idle, 10.0)  # no model thread left inside a library at exit
@@ -174,7 +236,7 @@ async def _run_simulate(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for error in result.report["errors"]:
         print(f"error during the conversation: {error}", file=sys.stderr)
-    return 0
+    return 130 if stop.is_set() else 0
 
 
 def _run_serve(args: argparse.Namespace) -> int:
@@ -242,10 +304,13 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--out", help="stereo WAV of the conversation (left: microphone, right: assistant)")
     sim.add_argument("--report", help="JSON report with one entry per user turn")
     sim.add_argument(
-        "--barge-in-after", type=float, metavar="SECONDS", help="interrupt each reply after this long"
+        "--barge-in-after",
+        type=seconds_into_reply,
+        metavar="SECONDS",
+        help="interrupt each reply after this long",
     )
     sim.add_argument(
-        "--echo", type=float, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
+        "--echo", type=echo_gain, metavar="GAIN_DB", help="mix the assistant's output into the mic (e.g. -6)"
     )
     sim.add_argument(
         "--echo-delay-ms",

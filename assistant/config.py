@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -119,6 +120,13 @@ class LlmConfig(Section):
     def _openai_needs_url(self) -> LlmConfig:
         if self.backend == "openai" and not self.base_url:
             raise ValueError("llm.base_url is required when llm.backend is 'openai'")
+        if self.base_url is not None:
+            url = urlsplit(self.base_url)
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise ValueError(
+                    f"llm.base_url must be an http:// or https:// address with a host, "
+                    f"such as http://localhost:8080/v1, got {self.base_url!r}"
+                )
         return self
 
 
@@ -395,4 +403,6 @@ def load_config(
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"]) or "(top level)"
             problems.append(f"{where}: {err['msg']}")
-        raise ConfigError(f"invalid config ({source.name}): " + "; ".join(problems)) from None
+        keys = ", ".join(dict.fromkeys(key for key, _ in pairs))
+        origin = f"{source.name}, overridden: {keys}" if keys else source.name
+        raise ConfigError(f"invalid config ({origin}): " + "; ".join(problems)) from None

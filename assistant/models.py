@@ -92,7 +92,11 @@ def resolve_gguf(ref: str, setting: str = "llm.model") -> Path:
             raise ModelError(f"{setting}: {ref!r} must look like hf:OWNER/REPO/FILE.gguf")
         from huggingface_hub import hf_hub_download
 
-        return Path(hf_hub_download(f"{owner}/{repo}", "/".join(rest), cache_dir=CACHE_DIR / "hf"))
+        try:
+            return Path(hf_hub_download(f"{owner}/{repo}", "/".join(rest), cache_dir=CACHE_DIR / "hf"))
+        except Exception as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelError(f"{setting}: cannot download {ref!r}: {reason}") from None
     path = Path(ref).expanduser()
     if not path.is_file():
         raise ModelError(f"{setting}: GGUF file not found: {path}")
@@ -301,10 +305,20 @@ class ModelHub:
         self._lock = threading.Lock()
         self._models: dict[str, Any] = {}
 
-    def _get(self, key: str, load: Any) -> Any:
+    def _get(self, key: str, load: Any, setting: str = "", ref: str = "") -> Any:
+        """The model under `key`, loaded once. A load that fails raises ModelError naming the config
+        `setting` and its value `ref` with the library's first line (a text file given as a GGUF, a folder
+        with no model.bin, a model name that is not cached and no network had been a 20-120 line
+        traceback)."""
         with self._lock:
             if key not in self._models:
-                self._models[key] = load()
+                try:
+                    self._models[key] = load()
+                except ModelError:
+                    raise
+                except Exception as exc:
+                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                    raise ModelError(f"{setting}: cannot load {ref!r}: {reason}") from exc
             return self._models[key]
 
     def whisper(self, cfg: AsrConfig) -> Any:
@@ -320,6 +334,8 @@ class ModelHub:
                 cpu_threads=cfg.cpu_threads,
                 num_workers=1,
             ),
+            "asr.model",
+            cfg.model,
         )
 
     def llama(self, cfg: LlmConfig) -> Any:
@@ -332,11 +348,13 @@ class ModelHub:
             lambda: Llama(
                 model_path=str(path), n_ctx=cfg.n_ctx, n_threads=cfg.n_threads, n_batch=256, verbose=False
             ),
+            "llm.model",
+            cfg.model,
         )
 
     def piper(self, cfg: TtsConfig) -> Any:
         path = resolve_piper(cfg.voice)
-        return self._get(f"piper:{path}", lambda: load_piper(path))
+        return self._get(f"piper:{path}", lambda: load_piper(path), "tts.voice", cfg.voice)
 
     def silero(self) -> Any:
         import onnxruntime

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -91,3 +93,62 @@ def test_outputs_go_into_new_folders_and_unwritable_ones_are_refused_first(tmp_p
     assert (out / "c.wav").stat().st_size > 44 and json.loads((out / "r.json").read_text())["turns"]
     result = run_cli("simulate", str(speech["cards-001"]), "--report", str(tmp_path))
     assert result.returncode == 2 and "cannot write" in result.stderr
+
+
+def test_an_output_that_would_replace_an_input_or_cannot_be_written_is_refused_first(tmp_path, speech):
+    """`--out` naming the input had overwritten the recording (rc 0); `--out` and `--report` naming one
+    file had left only the JSON; and as root (Docker, CI) /proc passed the `os.access` check, so the run
+    was lost after 20-30 s of work. Each is refused at once, before any model loads, and nothing is
+    written."""
+    recording = tmp_path / "cards.wav"
+    recording.write_bytes(speech["cards-001"].read_bytes())
+    before = recording.read_bytes()
+    cases = [
+        (["--out", str(recording)], "also an input"),
+        (["--report", str(tmp_path / "." / "cards.wav")], "also an input"),
+        (["--out", str(tmp_path / "x"), "--report", str(tmp_path / "x")], "the same file"),
+        (["--report", "/proc/no-such-dir/r.json"], "cannot write"),
+        (["--out", "/proc/assistant-test.wav"], "cannot write"),
+    ]
+    for flags, said in cases:
+        started = time.monotonic()
+        result = run_cli("simulate", str(recording), *flags, "--quiet")
+        assert result.returncode == 2 and said in result.stderr, (flags, result.stderr)
+        assert "Traceback" not in result.stderr and time.monotonic() - started < 20, flags
+    assert recording.read_bytes() == before and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_ends_a_simulation_and_keeps_what_it_heard(tmp_path, speech, sig):
+    """Ctrl+C had aborted inside llama.cpp ("terminate called without an active exception", rc -6) and
+    SIGTERM killed the run, each with no report and no WAV. Now the run stops, writes both and exits 130."""
+    inputs = [str(speech[name]) for name in ("goforward", "cards-003", "cards-001", "forever")]
+    out, report = tmp_path / "c.wav", tmp_path / "r.json"
+    cmd = [sys.executable, "-m", "assistant", "simulate", *inputs, "--out", str(out), "--report", str(report)]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(25)
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "Traceback" not in stderr and "terminate called" not in stderr, stderr[-2000:]
+    data = json.loads(report.read_text())
+    assert any("stopped before the input ended" in w for w in data["warnings"]), data["warnings"]
+    assert out.stat().st_size > 44
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--echo", "40"], "give a gain up to 20 dB"),
+        (["--echo", "nan"], "give a gain up to 20 dB"),
+        (["--barge-in-after", "-1"], "give 0 to 600 s"),
+        (["--barge-in-after", "inf"], "give 0 to 600 s"),
+        (["--llm-url", "notaurl"], "llm.base_url must be an http:// or https:// address"),
+    ],
+)
+def test_simulation_flags_out_of_range_are_refused_first(speech, flags, said):
+    """These had run a whole simulation: a +40 dB echo (10 self-interruptions, rc 0), a NaN gain (a
+    RuntimeWarning), a negative barge-in time, and a server address that was no address (rc 0 after
+    the apology)."""
+    result = run_cli("simulate", str(speech["cards-001"]), *flags, "--quiet")
+    assert result.returncode == 2 and said in result.stderr, result.stderr

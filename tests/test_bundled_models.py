@@ -144,3 +144,29 @@ def test_the_default_is_the_instruction_tuned_qwen():
     cfg = load_config()
     assert cfg.llm.model == "bundled:qwen2.5-0.5b"
     assert load_config(path=None).llm.model == type(cfg.llm)().model
+
+
+@pytest.mark.parametrize(
+    ("setting", "make", "said"),
+    [
+        ("llm.model", lambda d: (d / "notes.gguf", b"not a model"), "Failed to load model"),
+        ("asr.model", lambda d: (d, None), "model.bin"),
+        ("tts.voice", lambda d: (d / "voice.onnx", b"not a voice"), "voice.onnx.json"),
+    ],
+)
+def test_a_file_that_is_no_model_is_refused_in_one_line(tmp_path, setting, make, said) -> None:
+    """A text file given as the GGUF, a folder with no model.bin, an .onnx without its config had each
+    been a raw traceback out of the library: now a ModelError, which `assistant` prints as one line."""
+    from assistant.config import load_config
+    from assistant.models import ModelHub
+
+    path, content = make(tmp_path)
+    if content is not None:
+        path.write_bytes(content)
+    cfg = load_config(None, [f"{setting}={path}"])
+    hub = ModelHub()
+    load = {"llm.model": lambda: hub.llama(cfg.llm), "asr.model": lambda: hub.whisper(cfg.asr)}
+    load["tts.voice"] = lambda: hub.piper(cfg.tts)
+    with pytest.raises(ModelError, match=rf"^{setting}: cannot load '{path}': .*{said}") as err:
+        load[setting]()
+    assert "\n" not in str(err.value)

@@ -29,6 +29,7 @@ from assistant.config import Config, ConfigError, load_config
 from assistant.tools import ToolCall, ToolContext, make_tool, run_call
 from assistant.tools.builtin import BUILTIN_TOOLS
 from assistant.tools.builtin.calculator import MAX_MAGNITUDE, compute
+from assistant.tools.calls import MAX_RESULT_CHARS, BinaryResultError, _jsonable
 from assistant.tools.scheduler import Scheduler
 
 # ---------------------------------------------------------------- JSON-ish values
@@ -443,3 +444,42 @@ def text_tally():
     result = tally("calculator, any text")
     yield result
     assert result.cases >= 1000
+
+
+# ---------------------------------------------------------------- what tools return
+
+leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=3000),
+    st.builds(object),
+    st.builds(Fraction, st.integers(), st.integers(1, 99)),
+)
+returned = st.recursive(
+    leaves,
+    lambda inner: (
+        st.lists(inner, max_size=40)
+        | st.tuples(inner, inner)
+        | st.dictionaries(st.one_of(st.text(max_size=20), st.integers()), inner, max_size=8)
+        | st.frozensets(st.integers(), max_size=5)
+    ),
+    max_leaves=60,
+)
+
+
+@FUZZ
+@given(value=returned, binary=st.booleans())
+def test_whatever_a_tool_returns_becomes_bounded_json_or_an_error(value: Any, binary: bool) -> None:
+    """Any result is JSON the model can read and the voice can say, at most `MAX_RESULT_CHARS` of it, with
+    no Python repr of an object in it; bytes anywhere are refused as such."""
+    if binary:
+        value = [value, {"data": b"\x00\xff"}]
+        with pytest.raises(BinaryResultError):
+            _jsonable(value)
+        return
+    data = _jsonable(value)
+    text = data if isinstance(data, str) else json.dumps(data, allow_nan=False)
+    assert len(text) <= MAX_RESULT_CHARS + 2
+    assert "object at 0x" not in text

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import references
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from spoken import steady_voice
 
 from assistant.asr import Transcriber
+from assistant.asr.agreement import Word, join_words
 from assistant.asr.streaming import StreamingRecognizer
 from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import read_audio
@@ -128,3 +131,34 @@ def test_a_lone_yes_is_decoded_in_one_short_window(transcriber, monkeypatch):
     final = StreamingRecognizer(transcriber).final_sync(audio)
     assert normalise(final.transcript.text) == "yes"
     assert windows == [1000], windows
+
+
+def timed(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
+    return [Word(f" {w}", start + i * step, start + i * step + 0.3) for i, w in enumerate(text.split())]
+
+
+def test_the_final_pass_reads_the_context_again(transcriber):
+    """Two partials that both skipped "of your" had committed "letters party's"; the final pass hears the
+    context with everything said after it, and its reading of it is the one kept. A final reading that
+    lacks a committed word skipped it this time: the committed words stay."""
+    recognizer = StreamingRecognizer(transcriber)
+    recognizer._agreement.commit_all(timed("please enter the first three letters party's first name"))
+    assert recognizer._context_from() == 2  # the last 3 s: "the first ... name"
+    read = timed("the first three letters of your party's first name using the keypad", 0.8)
+    assert join_words(recognizer._context_read_again(read)) == f"please enter {join_words(read)}"
+    skipped = timed("the first three letters of first name", 0.8) + timed("using the keypad", 3.6)
+    kept = join_words(recognizer._context_read_again(skipped))
+    assert kept == "please enter the first three letters party's first name using the keypad"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    committed=st.lists(st.sampled_from(["a", "b", "c", "of", "the"]), min_size=1, max_size=20),
+    decoded=st.lists(st.sampled_from(["a", "b", "c", "of", "the", "d"]), max_size=25),
+    offset=st.floats(0.0, 6.0),
+)
+def test_the_final_pass_never_drops_a_committed_word(transcriber, committed, decoded, offset):
+    recognizer = StreamingRecognizer(transcriber)
+    recognizer._agreement.commit_all(timed(" ".join(committed)))
+    words = iter(w.key for w in recognizer._context_read_again(timed(" ".join(decoded), offset)))
+    assert all(key in words for key in committed)

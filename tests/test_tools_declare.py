@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
+import time
 from datetime import timedelta
 from typing import Annotated, Literal
 
 import pytest
 from pydantic import Field
 
+from assistant.engine.tooling import spoken_result
 from assistant.tools import (
     ToolCall,
     ToolContext,
@@ -20,8 +22,10 @@ from assistant.tools import (
     run_call,
     tool,
 )
+from assistant.tools.calls import MAX_RESULT_CHARS
 from assistant.tools.loading import ToolLoadError
 from assistant.tools.scheduler import Scheduler
+from assistant.tts.chunker import ClauseChunker
 
 
 class Colour(enum.Enum):
@@ -125,6 +129,56 @@ def test_registry_refuses_two_tools_with_one_name() -> None:
 
 def _ctx(tmp_path) -> ToolContext:  # type: ignore[no-untyped-def]
     return ToolContext("s", tmp_path, "UTC", lambda text: None, Scheduler(lambda text: None))
+
+
+@pytest.mark.parametrize("stop", [SystemExit(3), KeyboardInterrupt()])
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_a_tool_that_tries_to_stop_the_process_is_an_error(tmp_path, stop, is_async) -> None:  # type: ignore[no-untyped-def]
+    """A tool's sys.exit() or KeyboardInterrupt had ended the whole assistant (rc 3, rc 130, no report)."""
+
+    def leave(n: int) -> int:
+        """Stops."""
+        raise stop
+
+    async def leave_async(n: int) -> int:
+        """Stops."""
+        raise stop
+
+    fn = leave_async if is_async else leave
+    call = await run_call(make_tool(fn), ToolCall(fn.__name__, {"n": 1}, "llm"), _ctx(tmp_path))
+    assert call.finished and call.result is None
+    assert (
+        spoken_result(make_tool(fn), call) == "Sorry, that didn't work: the tool tried to stop the assistant"
+    )
+
+
+async def test_what_a_tool_returns_is_said_as_data_at_a_bounded_length(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """1 MB of text had frozen the session for a minute (the clause chunker rescans its buffer); an object
+    in a dict made the whole dict its Python repr, said aloud with "object at 0x7f..."; bytes were said
+    as "b'00binary'" and the model copied that into its next, unrelated reply."""
+    results = {
+        "huge": "Forward. " * 120_000,
+        "mapping": {"moved": 10.0, "ok": True, "path": (1, 2), "tags": {"b", "a"}, "obj": object()},
+        "binary": b"\x00\xff binary",
+    }
+
+    def report(kind: str) -> object:
+        """Returns odd things."""
+        return results[kind]
+
+    tool_ = make_tool(report)
+    huge = await run_call(tool_, ToolCall("report", {"kind": "huge"}, "llm"), _ctx(tmp_path))
+    assert len(huge.result) <= MAX_RESULT_CHARS + 2 and huge.result.endswith(". …"), huge.result[-20:]
+    clauses = ClauseChunker()
+    started = time.perf_counter()
+    said = clauses.feed(spoken_result(tool_, huge)) + clauses.flush()
+    assert time.perf_counter() - started < 1.0 and len(said) > 10
+    mapping = await run_call(tool_, ToolCall("report", {"kind": "mapping"}, "llm"), _ctx(tmp_path))
+    assert mapping.result == {"moved": 10.0, "ok": True, "path": [1, 2], "tags": ["a", "b"], "obj": None}
+    assert spoken_result(tool_, mapping) == "The result is moved 10.0, ok yes, path 1, 2, tags a, b."
+    binary = await run_call(tool_, ToolCall("report", {"kind": "binary"}, "llm"), _ctx(tmp_path))
+    assert binary.result is None and "binary data" in spoken_result(tool_, binary)
+    assert json.loads(binary.result_text()) == {"error": "the tool returned binary data, not text"}
 
 
 async def test_a_raising_tool_and_a_slow_one_become_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,10 @@ audio for context) with the earlier committed words as the decoder's prompt, and
 (`agreement.py`) commits what two passes in a row agree on. At the end of the turn the final pass decodes
 only that: the context and the uncommitted tail, a few seconds in Whisper's 10 s window, so a 40 s
 monologue ends as fast as a 2 s question (a turn that fits the window, up to 8 s, is decoded whole: the
-same window costs the same). Audio that runs on without agreement (`max_uncommitted_s`)
-commits the words that end well before its end, so a decode never outgrows the window.
+same window costs the same); of the context it decodes again, its own reading is kept, since it hears
+what follows, as the partials that committed it had not. Audio that runs on without agreement
+(`max_uncommitted_s`) commits the words that end well before its end, so a decode never outgrows the
+window.
 
 Times are seconds from the turn's first sample; audio is 16 kHz int16.
 """
@@ -98,11 +100,17 @@ class StreamingRecognizer:
         committed = self._agreement.committed
         if not committed:
             return 0.0, ""
-        first = len(committed) - 1
-        while first > 0 and committed[first - 1].start >= self._agreement.committed_end - self._context_s:
-            first -= 1
+        first = self._context_from()
         start = _quiet_point(audio, max(0.0, committed[first].start - 0.05))
         return start, join_words(committed[:first])
+
+    def _context_from(self) -> int:
+        """The first committed word of the last `context_s` seconds of committed speech (0 without any)."""
+        committed = self._agreement.committed
+        first = max(0, len(committed) - 1)
+        while first > 0 and committed[first - 1].start >= self._agreement.committed_end - self._context_s:
+            first -= 1
+        return first
 
     def partial_sync(self, audio: np.ndarray) -> str:
         """Blocking: decode from the cut, commit what agrees with the last pass; the running text."""
@@ -135,7 +143,8 @@ class StreamingRecognizer:
         hum_look: Callable[[str], bool] | None = None,
     ) -> FinalPass:
         """Blocking: decode from the cut (a little context and the uncommitted tail); the committed
-        words are kept as they are. A turn of up to `whole_s` is decoded whole.
+        words before the context are kept as they are, the context is the final pass's reading
+        (`_context_read_again`). A turn of up to `whole_s` is decoded whole.
 
         Nothing is committed here, since the user may go on speaking. A decode Whisper was unsure of is
         searched again with a beam (`fallback.beam_fallback`). `second_look(text)`: when it asks,
@@ -149,7 +158,7 @@ class StreamingRecognizer:
         if audio.size <= self._whole_s * RATE:
             words = decoded.words
         else:
-            words = self._agreement.committed + self._agreement.after_seam(decoded.words)
+            words = self._context_read_again(decoded.words)
         if said_twice := doubled_end([w.key for w in words]):
             words = words[:-said_twice]
         text = join_words(words)
@@ -169,6 +178,24 @@ class StreamingRecognizer:
         return FinalPass(
             transcript, start, decoded.audio_ms, decoded.window_s, len(self._agreement.committed), batch
         )
+
+    def _context_read_again(self, decoded: list[Word]) -> list[Word]:
+        """The committed words before the cut, then the final pass's reading of the context and the tail,
+        where that reading holds every committed word of the context, in order.
+
+        The final pass hears the context (the last `context_s` of committed speech) with all the speech
+        after it, which the partial passes that committed it had not: where two partials agreed on a
+        skipped phrase, LocalAgreement had committed the skip ("first three letters party's", for
+        "letters of your party's", in an asterisk-dev prompt), and the final pass's reading adds it back.
+        It may add words, never drop or change committed ones: where it lacks one, Whisper skipped or
+        misheard it this time (it once read "letters of first name" where two partials had agreed on
+        "of your party's"), and the committed words stay, with the words after them."""
+        committed = self._agreement.committed
+        first = self._context_from()
+        said = iter(w.key for w in decoded)
+        if all(w.key in said for w in committed[first:]):
+            return committed[:first] + decoded
+        return committed + self._agreement.after_seam(decoded)
 
     def _later(
         self, audio: np.ndarray, start: float, before: str, text: str, decoded: Decoded

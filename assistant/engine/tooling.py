@@ -403,11 +403,15 @@ def a_sentence(result: object) -> bool:
 
 
 def _spoken_value(value: Any) -> str:
-    """A result as words: yes/no, items joined by commas, a mapping as "key value" pairs."""
+    """A result as words: yes/no, items joined by commas, a mapping as "key value" pairs; None and the
+    keys whose value is None are left out."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        return ", ".join(f"{key} {_spoken_value(item)}".strip() for key, item in value.items())
+        pairs = ((key, _spoken_value(item)) for key, item in value.items())
+        return ", ".join(f"{key} {said}" for key, said in pairs if said)
     if isinstance(value, list | tuple | set | frozenset):
         return ", ".join(part for part in (_spoken_value(item) for item in value) if part)
     return str(value).strip()

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import contextvars
 import json
+import math
 import re
 import threading
 import time
@@ -87,14 +88,63 @@ class ToolCall:
 _EXCEPTION = re.compile(r"^[A-Z][A-Za-z]*(?:Error|Exception|Warning): ")
 
 
+MAX_RESULT_CHARS = 2000
+"""The most of a result that goes to the model and the voice (~300 words, two minutes of speech): a tool
+that returned 1 MB of text had frozen the session for a minute while the clause chunker cut it up."""
+
+
+class BinaryResultError(TypeError):
+    """A tool returned bytes: nothing to say or to show the model."""
+
+
 def _jsonable(value: Any) -> Any:
+    """A result as JSON data (`_data`); one whose JSON runs past `MAX_RESULT_CHARS` cut there (`_cut`).
+    Raises `BinaryResultError` for bytes anywhere in it."""
+    data = _data(value)
+    if isinstance(data, str):
+        return _cut(data)
+    text = json.dumps(data)
+    return data if len(text) <= MAX_RESULT_CHARS else _cut(text)
+
+
+def _data(value: Any, depth: int = 0) -> Any:
+    """JSON data for a result: a pydantic model dumped, tuples and sets as lists, keys as text, a number
+    JSON cannot hold (inf, NaN, thousands of digits) and any other object as its `str()`, and one with no
+    `str()` of its own ("<object object at 0x...>") as None; nesting past 20 levels (a reference cycle)
+    as "…"."""
+    if depth > 20:
+        return "…"
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return value if value.bit_length() <= 256 else "a very large number"
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise BinaryResultError("the tool returned binary data, not text")
+    if isinstance(value, dict):
+        return {str(key): _data(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_data(item, depth + 1) for item in value]
+    if isinstance(value, set | frozenset):
+        return [_data(item, depth + 1) for item in sorted(value, key=str)]
+    text = str(value)
+    return None if _DEFAULT_REPR.fullmatch(text) else text
+
+
+_DEFAULT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>")
+
+
+def _cut(text: str) -> str:
+    """`text` up to `MAX_RESULT_CHARS`, cut after the last sentence (else word) that fits, with "…"."""
+    if len(text) <= MAX_RESULT_CHARS:
+        return text
+    head = text[:MAX_RESULT_CHARS]
+    end = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("\n"))
+    end = end + 1 if end > MAX_RESULT_CHARS // 2 else head.rfind(" ")
+    return head[: end if end > 0 else MAX_RESULT_CHARS].rstrip() + " …"
 
 
 def describe_validation(exc: ValidationError) -> str:
@@ -125,6 +175,8 @@ async def run_call(tool: Tool, call: ToolCall, ctx: ToolContext) -> ToolCall:
         call.error = f"timed out after {tool.options.timeout_s:g} s"
     except NotUnderstood as exc:
         call.error, call.misread = f"ValueError: {exc}", True
+    except (SystemExit, KeyboardInterrupt):  # uncaught, a tool's sys.exit() ended the whole process
+        call.error = "RuntimeError: the tool tried to stop the assistant"
     except Exception as exc:
         call.error = f"{type(exc).__name__}: {exc}"
     finally:

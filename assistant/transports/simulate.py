@@ -41,6 +41,11 @@ MAX_ECHO_DELAY_MS = 2000
 for every 20 ms of it."""
 
 
+MAX_ECHO_DB = 20.0
+"""A loudspeaker's echo louder than this at the microphone is no room's (-6 dB is a loud laptop)."""
+MAX_BARGE_IN_AFTER_S = 600.0
+
+
 @dataclass
 class SimulationOptions:
     barge_in_after_s: float | None = None
@@ -73,8 +78,19 @@ class SimulationOptions:
     """Say what decodes of a truncated or corrupt input (with a warning) instead of refusing it."""
     before_input: Callable[[int], None] | None = None
     """Called with an input's index just before it starts (fault-injection tests switch faults here)."""
+    stop: asyncio.Event | None = None
+    """Set to end the run early (Ctrl+C): the result covers what happened until then, with a warning."""
 
     def __post_init__(self) -> None:
+        if self.echo_db is not None and not (math.isfinite(self.echo_db) and self.echo_db <= MAX_ECHO_DB):
+            raise ValueError(
+                f"the echo's gain must be a number of dB up to {MAX_ECHO_DB:g}, got {self.echo_db!r}"
+            )
+        if self.barge_in_after_s is not None and not 0 <= self.barge_in_after_s <= MAX_BARGE_IN_AFTER_S:
+            raise ValueError(
+                f"barge-in after must be 0 to {MAX_BARGE_IN_AFTER_S:g} s of the reply, "
+                f"got {self.barge_in_after_s!r}"
+            )
         if not math.isfinite(self.echo_drift_ppm) or abs(self.echo_drift_ppm) > MAX_DRIFT_PPM:
             raise ValueError(
                 f"echo_drift_ppm must be a number of ppm from -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}, "
@@ -289,6 +305,9 @@ async def simulate(
                         warnings.append(f"{inputs[-1].path.name}: {late}")
                         finished_at = now
             if finished_at is not None:
+                break
+            if opts.stop is not None and opts.stop.is_set():
+                warnings.append("stopped before the input ended: this covers what happened until then")
                 break
             tick += 1
             delay = t0 + tick * frame_ms / 1000 - time.monotonic()
