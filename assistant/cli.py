@@ -25,10 +25,7 @@ def drift_ppm(value: str) -> float:
     """`--echo-drift-ppm`: a finite number of ppm within `MAX_DRIFT_PPM`; argparse says what is wrong."""
     from assistant.transports.simulate import MAX_DRIFT_PPM
 
-    try:
-        ppm = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    ppm = _number(value)
     if not math.isfinite(ppm) or abs(ppm) > MAX_DRIFT_PPM:
         raise argparse.ArgumentTypeError(f"{value} ppm: give -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}")
     return ppm

@@ -95,8 +95,7 @@ def resolve_gguf(ref: str, setting: str = "llm.model") -> Path:
         try:
             return Path(hf_hub_download(f"{owner}/{repo}", "/".join(rest), cache_dir=CACHE_DIR / "hf"))
         except Exception as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ModelError(f"{setting}: cannot download {ref!r}: {reason}") from None
+            raise ModelError(f"{setting}: cannot download {ref!r}: {_first_line(exc)}") from None
     path = Path(ref).expanduser()
     if not path.is_file():
         raise ModelError(f"{setting}: GGUF file not found: {path}")
@@ -284,6 +283,11 @@ def resolve_piper(ref: str) -> Path:
     return target
 
 
+def _first_line(exc: Exception) -> str:
+    """A library's error in one line (Hugging Face's offline errors run to several), else its class."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 def load_piper(path: Path) -> Any:
     """A PiperVoice like `PiperVoice.load` (voice config from the .onnx.json beside it), but its
     onnxruntime session without the CPU memory arena (assistant.heap)."""
@@ -317,8 +321,7 @@ class ModelHub:
                 except ModelError:
                     raise
                 except Exception as exc:
-                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                    raise ModelError(f"{setting}: cannot load {ref!r}: {reason}") from exc
+                    raise ModelError(f"{setting}: cannot load {ref!r}: {_first_line(exc)}") from exc
             return self._models[key]
 
     def whisper(self, cfg: AsrConfig) -> Any:
