@@ -22,6 +22,7 @@ import heapq
 import itertools
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -64,6 +65,7 @@ class ModelThread:
         self._seq = itertools.count()
         self._unfinished = 0
         self._ready = threading.Condition()
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -101,6 +103,8 @@ class ModelThread:
         batch: Batch | None,
         waited: bool | None,
     ) -> Future[Any]:
+        if self._closed:
+            raise RuntimeError(f"the {self.name} thread has ended: its model was freed")
         future: Future[Any] = Future()
         counted = priority == URGENT if waited is None else waited
         call = _Call(priority, next(self._seq), time.monotonic(), future, fn, args, batch, counted)
@@ -125,9 +129,18 @@ class ModelThread:
                     calls += same
             return calls
 
+    def close(self) -> None:
+        """End the thread once the calls queued so far have run; later calls are refused."""
+        self._push(IDLE + 1, _stop, (), None, False)
+        self._closed = True
+
     def _run(self) -> None:
         while True:
             calls = self._take()
+            if calls[0].fn is _stop:
+                with self._ready:
+                    self._unfinished -= 1
+                return
             try:
                 live = [c for c in calls if c.future.set_running_or_notify_cancel()]
                 if not live:
@@ -157,24 +170,52 @@ class ModelThread:
                     self._unfinished -= len(calls)
 
 
+def _stop() -> None:
+    """The marker call that ends a `ModelThread` (`close`)."""
+
+
 _threads: dict[int, ModelThread] = {}
-_lock = threading.Lock()
+_kept: dict[int, object] = {}
+"""Models that take no weak reference, kept alive while their thread is registered."""
+_retired: dict[str, tuple[float, int]] = {}
+"""(busy seconds, calls) of the threads whose models were freed, by name."""
+_lock = threading.RLock()  # re-entrant: a model's finalizer can run in a thread that holds it
 
 
 def thread_for(model: object, name: str) -> ModelThread:
-    """The one thread that runs `model`'s blocking calls (created on first use, kept for the process)."""
+    """The one thread that runs `model`'s blocking calls (created on first use, kept while the model lives).
+
+    Threads are found by `id(model)`, which Python reuses once an object is freed, so a model that is
+    freed takes its thread with it (ended after its queued calls); one that takes no weak reference is
+    kept alive instead. Either way a new model never inherits another's thread, name or counts."""
     with _lock:
-        worker = _threads.get(id(model))
+        key = id(model)
+        worker = _threads.get(key)
         if worker is None:
-            worker = _threads[id(model)] = ModelThread(name)
+            worker = _threads[key] = ModelThread(name)
+            try:
+                weakref.finalize(model, _forget, key).atexit = False
+            except TypeError:
+                _kept[key] = model
         return worker
+
+
+def _forget(key: int) -> None:
+    """A model was freed (or a test is done with it): end its thread, keeping its counts for `occupancy`."""
+    with _lock:
+        _kept.pop(key, None)
+        worker = _threads.pop(key, None)
+        if worker is not None:
+            busy, calls = _retired.get(worker.name, (0.0, 0))
+            _retired[worker.name] = (busy + worker.busy_s, calls + worker.calls)
+            worker.close()
 
 
 def occupancy() -> dict[str, tuple[float, int]]:
     """(busy seconds, calls) so far of each model thread, by its name ("whisper", "llama", "piper", ...;
-    threads of one name summed)."""
-    out: dict[str, tuple[float, int]] = {}
+    threads of one name summed, those of freed models included)."""
     with _lock:
+        out = dict(_retired)
         workers = list(_threads.values())
     for worker in workers:
         busy, calls = out.get(worker.name, (0.0, 0))

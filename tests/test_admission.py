@@ -71,7 +71,8 @@ def test_a_new_gate_does_not_count_the_waits_of_calls_before_it():
     class Model:
         pass
 
-    thread = workers.thread_for(Model(), "test-admission")
+    model = Model()  # held: a freed model's thread ends
+    thread = workers.thread_for(model, "test-admission")
 
     def queue_behind(seconds: float) -> None:
         first = thread.submit(workers.URGENT, time.sleep, seconds)

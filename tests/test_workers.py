@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 
@@ -121,4 +122,42 @@ async def test_busy_time_counts_computing_not_waiting_for_a_reader():
         busy, calls = workers.occupancy()["test-occupancy"]
         assert calls == 2 and 0.3 <= busy < 0.45
     finally:
-        del workers._threads[id(model)]
+        workers._forget(id(model))
+
+
+class _Model:
+    """A stand-in model object that, like llama_cpp.Llama or WhisperModel, takes weak references."""
+
+
+async def test_a_freed_models_thread_ends_and_a_new_model_never_inherits_it():
+    """Threads are found by `id(model)`, and Python gives a freed object's id to the next one: a model
+    loaded after another was freed once found the old model's thread, name and busy seconds (CI: a
+    test's model read no occupancy under its own name)."""
+    model = _Model()
+    worker = workers.thread_for(model, "test-freed")
+    await run_on(model, "test-freed", time.sleep, 0.05)
+    freed = id(model)
+    del model
+    gc.collect()
+    worker._thread.join(timeout=2)
+    assert not worker._thread.is_alive()
+    busy, calls = workers.occupancy()["test-freed"]
+    assert calls == 1 and busy >= 0.05  # a freed model's work still counts
+    for fresh in [_Model() for _ in range(200)]:
+        if id(fresh) == freed:
+            assert workers.thread_for(fresh, "test-fresh").name == "test-fresh"
+            workers._forget(freed)
+
+
+async def test_a_model_that_takes_no_weak_reference_keeps_its_id_while_it_has_a_thread():
+    model = object()
+    worker = workers.thread_for(model, "test-kept")
+    key = id(model)
+    del model
+    gc.collect()
+    assert workers._threads[key] is worker  # kept alive, so no new object can take its id
+    workers._forget(key)
+    worker._thread.join(timeout=2)
+    assert not worker._thread.is_alive() and key not in workers._kept
+    with pytest.raises(RuntimeError, match="has ended"):
+        worker.submit(URGENT, lambda: None)  # refused, not queued for a thread that will never run it
