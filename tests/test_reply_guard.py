@@ -938,6 +938,24 @@ async def test_a_deed_reported_in_the_form_of_an_earlier_tool_result_is_not_said
     assert cut is None and "kettle" in heard
 
 
+async def test_a_deed_claimed_where_none_was_asked_is_not_refused(cfg) -> None:
+    """README's `simulate` with examples/home_tools.py: after "Go forward 10 meters." moved the robot,
+    Qwen answered "7 of clubs" with the robot's result again. The claim is cut, as ever; but nothing was
+    asked to be done, so "Sorry, I can't do that." answered no one: what the words are for is asked."""
+    from assistant.engine.notices import ACKNOWLEDGED, CLARIFY, UNABLE
+    from assistant.llm import Message
+
+    moved = "The robot went forward 10 meters; it is at 0, 10 from its dock."
+    earlier = [Message("user", "Go forward 10 meters."), Message("assistant", moved, from_tools=True)]
+    for said, expected in (
+        ("7 of clubs", CLARIFY),
+        ("I'm going to bed now.", ACKNOWLEDGED),
+        ("Go back 5 meters.", UNABLE),
+    ):
+        cut, heard = await one_reply(cfg, said, "The robot went forward 10 meters;", earlier)
+        assert (cut, heard) == ("claim", expected), said
+
+
 @pytest.mark.parametrize(
     ("result", "reply", "made_up"),
     [

@@ -33,7 +33,10 @@ to assist with the user query" after setting a timer, and "Drive the floor robot
 direction, and say where it is now." as a step for jump-starting a car (5 of 312 replies in four text
 passes of the dialogue set). So is a clause that names one of the instructions' identifiers (a tool's or
 parameter's snake_case name): "This response is returned by the tool, and it includes the function name
-"set_timer"", "You can call the function "move_robot" with the arguments ..." (greedy text pass).
+"set_timer"", "You can call the function "move_robot" with the arguments ..." (greedy text pass). So is
+a sentence that is mostly a list of two or more choices of a tool this turn may not call (`choices`, the
+tools' enum values the user did not say): "Markets, living rooms, bedrooms, office." to "7 of clubs",
+with examples/home_tools.py (README's `simulate`, 2026-12-07); a clause that may start one is held.
 Tool talk: a clause about the machinery behind the voice (`TOOL_TALK`: "the user query", "the function
 name", "I used the ... function", "returned by the tool", "JSON") is not said and the model is stopped,
 unless the user used that word themselves. Qwen2.5-Coder 0.5B, which sees the tools' descriptions on
@@ -69,7 +72,7 @@ tool did is left out at any length: said again with no tool called, it makes the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.engine.addresses import asks_for_address, given, web_hosts
@@ -93,6 +96,8 @@ from assistant.engine.leaks import (
     _instruction_runs,
     _instruction_starts,
     _runs,
+    choice_words,
+    lists_choices,
 )
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
@@ -137,12 +142,14 @@ class ReplyGuard:
         results: Sequence[str] = (),
         sources: Sequence[str] = (),
         said_before: Sequence[str] = (),
+        choices: Iterable[str] = (),
     ) -> None:
         """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
         tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
         (the same question twice may get the same answer); `results`: the earlier replies that said what
         tools did; `sources`: the earlier messages of the user and the tools (web addresses they gave may
-        be said); `said_before`: the user's earlier turns."""
+        be said); `said_before`: the user's earlier turns; `choices`: the choices of the tools in the
+        model's prompt that this turn may not call (`guard_context.unasked_choices`)."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
@@ -187,6 +194,7 @@ class ReplyGuard:
         self._leak_starts = _instruction_starts(instructions) if self._leaks else frozenset()
         self._identifiers = _identifiers(instructions)
         self._said = {w.rstrip("s") for w in said}
+        self._choices = frozenset(c for c in choice_words(choices) if not set(c) <= self._said)
         self._tail = ""
         """The end of the clause before, so that tool talk split between two clauses is still seen."""
         self.stopped: str | None = None
@@ -248,8 +256,12 @@ class ReplyGuard:
             self.repeated, self._held = True, ""
             self._sentence, self._echo_sentence = [], ()
             return Verdict("")
-        if (self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks) or (
-            self._identifiers and any(m.lower() in self._identifiers for m in _IDENTIFIER.findall(clause))
+        if (
+            (self._leaks and _runs((self._words + words)[-(len(words) + LEAK_WORDS - 1) :]) & self._leaks)
+            or (
+                self._identifiers and any(m.lower() in self._identifiers for m in _IDENTIFIER.findall(clause))
+            )
+            or lists_choices(self._sentence + words, self._choices) >= 2
         ):
             self.stopped, self._held = "leak", ""
             return Verdict("", "leak")
@@ -284,6 +296,7 @@ class ReplyGuard:
                 or self._may_repeat(so_far)
                 or self._reads_back("", partly=True)
                 or self._may_leak()
+                or lists_choices(self._sentence, self._choices)
             )
         ) or self._only_a_number(clause):
             self._held = f"{self._held} {clause}".strip()  # an echo or a repeat, perhaps: said once it is not

@@ -1,12 +1,14 @@
 """What the reply guard is told of the conversation besides the reply itself.
 
-The leak rule needs what the model was told rather than asked (`instructions`); the repeat rule needs
-the assistant's previous reply and the user's turn it answered (`previous_exchange`).
+The leak rule needs what the model was told rather than asked (`instructions`) and the choices of the
+tools this turn may not call (`unasked_choices`); the repeat rule needs the assistant's previous reply and
+the user's turn it answered (`previous_exchange`).
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from assistant.engine.tooling import ToolHost
 from assistant.llm import LanguageModel, Message
@@ -26,6 +28,26 @@ def instructions(messages: list[Message], llm: LanguageModel, tools: ToolHost | 
     if callable(preamble):
         parts.append(preamble(offered))
     return "\n".join(parts)
+
+
+def unasked_choices(messages: list[Message], tools: ToolHost | None) -> list[str]:
+    """The choices (string enum values, as "living room") of the tools in the model's prompt that the
+    user's last turn may not call (`ToolHost.callable`): a reply that lists them was read off the prompt."""
+    offered = tools.llm_tools() if tools is not None else []
+    may = tools.callable(messages[-1].content) if tools is not None and offered else None
+    if may is None:
+        return []
+    return [c for t in offered if t.name not in may for c in _enums(t.parameters_schema())]
+
+
+def _enums(schema: Any) -> list[str]:
+    """Every string of every "enum" in a JSON schema."""
+    if isinstance(schema, list):
+        return [e for item in schema for e in _enums(item)]
+    if not isinstance(schema, dict):
+        return []
+    own = [v for v in schema.get("enum", ()) if isinstance(v, str)]
+    return own + [e for k, v in schema.items() if k != "enum" for e in _enums(v)]
 
 
 def previous_exchange(messages: list[Message]) -> tuple[str, str]:

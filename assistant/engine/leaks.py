@@ -3,14 +3,15 @@
 A leak is a run of `LEAK_WORDS` words of what the model was told (the system prompt, the tools'
 descriptions, the chat template's tool header) that the user did not say, or one of the instructions'
 snake_case identifiers; tool talk (`TOOL_TALK`) is a clause about the user query, the function, the tool
-or JSON. The guard (`guard.py`) stops the model at either; its docstring gives the replies that made
-these rules.
+or JSON; a list of a tool's choices (`choices_named`) in a turn that may not call that tool. The guard
+(`guard.py`) stops the model at any of them; its docstring gives the replies that made these rules.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
 
 from assistant.engine.said_back import _WORD
 
@@ -73,3 +74,24 @@ def _instruction_starts(instructions: str) -> frozenset[tuple[str, ...]]:
 def _identifiers(instructions: str) -> frozenset[str]:
     """The instructions' snake_case identifiers, in lower case."""
     return frozenset(m.lower() for m in _IDENTIFIER.findall(instructions))
+
+
+def choice_words(choices: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Each choice ("living room") as its words in lower case without a plural "s" ("living", "room")."""
+    return frozenset(t for c in choices if (t := tuple(w.lower().rstrip("s") for w in _WORD.findall(c))))
+
+
+def lists_choices(words: Sequence[str], choices: frozenset[tuple[str, ...]]) -> int:
+    """How many of `choices` (from `choice_words`) a sentence's `words` name, plural or not, where they
+    take at least half of its words; else 0. "Markets, living rooms, bedrooms, office." names 3 (4 of its
+    5 words); "Turn left, then right at the station." none (2 of 7)."""
+    if not choices:
+        return 0
+    stems = [w.lower().rstrip("s") for w in words]
+    named, taken = 0, set()
+    for choice in choices:
+        n = len(choice)
+        at = [i for i in range(len(stems) - n + 1) if tuple(stems[i : i + n]) == choice]
+        named += bool(at)
+        taken.update(j for i in at for j in range(i, i + n))
+    return named if 2 * len(taken) >= len(stems) else 0

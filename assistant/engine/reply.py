@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
-from assistant.engine.guard_context import instructions, previous_exchange
+from assistant.engine.guard_context import instructions, previous_exchange, unasked_choices
 from assistant.engine.notices import (
     ACKNOWLEDGED,
     CLARIFY,
@@ -125,6 +125,7 @@ class Reply(ToolTurn):
             results=[m.content for m in messages[:-1] if m.from_tools],
             sources=[m.content for m in messages[:-1] if m.role in ("user", "tool")],
             said_before=[m.content for m in messages[:-1] if m.role == "user"],
+            choices=unasked_choices(messages, tools),
         )
         self._spoke = False
         self._last_clause = ""
@@ -142,9 +143,12 @@ class Reply(ToolTurn):
     def _after_echo(self) -> str:
         """What to say when the model only repeated the user (or its instructions): a question is not
         answered, a statement or words that name nothing ("Thanks.") are acknowledged, a fragment is
-        asked about, a request was not done; nor was a deed the model claimed while no tool did it; an
-        address the model made up is not known."""
-        if self.cut == "claim":
+        asked about, a request was not done; nor was a deed the model claimed while no tool did it, where
+        one was asked for (to "7 of clubs", after "Go forward 10 meters." had moved the robot, Qwen wrote
+        "The robot went forward 10 meters;" again: no deed was asked, so the fragment is asked about, not
+        refused, README's `simulate` with examples/home_tools.py, 2026-12-07); an address the model made up
+        is not known."""
+        if self.cut == "claim" and asks_for_deeds(self.user_text):
             return UNABLE
         if self.cut == "made_up":
             return NO_ADDRESS
