@@ -135,39 +135,44 @@ class ModelThread:
         self._closed = True
 
     def _run(self) -> None:
-        while True:
-            calls = self._take()
-            if calls[0].fn is _stop:
-                with self._ready:
-                    self._unfinished -= 1
-                return
+        while self._serve(self._take()):
+            pass
+
+    def _serve(self, calls: list[_Call]) -> bool:
+        """Run one call (or batch); False at the `close` marker. Nothing of the calls is kept once they
+        have run: a loop variable holding the last call until the next one came kept its model alive."""
+        if calls[0].fn is _stop:
+            with self._ready:
+                self._unfinished -= 1
+            return False
+        try:
+            live = [c for c in calls if c.future.set_running_or_notify_cancel()]
+            if not live:
+                return True
+            now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
+            self.waits.extend((now, now - c.submitted) for c in live if c.waited)
+            self.calls += len(live)
+            outcomes: list[tuple[Future[Any], Any, BaseException | None]]
             try:
-                live = [c for c in calls if c.future.set_running_or_notify_cancel()]
-                if not live:
-                    continue
-                now = time.monotonic()  # a cancelled call (its conversation gone) waited for nobody
-                self.waits.extend((now, now - c.submitted) for c in live if c.waited)
-                self.calls += len(live)
-                outcomes: list[tuple[Future[Any], Any, BaseException | None]]
-                try:
-                    if live[0].batch is None:
-                        outcomes = [(live[0].future, live[0].fn(*live[0].args), None)]
-                    else:
-                        results = live[0].batch([c.args[0] for c in live])
-                        outcomes = [(c.future, r, None) for c, r in zip(live, results, strict=True)]
-                except BaseException as exc:  # handed to the awaiting coroutines
-                    outcomes = [(c.future, None, exc) for c in live]
-                # The busy time is counted before anyone learns the result, so a caller who reads
-                # `occupancy` right after its call finds that call in it.
-                self.busy_s += time.monotonic() - now
-                for future, result, exc in outcomes:
-                    if exc is not None:
-                        future.set_exception(exc)
-                    else:
-                        future.set_result(result)
-            finally:
-                with self._ready:
-                    self._unfinished -= len(calls)
+                if live[0].batch is None:
+                    outcomes = [(live[0].future, live[0].fn(*live[0].args), None)]
+                else:
+                    results = live[0].batch([c.args[0] for c in live])
+                    outcomes = [(c.future, r, None) for c, r in zip(live, results, strict=True)]
+            except BaseException as exc:  # handed to the awaiting coroutines
+                outcomes = [(c.future, None, exc) for c in live]
+            # The busy time is counted before anyone learns the result, so a caller who reads
+            # `occupancy` right after its call finds that call in it.
+            self.busy_s += time.monotonic() - now
+            for future, result, exc in outcomes:
+                if exc is not None:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+        finally:
+            with self._ready:
+                self._unfinished -= len(calls)
+        return True
 
 
 def _stop() -> None:

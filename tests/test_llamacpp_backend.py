@@ -92,3 +92,32 @@ async def test_grammar_constrained_tool_calls_in_process(cfg):
     ]
     answer = "".join([p async for p in llm.stream(follow_up, tools) if isinstance(p, str)])
     assert any(w in answer.lower() for w in ("5", "five", "4:20", "four twenty")), answer
+
+
+def test_a_models_banned_tokens_are_its_own_and_go_with_it():
+    """The tokens a reply may not use were kept by `id(model)`, which Python hands to the next object once
+    a model is freed: another model at that address would have had the first one's token numbers banned
+    (Qwen's 151,936-token vocabulary against SmolLM2's 49,152). The tables are held by the model now."""
+    import gc
+    import weakref
+
+    from llama_cpp import Llama
+
+    from assistant.llm import llamacpp
+    from assistant.models import resolve_gguf
+
+    sizes = []
+    for name in ("bundled:smollm2-135m", "bundled:qwen2.5-0.5b"):
+        before = len(llamacpp._BANNED)
+        llama = Llama(model_path=str(resolve_gguf(name)), vocab_only=True, verbose=False)
+        llamacpp._banning(llama, "`*")
+        banned = llamacpp._BANNED[llama]["`*"]
+        assert len(llamacpp._BANNED) == before + 1 and 0 < len(banned) and banned.max() < llama.n_vocab()
+        spelled = [llama.detokenize([int(i)]).decode("utf-8", "ignore") for i in banned[:50]]
+        assert all("`" in t or "*" in t for t in spelled), name
+        sizes.append(len(banned))
+        gone = weakref.ref(llama)
+        del llama, banned
+        gc.collect()
+        assert gone() is None and len(llamacpp._BANNED) == before  # the table went with its model
+    assert sizes[0] != sizes[1]

@@ -107,3 +107,28 @@ def test_what_the_voice_says_is_words_not_symbols() -> None:
             assert normalise(phrase) in words, (text, heard)
         for word in unsaid:
             assert word not in normalise(heard).split(), (text, heard)
+
+
+async def test_prepared_sentences_belong_to_their_voice() -> None:
+    """The notices synthesised ahead of need were kept by `id(voice)`: a voice loaded where a freed one had
+    been would have played them in the old voice. They are held by the voice now, and go with it."""
+    import dataclasses
+    import gc
+    import weakref
+
+    from assistant.tts import piper
+
+    voice = Synthesizer(load_config().tts, 16000)
+    await voice.prepare(["One moment."])
+    said = voice.prepared("One moment.")
+    assert said is not None and said.size > 16000 * 0.3
+    other = Synthesizer(load_config().tts, 16000)
+    other._voice = dataclasses.replace(voice._voice)  # another voice object (the same model files)
+    assert other.prepared("One moment.") is None
+    await other.prepare(["One moment."])
+    key, gone = id(other._voice), weakref.ref(other._voice)
+    assert key in piper._PREPARED
+    del other
+    gc.collect()
+    assert gone() is None and key not in piper._PREPARED
+    assert voice.prepared("One moment.") is said

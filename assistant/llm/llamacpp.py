@@ -337,7 +337,10 @@ _CUT = "\uffff"
 """Marks where the prefilled prompt ends (a noncharacter: no text or template holds one)."""
 _MARKUP = "`*#|[]"
 _CALLS = "{<"
-_BANNED: dict[tuple[int, str], Any] = {}
+_BANNED: weakref.WeakKeyDictionary[Any, dict[str | None, Any]] = weakref.WeakKeyDictionary()
+"""Per model: the tokens holding each set of characters, and (under None) the end-of-generation tokens.
+Held by the model object itself, not its id: a freed model's id is given to the next object, and a
+table of another vocabulary would ban the wrong tokens (or index past a smaller one)."""
 
 
 def _banning(llama: Any, chars: str, say_after: int | None = None) -> Any:
@@ -347,15 +350,15 @@ def _banning(llama: Any, chars: str, say_after: int | None = None) -> Any:
     import llama_cpp
     import numpy as np
 
-    key = (id(llama), chars)
-    if key not in _BANNED:
+    tables = _BANNED.setdefault(llama, {})
+    if chars not in tables:
         texts = (llama.detokenize([i]).decode("utf-8", "ignore") for i in range(llama.n_vocab()))
-        _BANNED[key] = np.array([i for i, t in enumerate(texts) if any(c in t for c in chars)], np.intc)
-    if (id(llama), "eog") not in _BANNED:
+        tables[chars] = np.array([i for i, t in enumerate(texts) if any(c in t for c in chars)], np.intc)
+    if None not in tables:
         vocab = llama._model.vocab  # the public API has token_eos() only; Qwen ends turns with two
         eog = [i for i in range(llama.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, i)]
-        _BANNED[id(llama), "eog"] = np.array(eog, np.intc)
-    banned, eog = _BANNED[key], _BANNED[id(llama), "eog"]
+        tables[None] = np.array(eog, np.intc)
+    banned, eog = tables[chars], tables[None]
 
     def ban(input_ids: Any, scores: Any) -> Any:
         scores[banned] = -np.inf

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,8 +19,19 @@ SILENCE = 32
 """-60 dBFS: quieter than this is no sound a person hears over a loudspeaker."""
 LEAD_IN_MS = 5
 ONSET_WINDOW_MS = 5
-_PREPARED: dict[tuple[int, int, str], np.ndarray] = {}
-"""Fixed sentences synthesised once per voice and output rate, for every conversation of the process."""
+_PREPARED: dict[int, dict[tuple[int, str], np.ndarray]] = {}
+"""Fixed sentences synthesised once per voice (by its id) and output rate, for every conversation of the
+process; dropped when the voice is freed (`_prepared_by`)."""
+
+
+def _prepared_by(voice: Any) -> dict[tuple[int, str], np.ndarray]:
+    """The sentences prepared in `voice`. Python gives a freed object's id to the next one: kept past
+    the voice, they would have been played in whatever voice was loaded at its address."""
+    key = id(voice)
+    if key not in _PREPARED:
+        _PREPARED[key] = {}
+        weakref.finalize(voice, _PREPARED.pop, key, None).atexit = False
+    return _PREPARED[key]
 
 
 def trim_leading_silence(audio: np.ndarray, rate: int) -> np.ndarray:
@@ -89,11 +101,11 @@ class Synthesizer:
     async def prepare(self, texts: Iterable[str]) -> None:
         """Synthesise fixed sentences (the spoken fault notices) ahead of need: they then play at once
         even when Piper is busy with other conversations or fails on the text being said."""
+        prepared = _prepared_by(self._voice)
         for text in texts:
-            key = (id(self._voice), self.output_rate, text)
-            if key not in _PREPARED:
-                _PREPARED[key] = await self.synthesize(text)
+            if (self.output_rate, text) not in prepared:
+                prepared[self.output_rate, text] = await self.synthesize(text)
 
     def prepared(self, text: str) -> np.ndarray | None:
         """The audio of a sentence given to `prepare`, or None."""
-        return _PREPARED.get((id(self._voice), self.output_rate, text))
+        return _prepared_by(self._voice).get((self.output_rate, text))
