@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import wave
 from pathlib import Path
@@ -10,6 +11,8 @@ import numpy as np
 import soxr
 
 from assistant.audiofile import AudioFileError, load_audio
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "AudioFileError",
@@ -27,9 +30,13 @@ def read_audio(path: str | Path, sample_rate: int = 16000) -> np.ndarray:
     """Decode any audio file (any rate, any channel count) to mono int16 at `sample_rate`.
 
     A missing, empty, undecodable, truncated or otherwise damaged file raises AudioFileError naming the
-    file instead of an FFmpeg trace or half the audio (`assistant.audiofile.load_audio` can allow damage).
+    file instead of an FFmpeg trace or half the audio (`assistant.audiofile.load_audio` can allow damage);
+    float samples clipped at full scale are logged as a warning.
     """
-    return load_audio(path, sample_rate).samples
+    decoded = load_audio(path, sample_rate)
+    for warning in decoded.warnings:  # float samples clipped at full scale: said, not refused
+        logger.warning("%s", warning)
+    return decoded.samples
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:

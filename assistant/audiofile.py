@@ -10,7 +10,11 @@ frame is skipped. A file that says one thing and holds another is damage, found 
   lacks the end-of-stream flag;
 - while any file decodes: a packet that fails, an error FFmpeg logs (a bad CRC, a missing frame header),
   or audio that ends well before the duration the container declares (FLAC's STREAMINFO, an MP3's Xing
-  frame count; not a duration FFmpeg only estimated from the bit rate).
+  frame count; not a duration FFmpeg only estimated from the bit rate);
+- float samples that are not numbers (NaN, ±infinity: FFmpeg turns them into full-scale clicks, -32768)
+  are damage; allowed, they are read as silence. Stored float PCM beyond full scale (|x| > 1) is not
+  damage but is clipped, which a warning says with the count (a lossy decoder's small overshoot is not
+  counted: it is the codec's, not the file's).
 
 Damage raises AudioFileError(damaged=True) unless the caller allows it; then the audio that decoded is
 returned with the problems as warnings. Sources: the RIFF/WAVE layout (Microsoft/IBM Multimedia
@@ -38,6 +42,8 @@ _UNKNOWN_SIZES = {0, 0xFFFFFFFF}
 _PCM_TAGS = {1, 3, 6, 7, 0xFFFE}
 """Integer PCM, IEEE float, A-law, mu-law and WAVE_FORMAT_EXTENSIBLE: one block is one frame."""
 _LOG_LOCK = threading.Lock()
+_FLOAT_FORMATS = {"flt", "fltp", "dbl", "dblp"}
+"""FFmpeg's float sample formats (packed and planar), the only ones that can hold NaN or infinity."""
 
 
 class AudioFileError(ValueError):
@@ -56,7 +62,7 @@ class DecodedAudio:
     samples: np.ndarray
     """Mono int16 at the requested rate."""
     warnings: list[str] = field(default_factory=list)
-    """The damage that was allowed, one sentence each, naming the file."""
+    """The damage that was allowed and samples that were clipped, one sentence each, naming the file."""
 
 
 @dataclass(frozen=True)
@@ -177,11 +183,64 @@ def ogg_problem(path: Path) -> str | None:
     return None
 
 
-def decode(path: Path, sample_rate: int) -> tuple[np.ndarray, list[str]]:
+@dataclass
+class _FloatTally:
+    """What the float samples of a decode held: values in all, not finite, and beyond full scale."""
+
+    total: int = 0
+    not_finite: int = 0
+    beyond: int = 0
+    peak: float = 0.0
+
+    def check(self, frame: av.AudioFrame, stored_float: bool) -> av.AudioFrame:
+        """Count `frame`'s samples (beyond full scale only when the file stores float PCM) and return it
+        with any NaN or infinite sample replaced by silence and any beyond full scale clipped to it (FFmpeg
+        makes NaN, infinity and values from 65536 up a -32768 click); other frames pass untouched."""
+        if frame.format.name not in _FLOAT_FORMATS:
+            return frame
+        data = frame.to_ndarray()
+        finite = np.isfinite(data)
+        bad = data.size - int(np.count_nonzero(finite))
+        magnitude = np.abs(np.where(finite, data, 0.0))
+        beyond = int(np.count_nonzero(magnitude > 1.0))
+        self.total += data.size
+        self.not_finite += bad
+        if stored_float:
+            self.beyond += beyond
+            self.peak = max(self.peak, float(magnitude.max(initial=0.0)))
+        if not bad and not beyond:
+            return frame
+        clipped = np.clip(np.where(finite, data, 0), -1, 1).astype(data.dtype)
+        clean = av.AudioFrame.from_ndarray(clipped, format=frame.format.name, layout=frame.layout.name)
+        clean.sample_rate, clean.pts, clean.time_base = frame.sample_rate, frame.pts, frame.time_base
+        return clean
+
+    def problem(self, allowed: bool) -> str | None:
+        """The NaN/infinity damage in words (saying they were zeroed when `allowed`), or None."""
+        if not self.not_finite:
+            return None
+        said = f"damaged: {self.not_finite} of {self.total} samples are not finite numbers (NaN or infinity)"
+        return said + ("; read as silence" if allowed else "")
+
+    def note(self) -> str | None:
+        """The clipping of float samples beyond full scale in words, or None."""
+        if not self.beyond:
+            return None
+        return (
+            f"{self.beyond} of {self.total} samples lie beyond full scale (peak {self.peak:.3g}, "
+            "full scale 1.0); clipped"
+        )
+
+
+def decode(
+    path: Path, sample_rate: int, allow_damaged: bool = False
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Decode to mono int16 at `sample_rate`, with the damage seen on the way (errors FFmpeg logged,
-    packets that failed, audio that ends before the container's declared duration)."""
+    packets that failed, NaN or infinite samples, audio that ends before the container's declared
+    duration) and notes that are not damage (float samples clipped at full scale)."""
     problems: list[str] = []
     chunks: list[np.ndarray] = []
+    floats = _FloatTally()
     with _LOG_LOCK:
         level, skip = av.logging.get_level(), av.logging.get_skip_repeated()
         av.logging.set_level(av.logging.WARNING)
@@ -192,6 +251,8 @@ def decode(path: Path, sample_rate: int) -> tuple[np.ndarray, list[str]]:
                     raise AudioFileError(f"{path}: has no audio stream")
                 stream = container.streams.audio[0]
                 resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+                codec = getattr(stream.codec_context, "name", None) or ""  # no context: an unknown codec
+                stored_float = codec.startswith("pcm_f")
                 failed = 0
                 for packet in container.demux(stream):
                     try:
@@ -200,7 +261,8 @@ def decode(path: Path, sample_rate: int) -> tuple[np.ndarray, list[str]]:
                         failed += 1
                         continue
                     for frame in frames:
-                        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(frame)]
+                        clean = floats.check(frame, stored_float)
+                        chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(clean)]
                 chunks += [out.to_ndarray().reshape(-1) for out in resampler.resample(None)]
                 declared = container.duration / 1e6 if container.duration else None
         finally:
@@ -212,19 +274,21 @@ def decode(path: Path, sample_rate: int) -> tuple[np.ndarray, list[str]]:
         said = "; ".join(dict.fromkeys(errors))[:200]
         count = f"{failed} packet(s) failed to decode" if failed else f"{len(errors)} decoder error(s)"
         problems.append(f"damaged: {count}" + (f" ({said})" if said else ""))
+    problems += [p for p in (floats.problem(allow_damaged),) if p]
     estimated = any("estimat" in text.lower() for _, _, text in logs)
     decoded_s = samples.size / sample_rate
     if declared and not estimated and declared - decoded_s > max(SHORTFALL_S, SHORTFALL_FRACTION * declared):
         problems.append(f"cut short: the file declares {declared:.2f} s of audio, {decoded_s:.2f} s decode")
-    return samples, problems
+    return samples, problems, [n for n in (floats.note(),) if n]
 
 
 def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool = False) -> DecodedAudio:
     """Decode any audio file (any rate, any channel count) to mono int16 at `sample_rate`.
 
     Raises AudioFileError naming the file when it is missing, empty, undecodable or too short (under
-    100 ms), and, unless `allow_damaged`, when it is damaged (see the module's docstring); allowed damage
-    comes back in `warnings`.
+    100 ms), and, unless `allow_damaged`, when it is damaged (see the module's docstring: NaN or infinite
+    samples are damage, read as silence when allowed); allowed damage and float samples clipped at full
+    scale come back in `warnings`.
     """
     path = Path(path)
     if not path.is_file():
@@ -237,7 +301,7 @@ def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool =
         problems += [p for p in (wav_problem(path, header) if header else ogg_problem(path),) if p]
         if problems and not allow_damaged:
             raise _fail(path, problems[0])
-        samples, found = decode(path, sample_rate)
+        samples, found, notes = decode(path, sample_rate, allow_damaged)
     except AudioFileError:
         raise
     except (av.error.FFmpegError, ValueError, OSError, struct.error) as exc:
@@ -249,4 +313,4 @@ def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool =
         raise _fail(path, found[0])
     if samples.size < sample_rate // 10:
         raise AudioFileError(f"{path}: holds {samples.size / sample_rate * 1000:.0f} ms of audio, too short")
-    return DecodedAudio(samples, [f"{path}: {p}" for p in dict.fromkeys(problems + found)])
+    return DecodedAudio(samples, [f"{path}: {p}" for p in dict.fromkeys(problems + found + notes)])

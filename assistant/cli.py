@@ -138,7 +138,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="PATH_OR_MODULE",
         help="load tools from a .py file or an importable module (repeatable)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log what happens (INFO level) to stderr"
+    )
 
 
 async def _run_mic(args: argparse.Namespace) -> int:
@@ -237,10 +239,9 @@ async def _run_simulate(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from assistant.access import Access
     from assistant.server import create_app
+    from assistant.serving import serve
 
     cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
     access = Access.for_bind(
@@ -264,7 +265,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             f"warning: --insecure: anyone who can reach {args.host}:{args.port} gets a conversation",
             file=sys.stderr,
         )
-    uvicorn.run(
+    started = serve(  # says "Listening on http://HOST:PORT" once the socket is bound
         create_app(cfg, access=access, freeze=True),
         host=args.host,
         port=args.port,
@@ -274,10 +275,11 @@ def _run_serve(args: argparse.Namespace) -> int:
         ssl_certfile=args.ssl_certfile,
         ssl_keyfile=args.ssl_keyfile,
     )
-    return 0
+    return 0 if started else 3  # uvicorn's exit status for a server that never started
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """`assistant`'s parser: its subcommands and every option, each with its help."""
     parser = argparse.ArgumentParser(prog="assistant", description="A full-duplex voice assistant.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -292,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
         "--latency-ms", type=float, default=20.0, help="device buffer (default 20 ms; more if it crackles)"
     )
     mic.add_argument("--list-devices", action="store_true", help="list audio devices and exit")
-    mic.add_argument("--duration", type=float, help="stop after this many seconds")
+    mic.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this many seconds (default: at Ctrl+C)"
+    )
     mic.add_argument("--report", help="write the turns as JSON here on exit")
 
     sim = sub.add_parser("simulate", help="drive the engine with recorded speech in real time")
@@ -327,15 +331,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="say what decodes of a truncated or corrupt input, with a warning, instead of refusing it",
     )
-    sim.add_argument("--quiet", action="store_true")
+    sim.add_argument(
+        "--quiet", action="store_true", help="print no transcript or turns (warnings and errors still show)"
+    )
 
     serve = sub.add_parser("serve", help="serve the web client (WebRTC) and the WebSocket transport")
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free one)"
+    )
     serve.add_argument("--max-sessions", type=int, help="conversations at once (default 4)")
     serve.add_argument("--ssl-certfile", help="serve HTTPS (browsers need it for the mic off localhost)")
-    serve.add_argument("--ssl-keyfile")
+    serve.add_argument("--ssl-keyfile", help="the private key of --ssl-certfile (when not inside it)")
     serve.add_argument(
         "--token",
         help="the server's secret (better: ASSISTANT_TOKEN in the environment); required off loopback",
@@ -352,9 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     bench_command.add_arguments(bench)
 
     sub.add_parser("devices", help="list audio devices")
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command `argv` names (default: the process's arguments); the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

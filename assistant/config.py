@@ -1,7 +1,7 @@
 """Configuration: one pydantic model, loaded from YAML, overridden by environment variables and flags.
 
 Every section refuses unknown keys, so a typo in a YAML file stops the start with the key's dotted path
-instead of being silently ignored.
+and the valid keys instead of being silently ignored; so does a key given twice (`config_source.py`).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from assistant.config_source import ConfigError, DuplicateKeyError, describe, parse_value, read_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
@@ -338,10 +340,6 @@ class Config(Section):
         return self.audio.sample_rate * self.audio.frame_ms // 1000
 
 
-class ConfigError(ValueError):
-    """A config that cannot be used, with a message that names the offending key."""
-
-
 def _set_dotted(tree: dict[str, Any], dotted: str, value: Any) -> None:
     node = tree
     *parents, leaf = dotted.split(".")
@@ -371,16 +369,7 @@ def load_config(
     source = Path(path) if path else DEFAULT_CONFIG
     tree: dict[str, Any] = {}
     if path or source.exists():
-        try:
-            loaded = yaml.safe_load(source.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {source}") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot read the config file {source}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"{source}: not UTF-8 text") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+        loaded = read_yaml(source)
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"{source}: the top level must be a mapping of sections")
         tree = loaded or {}
@@ -392,17 +381,16 @@ def load_config(
         pairs.append((key.strip(), value))
     for key, value in pairs:
         try:
-            parsed = yaml.safe_load(value) if value != "" else None
+            parsed = parse_value(value) if value != "" else None
+        except DuplicateKeyError as exc:
+            raise ConfigError(f"{key}={value}: duplicate key {exc.key!r}: a key may appear once") from None
         except yaml.YAMLError:
             parsed = value  # `llm.system_prompt=Say: "hi"` is meant as text
         _set_dotted(tree, key, parsed)
     try:
         return Config.model_validate(tree)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            problems.append(f"{where}: {err['msg']}")
+        problems = describe(exc, Config)
         keys = ", ".join(dict.fromkeys(key for key, _ in pairs))
         origin = f"{source.name}, overridden: {keys}" if keys else source.name
         raise ConfigError(f"invalid config ({origin}): " + "; ".join(problems)) from None

@@ -275,6 +275,7 @@ class SessionManager:
             session = await self._create(self.cfg.audio.output_sample_rate, "warm-up", None)
         await session.warming
         await self.close(session)
+        del session  # else the warm-up conversation, still named here, is frozen alive for good
         if freeze:
             log.info("%d objects loaded at start frozen out of garbage collection", freeze_loaded())
             self._collect_at_close = True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -60,6 +61,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--build"]:
         build()
     elif len(sys.argv) == 2:
+        # Ctrl+C in a terminal reaches the whole process group: the parent stops this worker by closing
+        # its stdin when it is done with it, so the signal is the parent's to act on, not a traceback here.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             _serve(sys.argv[1])
         except BrokenPipeError:  # the conversation ended while the grammars were still loading
