@@ -34,9 +34,8 @@ direction, and say where it is now." as a step for jump-starting a car (5 of 312
 passes of the dialogue set). So is a clause that names one of the instructions' identifiers (a tool's or
 parameter's snake_case name): "This response is returned by the tool, and it includes the function name
 "set_timer"", "You can call the function "move_robot" with the arguments ..." (greedy text pass). So is
-a sentence that is mostly a list of two or more choices of a tool this turn may not call (`choices`, the
-tools' enum values the user did not say): "Markets, living rooms, bedrooms, office." to "7 of clubs",
-with examples/home_tools.py (README's `simulate`, 2026-12-07); a clause that may start one is held.
+a list of the choices of tools the turn may not call (`leaks.lists_choices`); a clause that may start one
+is held.
 Tool talk: a clause about the machinery behind the voice (`TOOL_TALK`: "the user query", "the function
 name", "I used the ... function", "returned by the tool", "JSON") is not said and the model is stopped,
 unless the user used that word themselves. Qwen2.5-Coder 0.5B, which sees the tools' descriptions on
@@ -89,15 +88,15 @@ from assistant.engine.claims import (
 )
 from assistant.engine.leaks import (
     _IDENTIFIER,
-    LEAK_START,
     LEAK_WORDS,
-    TOOL_TALK,
     _identifiers,
     _instruction_runs,
     _instruction_starts,
     _runs,
     choice_words,
     lists_choices,
+    may_start_leak,
+    talks_of_tools,
 )
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
@@ -265,7 +264,7 @@ class ReplyGuard:
         ):
             self.stopped, self._held = "leak", ""
             return Verdict("", "leak")
-        if self._tool_talk(f"{self._tail} {clause}"):
+        if talks_of_tools(f"{self._tail} {clause}", self._said):
             self.stopped, self._held = "tool_talk", ""
             return Verdict("", "tool_talk")
         loop_at = self._loop_start(words, ends_sentence)
@@ -295,7 +294,7 @@ class ReplyGuard:
                 or self._address
                 or self._may_repeat(so_far)
                 or self._reads_back("", partly=True)
-                or self._may_leak()
+                or may_start_leak(self._words, self._leak_starts)
                 or lists_choices(self._sentence, self._choices)
             )
         ) or self._only_a_number(clause):
@@ -374,19 +373,6 @@ class ReplyGuard:
         if said is None:
             return False
         return any(said <= c for c in self._commanded) if partly else said in self._commanded
-
-    def _may_leak(self) -> bool:
-        """Whether the reply so far ends with the start of a run of the instructions' words."""
-        tail = self._words[-(LEAK_WORDS - 1) :]
-        return any(tuple(tail[-n:]) in self._leak_starts for n in range(LEAK_START, len(tail) + 1))
-
-    def _tool_talk(self, clause: str) -> bool:
-        """Whether the clause talks about the machinery with a word the user did not use."""
-        for match in TOOL_TALK.finditer(clause):
-            word = next(w for w in match.groupdict().values() if w)
-            if word.lower().rstrip("s") not in self._said:
-                return True
-        return False
 
     def _with_held(self, text: str) -> str:
         held, self._held = self._held, ""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from assistant.engine.said_back import _WORD
 
@@ -83,8 +83,10 @@ def choice_words(choices: Iterable[str]) -> frozenset[tuple[str, ...]]:
 
 def lists_choices(words: Sequence[str], choices: frozenset[tuple[str, ...]]) -> int:
     """How many of `choices` (from `choice_words`) a sentence's `words` name, plural or not, where they
-    take at least half of its words; else 0. "Markets, living rooms, bedrooms, office." names 3 (4 of its
-    5 words); "Turn left, then right at the station." none (2 of 7)."""
+    take at least half of its words; else 0. Two or more are a leak where `choices` are those of tools
+    the turn may not call that the user did not say: Qwen answered "7 of clubs" with "Markets, living
+    rooms, bedrooms, office." (examples/home_tools.py's set_lights, README's `simulate`, 2026-12-07):
+    it names 3 (4 of its 5 words); "Turn left, then right at the station." none (2 of 7)."""
     if not choices:
         return 0
     stems = [w.lower().rstrip("s") for w in words]
@@ -95,3 +97,20 @@ def lists_choices(words: Sequence[str], choices: frozenset[tuple[str, ...]]) -> 
         named += bool(at)
         taken.update(j for i in at for j in range(i, i + n))
     return named if 2 * len(taken) >= len(stems) else 0
+
+
+def may_start_leak(words: Sequence[str], starts: frozenset[tuple[str, ...]]) -> bool:
+    """Whether the reply's `words` so far end with the start of a run of the instructions' words
+    (`starts`, from `_instruction_starts`)."""
+    tail = words[-(LEAK_WORDS - 1) :]
+    return any(tuple(tail[-n:]) in starts for n in range(LEAK_START, len(tail) + 1))
+
+
+def talks_of_tools(clause: str, said: Collection[str]) -> bool:
+    """Whether `clause` talks about the machinery (`TOOL_TALK`) with a word that the user did not use
+    (`said`: their words in lower case, without a plural "s")."""
+    for match in TOOL_TALK.finditer(clause):
+        word = next(w for w in match.groupdict().values() if w)
+        if word.lower().rstrip("s") not in said:
+            return True
+    return False
