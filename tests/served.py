@@ -31,6 +31,17 @@ FIGURES = {
 }
 
 
+def interrupt(proc: subprocess.Popen[Any], within_s: float = 30) -> None:
+    """Stop `proc` as Ctrl+C would (SIGINT), killing it if it has not exited within `within_s`."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(within_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class ServedProcess:
     """`ASSISTANT_TOKEN=SECRET assistant serve --port N --set ...` in a subprocess."""
 
@@ -63,13 +74,8 @@ class ServedProcess:
         raise RuntimeError("assistant serve did not start")
 
     def __exit__(self, *exc: object) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            interrupt(self.proc)
 
     def figures(self) -> dict[str, Any]:
         """Resident memory (MiB), fds, tasks, threads, sessions and pending peers of the server process."""

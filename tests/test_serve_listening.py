@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from live_server import free_port
+from served import interrupt
 
 from assistant.serving import listening_line, listening_url
 
@@ -67,13 +68,7 @@ class Serve:
         pytest.fail(f"no listening line within {within_s} s: {self.seen}")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        interrupt(self.proc)
 
 
 @contextmanager
