@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from assistant.config_source import ConfigError, DuplicateKeyError, describe, parse_value, read_yaml
+from assistant.config_source import ConfigError, describe, flag_value, read_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 DEFAULT_CONFIG = CONFIG_DIR / "default.yaml"
@@ -380,13 +379,7 @@ def load_config(
             raise ConfigError(f"override {item!r} must look like section.key=value")
         pairs.append((key.strip(), value))
     for key, value in pairs:
-        try:
-            parsed = parse_value(value) if value != "" else None
-        except DuplicateKeyError as exc:
-            raise ConfigError(f"{key}={value}: duplicate key {exc.key!r}: a key may appear once") from None
-        except yaml.YAMLError:
-            parsed = value  # `llm.system_prompt=Say: "hi"` is meant as text
-        _set_dotted(tree, key, parsed)
+        _set_dotted(tree, key, flag_value(Config, key, value))
     try:
         return Config.model_validate(tree)
     except ValidationError as exc:

@@ -97,9 +97,35 @@ def read_yaml(source: Path) -> Any:
         loader.dispose()
 
 
-def parse_value(text: str) -> Any:
-    """A flag's or environment variable's value as YAML, a key given twice refused (DuplicateKeyError)."""
-    return yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
+def flag_value(model: type[BaseModel], key: str, text: str) -> Any:
+    """A flag's or environment variable's `text` for `key` of `model`: "" is None, else YAML (a SafeLoader:
+    no arbitrary objects; a key given twice is refused with ConfigError); but for a key that takes text
+    (`wants_text`) the text as typed unless YAML reads a null ("null", "~"), and text as typed where YAML
+    reads none (`Say: "hi`)."""
+    if text == "":
+        return None
+    try:
+        parsed = yaml.load(text, Loader=StrictLoader)
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{key}={text}: duplicate key {exc.key!r}: a key may appear once") from None
+    except yaml.YAMLError:
+        return text
+    return text if parsed is not None and wants_text(model, key) else parsed
+
+
+def wants_text(model: type[BaseModel], dotted: str) -> bool:
+    """Whether the key `dotted` ("llm.system_prompt") of `model` takes text (str, or str or None): a flag's
+    value for it is then the text as typed, whatever YAML would read in it ("Say: hi" is a mapping to
+    YAML, "yes" a boolean, "0.5" a number)."""
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        field = model.model_fields.get(part)
+        inner = field.annotation if field else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return False
+        model = inner
+    field = model.model_fields.get(leaf)
+    return field is not None and field.annotation in (str, str | None)
 
 
 def _unknown(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:

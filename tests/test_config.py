@@ -167,3 +167,31 @@ def test_any_unknown_name_lists_the_valid_ones(data):
     suggestion = re.search(r"did you mean '([^']+)'", message)
     if suggestion:
         assert suggestion.group(1).split(".")[-1] in valid
+
+
+def test_a_flag_for_a_key_that_takes_text_is_the_text_as_typed():
+    """`--set llm.system_prompt=Say: hi` was refused ("Input should be a valid string": YAML reads a
+    mapping); "yes" would have been a boolean and "0.5" a number. A key that takes text gets the text."""
+    for typed in ('Say: "hi"', "Say: hi", "yes", "0.5", "[a, b]", "{x: 1}", "Say: hi, then: bye"):
+        assert load_config(overrides=[f"llm.system_prompt={typed}"]).llm.system_prompt == typed
+    assert load_config(overrides=["llm.temperature=0.5"]).llm.temperature == 0.5  # numbers stay numbers
+    with pytest.raises(ConfigError, match="temperature"):
+        load_config(overrides=["llm.temperature=Say: hi"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=60)
+)
+def test_any_text_set_for_a_text_key_is_that_text(typed):
+    """Generated text for `llm.system_prompt`, through a flag and through the environment: the text as
+    typed (YAML's folding, quoting and typing play no part), or None where YAML reads a null."""
+    try:
+        null = yaml.load(typed, Loader=StrictLoader) is None
+    except yaml.YAMLError:
+        null = False
+    for cfg in (
+        load_config(overrides=[f"llm.system_prompt={typed}"], environ={}),
+        load_config(environ={"ASSISTANT__LLM__SYSTEM_PROMPT": typed}),
+    ):
+        assert cfg.llm.system_prompt == (None if null else typed), typed
