@@ -291,6 +291,8 @@ def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool =
     scale come back in `warnings`.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AudioFileError(f"{path}: is a folder; give the audio files in it, e.g. {path}/*.wav")
     if not path.is_file():
         raise AudioFileError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -312,5 +314,6 @@ def load_audio(path: str | Path, sample_rate: int = 16000, allow_damaged: bool =
     if found and not allow_damaged:
         raise _fail(path, found[0])
     if samples.size < sample_rate // 10:
-        raise AudioFileError(f"{path}: holds {samples.size / sample_rate * 1000:.0f} ms of audio, too short")
+        held = samples.size / sample_rate * 1000
+        raise AudioFileError(f"{path}: holds {held:.0f} ms of audio, too short (at least 100 ms is needed)")
     return DecodedAudio(samples, [f"{path}: {p}" for p in dict.fromkeys(problems + found + notes)])

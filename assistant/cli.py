@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -16,63 +15,10 @@ from pathlib import Path
 from assistant.audio import AudioFileError
 from assistant.bench import command as bench_command
 from assistant.bench.suite import BenchError
+from assistant.cli_types import drift_ppm, echo_delays, echo_gain, port, seconds_into_reply
 from assistant.config import Config, ConfigError, load_config
 from assistant.models import ModelError
 from assistant.tools import ToolLoadError
-
-
-def drift_ppm(value: str) -> float:
-    """`--echo-drift-ppm`: a finite number of ppm within `MAX_DRIFT_PPM`; argparse says what is wrong."""
-    from assistant.transports.simulate import MAX_DRIFT_PPM
-
-    ppm = _number(value)
-    if not math.isfinite(ppm) or abs(ppm) > MAX_DRIFT_PPM:
-        raise argparse.ArgumentTypeError(f"{value} ppm: give -{MAX_DRIFT_PPM:g} to {MAX_DRIFT_PPM:g}")
-    return ppm
-
-
-def echo_gain(value: str) -> float:
-    """`--echo`: a finite gain in dB up to `MAX_ECHO_DB`; argparse says what is wrong."""
-    from assistant.transports.simulate import MAX_ECHO_DB
-
-    gain = _number(value)
-    if not math.isfinite(gain) or gain > MAX_ECHO_DB:
-        raise argparse.ArgumentTypeError(f"{value} dB: give a gain up to {MAX_ECHO_DB:g} dB, e.g. -6")
-    return gain
-
-
-def seconds_into_reply(value: str) -> float:
-    """`--barge-in-after`: 0 to `MAX_BARGE_IN_AFTER_S` seconds; argparse says what is wrong."""
-    from assistant.transports.simulate import MAX_BARGE_IN_AFTER_S
-
-    after = _number(value)
-    if not 0 <= after <= MAX_BARGE_IN_AFTER_S:
-        raise argparse.ArgumentTypeError(f"{value} s: give 0 to {MAX_BARGE_IN_AFTER_S:g} s")
-    return after
-
-
-def _number(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-
-
-def echo_delays(value: str) -> list[int]:
-    """`--echo-delay-ms`: one delay in ms, or one per input ("160,40": the last holds for the inputs after
-    it), each whole and within `MAX_ECHO_DELAY_MS`; argparse says what is wrong."""
-    from assistant.transports.simulate import MAX_ECHO_DELAY_MS
-
-    delays = []
-    for item in value.split(","):
-        try:
-            delay = int(item)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number of ms: {item!r}") from None
-        if not 0 <= delay <= MAX_ECHO_DELAY_MS:
-            raise argparse.ArgumentTypeError(f"{delay} ms: give 0 to {MAX_ECHO_DELAY_MS} ms")
-        delays.append(delay)
-    return delays
 
 
 def _overrides(args: argparse.Namespace) -> list[str]:
@@ -339,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument(
-        "--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free one)"
+        "--port", type=port, default=8000, help="port to listen on (default 8000; 0: any free one)"
     )
     serve.add_argument("--max-sessions", type=int, help="conversations at once (default 4)")
     serve.add_argument("--ssl-certfile", help="serve HTTPS (browsers need it for the mic off localhost)")

@@ -51,6 +51,16 @@ def test_missing_file_and_bad_config_key(tmp_path):
     assert result.returncode == 2 and "no such file" in result.stderr
     result = run_cli("simulate", "x.wav", "--set", "asr.modle=tiny")
     assert result.returncode == 2 and "asr.modle" in result.stderr
+    result = run_cli("simulate", str(tmp_path))  # a folder: what to give instead
+    assert result.returncode == 2 and f"{tmp_path}: is a folder; give the audio files in it" in result.stderr
+
+
+def test_a_port_out_of_range_is_refused_before_anything_loads():
+    """`serve --port 99999` listened on 34463 (99999 modulo 65536) and said so as if asked."""
+    for given in ("99999", "-1", "65536", "80.5", "http"):
+        result = run_cli("serve", "--port", given)
+        assert result.returncode == 2 and "argument --port" in result.stderr, (given, result.stderr)
+        assert "Loading models" not in result.stdout
 
 
 def test_silence_only_produces_no_turn_and_says_so(tmp_path, silence_wav):
