@@ -187,8 +187,11 @@ async def _run_simulate(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     from assistant.access import Access
     from assistant.server import create_app
-    from assistant.serving import serve
+    from assistant.serving import bind_problem, serve
 
+    if (problem := bind_problem(args.host, args.port)) is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     cfg = _config(args, [f"server.max_sessions={args.max_sessions}"] if args.max_sessions else None)
     access = Access.for_bind(
         args.host,

@@ -16,6 +16,32 @@ import uvicorn
 WILDCARDS = {"", "0.0.0.0", "::"}
 
 
+def bind_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on `host`:`port` (the port taken, the address not this machine's),
+    found by binding each address it resolves to a moment, as asyncio's `create_server` under uvicorn
+    will (SO_REUSEADDR, IPv6 sockets v6-only, a family the system lacks skipped), before the models load;
+    None when it can. Port 0 (any free one) always can."""
+    if port == 0:
+        return None
+    try:
+        found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in found:
+            try:
+                probe = socket.socket(family, kind, proto)
+            except OSError:
+                continue
+            with probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                probe.bind(address)
+    except OSError as exc:
+        hint = f"; another server may be there: try --port {port + 1}, or --port 0 for any free one"
+        reason = exc.strerror or str(exc)
+        return f"cannot listen on {host}:{port}: {reason}" + (hint if "in use" in reason.lower() else "")
+    return None
+
+
 def listening_url(host: str, bound: Sequence[socket.socket], tls: bool) -> str:
     """The URL to open for a server bound to `bound` (the first socket's port) from `host` as asked."""
     port = bound[0].getsockname()[1]

@@ -22,7 +22,7 @@ import pytest
 from live_server import free_port
 from served import interrupt
 
-from assistant.serving import listening_line, listening_url
+from assistant.serving import bind_problem, listening_line, listening_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^Listening on (https?://\S+?)(?: \(.*\))? — open it in a browser; Ctrl\+C to quit\.$")
@@ -125,3 +125,31 @@ def test_ctrl_c_stops_serve_with_nothing_but_its_own_lines():
         running.stop()
     said = "\n".join(running.seen)
     assert not re.search(r"Traceback|KeyboardInterrupt|ERROR|nanobind|leaked", said), said
+
+
+def test_a_taken_port_is_said_before_the_models_load():
+    """A second `serve` on a port in use loaded the models for ~19 s before uvicorn said "address already
+    in use" (exit 3). The port is tried first now."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        done = subprocess.run(
+            [sys.executable, "-m", "assistant", "serve", "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port 0" in done.stderr
+    assert "Loading models" not in done.stdout and time.monotonic() - started < 60
+
+
+def test_an_address_that_cannot_be_bound_is_said_plainly():
+    assert bind_problem("127.0.0.1", 0) is None  # any free port
+    assert bind_problem("127.0.0.1", free_port()) is None
+    problem = bind_problem("203.0.113.9", free_port())  # TEST-NET-3: no machine's own address
+    assert problem is not None and problem.startswith("cannot listen on 203.0.113.9:")
+    assert "--port" not in problem  # the port is not what is wrong
