@@ -8,7 +8,6 @@ the user's turn it answered (`previous_exchange`).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from assistant.engine.tooling import ToolHost
 from assistant.llm import LanguageModel, Message
@@ -37,17 +36,7 @@ def unasked_choices(messages: list[Message], tools: ToolHost | None) -> list[str
     may = tools.callable(messages[-1].content) if tools is not None and offered else None
     if may is None:
         return []
-    return [c for t in offered if t.name not in may for c in _enums(t.parameters_schema())]
-
-
-def _enums(schema: Any) -> list[str]:
-    """Every string of every "enum" in a JSON schema."""
-    if isinstance(schema, list):
-        return [e for item in schema for e in _enums(item)]
-    if not isinstance(schema, dict):
-        return []
-    own = [v for v in schema.get("enum", ()) if isinstance(v, str)]
-    return own + [e for k, v in schema.items() if k != "enum" for e in _enums(v)]
+    return [c for t in offered if t.name not in may for c in t.choices]
 
 
 def previous_exchange(messages: list[Message]) -> tuple[str, str]:
