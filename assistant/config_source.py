@@ -118,27 +118,30 @@ def wants_text(model: type[BaseModel], dotted: str) -> bool:
     value for it is then the text as typed, whatever YAML would read in it ("Say: hi" is a mapping to
     YAML, "yes" a boolean, "0.5" a number)."""
     *parents, leaf = dotted.split(".")
-    for part in parents:
-        field = model.model_fields.get(part)
+    section = _section(model, parents)
+    field = section.model_fields.get(leaf) if section else None
+    return field is not None and field.annotation in (str, str | None)
+
+
+def _section(model: type[BaseModel], path: list[int | str] | list[str]) -> type[BaseModel] | None:
+    """The model of the section `path` leads to through `model`'s fields (None: it leads elsewhere)."""
+    for part in path:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
         inner = field.annotation if field else None
         if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return False
+            return None
         model = inner
-    field = model.model_fields.get(leaf)
-    return field is not None and field.annotation in (str, str | None)
+    return model
 
 
 def _unknown(model: type[BaseModel], loc: tuple[int | str, ...]) -> str | None:
     """A key at `loc` that `model` does not have, said with the valid ones and the closest of them; None
     when `loc` does not lead through `model`'s sections."""
     *parents, leaf = loc
-    for part in parents:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
-        inner = field.annotation if field else None
-        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
-            return None
-        model = inner
-    valid = list(model.model_fields)
+    section = _section(model, parents)
+    if section is None:
+        return None
+    valid = list(section.model_fields)
     prefix = "".join(f"{p}." for p in parents)
     close = difflib.get_close_matches(str(leaf), valid, n=1)
     guess = f" (did you mean {prefix + close[0]!r}?)" if close else ""
