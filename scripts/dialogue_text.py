@@ -32,7 +32,7 @@ from assistant.config import Config, load_config
 from assistant.engine.output import OutputBuffer
 from assistant.engine.replies import remembered
 from assistant.engine.reply import Patience, Reply
-from assistant.engine.tooling import ToolHost, offers_tools, toolbox_for
+from assistant.engine.tooling import ToolHost, offers_tools, tool_says_results, toolbox_for
 from assistant.llm import Message, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.tts import Synthesizer
@@ -63,7 +63,7 @@ async def run_dialogue(cfg: Config, llm: Any, dialogue: Dialogue, skip_heldout: 
     os.environ["HOME_TOOLS_STATE"] = str(Path(cfg.tools.data_dir) / "home_lights.json")
     tools = ToolHost(
         cfg.tools, toolbox_for(cfg.tools), dialogue.name, lambda text: None,
-        lambda coro, name: asyncio.ensure_future(coro), offers_tools(cfg),
+        lambda coro, name: asyncio.ensure_future(coro), offers_tools(cfg), tool_says_results(cfg),
     )  # fmt: skip
     by_name = {t.name: t for t in tools.registry}
     tts = Silent(cfg.tts, 16000)

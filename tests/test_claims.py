@@ -94,7 +94,13 @@ def test_a_thing_said_changed_without_a_tool_is_a_claim() -> None:
 def test_any_deed_said_done_without_a_tool_is_a_claim_when_a_deed_was_asked_for() -> None:
     """Whatever the verb: Qwen to "Make the bedroom lights ten percent brighter." (no tool ran) said
     "Make the bedroom lights ten percent brighter; they have now been turned on." """
-    for reply in ("They have now been turned on.", "The door is locked.", "Your message has been saved."):
+    for reply in (
+        "They have now been turned on.",
+        "The door is locked.",
+        "Your message has been saved.",
+        "The fan is now high at 75%.",
+        "The heating is now on.",
+    ):
         assert reports_done(reply), reply
     for reply in (
         "The lights have been on all day.",
@@ -171,4 +177,6 @@ def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -
         "leak",
         "tool_talk",
         "number",
+        "foreign",
+        "live",
     )

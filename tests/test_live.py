@@ -13,7 +13,8 @@ from spoken import say, steady_voice
 from test_tools_engine import asked_about, tool_cfg
 
 from assistant.engine import Conversation
-from assistant.engine.live import LIVE, cannot_check
+from assistant.engine.live import LIVE, cannot_check, tells_now
+from assistant.engine.notices import ACKNOWLEDGED, FALLBACK_EMPTY
 from assistant.tools import tool
 from assistant.tools.registry import ToolRegistry
 from assistant.transports.simulate import simulate
@@ -122,3 +123,45 @@ async def test_a_spoken_weather_question_is_answered_without_the_model(tmp_path)
     assert weather["assistant_text"] == LIVE["weather"].sentence and not weather.get("tool_calls")
     assert "joke about owls" in joke["assistant_text"]
     assert asked_about(llm, [weather, joke]) == [joke["user_text"]]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "tells"),
+    [
+        ("The current time is 20:48 AM, Tokyo.", True),
+        ("It's 5 PM.", True),
+        ("It is now about 7 o'clock.", True),
+        ("Today is Tuesday.", True),
+        ("I'm currently in Tokyo, Japan.", True),
+        ("The sun sets at about 7 pm in summer.", False),
+        ("The film starts at 8:30.", False),
+        ("It is 100 degrees in the oven.", False),
+        ("I'm in a good mood today.", False),
+        ("I am at your service.", False),
+    ],
+)
+def test_what_tells_the_time_of_now_or_a_place_of_its_own(sentence: str, tells: bool) -> None:
+    assert tells_now(sentence) is tells
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=400))
+def test_any_reply_text_is_read_quickly(text: str) -> None:
+    started = time.perf_counter()
+    tells_now(text * 3)
+    assert time.perf_counter() - started < 0.05
+
+
+@pytest.mark.parametrize(
+    ("said", "answer"), [("How are you today?", FALLBACK_EMPTY), ("I had a slow morning.", ACKNOWLEDGED)]
+)
+async def test_a_made_up_time_is_not_said(cfg, said: str, answer: str) -> None:  # type: ignore[no-untyped-def]
+    """No tool was called, so the model's time or place of its own is made up: it is cut, and the turn
+    gets the answer it would get had the model said nothing fit to say."""
+    from lone_reply import lone_reply
+
+    from assistant.llm import Message
+
+    llm = ScriptedLLM("The current time is 20:48 AM, Tokyo. Have a nice day.", delay_s=0.001)
+    reply, heard = await lone_reply(cfg, [Message("user", said)], llm)
+    assert (reply.cut, heard) == ("live", answer)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import pairwise
 
 from lemminflect import getInflection
 
@@ -178,14 +179,17 @@ def reports_change(sentence: str, verbs: frozenset[str], things: frozenset[str])
 
 def reports_done(sentence: str) -> bool:
     """Whether `sentence` says some deed in the world was done, in the perfect or the passive of an action
-    verb ("they have now been turned on", "The door is locked."), whichever deed the user asked for: said
-    when no tool ran, it is made up. Qwen2.5-Coder 0.5B to "Make the bedroom lights ten percent brighter."
-    (probe of 2026-12-05): "Make the bedroom lights ten percent brighter; they have now been turned on." """
+    verb ("they have now been turned on", "The door is locked."), or a state that "is now", whichever deed
+    the user asked for: said when no tool ran, it is made up. Qwen2.5-Coder 0.5B to "Make the bedroom
+    lights ten percent brighter." (probe of 2026-12-05): "Make the bedroom lights ten percent brighter;
+    they have now been turned on." """
     if sentence.rstrip().endswith("?"):
         return False
     norm = tokenize(sentence).norm
     if _NEGATION.intersection(norm):
         return False
+    if any(word == "now" and before in _BE for before, word in pairwise(norm)):
+        return True  # a new state: "The fan is now high at 75%." (to "Turn the fan up to high.", 2026-12-07)
     for i, word in enumerate(norm[1:], start=1):
         j = i - 1
         while j > 0 and norm[j] in _AUX - _DONE_AUX:

@@ -98,6 +98,7 @@ from assistant.engine.leaks import (
     may_start_leak,
     talks_of_tools,
 )
+from assistant.engine.live import tells_now
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
 from assistant.engine.said_back import (
@@ -109,6 +110,7 @@ from assistant.engine.said_back import (
     unasked_number,
     user_sentences,
 )
+from assistant.tts.markup import foreign_script
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
 _LONGEST_PHRASE = 12
@@ -125,7 +127,7 @@ class Verdict:
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
     """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "made_up", "leak",
-    "tool_talk" or "number"), None to go on."""
+    "tool_talk", "number", "foreign" or "live"), None to go on."""
 
 
 class ReplyGuard:
@@ -219,6 +221,9 @@ class ReplyGuard:
         if not taken:  # held, or all of it the opening
             return Verdict("")
         clause = taken
+        if foreign_script(clause):  # the voice would say nothing of it
+            self.stopped, self._held = "foreign", ""
+            return Verdict("", "foreign")
         sentence = f"{self._held} {clause}"
         if self.risky and (
             approves(clause, opening=not self._sentences)
@@ -248,6 +253,9 @@ class ReplyGuard:
         ):
             self.stopped, self._held = "claim", ""
             return Verdict("", "claim")
+        if not self._called and tells_now(said):
+            self.stopped, self._held = "live", ""
+            return Verdict("", "live")
         if self._address and web_hosts(clause) - self._given:
             self.stopped, self._held = "made_up", ""
             return Verdict("", "made_up")
@@ -327,6 +335,12 @@ class ReplyGuard:
     def deeds_pending(self) -> bool:
         """The user asked for a deed in the world (`claims.requested_deeds`) and no tool answered."""
         return bool(self._deeds)
+
+    def resume(self) -> None:
+        """Start the reply again after a stop whose words were never said (the model made to call
+        instead, `ToolTurn._instead_of_claim`)."""
+        self.stopped, self._held, self._tail, self._preamble = None, "", "", Preamble()
+        self._words, self._sentence, self._echo_sentence, self._sentences = [], [], (), []
 
     def release(self) -> str:
         """At the reply's end: what was held back as a possible echo and never finished as one. A reply

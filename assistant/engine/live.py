@@ -144,3 +144,27 @@ def cannot_check(text: str, tools: Iterable[Tool] = ()) -> str | None:
         if live.asks.search(text) and not live.covered_by.search(described):
             return live.sentence
     return None
+
+
+_CLOCK = r"\d{1,2}(?::\d{2})?\s*(?:[ap]\.?\s?m\b\.?|o'clock)|\d{1,2}:\d{2}"
+_DAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_TELLS_NOW = re.compile(
+    rf"\b(?:the )?(?:current|local) (?:time|date)\b|\b(?:it(?:'s| is)|the time is)(?: now| currently)?"
+    rf" (?:about |around |exactly )?(?:{_CLOCK})|\btoday(?:'s| is)(?: date is)? (?:{_DAYS}|{_MONTHS}|the \d)",
+    re.IGNORECASE,
+)
+_PLACES_ITSELF = re.compile(
+    r"\b(?:[Ii]|[Yy]ou)(?:'m| am|'re| are) (?:currently |now |right now )?(?:in|at) (?:[A-Z]|\d)"
+)
+
+
+def tells_now(sentence: str) -> bool:
+    """Whether a reply sentence tells the time or the date of now ("The current time is 20:48.", "It's 5
+    PM.", "Today is Monday.") or places the assistant somewhere ("I'm currently in Tokyo."). Said in a
+    reply that called no tool, it is made up: Qwen2.5-Coder 0.5B answered "How are you today?" with "The
+    current time is 20:48 AM, Tokyo." and, offered no tool, "I'm currently in Tokyo, Japan." (Tokyo from
+    the clock tool's description; newcomer's trial and probe of 2026-12-07). Telling it in the system
+    prompt that it has no place or day of its own changed neither."""
+    sentence = sentence[:MAX_CHARS].replace("’", "'")
+    return bool(_TELLS_NOW.search(sentence) or _PLACES_ITSELF.search(sentence))

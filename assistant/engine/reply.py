@@ -43,6 +43,7 @@ from assistant.engine.output import OutputBuffer
 from assistant.engine.safety import CAUTION, risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
 from assistant.engine.tooling import ToolHost, a_sentence, spoken_result
+from assistant.engine.unsaid import Said
 from assistant.llm import LanguageModel, LlmError, Message, ToolRequest, within_deadlines
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_request
@@ -51,6 +52,8 @@ from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import CODE_SKIPPED, written
 
 ENDS = (".", "!", "?")
+SAID_NOTHING_RIGHT = ("echo", "claim", "made_up", "leak", "tool_talk", "number", "foreign", "live")
+"""The guard's cuts after which the model's words, if they were all, get `Reply._after_echo`."""
 """How a finished sentence ends."""
 
 log = logging.getLogger(__name__)
@@ -181,8 +184,7 @@ class Reply(ToolTurn):
                 await self._converse()
             self._flush_text()
             left_out = self._guard.repeated or self._guard.restated
-            said_nothing_right = self.cut in ("echo", "claim", "made_up", "leak", "tool_talk", "number")
-            said_nothing_right = said_nothing_right or left_out
+            said_nothing_right = self.cut in SAID_NOTHING_RIGHT or left_out
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(self._after_echo() if said_nothing_right else self._nothing_said())
             elif self.cut == "made_up" or (said_nothing_right and not self._last_clause.endswith(ENDS)):
@@ -215,7 +217,7 @@ class Reply(ToolTurn):
     @property
     def cut(self) -> str | None:
         """Why the model was stopped early ("loop", "overlong", "unsafe", "echo", "claim", "made_up",
-        "leak", "tool_talk", "number"), or None."""
+        "leak", "tool_talk", "number", "foreign", "live"), or None."""
         return self._guard.stopped
 
     async def _add_text(self, piece: str) -> None:
@@ -299,9 +301,9 @@ class Reply(ToolTurn):
         """`allowed`: the tools this request may call (None: any)."""
         last: tuple[Tool, ToolCall] | None = None
         made: set[tuple[str, str]] = set()
-        for round_ in range(host.cfg.max_rounds if host is not None else 1):
+        required = self.required
+        for _ in range(host.cfg.max_rounds if host is not None else 1):
             requests: list[ToolRequest] = []
-            required = self.required if round_ == 0 else None
             watched = within_deadlines(
                 self._llm.stream(messages, tools, allowed, required=required),
                 self._patience.timeout_s,
@@ -317,14 +319,22 @@ class Reply(ToolTurn):
                         await self._add_text(piece)
                         if self.cut:
                             break
+            if not requests:
+                self._flush_text()  # the model is done: judge its last sentence now
+            if not requests and required is None and (required := self._instead_of_claim(host, allowed)):
+                self.required, self.text = required, ""  # the claim was never said
+                self._guard.resume()
+                continue
+            required = None
             if not requests or host is None or self.cut:
                 break
             if all((r.name, r.arguments) in made for r in requests):
                 break  # a small model asks again for what it just got: never run a call twice
             made |= {(r.name, r.arguments) for r in requests}
             results, answered = [], []
+            said = Said(m.content for m in messages if m.role in ("user", "tool"))
             for request in requests:
-                call = await self._llm_call(host, request)
+                call = await self._llm_call(host, request, said)
                 if call is None:
                     return  # waiting for the user's spoken yes: nothing more to say now
                 tool = host.registry.get(call.name)

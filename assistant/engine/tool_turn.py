@@ -13,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from assistant.engine.claims import asks_for_deeds
 from assistant.engine.live import cannot_check
 from assistant.engine.tooling import (
     PendingConfirmation,
@@ -23,6 +24,7 @@ from assistant.engine.tooling import (
     spoken_result,
     spoken_undo,
 )
+from assistant.engine.unsaid import Said, unsaid_options
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_destructive
@@ -48,6 +50,7 @@ class ToolTurn:
     _rehear: Callable[[], Awaitable[tuple[str, ...]]] | None
     _released: asyncio.Event
     tool_calls: list[ToolCall]
+    _spoke: bool
     aside: bool
     required: str | None
     """The tool the model must call this turn: the fast path knows which, not with what (`_fast_path`)."""
@@ -58,6 +61,9 @@ class ToolTurn:
         def user_text(self) -> str: ...
 
         def _say(self, text: str) -> None: ...
+
+        @property
+        def cut(self) -> str | None: ...
 
     async def _fast_path(self) -> bool:
         """Answer a pending confirmation, "cancel that" after a deed that can be taken back
@@ -189,6 +195,25 @@ class ToolTurn:
         finally:
             running.cancel()
 
+    def _instead_of_claim(self, host: ToolHost | None, allowed: set[str] | None) -> str | None:
+        """The tool the model is made to call when, asked for a deed, it only wrote that the deed was
+        done or read the request back (the guard's "claim" or "echo", nothing said yet, no call made;
+        "Turn the volume down to 20." had got itself back): the one tool the request may call
+        (`ToolHost.callable`), unless it asks first or destroys. Qwen2.5-Coder 0.5B, offered a user's
+        `set_thermostat`, answered "Turn the fan up to high." with "The fan is turned up" and "Turn the
+        heating on." with "Turning the heating on." (newcomer's trial, 2026-12-07): both had been said as
+        "Sorry, I can't do that.". None when the tool is not that clear: the claim stays unsaid."""
+        if host is None or self.cut not in ("claim", "echo") or self._spoke or self.tool_calls or not allowed:
+            return None
+        if len(allowed) != 1 or not asks_for_deeds(self.user_text) or host.matcher is None:
+            return None
+        if not host.about_it(next(iter(allowed)), self.user_text):
+            return None  # "Water the plants in the kitchen.": the kitchen is all it shares with the lights
+        tool = host.registry.get(next(iter(allowed)))
+        if tool is None or tool.options.confirm or is_destructive(tool) or host.refusal(tool, self.user_text):
+            return None
+        return tool.name
+
     def _not_run(self, call: ToolCall) -> ToolCall:
         """A call the model asked for that was not run: its error goes back to the model, never to the
         user's ears (it is written for the model: "the user did not ask for 'calculate'")."""
@@ -196,7 +221,10 @@ class ToolTurn:
         self.tool_calls.append(call)
         return call
 
-    async def _llm_call(self, host: ToolHost, request: ToolRequest) -> ToolCall | None:
+    async def _llm_call(self, host: ToolHost, request: ToolRequest, said: Said) -> ToolCall | None:
+        """Run a call the model asked for, unless it must not run (the reason goes back to the model);
+        `said`: what the user and the tools said in this conversation, so far. Optional numbers and
+        choices nobody said are left out of the call (`unsaid.unsaid_options`; kept in `extra`)."""
         tool = host.registry.get(request.name)
         try:
             arguments = json.loads(request.arguments or "{}")
@@ -206,17 +234,24 @@ class ToolTurn:
             call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
             call.error = f"invalid arguments: {exc}"
             return self._not_run(call)
-        call = ToolCall(request.name, arguments, via="llm", id=request.id)
+        invented = unsaid_options(tool, arguments, said) if tool is not None else {}
+        kept = {k: v for k, v in arguments.items() if k not in invented}
+        call = ToolCall(request.name, kept, via="llm", id=request.id)
+        if invented:
+            call.extra["left_out"] = invented
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
             return self._not_run(call)
         if not host.may_call(request.name, self.user_text):
             call.error = f"the user did not ask for {request.name!r}; it was not run"
             return self._not_run(call)  # a server's model called a tool the request does not mention
+        if request.name != self.required and host.about_other_things(request.name, self.user_text):
+            call.error = f"not called: the user's words name things {request.name!r} does not act on"
+            return self._not_run(call)  # "Close the bedroom curtains.": the lights share only the room
         if (reason := host.refusal(tool, self.user_text)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             return self._not_run(call)
-        if request.name == self.required and not host.said_numbers(arguments, self.user_text):
+        if request.name == self.required and not host.said_numbers(kept, self.user_text):
             call.error = "the user did not say these numbers; ask them"
             return self._not_run(call)  # a call the model was made to write must not make one up
         if tool.options.confirm:

@@ -209,6 +209,16 @@ class ToolHost:
         (`IntentMatcher.refused_change`); None without the fast path's index."""
         return self.matcher.refused_change(text) if self.matcher is not None else None
 
+    def about_it(self, name: str, text: str) -> bool:
+        """Whether `text` names only what the tool `name` acts on (`IntentMatcher.about_it_only`); True
+        for a tool the fast path does not index, and without its index."""
+        return self.matcher is None or self.matcher.about_it_only(name, text)
+
+    def about_other_things(self, name: str, text: str) -> bool:
+        """Whether `text` asks about other things than the tool `name`'s, sharing only its choices
+        (`IntentMatcher.about_other_things`); False without the fast path's index."""
+        return self.matcher is not None and self.matcher.about_other_things(name, text)
+
     def may_call(self, name: str, text: str) -> bool:
         allowed = self.callable(text)
         return allowed is None or name in allowed

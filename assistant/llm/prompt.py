@@ -28,7 +28,8 @@ SPEAKING_RULES = (
     "Answer in one or two short, plain sentences, the way people talk. "
     "Never use markdown, lists, headings, emoji, code or links. "
     "Say numbers, times and prices the way a person says them aloud. "
-    "If you do not know something, say so briefly."
+    "If you do not know something, say so briefly. "
+    "If asked how you are, say you are well and ask how they are."
 )
 """No sentence about safety: Qwen2.5-Coder 0.5B, told "Safety comes first: if something could hurt
 someone, say plainly that it is not safe", still approved 11 of the dialogue set's 14 unsafe probes and

@@ -37,6 +37,15 @@ _BLOCK_END = {"heading_close", "list_item_close", "paragraph_close", "blockquote
 _END_PUNCTUATION = tuple(".!?…:;,")
 
 
+def foreign_script(text: str) -> bool:
+    """Whether most letters of `text` are not Latin ones, which an English voice cannot say: Qwen2.5-Coder
+    0.5B, offered a tool for "I love jazz.", answered in Chinese ("抱歉，我无法回答这个请求。"), and the
+    spoken form of that is empty, so the turn was answered in silence (probe of 2026-12-07)."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(unicodedata.name(c, "").startswith("LATIN") for c in letters)
+    return 2 * latin < len(letters)
+
+
 @lru_cache(maxsize=2048)
 def written(fragment: str) -> str:
     """Markdown fragment (one clause, perhaps several lines) -> plain text on one line, emoji removed.

@@ -55,11 +55,13 @@ from assistant.tools.intent.slots import (
 from assistant.tools.intent.speech_act import WH_WORDS
 from assistant.tools.intent.text import (
     STOPWORDS,
+    content_words,
     readings,
     sound,
     stem,
     tokenize,
     verb_lemma,
+    word_forms,
 )
 from assistant.tools.vocabulary import spoken_vocabulary
 
@@ -163,12 +165,21 @@ class IntentMatcher:
         """Every tool that shares a meaningful word with the text, best first, whatever the score.
 
         `strict=False` also keeps the tools it does not ask for by action and evidence (for `near_miss`:
-        "time for 2 and a half minutes" names no timer, but "timer for ..." may be what was said)."""
+        "time for 2 and a half minutes" names no timer, but "timer for ..." may be what was said), and a
+        tool without examples whose name, description or choices the text says in any form ("heating" for
+        a mode "heat"): its developer gave nothing else to compare with, so the model may call it
+        (`ToolHost.callable`: a user's `set_thermostat` had been kept from "Turn the fan up to high.")."""
         utterance = Utterance.parse(text, self._correct)
         if not asks(utterance.tokens.norm):
             return []  # "stop", "never mind", "okay thanks", "don't delete my notes": no request at all
         said = {k for t, k in zip(utterance.tokens.norm, utterance.keys, strict=True) if t not in STOPWORDS}
-        found = [self._score(entry, utterance, strict) for entry in self._tools if said & entry.anchors]
+        content = [t for t in utterance.tokens.norm if t not in STOPWORDS]
+        forms = set() if strict else {f for t in content for f in word_forms(t)}
+        found = [
+            self._score(entry, utterance, strict)
+            for entry in self._tools
+            if said & entry.anchors or (forms & entry.anchors and not entry.tool.options.examples)
+        ]
         out = [m for m in found if m is not None]
         out.sort(key=lambda m: (not m.missing, m.confidence), reverse=True)
         return out
@@ -178,7 +189,8 @@ class IntentMatcher:
         labelled = list(zip(utterance.keys, fill.labels, strict=True))
         heard = {k for k, label in labelled if label not in WEAK_EVIDENCE}
         in_text = {k for k, label in labelled if label == "<text>"}
-        if not (entry.anchors & heard or entry.value_anchors & in_text):
+        described_only = not strict and not entry.tool.options.examples
+        if not (entry.anchors & heard or entry.value_anchors & in_text or described_only):
             return None  # only free text, numbers and small words: "tell me a joke" is not a note
         if strict and not _evidence(entry, utterance, fill, heard):
             return None  # a verb alone ("read", "cancel it", "stop the music"): it says not what
@@ -208,7 +220,7 @@ class IntentMatcher:
         norm, keys = utterance.tokens.norm, utterance.keys
         states = {k for i, k in enumerate(keys) if state_word(norm, keys, i, entry.words.name_words)}
         masked = masked_words(utterance, fill, entry.described | states | ({light} if light else set()))
-        if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text):
+        if not (entry.carriers.intersection(masked) or entry.value_anchors & in_text or described_only):
             return None  # nothing its examples say: "I'll be back in five minutes" is no reminder
         query = self._vector(features(masked))
         nearest, example = 0.0, ""
@@ -227,12 +239,34 @@ class IntentMatcher:
         if strict and entry.objects and unexplained:
             return None  # nothing is destroyed on a guess: "stop asking me about notes" is for the LLM
         elsewhere = topic.elsewhere(entry, utterance, fill, heard, unexplained)
+        if described_only:  # "heating" is no other thing than a mode "heat"
+            elsewhere = tuple(w for w in elsewhere if not word_forms(w) & entry.anchors)
         if strict and elsewhere:
             return None  # a verb it shares, acting on something else: "take the bins out tonight"
         missing = tuple(p.name for p in entry.params if p.required and p.name not in fill.arguments)
         if entry.one_of and not entry.one_of.intersection(fill.arguments):
             missing += ("|".join(sorted(entry.one_of)),)
         return IntentMatch(entry.tool, fill.arguments, min(1.0, score), example, missing, elsewhere=elsewhere)
+
+    def about_it_only(self, name: str, text: str) -> bool:
+        """Whether `text` names nothing but the things of the tool `name` (`topic.all_its_things`), its
+        parameters' names and descriptions among them ("brightness"). True for a tool that takes text (a
+        note, a place, a unit): its text names other things."""
+        entry = next((e for e in self._tools if e.tool.name == name), None)
+        if entry is None or any(p.kind == "str" for p in entry.params):
+            return True  # not indexed (`intent=False`, a list argument), or free text: it names anything
+        words = entry.anchors | {k for p in entry.params for k in p.keywords}
+        return topic.all_its_things(words, text)
+
+    def about_other_things(self, name: str, text: str) -> bool:
+        """Whether `text` names things that are not the tool `name`'s and meets it only in its choices
+        (`topic.meets_only_in_choices`): the model's call of it must not run."""
+        entry = next((e for e in self._tools if e.tool.name == name), None)
+        if entry is None or self.about_it_only(name, text):
+            return False
+        choices = frozenset(w for p in entry.params for c in p.choices for w in content_words(str(c)))
+        words = entry.anchors | {k for p in entry.params for k in p.keywords}
+        return topic.meets_only_in_choices(words, choices, text)
 
     def best(self, text: str) -> IntentMatch | None:
         """The most likely tool even below the threshold or with a required slot missing (diagnostics)."""

@@ -32,10 +32,13 @@ DROPPED_SUBJECT = frozenset("feels sounds seems looks".split())
 """Verbs that open a statement whose "it" was dropped: "feels like rain"."""
 REQUEST_FRAME = re.compile(
     r"\b(?:i|we) (?:really |just |also |still |would |will |do |kind of |sort of )?"
-    r"(?:need|needs|want|wanna|like|love|have to|got to|gotta|wonder|was wondering|am wondering)\b"
+    r"(?:need|needs|want|wanna|have to|got to|gotta|wonder|was wondering|am wondering)\b"
+    r"|\b(?:i|we) (?:really |just |also )?(?:would|should) (?:really |just )?(?:like|love)\b"
     r"|\b(?:please|remind me|let us|lets|can you|could you|would you|will you|tell me|show me)\b"
 )
-"""On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us")."""
+"""On normalised tokens (tokenize: "I'd like" is "i would like", "let's" is "let us"). "I'd love some
+jazz" asks; "I love jazz" tells (Qwen 0.5B, let call a user's `play_music` for it, played jazz: newcomer's
+probe of 2026-12-07)."""
 FINITE = frozenset("is are was were will would has have had can could should shall may might must".split())
 """Auxiliaries, modals and the copula: a sentence with one of them after its subject makes a claim."""
 WH_WORDS = frozenset("what which who whom whose when where why how".split())
@@ -56,6 +59,8 @@ _LEAD = INTERJECTIONS | RESPONSES | SOCIAL | frozenset("and but so then oh also"
 COMMAND_LEAD = _LEAD | frozenset({"please", "just"})
 """What may come before an imperative's verb ("okay, please turn it off")."""
 _SENTENCES = re.compile(r"(?<=[.!?;])\s+")
+_PUNCTUATED = re.compile(r"\W*\w+\W*[,.!?;:—–-]")
+"""A first word set apart by punctuation: "Cool, ...", "Okay! ..."."""
 _NOT_ASKING = frozenset("i we he she they it you".split())
 """After a question word, a subject makes a clause, not a question ("how I spent the day", "what you
 said"): "how far is that" asks."""
@@ -80,9 +85,7 @@ def is_question(text: str) -> bool:
         return True
     if not text or text[-1] in ".!;:…":
         return False
-    norm = list(tokenize(text).norm)
-    while norm and norm[0] in _LEAD:
-        norm.pop(0)
+    norm = _after_lead(list(tokenize(text).norm), _LEAD, text)
     if not norm:
         return False
     if norm[0] in WH_WORDS:
@@ -102,9 +105,7 @@ def is_statement(text: str) -> bool:
         sentence = _TAG.sub("", sentence)  # "..., aren't they?" only asks to be agreed with
         if is_question(sentence):
             return False
-        norm = list(tokenize(sentence).norm)
-        while norm and norm[0] in _LEAD:
-            norm.pop(0)
+        norm = _after_lead(list(tokenize(sentence).norm), _LEAD, sentence)
         if not norm or not (norm[0] in SUBJECTS | DROPPED_SUBJECT or _noun_subject(norm, sentence)):
             return False
         if REQUEST_FRAME.search(" ".join(norm)) or _runs_on(norm):
@@ -144,10 +145,23 @@ def opens_with_a_verb(sentence: str) -> bool:
     """Whether the sentence (after "okay", "so", "please" and the like) opens with a verb's base form, as
     an imperative does ("Go forward ten meters", "turn it off"). Parts of speech from LemmInflect's
     English lexicon (`getAllLemmas`): a word that can be a verb and is its own lemma."""
-    norm = list(tokenize(sentence).norm)
-    while norm and norm[0] in COMMAND_LEAD:
-        norm.pop(0)
+    norm = _after_lead(list(tokenize(sentence).norm), COMMAND_LEAD, sentence)
     return bool(norm) and _commands(norm)
+
+
+def _after_lead(norm: list[str], lead: frozenset[str], text: str) -> list[str]:
+    """The words after those that lead in ("okay", "so", "cool"), unless a lead word is the verb of a
+    command on "it", "them", "up", "down" ...: "Cool it down to 18." commands (it had been taken for "Cool!"
+    and a statement "it down to 18", newcomer's probe of 2026-12-07); not "Cool, it works." (`text`: the
+    words as written) nor "Okay it is done."."""
+    first = True
+    while norm and norm[0] in lead:
+        commands = len(norm) > 1 and norm[1] in _OBJECTS and norm[0] in _base_verbs(norm[0])
+        if commands and not (first and _PUNCTUATED.match(text)) and not set(norm[2:3]) & FINITE:
+            break
+        norm.pop(0)
+        first = False
+    return norm
 
 
 def _commands(norm: list[str]) -> bool:

@@ -166,6 +166,12 @@ def stem(word: str) -> str:
     return _SYNONYMS.get(word, word)
 
 
+def word_forms(word: str) -> set[str]:
+    """The word, its stem and its lemmas as any part of speech: "heating" -> {"heating", "heat"}."""
+    word = word.lower().strip(".,;:!?\"'")
+    return {word, stem(word), *(lemma for lemmas in readings(word).values() for lemma in lemmas)}
+
+
 @lru_cache(maxsize=4096)
 def readings(word: str) -> dict[str, tuple[str, ...]]:
     """The word's lemmas by part of speech ("VERB", "NOUN", "ADJ", ...), from LemmInflect's English

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from lemminflect import getAllLemmas
 
-from assistant.tools.intent.gate import ACTION_KEYS, FUNCTION_WORDS
-from assistant.tools.intent.numbers import is_number
+from assistant.tools.intent.gate import ACTION_KEYS, FUNCTION_WORDS, clauses
+from assistant.tools.intent.numbers import MEASURES, is_number
 from assistant.tools.intent.strings import UNIT_SEPARATORS
 from assistant.tools.intent.text import content_words, readings, stem, tokenize
 
@@ -186,3 +186,54 @@ def names_a_thing(value: str, said: tuple[str, ...]) -> bool:
 def _clause_word(word: str) -> bool:
     parts = readings(word)
     return "AUX" in parts or set(parts) == {"VERB"}
+
+
+def all_its_things(anchors: frozenset[str], text: str) -> bool:
+    """Whether the request names only things that are words of the tool (`anchors`: its name, description,
+    examples, choices and parameters) in some form: the whole text, or one of its commands (a clause that
+    opens with a verb: "Let's play a game, roll three dice."). "Turn the fan up to high." and "Turn the
+    heating on." (a mode "heat") are a thermostat's; "Water the plants in the kitchen." is not
+    `set_lights`', whose room is all it shares (Qwen 0.5B, made to call it, had switched the kitchen
+    lights on, 2026-12-07)."""
+    from assistant.tools.intent.speech_act import opens_with_a_verb
+
+    commands = [c for c in clauses(text) if opens_with_a_verb(c)]
+    return any(_only_its_things(anchors, part) for part in [text, *commands])
+
+
+def _only_its_things(anchors: frozenset[str], text: str) -> bool:
+    """A command's verb aside, every word that names a thing is one of `anchors` in some form. A word
+    names a thing when it can be a noun and not an adjective ("single" die), or when LemmInflect does not
+    know it (a name); numbers, measures ("metres"), small words and framing ("right now", `text.polite`)
+    name nothing."""
+    from assistant.tools.intent.text import STOPWORDS, polite, word_forms
+
+    norm = tokenize(text).norm
+    framing = polite(norm)  # "please", "right now", "for me"
+    words = [
+        w
+        for w, f in zip(norm, framing, strict=True)
+        if not f and w not in STOPWORDS and not is_number(w) and w not in MEASURES and stem(w) not in MEASURES
+    ]
+    for i, word in enumerate(words):
+        kinds = set(readings(word))
+        if word_forms(word) & anchors or (i == 0 and "VERB" in kinds):
+            continue
+        if (kinds and ("NOUN" not in kinds or "ADJ" in kinds)) or word in FUNCTION_WORDS or word in _AIMED:
+            continue
+        if word in _BEFORE_UNITS:
+            continue
+        return False
+    return bool(words)
+
+
+def meets_only_in_choices(anchors: frozenset[str], choices: frozenset[str], text: str) -> bool:
+    """Whether the request shares with the tool nothing but its choices' words (a room), light verbs
+    ("turn", "set") aside: "Close the bedroom curtains." and `set_lights` (Qwen 0.5B had switched the
+    bedroom lights on for it, 2026-12-07); not "Switch the air conditioning to cool at 19 degrees." and a
+    thermostat, whose description says "degrees"."""
+    from assistant.tools.intent.text import STOPWORDS, word_forms
+
+    own = anchors - choices - _LIGHT_KEYS - LIGHT_VERBS
+    said = [w for w in tokenize(text).norm if w not in STOPWORDS and not is_number(w)]
+    return not any(word_forms(w) & own for w in said)

@@ -1,0 +1,60 @@
+"""Values a model put into a tool call that nobody said: optional arguments it filled in on its own.
+
+Offered a tool whose parameters are all optional, a small model fills every one of them. Qwen2.5-Coder
+0.5B, asked "Switch the air conditioning to cool at 19 degrees." with a user's `set_thermostat(mode,
+temperature, fan)`, called it with `fan="medium"`; asked "Set the thermostat to dry mode." it had
+written `mode="off", temperature=0, fan="medium"` (newcomer's trial and probe of 2026-12-07). An optional
+argument is optional because leaving it out keeps what is: the tool's default, the device's state. So an
+optional number or choice that neither the user nor a tool's result ever said in this conversation is
+left out of the call, and the call runs with the rest. Required arguments stay the model's (the call
+needs them; `ToolHost.said_numbers` checks a call the model was made to write). Free text (a note, a
+place) is the model's wording of the user's and is not compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from assistant.tools import Tool
+from assistant.tools.intent.numbers import NUMBER_RE
+from assistant.tools.intent.params import describe_params
+from assistant.tools.intent.text import tokenize, word_forms
+
+
+class Said:
+    """The numbers and word forms of some texts (what the user and the tools said)."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.numbers: set[float] = set()
+        self.words: set[str] = set()
+        for text in texts:
+            for token in tokenize(text).norm:
+                if NUMBER_RE.fullmatch(token):
+                    self.numbers.add(float(token))
+                else:
+                    self.words |= word_forms(token)
+
+    def holds_choice(self, choice: str) -> bool:
+        """Whether every word of `choice` ("living room", "heat") was said in some form ("heating" holds
+        "heat": LemmInflect's verb lemma)."""
+        words = [w for w in tokenize(choice).norm if not NUMBER_RE.fullmatch(w)]
+        return bool(words) and all(word_forms(w) & self.words for w in words)
+
+
+def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, Any]:
+    """The optional arguments of a call of `tool` whose value is a number or a choice (an enum value)
+    that `said` does not hold, by name: to be left out. Booleans, free text and required arguments are
+    never in it."""
+    out: dict[str, Any] = {}
+    for param in describe_params(tool.arguments):
+        value = arguments.get(param.name)
+        if param.required or value is None or isinstance(value, bool):
+            continue
+        if param.kind in ("int", "float") and isinstance(value, int | float):
+            if float(value) not in said.numbers:
+                out[param.name] = value
+        elif param.kind == "enum" and isinstance(value, str) and value in param.choices:
+            if not said.holds_choice(value):
+                out[param.name] = value
+    return out
