@@ -52,9 +52,9 @@ from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import CODE_SKIPPED, written
 
 ENDS = (".", "!", "?")
+"""How a finished sentence ends."""
 SAID_NOTHING_RIGHT = ("echo", "claim", "made_up", "leak", "tool_talk", "number", "foreign", "live")
 """The guard's cuts after which the model's words, if they were all, get `Reply._after_echo`."""
-"""How a finished sentence ends."""
 
 log = logging.getLogger(__name__)
 

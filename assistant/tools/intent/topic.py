@@ -30,8 +30,10 @@ from lemminflect import getAllLemmas
 
 from assistant.tools.intent.gate import ACTION_KEYS, FUNCTION_WORDS, clauses
 from assistant.tools.intent.numbers import MEASURES, is_number
+from assistant.tools.intent.speech_act import opens_with_a_verb
 from assistant.tools.intent.strings import UNIT_SEPARATORS
-from assistant.tools.intent.text import content_words, readings, stem, tokenize
+from assistant.tools.intent.text import STOPWORDS, content_words, readings, stem, tokenize, word_forms
+from assistant.tools.intent.text import polite as framing_flags
 
 if TYPE_CHECKING:
     from assistant.tools.declare import Tool
@@ -195,8 +197,6 @@ def all_its_things(anchors: frozenset[str], text: str) -> bool:
     heating on." (a mode "heat") are a thermostat's; "Water the plants in the kitchen." is not
     `set_lights`', whose room is all it shares (Qwen 0.5B, made to call it, had switched the kitchen
     lights on, 2026-12-07)."""
-    from assistant.tools.intent.speech_act import opens_with_a_verb
-
     commands = [c for c in clauses(text) if opens_with_a_verb(c)]
     return any(_only_its_things(anchors, part) for part in [text, *commands])
 
@@ -206,10 +206,8 @@ def _only_its_things(anchors: frozenset[str], text: str) -> bool:
     names a thing when it can be a noun and not an adjective ("single" die), or when LemmInflect does not
     know it (a name); numbers, measures ("metres"), small words and framing ("right now", `text.polite`)
     name nothing."""
-    from assistant.tools.intent.text import STOPWORDS, polite, word_forms
-
     norm = tokenize(text).norm
-    framing = polite(norm)  # "please", "right now", "for me"
+    framing = framing_flags(norm)  # "please", "right now", "for me"
     words = [
         w
         for w, f in zip(norm, framing, strict=True)
@@ -232,8 +230,6 @@ def meets_only_in_choices(anchors: frozenset[str], choices: frozenset[str], text
     ("turn", "set") aside: "Close the bedroom curtains." and `set_lights` (Qwen 0.5B had switched the
     bedroom lights on for it, 2026-12-07); not "Switch the air conditioning to cool at 19 degrees." and a
     thermostat, whose description says "degrees"."""
-    from assistant.tools.intent.text import STOPWORDS, word_forms
-
     own = anchors - choices - _LIGHT_KEYS - LIGHT_VERBS
     said = [w for w in tokenize(text).norm if w not in STOPWORDS and not is_number(w)]
     return not any(word_forms(w) & own for w in said)
