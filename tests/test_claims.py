@@ -11,6 +11,7 @@ from assistant.engine.claims import (
     claims,
     reports_change,
     reports_done,
+    reports_state,
     requested_change,
     requested_deeds,
 )
@@ -180,3 +181,25 @@ def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -
         "foreign",
         "live",
     )
+
+
+def test_a_state_given_to_what_the_user_asked_to_change_is_a_claim() -> None:
+    """Qwen to "Turn the fan up to high." with no tool called: "The fan is high." (2026-12-07)."""
+    for heard, reply in [
+        ("Turn the fan up to high.", "The fan is high."),
+        ("Turn the heating on.", "The heating is on."),
+        ("Set the oven to 180 degrees.", "The oven is at 180 degrees now."),
+    ]:
+        assert reports_state(reply, requested_change(heard)[1], heard), reply
+        guard = ReplyGuard(heard=heard)
+        assert admit_all(guard, [reply]) == "" and guard.stopped == "claim", reply
+    for heard, reply in [
+        ("Turn the fan up to high.", "The fan is a useful device."),
+        ("Turn the fan up to high.", "Is the fan high?"),
+        ("Turn the fan up to high.", "The fan is not high."),
+        ("What is the capital of France?", "The capital of France is Paris."),
+    ]:
+        assert not reports_state(reply, requested_change(heard)[1], heard), reply
+    guard = ReplyGuard(heard="Turn the fan up to high.")
+    guard.tool_answered("The fan is high.")
+    assert admit_all(guard, ["The fan is high."]) == "The fan is high."

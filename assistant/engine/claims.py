@@ -201,6 +201,31 @@ def reports_done(sentence: str) -> bool:
     return False
 
 
+_STATES = frozenset("on off up down open closed shut".split())
+"""Small words that are a state of their own: "The heating is on."."""
+
+
+def reports_state(sentence: str, things: frozenset[str], heard: str) -> bool:
+    """Whether `sentence` gives one of the request's `things` (`requested_change`) a value the user asked
+    for: the thing, "is" or "are", and within three words one of the user's own words (or numbers) other
+    than the thing itself: "The fan is high." to "Turn the fan up to high.", "The heating is on." (Qwen
+    2.5-Coder 0.5B, no tool called, 2026-12-07). "The fan is a useful device." gives it nothing asked."""
+    if not things or sentence.rstrip().endswith("?"):
+        return False
+    norm = tokenize(sentence).norm
+    if _NEGATION.intersection(norm):
+        return False
+    asked = set(tokenize(heard).norm)
+    values = (asked - FUNCTION_WORDS) | (asked & _STATES)
+    for i, word in enumerate(norm[1:], start=1):
+        subject = norm[i - 1]
+        if word not in _BE or not things.intersection(readings(subject).get("NOUN", ())):
+            continue
+        if any(value in values and value != subject for value in norm[i + 1 : i + 4]):
+            return True
+    return False
+
+
 TOOL_FAILED = "Sorry, that didn't work"
 """How the assistant opens a tool's error (`tooling.spoken_result`)."""
 _FAILED = re.compile(r"^\W*sorry,?\s+that\s+did(?:n['’]t|\s+not)\s+work\b", re.IGNORECASE)

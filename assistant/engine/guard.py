@@ -82,6 +82,7 @@ from assistant.engine.claims import (
     reports_change,
     reports_done,
     reports_failure,
+    reports_state,
     requested_change,
     requested_deeds,
     result_form,
@@ -248,6 +249,7 @@ class ReplyGuard:
         if (
             (self._deeds and claims(said, self._deeds))
             or reports_change(said, *self._change)
+            or reports_state(said, self._change[1], self._heard)
             or (self._asked_deed and reports_done(said))
             or (not self._called and made_up)
         ):
