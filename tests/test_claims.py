@@ -8,12 +8,14 @@ from test_reply_guard import admit_all, one_reply
 
 from assistant.engine.claims import (
     ACTION_VERBS,
+    WORD_VERBS,
     claims,
     reports_change,
     reports_done,
     reports_state,
     requested_change,
     requested_deeds,
+    requested_verbs,
 )
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.notices import UNABLE
@@ -163,7 +165,7 @@ async def test_a_refused_call_lets_no_claim_through(tmp_path) -> None:
 def test_any_text_is_judged_without_error(heard: str, reply: str, before: str) -> None:
     """Hostile or garbled transcripts and model output (any Unicode, empty, punctuation only)."""
     deeds = requested_deeds(heard)
-    assert deeds <= ACTION_VERBS
+    assert deeds <= requested_verbs(heard) and not deeds & WORD_VERBS
     assert isinstance(claims(reply, deeds), bool)
     assert isinstance(reports_change(reply, *requested_change(heard)), bool)
     assert isinstance(reports_done(reply), bool)

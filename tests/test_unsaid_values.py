@@ -14,7 +14,7 @@ import json
 import textwrap
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import given, settings
@@ -25,9 +25,10 @@ from scripted import ScriptedLLM
 from assistant.config import Config, load_config
 from assistant.engine.notices import ACKNOWLEDGED, UNABLE
 from assistant.engine.tooling import ToolHost, tool_says_results, toolbox_for
-from assistant.engine.unsaid import Said, unsaid_options
+from assistant.engine.unsaid import Said, said_choices, unsaid_options
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
+from assistant.tools import make_tool
 from assistant.tools.intent.speech_act import is_statement, opens_with_a_verb
 from assistant.tts.markup import foreign_script
 
@@ -151,6 +152,27 @@ def test_a_value_is_kept_exactly_when_it_was_said(
     assert set(left_out) == unsaid, (text, left_out)
 
 
+def sprinkler(zone: Literal["front lawn", "back lawn"], minutes: int | None = None) -> str:
+    """Water a zone of the garden, for some minutes or until turned off."""
+    return f"Watering the {zone}."
+
+
+def test_a_duration_said_in_words_says_its_numbers(tools_file: Path, tmp_path: Path) -> None:
+    """ "for half an hour" says 30 (minutes): the trial's sprinkler had run with no limit."""
+    tool = make_tool(sprinkler)
+    said = Said(["Run the sprinkler on the back lawn for half an hour."])
+    assert unsaid_options(tool, {"zone": "back lawn", "minutes": 30}, said) == {}
+    assert unsaid_options(tool, {"zone": "back lawn", "minutes": 45}, said) == {"minutes": 45}
+
+
+def test_the_choice_the_user_said_replaces_the_models_other_one(tools_file: Path, tmp_path: Path) -> None:
+    tool = thermostat(climate_cfg(tools_file, tmp_path))
+    now = Said(["Put the fan on high and make it 20 degrees."])
+    assert said_choices(tool, {"fan": "medium", "temperature": 20}, now) == {"fan": "high"}
+    assert said_choices(tool, {"fan": "high"}, now) == {}
+    assert said_choices(tool, {"fan": "medium"}, Said(["Fan on high, or low."])) == {}  # two: no guess
+
+
 # ------------------------------------------------------------------ which tools the model may call
 
 
@@ -229,6 +251,21 @@ async def test_a_claimed_deed_makes_the_model_call_the_one_tool_it_may(
     assert call.extra["left_out"] == {"temperature": 25, "fan": "high"}
     assert llm.required == [None, "set_thermostat"]
     assert "Turning" not in heard and heard.startswith("The thermostat is set to heat"), heard
+
+
+async def test_a_call_the_model_is_made_to_write_carries_only_this_turns_values(
+    tools_file: Path, tmp_path: Path
+) -> None:
+    """An earlier request's number is left out of a call the model was made to write, not a reason to
+    refuse it: "... for the vegetable bed?" had been refused for the last turn's `minutes=15`."""
+    cfg = climate_cfg(tools_file, tmp_path, "tools.results=tool")
+    llm = ClaimsUnlessMade("Turning the heating on.", {"mode": "heat", "temperature": 19})
+    earlier = [Message("user", "Make it 19 degrees."), Message("assistant", "Done.")]
+    messages = [*earlier, Message("user", "Turn the heating on.")]
+    reply, _ = await lone_reply(cfg, messages, llm, tools=host(cfg))
+    (call,) = reply.tool_calls
+    assert (call.arguments, call.error) == ({"mode": "heat"}, None), call
+    assert call.extra["left_out"] == {"temperature": 19}
 
 
 async def test_a_claim_with_no_one_tool_to_call_stays_unsaid(tools_file: Path, tmp_path: Path) -> None:

@@ -69,8 +69,11 @@ WORD_VERBS = frozenset(
 
 
 def requested_deeds(heard: str) -> frozenset[str]:
-    """The action verbs (lemmas) the user asked for in `heard` (`requested_verbs`)."""
-    return requested_verbs(heard) & ACTION_VERBS
+    """The verbs (lemmas) of deeds the user asked for in `heard` (`requested_verbs`): the action verbs,
+    and any other verb that is not one of speech and thought nor a light one ("stop": Qwen 0.5B answered
+    "stop" with "I'm stopping the watering process." and "The timer has been stopped.", no tool called,
+    newcomer's trial of 2026-12-07)."""
+    return requested_verbs(heard) - WORD_VERBS - LIGHT_VERBS
 
 
 def asks_for_deeds(heard: str) -> bool:

@@ -24,7 +24,7 @@ from assistant.engine.tooling import (
     spoken_result,
     spoken_undo,
 )
-from assistant.engine.unsaid import Said, unsaid_options
+from assistant.engine.unsaid import Said, said_choices, unsaid_options
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.gate import is_destructive
@@ -224,7 +224,10 @@ class ToolTurn:
     async def _llm_call(self, host: ToolHost, request: ToolRequest, said: Said) -> ToolCall | None:
         """Run a call the model asked for, unless it must not run (the reason goes back to the model);
         `said`: what the user and the tools said in this conversation, so far. Optional numbers and
-        choices nobody said are left out of the call (`unsaid.unsaid_options`; kept in `extra`)."""
+        choices nobody said are left out of the call (`unsaid.unsaid_options`; kept in `extra`), and a
+        choice the user said this turn replaces the model's other one (`unsaid.said_choices`). A call
+        the model was made to write (`required`) may carry only what this turn said: it had carried the
+        last request's `minutes=15` into "turn on the sprinkler for the vegetable bed", and was refused."""
         tool = host.registry.get(request.name)
         try:
             arguments = json.loads(request.arguments or "{}")
@@ -234,11 +237,18 @@ class ToolTurn:
             call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
             call.error = f"invalid arguments: {exc}"
             return self._not_run(call)
+        now = Said([self.user_text])
+        if request.name == self.required:
+            said = now  # made to call: what it carries must be said now, not in an earlier request
+        corrected = said_choices(tool, arguments, now) if tool is not None else {}
+        arguments = {**arguments, **corrected}
         invented = unsaid_options(tool, arguments, said) if tool is not None else {}
         kept = {k: v for k, v in arguments.items() if k not in invented}
         call = ToolCall(request.name, kept, via="llm", id=request.id)
         if invented:
             call.extra["left_out"] = invented
+        if corrected:
+            call.extra["as_said"] = corrected
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
             return self._not_run(call)

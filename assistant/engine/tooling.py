@@ -20,6 +20,7 @@ from assistant.engine.claims import TOOL_FAILED
 from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
 from assistant.engine.take_back import takes_back
+from assistant.engine.unsaid import Said
 from assistant.llm.catalog import BUNDLED
 from assistant.llm.untrusted import speakable
 from assistant.tools import Tool, ToolCall, ToolContext, ToolRegistry, load_entry_points, load_spec, run_call
@@ -264,7 +265,7 @@ class ToolHost:
         """Whether every number in a call's arguments (a count, a value, the parts of an ISO duration)
         is one the user said in `text`: a call the model was made to write (`for_the_model`) must not
         carry a number it made up ("Set a timer for the lasagna in the ovven." has no duration)."""
-        said = {float(t) for t in tokenize(text).norm if NUMBER_RE.fullmatch(t)}
+        said = Said([text]).numbers  # "half an hour" says 30
         for value in arguments.values():
             if isinstance(value, bool):
                 continue

@@ -6,7 +6,8 @@ temperature, fan)`, called it with `fan="medium"`; asked "Set the thermostat to 
 written `mode="off", temperature=0, fan="medium"` (newcomer's trial and probe of 2026-12-07). An optional
 argument is optional because leaving it out keeps what is: the tool's default, the device's state. So an
 optional number or choice that neither the user nor a tool's result ever said in this conversation is
-left out of the call, and the call runs with the rest. Required arguments stay the model's (the call
+left out of the call, and the call runs with the rest; a choice the model wrote in place of the one the
+user said is the user's (`said_choices`). Required arguments stay the model's (the call
 needs them; `ToolHost.said_numbers` checks a call the model was made to write). Free text (a note, a
 place) is the model's wording of the user's and is not compared.
 """
@@ -19,6 +20,7 @@ from typing import Any
 from assistant.tools import Tool
 from assistant.tools.intent.numbers import NUMBER_RE
 from assistant.tools.intent.params import describe_params
+from assistant.tools.intent.spans import find_durations
 from assistant.tools.intent.text import tokenize, word_forms
 
 
@@ -29,11 +31,15 @@ class Said:
         self.numbers: set[float] = set()
         self.words: set[str] = set()
         for text in texts:
-            for token in tokenize(text).norm:
+            norm = tokenize(text).norm
+            for token in norm:
                 if NUMBER_RE.fullmatch(token):
                     self.numbers.add(float(token))
                 else:
                     self.words |= word_forms(token)
+            for span in find_durations(norm):  # "half an hour" says 30 (minutes), 0.5 (hours), 1800 (s)
+                seconds = span.value.total_seconds()  # type: ignore[attr-defined]
+                self.numbers |= {seconds, seconds / 60, seconds / 3600, seconds / 86400}
 
     def holds_choice(self, choice: str) -> bool:
         """Whether every word of `choice` ("living room", "heat") was said in some form ("heating" holds
@@ -57,4 +63,20 @@ def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[st
         elif param.kind == "enum" and isinstance(value, str) and value in param.choices:
             if not said.holds_choice(value):
                 out[param.name] = value
+    return out
+
+
+def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, str]:
+    """The choices the user said in place of the model's, by parameter: where the model's choice is not
+    in `said` (this turn's words) and exactly one other choice of that parameter is. Qwen 0.5B wrote
+    `size="medium"` for "I'd like a large americano with an extra shot please" (newcomer's trial,
+    2026-12-07)."""
+    out: dict[str, str] = {}
+    for param in describe_params(tool.arguments):
+        value = arguments.get(param.name)
+        if param.kind != "enum" or not isinstance(value, str) or said.holds_choice(value):
+            continue
+        heard = [c for c in param.choices if isinstance(c, str) and said.holds_choice(c)]
+        if len(heard) == 1:
+            out[param.name] = heard[0]
     return out
