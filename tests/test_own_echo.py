@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,7 +15,7 @@ from spoken import steady_voice
 from test_echo import load_speech, to_int16
 from test_echo_gate import RATE, drifting
 
-from assistant.asr.wer import word_error_rate
+from assistant.asr.wer import normalise, word_error_rate
 from assistant.audio import StreamResampler
 from assistant.bench.suite import references
 from assistant.config import load_config
@@ -148,7 +149,9 @@ def test_a_turn_the_replys_echo_opened_carries_nothing_on() -> None:
     recording is heard in a turn of its own (within 50 % WER of its transcript). On bb32439, in 3 runs
     of 3: 2-3 turns carried on ("7 of clubs all right feels like these days go on forever"). A misheard
     echo that makes a turn of its own ("Great. All right.", once in 3 runs) is another fault
-    (`own_echo.py` judges its words) and is not asserted here.
+    (`own_echo.py` judges its words) and is not asserted here; so is an echo word heard before the
+    recording's own ("take 10 of close" for "ten of clubs", once in CI), which is why a recording is found
+    by the share of its words missed (`_missed`), not by WER.
     The reply first cut here is heard as "Sorry, I": kept in the history, Qwen copied it into every later
     reply ("Sorry, I..."); no reply may be such a copy (`replies.without_a_short_cut`)."""
     cfg = load_config(overrides=["llm.temperature=0"])
@@ -163,13 +166,18 @@ def test_a_turn_the_replys_echo_opened_carries_nothing_on() -> None:
     assert not any(t.get("continues") for t in turns), said
     at = 0  # each recording in a turn of its own, in the order said ("7 of clubs" is near "10 of clubs")
     for name in names:
-        found = next(
-            (i for i in range(at, len(said)) if word_error_rate([refs[name]], [said[i]]) <= 0.5), None
-        )
+        found = next((i for i in range(at, len(said)) if _missed(refs[name], said[i]) <= 0.5), None)
         assert found is not None, (name, said)
         at = found + 1
     replies = [t["assistant_text"] for t in turns]
     assert not any(r.endswith("...") for r in replies), replies
+
+
+def _missed(reference: str, heard: str) -> float:
+    """The share of `reference`'s words that `heard` substitutes or deletes (0-1), after the WER's
+    normalisation; words `heard` adds are not counted."""
+    out = jiwer.process_words(normalise(reference), normalise(heard))
+    return (out.substitutions + out.deletions) / max(1, out.hits + out.substitutions + out.deletions)
 
 
 def _first_loud_frame(speaker: Loudspeaker, frames: int) -> int:
