@@ -28,17 +28,10 @@ from itertools import pairwise
 
 from lemminflect import getInflection
 
+from assistant.tools.intent.deeds import ACTION_VERBS
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import opens_with_a_verb
 from assistant.tools.intent.text import readings, tokenize
-
-ACTION_VERBS = frozenset(
-    """book order buy purchase reserve schedule pay transfer send email message call dial ring phone open
-    close shut lock unlock turn switch start pause cancel set dim brighten heat cool record save share
-    post upload download install print charge arm disarm play mute water feed move drive delete remove
-    erase add notify alert wake""".split()
-)
-"""Verbs of deeds in the world that only a tool can do (lemmas; each one LemmInflect knows as a verb)."""
 
 _NEGATION = frozenset("not never no cannot unable".split())
 _PROMISE = frozenset("will shall going happy glad let can".split())
@@ -227,6 +220,39 @@ def reports_state(sentence: str, things: frozenset[str], heard: str) -> bool:
         if any(value in values and value != subject for value in norm[i + 1 : i + 4]):
             return True
     return False
+
+
+_SUBJECTS = frozenset("it they its their".split())
+"""A sentence that opens on these speaks of the thing asked about: "It's on.", "Its mode is heat."."""
+_YES_NO = frozenset("yes no yeah nope yep".split())
+_READ_LEAD = _YES_NO | frozenset("currently right now".split())
+
+
+def reports_reading(sentence: str, asked: frozenset[str]) -> bool:
+    """Whether `sentence` tells the state of one of the things a question asked about (`asked`, noun
+    lemmas: `guard_context.asked_about`): one of them, or "it"/"they" opening the sentence, then within
+    two words a form of "be" ("The heating is on.", "Your fan is currently on auto.", "Yes, it is.",
+    "The heating isn't on."), or a bare "Yes." or "No.". Said with no tool called, the state is made
+    up: Qwen2.5-Coder 0.5B answered "Is the heating on?", "What is the thermostat set to?" and "Is the
+    fan on auto?" so, offered a thermostat it never called (probe of 2026-12-07). A question back claims
+    nothing."""
+    if not asked or sentence.rstrip().endswith("?"):
+        return False
+    norm = tokenize(sentence).norm  # contractions spelled out: "isn't" -> "is not"
+    start = next((i for i, w in enumerate(norm) if w not in _READ_LEAD), len(norm))
+    if norm and start == len(norm) and _YES_NO.intersection(norm):
+        return True  # "Yes." to "Is there enough water in the coffee maker?" (a newcomer's trial)
+    for i, word in enumerate(norm):
+        named = asked.intersection(readings(word).get("NOUN", ()))
+        subject = (i == start and word in _SUBJECTS) or bool(named)
+        be = next((j for j in range(i + 1, min(i + 3, len(norm))) if norm[j] in _BE), None)
+        if subject and be is not None and not _A_KIND.intersection(norm[be + 1 : be + 3]):
+            return True
+    return False
+
+
+_A_KIND = frozenset({"a", "an"})
+"""After "is": what kind of thing it is ("The kitchen is a good place for a television."), no state."""
 
 
 TOOL_FAILED = "Sorry, that didn't work"

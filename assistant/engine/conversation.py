@@ -38,6 +38,7 @@ from assistant.engine.echo_gate import EchoGate
 from assistant.engine.endpointing import is_filler
 from assistant.engine.notices import NOTICES
 from assistant.engine.output import OutputBuffer
+from assistant.engine.referent import REMEMBERED_TURNS
 from assistant.engine.replies import Replies
 from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost, offers_tools, tool_says_results, toolbox_for
@@ -114,6 +115,9 @@ class Conversation(Replies):
         self._record: TurnRecord | None = None
         self.echo_gate = EchoGate(cfg, self.echo)
         self._announcements: deque[str] = deque()
+        self.user_said: deque[str] = deque(maxlen=REMEMBERED_TURNS)
+        """What the user said in the last turns, also those the history left out: what "it" stands for
+        (`referent.resolved`)."""
         self._closed = False
         self.tools = ToolHost(
             cfg.tools,

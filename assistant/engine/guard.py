@@ -82,6 +82,7 @@ from assistant.engine.claims import (
     reports_change,
     reports_done,
     reports_failure,
+    reports_reading,
     reports_state,
     requested_change,
     requested_deeds,
@@ -108,6 +109,7 @@ from assistant.engine.said_back import (
     _echo_words,
     _long_sentences,
     _object_words,
+    copies_result,
     unasked_number,
     user_sentences,
 )
@@ -128,7 +130,7 @@ class Verdict:
     """What to say of the clause: all of it, the part before a repetition, or ''."""
     stop: str | None = None
     """Why the model must stop now ("loop", "overlong", "unsafe", "echo", "claim", "made_up", "leak",
-    "tool_talk", "number", "foreign" or "live"), None to go on."""
+    "tool_talk", "number", "foreign", "live" or "unread"), None to go on."""
 
 
 class ReplyGuard:
@@ -145,13 +147,19 @@ class ReplyGuard:
         sources: Sequence[str] = (),
         said_before: Sequence[str] = (),
         choices: Iterable[str] = (),
+        asked_about: frozenset[str] = frozenset(),
+        meant: str = "",
+        acted_on: frozenset[str] = frozenset(),
     ) -> None:
         """`heard`: what the user said this turn; `instructions`: what the model was told (system prompt,
         tools); `before`: the assistant's previous reply and `asked_before` the user's turn it answered
         (the same question twice may get the same answer); `results`: the earlier replies that said what
         tools did; `sources`: the earlier messages of the user and the tools (web addresses they gave may
         be said); `said_before`: the user's earlier turns; `choices`: the choices of the tools in the
-        model's prompt that this turn may not call (`guard_context.unasked_choices`)."""
+        model's prompt that this turn may not call (`guard_context.unasked_choices`); `asked_about`: the
+        things a question asks about that a tool may read (`guard_context.asked_about`); `meant`: `heard`
+        with "it" read as the thing named before (`referent.resolved`), for the deed asked for; `acted_on`:
+        what the tools the request may call act on (`guard_context.acted_on`)."""
         self.max_sentences = max_sentences
         self.max_words = max_words
         self.risky = risky
@@ -164,6 +172,9 @@ class ReplyGuard:
         same things ("Mark the television to channel five.") reads the command back in other words."""
         again = _AGAIN.search(heard) or _echo_words(heard) == _echo_words(asked_before)
         told = {w for r in results for s in _USER_SENTENCE.split(r) if len(w := _echo_words(s)) >= 2}
+        self._told = told
+        """Sentences that said what a tool did: one said again with other values, while no tool was
+        called, makes the tool's answer up (`said_back.copies_result`)."""
         self._repeats = set() if again else (_long_sentences(before) | told) - _long_sentences(CAUTION)
         """The sentences of the previous reply that are not said again to something else (the engine's
         own cautious answer may be), and those of earlier replies that said what a tool did, at any length:
@@ -173,10 +184,15 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
-        self._change = requested_change(heard)
+        verbs, things = requested_change(meant or heard)
+        self._change = (verbs, things | acted_on if verbs else things)
         """The deed asked for and the things it acts on: a reply that says one of them had it done
         ("Timer subtracted one minute.") while no tool answered, is not said (`claims.reports_change`)."""
         self._asked_deed = asks_for_deeds(heard)
+        self._asked_about = asked_about
+        """A reply that tells their state while no tool was called made it up (`claims.reports_reading`);
+        until one is called, each sentence is held back until it ends (the clause chunker cuts "Yes, the
+        bedroom lights" from "are bright enough.")."""
         """Any deed asked for: a reply that says one was done ("they have now been turned on") while no
         tool answered, is not said (`claims.reports_done`)."""
         self._heard = heard
@@ -248,6 +264,7 @@ class ReplyGuard:
         said = f"{self._held} {clause}"
         if (
             (self._deeds and claims(said, self._deeds))
+            or (not self._called and ends_sentence and copies_result(so_far, self._told))
             or reports_change(said, *self._change)
             or reports_state(said, self._change[1], self._heard)
             or (self._asked_deed and reports_done(said))
@@ -258,6 +275,9 @@ class ReplyGuard:
         if not self._called and tells_now(said):
             self.stopped, self._held = "live", ""
             return Verdict("", "live")
+        if not self._called and reports_reading(said, self._asked_about):
+            self.stopped, self._held = "unread", ""
+            return Verdict("", "unread")
         if self._address and web_hosts(clause) - self._given:
             self.stopped, self._held = "made_up", ""
             return Verdict("", "made_up")
@@ -300,6 +320,7 @@ class ReplyGuard:
             and not self.stopped
             and (
                 self._deeds
+                or (self._asked_about and not self._called)  # "Yes, the bedroom lights" | "are on."
                 or self.risky
                 or self._address
                 or self._may_repeat(so_far)

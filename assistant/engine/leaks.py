@@ -106,9 +106,16 @@ def may_start_leak(words: Sequence[str], starts: frozenset[tuple[str, ...]]) -> 
     return any(tuple(tail[-n:]) in starts for n in range(LEAK_START, len(tail) + 1))
 
 
+_LITERAL = re.compile(r"^\W*(?:NULL|null|undefined|NaN)\W*$")
+"""A clause that is nothing but a programming language's empty value: Qwen2.5-Coder 0.5B answered "Is the
+washing machine running?" with "NULL" after its call had been refused (probe of 2026-12-07)."""
+
+
 def talks_of_tools(clause: str, said: Collection[str]) -> bool:
     """Whether `clause` talks about the machinery (`TOOL_TALK`) with a word that the user did not use
-    (`said`: their words in lower case, without a plural "s")."""
+    (`said`: their words in lower case, without a plural "s"), or is an empty value alone (`_LITERAL`)."""
+    if _LITERAL.match(clause):
+        return True
     for match in TOOL_TALK.finditer(clause):
         word = next(w for w in match.groupdict().values() if w)
         if word.lower().rstrip("s") not in said:

@@ -18,6 +18,8 @@ UNABLE = "Sorry, I can't do that."
 """Said when the model only read back what the user asked it to do: no tool did it."""
 CLARIFY = "Sorry, could you tell me a bit more?"
 """Said when the model only read back words that ask nothing ("Seven of clubs."): what are they for?"""
+UNCHECKED = "Sorry, I couldn't check that."
+"""Said when the model told the state of what a tool reads without calling it (`claims.reports_reading`)."""
 FALLBACK_LLM_DOWN = "Sorry, I lost my connection to the language model."
 FALLBACK_LLM_SILENT = "Sorry, the language model is not answering."
 FALLBACK_LLM_GARBLED = "Sorry, the language model sent an answer I can't read."
@@ -31,6 +33,7 @@ NOTICES = (
     ACKNOWLEDGED,
     UNABLE,
     CLARIFY,
+    UNCHECKED,
     NO_ADDRESS,
     FALLBACK_LLM_DOWN,
     FALLBACK_LLM_SILENT,

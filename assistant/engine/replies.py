@@ -80,9 +80,12 @@ class Replies(Interruptions):
     record_times: list[float]
     _ids: itertools.count[int]
     _announcements: deque[str]
+    user_said: deque[str]
 
     def _new_reply(self, heard: Transcript) -> Reply:
         messages = [*self.history, Message("user", heard.text)]
+        earlier = list(self.user_said)
+        self.user_said.append(heard.text)
         return Reply(
             next(self._ids),
             messages,
@@ -95,6 +98,7 @@ class Replies(Interruptions):
             alternatives=heard.alternatives,
             rehear=heard.rehear,
             patience=Patience(self.cfg.llm.notice_after_s, self.cfg.llm.request_timeout_s),
+            earlier=earlier,
         )
 
     def _announce_next(self) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -27,7 +27,13 @@ import numpy as np
 
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
-from assistant.engine.guard_context import instructions, previous_exchange, unasked_choices
+from assistant.engine.guard_context import (
+    acted_on,
+    asked_about,
+    instructions,
+    previous_exchange,
+    unasked_choices,
+)
 from assistant.engine.notices import (
     ACKNOWLEDGED,
     CLARIFY,
@@ -37,9 +43,11 @@ from assistant.engine.notices import (
     NOTICES,
     TTS_FAILED,
     UNABLE,
+    UNCHECKED,
     _apology,
 )
 from assistant.engine.output import OutputBuffer
+from assistant.engine.referent import resolved
 from assistant.engine.safety import CAUTION, risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
 from assistant.engine.tooling import ToolHost, a_sentence, spoken_result
@@ -53,7 +61,7 @@ from assistant.tts.markup import CODE_SKIPPED, written
 
 ENDS = (".", "!", "?")
 """How a finished sentence ends."""
-SAID_NOTHING_RIGHT = ("echo", "claim", "made_up", "leak", "tool_talk", "number", "foreign", "live")
+SAID_NOTHING_RIGHT = ("echo", "claim", "made_up", "leak", "tool_talk", "number", "foreign", "live", "unread")
 """The guard's cuts after which the model's words, if they were all, get `Reply._after_echo`."""
 
 log = logging.getLogger(__name__)
@@ -83,10 +91,12 @@ class Reply(ToolTurn):
         alternatives: tuple[str, ...] = (),
         patience: Patience = Patience(),
         rehear: Callable[[], Awaitable[tuple[str, ...]]] | None = None,
+        earlier: Sequence[str] | None = None,
     ) -> None:
         """`script`: say exactly this (an announcement) instead of asking the LLM. `alternatives`: other
         hypotheses of what the user said, which only the tools' fast path tries; `rehear`: those found
-        on demand, for a call the tool could not read (`Transcript.rehear`)."""
+        on demand, for a call the tool could not read (`Transcript.rehear`); `earlier`: the user's earlier
+        turns, oldest first, also those the history left out (default: the history's)."""
         self.id = reply_id
         self.messages = messages
         self._llm, self._tts, self._output = llm, tts, output
@@ -98,6 +108,11 @@ class Reply(ToolTurn):
         self.required: str | None = None
         self._rehear = rehear
         self._patience = patience
+        if earlier is None:
+            earlier = [m.content for m in messages[:-1] if m.role == "user"]
+        self.meant = resolved(self.user_text, earlier) if messages else ""
+        """The user's words with "it" read as the thing they named before (`referent.resolved`): what the
+        tools the model may call, a claimed deed's tool and a question's things are judged on."""
         self.text = ""
         self.error: str | None = None
         self.tool_calls: list[ToolCall] = []
@@ -129,7 +144,12 @@ class Reply(ToolTurn):
             sources=[m.content for m in messages[:-1] if m.role in ("user", "tool")],
             said_before=[m.content for m in messages[:-1] if m.role == "user"],
             choices=unasked_choices(messages, tools),
+            asked_about=(about := asked_about(self.meant, tools)),
+            meant=self.meant,
+            acted_on=acted_on(self.meant, tools),
         )
+        self._asks_about_tools = bool(about)
+        """A question about what a tool acts on: with no answer from it, the reply could not check."""
         self._spoke = False
         self._last_clause = ""
         """The last clause sent to the voice, as written."""
@@ -155,6 +175,8 @@ class Reply(ToolTurn):
             return UNABLE
         if self.cut == "made_up":
             return NO_ADDRESS
+        if self.cut == "unread" or (self._asks_about_tools and self.cut in ("tool_talk", "echo")):
+            return UNCHECKED
         if risky_question(self.user_text):
             return CAUTION
         if is_question(self.user_text):
@@ -170,11 +192,14 @@ class Reply(ToolTurn):
         balance.", "Take the bins out tonight.", probe of 2026-12-03), was not done; to a question or
         anything else the model had no answer, but a question that asks leave for something dangerous
         (`safety.risky_question`) gets the cautious sentence: "Can I drive home?" after four beers had
-        got "Sorry, I don't have an answer to that." in the spoken pass of 2026-12-04."""
+        got "Sorry, I don't have an answer to that." in the spoken pass of 2026-12-04. A question about
+        what a tool acts on could not be checked (`guard_context.asked_about`)."""
         if risky_question(self.user_text):
             return CAUTION
         command = asks_for_deeds(self.user_text) and not is_question(self.user_text)
-        return UNABLE if self._guard.deeds_pending or command else FALLBACK_EMPTY
+        if self._guard.deeds_pending or command:
+            return UNABLE
+        return UNCHECKED if self._asks_about_tools else FALLBACK_EMPTY
 
     async def _generate(self) -> None:
         try:
@@ -283,7 +308,7 @@ class Reply(ToolTurn):
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
         tools = host.llm_tools() if host is not None else []
-        allowed = host.callable(self.user_text) if host is not None else set()
+        allowed = host.callable(self.meant) if host is not None else set()
         messages = list(self.messages)
         notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
         try:

@@ -10,6 +10,7 @@ assistant's previous reply said again (`REPEAT_WORDS`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from text_to_num import alpha2digit
@@ -97,3 +98,30 @@ def unasked_number(said: str, heard: str) -> bool:
     if len(said) > 40 or not _NUMBER.fullmatch(said) or is_question(heard):
         return False
     return not _NUMBER_ASKED.search(heard) or set(_echo_words(said)) <= set(_echo_words(heard))
+
+
+RESULT_OPENING = 2
+"""The words a copied result opens with, as the tool's result did."""
+RESULT_WORDS = 6
+"""A result shorter than this is a phrase anyone may say ("The answer is 42." and "The answer is
+Paris."); a longer one is the tool's own form."""
+RESULT_SHARE = 0.6
+"""The share of a result's words a copy keeps (the rest: the values it changed)."""
+
+
+def copies_result(sentence: tuple[str, ...], told: set[tuple[str, ...]]) -> bool:
+    """Whether `sentence` (as `_echo_words`) is one of `told` (earlier sentences that said what a tool
+    did, as words) with some words changed: the same opening, most of its words, not all. Said in a turn
+    that called no tool, it makes up the tool's answer: Qwen2.5-Coder 0.5B answered "Put it on high." with
+    "The thermostat is on off, 21 degrees, fan high." after `get_thermostat` had said "... fan auto." (a
+    newcomer's thermostat, probe of 2026-12-07); "It is 12 degrees and cloudy in London." after a weather
+    tool said "It is 15 degrees and sunny in Paris." is made up the same way."""
+    for result in told:
+        if len(result) < RESULT_WORDS or sentence == result:
+            continue
+        if sentence[:RESULT_OPENING] != result[:RESULT_OPENING]:
+            continue
+        kept = sum((Counter(sentence) & Counter(result)).values())
+        if kept >= RESULT_SHARE * len(result):
+            return True
+    return False

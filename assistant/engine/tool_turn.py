@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.live import cannot_check
+from assistant.engine.referent import unresolved
 from assistant.engine.tooling import (
     PendingConfirmation,
     ToolHost,
@@ -27,11 +28,33 @@ from assistant.engine.tooling import (
 from assistant.engine.unsaid import Said, said_choices, unsaid_options
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
+from assistant.tools.intent.deeds import refused_for_question
 from assistant.tools.intent.gate import is_destructive
 from assistant.tools.intent.speech_act import is_question, opens_with_a_verb
 
 FILLER = "One moment."
 DECLINED = "Okay, I won't."
+
+
+READING_VERBS = frozenset("get read check show list query fetch find look search current status".split())
+"""The first word of a tool's name that says it reads: `get_thermostat`, `list_timers`, `current_time`."""
+
+
+def _the_reader(host: ToolHost, allowed: set[str]) -> str | None:
+    """The one tool of `allowed` whose name says it reads (`READING_VERBS`) and that does not ask first,
+    or None: a question about a thermostat may make the model call `get_thermostat`, never the tool that
+    sets it."""
+    readers = [
+        name
+        for name in allowed
+        if _reads(name) and (tool := host.registry.get(name)) is not None and not tool.options.confirm
+    ]
+    return readers[0] if len(readers) == 1 else None
+
+
+def _reads(name: str) -> bool:
+    """Whether the tool's name says it reads (`READING_VERBS`)."""
+    return name.split("_")[0].lower() in READING_VERBS
 
 
 def cannot_change(parameter: str) -> str:
@@ -60,6 +83,9 @@ class ToolTurn:
         @property
         def user_text(self) -> str: ...
 
+        @property
+        def meant(self) -> str: ...
+
         def _say(self, text: str) -> None: ...
 
         @property
@@ -67,7 +93,8 @@ class ToolTurn:
 
     async def _fast_path(self) -> bool:
         """Answer a pending confirmation, "cancel that" after a deed that can be taken back
-        (assistant.engine.take_back), a clear tool request, or else a request for live information
+        (assistant.engine.take_back), a clear tool request (its words, then with "it" read as the thing
+        named before: `Reply.meant`, then ASR's other hypotheses), or else a request for live information
         no tool gives (`live.cannot_check`; "Remind me to check my email." is a reminder), without the
         LLM. A command the tool cannot read ("Convert 70 degrees Fahrenheit to solstice.": no such unit,
         in any of ASR's hypotheses) is answered with the tool's own words ("Sorry, that didn't work: I
@@ -93,7 +120,8 @@ class ToolTurn:
                 self.tool_calls.append(undone)
                 self._say(spoken_undo(undone))
                 return True
-        found = host.match(self.user_text, self._alternatives) if host is not None else None
+        meant = (self.meant,) if self.meant != self.user_text else ()  # "Turn them off." after "the lights"
+        found = host.match(self.user_text, (*meant, *self._alternatives)) if host is not None else None
         if found is None:
             cannot = cannot_check(self.user_text, host.registry if host is not None else ())
             if cannot is None and host is not None and (change := host.refused_change(self.user_text)):
@@ -202,14 +230,25 @@ class ToolTurn:
         (`ToolHost.callable`), unless it asks first or destroys. Qwen2.5-Coder 0.5B, offered a user's
         `set_thermostat`, answered "Turn the fan up to high." with "The fan is turned up" and "Turn the
         heating on." with "Turning the heating on." (newcomer's trial, 2026-12-07): both had been said as
-        "Sorry, I can't do that.". None when the tool is not that clear: the claim stays unsaid."""
-        if host is None or self.cut not in ("claim", "echo") or self._spoke or self.tool_calls or not allowed:
+        "Sorry, I can't do that.". The one tool is the only one of those it may call that acts on every
+        thing the request names and does not just read ("Put it on high." after "Is the fan on auto?":
+        `set_thermostat`, not `get_thermostat`). A request that says "it" is judged as it is meant
+        (`Reply.meant`):
+        "Okay, turn it off then." after "Is the heating on?" is the thermostat's, not the timer's. None when
+        the tool is not that clear: the claim stays unsaid. A state told with no tool called (the guard's
+        "unread") makes the model call the one tool it may call that reads (`_the_reader`)."""
+        if host is None or self._spoke or self.tool_calls or not allowed:
             return None
-        if len(allowed) != 1 or not asks_for_deeds(self.user_text) or host.matcher is None:
+        if self.cut == "unread":
+            return _the_reader(host, allowed)
+        if self.cut not in ("claim", "echo"):
             return None
-        if not host.about_it(next(iter(allowed)), self.user_text):
+        if not asks_for_deeds(self.meant) or host.matcher is None or unresolved(self.meant):
+            return None  # "Turn it off." with nothing named before: "it" may be anything
+        about = [n for n in allowed if host.about_it(n, self.meant) and not _reads(n)]
+        if len(about) != 1:
             return None  # "Water the plants in the kitchen.": the kitchen is all it shares with the lights
-        tool = host.registry.get(next(iter(allowed)))
+        tool = host.registry.get(about[0])
         if tool is None or tool.options.confirm or is_destructive(tool) or host.refusal(tool, self.user_text):
             return None
         return tool.name
@@ -252,12 +291,15 @@ class ToolTurn:
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
             return self._not_run(call)
-        if not host.may_call(request.name, self.user_text):
+        if not host.may_call(request.name, self.meant):
             call.error = f"the user did not ask for {request.name!r}; it was not run"
             return self._not_run(call)  # a server's model called a tool the request does not mention
-        if request.name != self.required and host.about_other_things(request.name, self.user_text):
+        if request.name != self.required and host.about_other_things(request.name, self.meant):
             call.error = f"not called: the user's words name things {request.name!r} does not act on"
             return self._not_run(call)  # "Close the bedroom curtains.": the lights share only the room
+        if (reason := refused_for_question(tool, self.meant)) is not None:
+            call.error = reason
+            return self._not_run(call)  # "Is the washing machine running?" had started it
         if (reason := host.refusal(tool, self.user_text)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             return self._not_run(call)

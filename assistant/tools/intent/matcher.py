@@ -22,6 +22,7 @@ from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent import relative, topic
+from assistant.tools.intent.deeds import refused_for_question
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
@@ -290,10 +291,12 @@ class IntentMatcher:
         return found
 
     def _confident(self, text: str) -> IntentMatch | None:
+        """The best candidate when it is sure and complete, and not a tool that changes things answering a
+        question about how they are (`deeds.refused_for_question`: "Are the kitchen lights on?")."""
         found = self.candidates(text)
         if not found or found[0].missing or found[0].confidence < self.threshold:
             return None
-        return found[0]
+        return None if refused_for_question(found[0].tool, text) else found[0]
 
     def refused_change(self, text: str) -> tuple[Tool, str] | None:
         """The tool `text` clearly asks for but for an amount said as a change, which the tool cannot make

@@ -85,7 +85,7 @@ def is_question(text: str) -> bool:
         return True
     if not text or text[-1] in ".!;:…":
         return False
-    norm = _after_lead(list(tokenize(text).norm), _LEAD, text)
+    norm = after_lead(list(tokenize(text).norm), _LEAD, text)
     if not norm:
         return False
     if norm[0] in WH_WORDS:
@@ -105,7 +105,7 @@ def is_statement(text: str) -> bool:
         sentence = _TAG.sub("", sentence)  # "..., aren't they?" only asks to be agreed with
         if is_question(sentence):
             return False
-        norm = _after_lead(list(tokenize(sentence).norm), _LEAD, sentence)
+        norm = after_lead(list(tokenize(sentence).norm), _LEAD, sentence)
         if not norm or not (norm[0] in SUBJECTS | DROPPED_SUBJECT or _noun_subject(norm, sentence)):
             return False
         if REQUEST_FRAME.search(" ".join(norm)) or _runs_on(norm):
@@ -145,11 +145,11 @@ def opens_with_a_verb(sentence: str) -> bool:
     """Whether the sentence (after "okay", "so", "please" and the like) opens with a verb's base form, as
     an imperative does ("Go forward ten meters", "turn it off"). Parts of speech from LemmInflect's
     English lexicon (`getAllLemmas`): a word that can be a verb and is its own lemma."""
-    norm = _after_lead(list(tokenize(sentence).norm), COMMAND_LEAD, sentence)
+    norm = after_lead(list(tokenize(sentence).norm), COMMAND_LEAD, sentence)
     return bool(norm) and _commands(norm)
 
 
-def _after_lead(norm: list[str], lead: frozenset[str], text: str) -> list[str]:
+def after_lead(norm: list[str], lead: frozenset[str], text: str) -> list[str]:
     """The words after those that lead in ("okay", "so", "cool"), unless a lead word is the verb of a
     command on "it", "them", "up", "down" ...: "Cool it down to 18." commands (it had been taken for "Cool!"
     and a statement "it down to 18", newcomer's probe of 2026-12-07); not "Cool, it works." (`text`: the
