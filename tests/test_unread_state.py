@@ -193,6 +193,15 @@ def test_the_guard_cuts_a_reading_a_claim_on_it_and_a_copy_when_no_tool_was_call
     claim = ReplyGuard(heard="Okay, turn it off then.", meant="Okay, turn the heating off then.")
     admit_all(claim, ["The heating is off."])
     assert claim.stopped == "claim"
+    for heard, acted_on, cut in (
+        ("Book a taxi to the station.", frozenset(), "claim"),
+        ("Can you make the thermostat warmer?", frozenset({"thermostat"}), "claim"),
+        ("Can you keep it short?", frozenset(), None),
+        ("Tell me a joke.", frozenset(), None),
+    ):
+        yes = ReplyGuard(heard=heard, acted_on=acted_on)
+        admit_all(yes, ["Sure!"])
+        assert yes.stopped == cut, heard
     split = ReplyGuard(heard="Is it bright enough?", asked_about=frozenset({"bedroom", "light"}))
     assert split.admit("Yes, the bedroom lights").text == ""  # held until the sentence ends
     assert split.admit("are bright enough.", last=True).stop == "unread"

@@ -95,7 +95,12 @@ def requested_verbs(heard: str) -> frozenset[str]:
                 i += 1
             if i < len(norm):
                 deeds |= set(_lemmas(norm[i]))
-    return frozenset(deeds)
+    return frozenset(deeds) - _MODALS
+
+
+_MODALS = frozenset("can could will would may might must shall should".split())
+"""Read as the verb of a sentence that opens with one ("Can you keep it short?"), never a deed: "can" is
+also the verb of canning food."""
 
 
 def _names_a_thing(word: str) -> bool:
@@ -171,6 +176,20 @@ def reports_change(sentence: str, verbs: frozenset[str], things: frozenset[str])
         if not first_person and set(done) - LIGHT_VERBS:
             return True
     return False
+
+
+_ACCEPTS = re.compile(
+    r"^\W*(?:(?:sure|of course|ok(?:ay)?|done|absolutely|certainly|definitely|no problem|will do|right away"
+    r"|yes|yeah|you got it|got it|on it|with pleasure)\W*)+$",
+    re.IGNORECASE,
+)
+
+
+def accepts(sentence: str) -> bool:
+    """Whether `sentence` only says yes to a request ("Sure!", "Of course.", "Okay, done!"): said to a
+    request for a deed with no tool called, it tells the user the deed is done or under way. Qwen2.5-Coder
+    0.5B answered "Can you make it warmer?" with "Sure!", nothing called (a newcomer's trial, 2026-12-07)."""
+    return bool(_ACCEPTS.match(sentence))
 
 
 def reports_done(sentence: str) -> bool:

@@ -76,6 +76,7 @@ from dataclasses import dataclass
 
 from assistant.engine.addresses import asks_for_address, given, web_hosts
 from assistant.engine.claims import (
+    accepts,
     asks_for_deeds,
     claims,
     forges,
@@ -184,6 +185,10 @@ class ReplyGuard:
         """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
         answered, is not said; until one does, each sentence is held back until it ends (the clause
         chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
+        self._acted_on = acted_on
+        """What the tools the request may call act on: a bare "Sure!" to it, with no tool called, says the
+        deed is done (`claims.accepts`), as it does to any action verb ("Book a taxi."); not to "Can you
+        keep it short?"."""
         verbs, things = requested_change(meant or heard)
         self._change = (verbs, things | acted_on if verbs else things)
         """The deed asked for and the things it acts on: a reply that says one of them had it done
@@ -268,6 +273,7 @@ class ReplyGuard:
             or reports_change(said, *self._change)
             or reports_state(said, self._change[1], self._heard)
             or (self._asked_deed and reports_done(said))
+            or ((self._deeds or self._acted_on) and ends_sentence and accepts(said))
             or (not self._called and made_up)
         ):
             self.stopped, self._held = "claim", ""
@@ -346,6 +352,7 @@ class ReplyGuard:
             self._given |= given([result])
         self._repeats = set()
         self._deeds = frozenset()
+        self._acted_on = frozenset()
         self._change = (frozenset(), frozenset())
         self._asked_deed = False
 
