@@ -5,10 +5,9 @@ an essay. The guard sees each written clause before it is spoken and says what o
 to stop the model. Empty and punctuation-only replies are the reply's business: it says a fallback when
 nothing speakable came (assistant.engine.reply).
 
-Loops: a sentence said before (same words, any case and punctuation), or a run of words repeated
-back to back: one word four times, or a phrase of 2-12 words three times. The first occurrence is kept,
-the repetition dropped, and the model stopped. Length: the reply ends at the first sentence end once it
-holds `max_sentences` sentences or `max_words` words, and mid-sentence (at a clause) past twice the words.
+Loops (`loops.py`): the first occurrence is kept, the repetition dropped, and the model stopped.
+Length: the reply ends at the first sentence end once it holds `max_sentences` sentences or `max_words`
+words, and mid-sentence (at a clause) past twice the words.
 Danger: for a risky question (`risky=True`, assistant.engine.safety) a clause that approves, or a
 sentence that orders the asked act ("If it's raining, use charcoal barbecue inside the living room."), is
 replaced by a cautious sentence, and the model stopped; so is a first sentence that does not warn
@@ -66,6 +65,9 @@ follow-up about a trip by saying the trip again ("The flight to Madrid leaves at
 Saturday. The city ... is Madrid."); a small model that has said a sentence once says it turn after turn
 (Gemma 270M's "You are a bad leader" to four turns). A sentence of an earlier reply that said what a
 tool did is left out at any length: said again with no tool called, it makes the deed up.
+Unread: a sentence that tells the state of what a question asked about, which a tool it may call acts on,
+while no tool was called (`claims.reports_reading`: "The heating is on." to "Is the heating on?") is not
+said and the model is stopped; each sentence is held back until it ends.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ from assistant.engine.leaks import (
     talks_of_tools,
 )
 from assistant.engine.live import tells_now
+from assistant.engine.loops import loop_start
 from assistant.engine.preamble import Preamble
 from assistant.engine.safety import CAUTION, approves, tells_to_do, warns
 from assistant.engine.said_back import (
@@ -117,7 +120,6 @@ from assistant.engine.said_back import (
 from assistant.tts.markup import foreign_script
 
 _SENTENCE_END = re.compile(r"[.!?…][\"')\]]*$")
-_LONGEST_PHRASE = 12
 _AGAIN = re.compile(
     r"\b(?:again|repeat|pardon|once more|come again|what did you (?:just )?say|say that|you said)\b",
     re.IGNORECASE,
@@ -303,7 +305,7 @@ class ReplyGuard:
         if talks_of_tools(f"{self._tail} {clause}", self._said):
             self.stopped, self._held = "tool_talk", ""
             return Verdict("", "tool_talk")
-        loop_at = self._loop_start(words, ends_sentence)
+        loop_at = loop_start(self._words, self._sentence, self._sentences, words, ends_sentence)
         if loop_at is not None:
             self.stopped = "loop"
             return Verdict(
@@ -421,21 +423,3 @@ class ReplyGuard:
     def _with_held(self, text: str) -> str:
         held, self._held = self._held, ""
         return f"{held} {text}".strip()
-
-    def _loop_start(self, words: list[str], ends_sentence: bool) -> int | None:
-        """Index in `words` where a repetition begins, if this clause repeats what came before."""
-        sentence = tuple(self._sentence + words)
-        if ends_sentence and len(sentence) >= 2 and sentence in self._sentences:
-            return 0  # the whole sentence again: say none of this clause
-        history = self._words + words
-        start = len(self._words)
-        for end in range(start + 1, len(history) + 1):
-            for n in range(1, _LONGEST_PHRASE + 1):
-                times = 4 if n == 1 else 3
-                first = end - n * times
-                if first < 0:
-                    break
-                phrase = history[end - n : end]
-                if all(history[first + k * n : first + (k + 1) * n] == phrase for k in range(times - 1)):
-                    return max(0, first + n - start)  # keep the first occurrence
-        return None

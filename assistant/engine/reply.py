@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.engine.claims import asks_for_deeds
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.guard_context import (
     acted_on,
@@ -34,35 +33,27 @@ from assistant.engine.guard_context import (
     previous_exchange,
     unasked_choices,
 )
+from assistant.engine.instead import SAID_NOTHING_RIGHT, after_cut, after_nothing
 from assistant.engine.notices import (
     ACKNOWLEDGED,
-    CLARIFY,
     FALLBACK_BROKEN,
-    FALLBACK_EMPTY,
-    NO_ADDRESS,
     NOTICES,
     TTS_FAILED,
-    UNABLE,
-    UNCHECKED,
     _apology,
 )
 from assistant.engine.output import OutputBuffer
 from assistant.engine.referent import resolved
-from assistant.engine.safety import CAUTION, risky_question
+from assistant.engine.safety import risky_question
 from assistant.engine.tool_turn import FILLER, ToolTurn
 from assistant.engine.tooling import ToolHost, a_sentence, spoken_result
 from assistant.engine.unsaid import Said
 from assistant.llm import LanguageModel, LlmError, Message, ToolRequest, within_deadlines
 from assistant.tools import Tool, ToolCall
-from assistant.tools.intent.gate import is_request
-from assistant.tools.intent.speech_act import is_fragment, is_question, is_statement
 from assistant.tts import ClauseChunker, Synthesizer
 from assistant.tts.markup import CODE_SKIPPED, written
 
 ENDS = (".", "!", "?")
 """How a finished sentence ends."""
-SAID_NOTHING_RIGHT = ("echo", "claim", "made_up", "leak", "tool_talk", "number", "foreign", "live", "unread")
-"""The guard's cuts after which the model's words, if they were all, get `Reply._after_echo`."""
 
 log = logging.getLogger(__name__)
 
@@ -163,44 +154,6 @@ class Reply(ToolTurn):
     def user_text(self) -> str:
         return self.messages[-1].content
 
-    def _after_echo(self) -> str:
-        """What to say when the model only repeated the user (or its instructions): a question is not
-        answered, a statement or words that name nothing ("Thanks.") are acknowledged, a fragment is
-        asked about, a request was not done; nor was a deed the model claimed while no tool did it, where
-        one was asked for (to "7 of clubs", after "Go forward 10 meters." had moved the robot, Qwen wrote
-        "The robot went forward 10 meters;" again: no deed was asked, so the fragment is asked about, not
-        refused, README's `simulate` with examples/home_tools.py, 2026-12-07); an address the model made up
-        is not known."""
-        if self.cut == "claim" and asks_for_deeds(self.user_text):
-            return UNABLE
-        if self.cut == "made_up":
-            return NO_ADDRESS
-        if self.cut == "unread" or (self._asks_about_tools and self.cut in ("tool_talk", "echo")):
-            return UNCHECKED
-        if risky_question(self.user_text):
-            return CAUTION
-        if is_question(self.user_text):
-            return FALLBACK_EMPTY
-        if is_statement(self.user_text) or not is_request(self.user_text):
-            return ACKNOWLEDGED
-        return CLARIFY if is_fragment(self.user_text) else UNABLE
-
-    def _nothing_said(self) -> str:
-        """What to say when the model wrote nothing speakable: a request for a deed that no tool did
-        (`claims.requested_deeds`: "Pay the electricity bill.", "Could you start the dishwasher?"; Qwen,
-        offered no tool it may call for them, wrote nothing), or any other command ("Check my bank
-        balance.", "Take the bins out tonight.", probe of 2026-12-03), was not done; to a question or
-        anything else the model had no answer, but a question that asks leave for something dangerous
-        (`safety.risky_question`) gets the cautious sentence: "Can I drive home?" after four beers had
-        got "Sorry, I don't have an answer to that." in the spoken pass of 2026-12-04. A question about
-        what a tool acts on could not be checked (`guard_context.asked_about`)."""
-        if risky_question(self.user_text):
-            return CAUTION
-        command = asks_for_deeds(self.user_text) and not is_question(self.user_text)
-        if self._guard.deeds_pending or command:
-            return UNABLE
-        return UNCHECKED if self._asks_about_tools else FALLBACK_EMPTY
-
     async def _generate(self) -> None:
         try:
             if self._script is not None:
@@ -211,9 +164,13 @@ class Reply(ToolTurn):
             left_out = self._guard.repeated or self._guard.restated
             said_nothing_right = self.cut in SAID_NOTHING_RIGHT or left_out
             if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
-                self._say(self._after_echo() if said_nothing_right else self._nothing_said())
+                self._say(
+                    after_cut(self.user_text, self.cut, self._asks_about_tools)
+                    if said_nothing_right
+                    else after_nothing(self.user_text, self._guard.deeds_pending, self._asks_about_tools)
+                )
             elif self.cut == "made_up" or (said_nothing_right and not self._last_clause.endswith(ENDS)):
-                self._say(self._after_echo())  # the address not said, or stopped mid-sentence: end it
+                self._say(after_cut(self.user_text, self.cut, self._asks_about_tools))  # ended mid-sentence
         except LlmError as exc:
             self._give_up("llm", str(exc), _apology(exc))
         except Exception as exc:  # a bug must not leave the user in silence either
