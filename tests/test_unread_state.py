@@ -303,6 +303,10 @@ async def test_the_fast_path_reads_it_and_never_switches_for_a_question(tmp_path
     assert (call.name, call.arguments, call.via) == ("set_lights", {"room": "kitchen", "on": False}, "intent")
     assert call.extra["heard_as"] == "Turn the kitchen lights off." and llm.calls == []
     assert heard.startswith("The kitchen lights are off"), heard
+    notes = await lone_reply(
+        cfg, [Message("user", "Delete them.")], llm, tools=tools, earlier=["What are my notes?"]
+    )
+    assert notes[0].tool_calls == [] and tools.pending is None  # its object never said: nothing asked
 
 
 # ------------------------------------------------------------------ the real model

@@ -122,6 +122,8 @@ class ToolTurn:
                 return True
         meant = (self.meant,) if self.meant != self.user_text else ()  # "Turn them off." after "the lights"
         found = host.match(self.user_text, (*meant, *self._alternatives)) if host is not None else None
+        if found is not None and meant and found[1] == self.meant and is_destructive(found[0].tool):
+            found = None  # "Delete them.": a destructive tool needs its object in the user's own words
         if found is None:
             cannot = cannot_check(self.user_text, host.registry if host is not None else ())
             if cannot is None and host is not None and (change := host.refused_change(self.user_text)):
