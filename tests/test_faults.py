@@ -180,9 +180,10 @@ class FlakySynthesizer(Synthesizer):
 
 
 async def test_tts_raising_on_a_text_is_said_and_the_next_turn_works(cfg, speech):
-    """The LLM is scripted so that the failing clause is known: "Sure." is said, the clause Piper fails
-    on is replaced by the apology, and the next turn is said whole."""
-    llm = ScriptedLLM("Sure. Driving forward ten meters now.")  # short: said again, it is no repeat
+    """The LLM is scripted so that the failing clause is known: "Right." is said, the clause Piper fails
+    on is replaced by the apology, and the next turn is said whole. (Not "Sure." to "Go forward 10
+    meters.", nor "Driving forward ...": with no tool called, they claim the deed and are cut.)"""
+    llm = ScriptedLLM("Right. Ten meters is far.")  # short: said again, it is no repeat
     conv = Conversation(cfg, llm=llm)
     flaky = FlakySynthesizer(cfg.tts, cfg.audio.output_sample_rate)
     conv.tts = flaky
@@ -196,12 +197,12 @@ async def test_tts_raising_on_a_text_is_said_and_the_next_turn_works(cfg, speech
     first, failed, after = result.report["turns"]
     spoken = replies(result)
     assert first["assistant_text"] == after["assistant_text"] == llm.reply
-    assert failed["assistant_text"] == f"Sure. {TTS_FAILED}", failed
+    assert failed["assistant_text"] == f"Right. {TTS_FAILED}", failed
     assert any(e.startswith("tts: could not synthesise") for e in result.report["errors"])
     delay = explanation_ms(spoken[1], TTS_FAILED)
     assert delay < EXPLAIN_WITHIN_MS
     # The model's history holds what of its words was heard, not the clause that was never said.
-    assert [m.content for m in conv.history if m.role == "assistant"][1] == "Sure."
+    assert [m.content for m in conv.history if m.role == "assistant"][1] == "Right."
     print(f"\ntts: explained {delay:.0f} ms after the reply began, next turn {voice_to_voice(after):.0f} ms")
 
 

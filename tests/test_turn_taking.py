@@ -79,11 +79,11 @@ async def test_the_words_model_is_heard_before_the_turn_ends(cfg, speech, veto):
     (0.99), the same turn waits the unfinished phrase's silence."""
     turn_cfg = cfg.turn.model_copy(update={"words_model": "bundled:smollm2-135m", "words_veto": veto})
     cfg = cfg.model_copy(update={"turn": turn_cfg})
-    conv = Conversation(cfg, llm=ScriptedLLM("Okay."))
+    conv = Conversation(cfg, llm=ScriptedLLM("Ten meters is a fair way."))  # no "Okay.": no robot moved
     (turn,) = (await simulate(cfg, [speech["goforward"]], conversation=conv)).report["turns"]
     verdict = turn["end_of_turn"]
     assert verdict["probability"] >= cfg.turn.end_of_turn_threshold and verdict["words"] is not None, verdict
-    assert turn["assistant_text"] == "Okay.", turn  # the reply, started once the words were scored
+    assert turn["assistant_text"] == "Ten meters is a fair way.", turn  # started once the words were scored
     if veto < verdict["words"]:
         assert verdict["rule"] == "complete" and verdict["silence_ms"] == cfg.turn.endpoint_complete_ms
     else:

@@ -195,7 +195,9 @@ def test_the_guard_cuts_a_reading_a_claim_on_it_and_a_copy_when_no_tool_was_call
     assert claim.stopped == "claim"
     for heard, acted_on, cut in (
         ("Book a taxi to the station.", frozenset(), "claim"),
-        ("Can you make the thermostat warmer?", frozenset({"thermostat"}), "claim"),
+        ("Could you start the dishwasher?", frozenset(), "claim"),
+        ("Go forward 10 meters.", frozenset(), "claim"),  # no robot: "Okay." would say it moved
+        ("Can you make the thermostat warmer?", frozenset({"thermostat"}), None),  # "make": left open
         ("Can you keep it short?", frozenset(), None),
         ("Tell me a joke.", frozenset(), None),
     ):

@@ -184,13 +184,10 @@ class ReplyGuard:
         "Timer set for 25 minutes." said again to a request Whisper garbled, no tool called (spoken pass
         of 2026-12-04), makes a deed up."""
         self._deeds = requested_deeds(heard)
-        """What the user asked to be done (`claims.py`): a reply that says it was done, while no tool
-        answered, is not said; until one does, each sentence is held back until it ends (the clause
-        chunker cuts "Sure, I'd be happy" from "to order a pizza for you.")."""
-        self._acted_on = acted_on
-        """What the tools the request may call act on: a bare "Sure!" to it, with no tool called, says the
-        deed is done (`claims.accepts`), as it does to any action verb ("Book a taxi."); not to "Can you
-        keep it short?"."""
+        """What the user asked to be done (`claims.py`): a reply that says it was done, or only says yes
+        ("Sure!", `claims.accepts`), while no tool answered, is not said; until one does, each sentence is
+        held back until it ends (the clause chunker cuts "Sure, I'd be happy" from "to order a pizza for
+        you.")."""
         verbs, things = requested_change(meant or heard)
         self._change = (verbs, things | acted_on if verbs else things)
         """The deed asked for and the things it acts on: a reply that says one of them had it done
@@ -275,7 +272,7 @@ class ReplyGuard:
             or reports_change(said, *self._change)
             or reports_state(said, self._change[1], self._heard)
             or (self._asked_deed and reports_done(said))
-            or ((self._deeds or self._acted_on) and ends_sentence and accepts(said))
+            or (self._deeds and ends_sentence and accepts(said))
             or (not self._called and made_up)
         ):
             self.stopped, self._held = "claim", ""
@@ -354,7 +351,6 @@ class ReplyGuard:
             self._given |= given([result])
         self._repeats = set()
         self._deeds = frozenset()
-        self._acted_on = frozenset()
         self._change = (frozenset(), frozenset())
         self._asked_deed = False
 
