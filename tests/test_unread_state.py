@@ -13,47 +13,30 @@ model does, and scripted ones for the orchestration around it.
 from __future__ import annotations
 
 import json
-import textwrap
-from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lone_reply import lone_reply
 from scripted import ScriptedLLM
+from user_tools import THERMOSTAT, WritesUnlessMade, host, user_cfg, written
 
-from assistant.config import Config, load_config
+from assistant.config import load_config
 from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.notices import UNCHECKED
 from assistant.engine.referent import noun_lemmas, phrases, resolved
 from assistant.engine.replies import remembered
 from assistant.engine.said_back import _echo_words, copies_result
-from assistant.engine.tooling import ToolHost, tool_says_results, toolbox_for
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.tools.intent.deeds import asks_how_things_are
 
-TOOLS = '''
-from typing import Literal
-from assistant.tools import tool
-
-STATE = {"mode": "auto", "temperature": 21, "fan": "auto"}
+TOOLS = (
+    THERMOSTAT
+    + '''
 STARTED = []
-
-
-@tool
-def set_thermostat(
-    mode: Literal["heat", "cool", "dry", "auto", "off"] | None = None,
-    temperature: int | None = None,
-    fan: Literal["low", "medium", "high", "auto"] | None = None,
-) -> str:
-    """Change the thermostat: its mode, its target temperature in degrees Celsius, or its fan speed."""
-    given = {"mode": mode, "temperature": temperature, "fan": fan}
-    STATE.update({k: v for k, v in given.items() if v is not None})
-    return f"The thermostat is set to {STATE['mode']}, {STATE['temperature']} degrees, fan {STATE['fan']}."
 
 
 @tool
@@ -68,34 +51,13 @@ def start_washing_machine(program: Literal["cotton", "wool", "quick", "eco"], ho
     STARTED.append(program)
     return f"The washing machine starts {program}."
 '''
+)
 RESULT = "The thermostat is on auto, 21 degrees, fan auto."
 
 
 @pytest.fixture(scope="module")
 def tools_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tools") / "home_climate.py"
-    path.write_text(textwrap.dedent(TOOLS))
-    return path
-
-
-def home_cfg(tools_file: Path, tmp_path: Path, *extra: str) -> Config:
-    return load_config(
-        overrides=[
-            "llm.temperature=0",
-            f"tools.load=[{tools_file}]",
-            f"tools.data_dir={tmp_path / 'data'}",
-            "tools.entry_points=false",
-            *extra,
-        ]
-    )
-
-
-def host(cfg: Config) -> ToolHost:
-    """As a conversation makes it (`Conversation.tools`)."""
-    return ToolHost(
-        cfg.tools, toolbox_for(cfg.tools), "t", lambda _: None, lambda c, n: None, True,  # type: ignore[arg-type,return-value]
-        tool_says_results(cfg),
-    )  # fmt: skip
+    return written(tmp_path_factory.mktemp("tools"), "home_climate.py", TOOLS)
 
 
 def admit_all(guard: ReplyGuard, clauses: list[str]) -> None:
@@ -215,28 +177,10 @@ def test_the_guard_cuts_a_reading_a_claim_on_it_and_a_copy_when_no_tool_was_call
 # ------------------------------------------------------------------ the reply around them (scripted)
 
 
-class WritesUnlessMade(ScriptedLLM):
-    """Writes its words, unless made to call a tool (`required`): then it calls it with `arguments`."""
-
-    def __init__(self, words: str, arguments: dict[str, Any]) -> None:
-        super().__init__(words, delay_s=0.001)
-        self.arguments = arguments
-
-    async def stream(
-        self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None, required: Any = None
-    ) -> AsyncIterator[str | ToolRequest]:
-        if required is not None and messages[-1].role == "user":
-            self.required.append(required)
-            yield ToolRequest("call_1", required, json.dumps(self.arguments))
-            return
-        async for piece in super().stream(messages, tools, allowed, required):
-            yield piece
-
-
 async def test_a_made_up_reading_makes_the_model_call_the_tool_that_reads(
     tools_file: Path, tmp_path: Path
 ) -> None:
-    cfg = home_cfg(tools_file, tmp_path, "tools.results=tool")
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
     llm = WritesUnlessMade("The thermostat is set to auto.", {})
     said = "What is the thermostat set to?"
     reply, heard = await lone_reply(cfg, [Message("user", said)], llm, tools=host(cfg))
@@ -249,14 +193,14 @@ async def test_a_made_up_reading_with_no_tool_that_reads_is_not_said(
     tools_file: Path, tmp_path: Path
 ) -> None:
     """Only `set_thermostat` knows "heating" (its mode "heat"): it is never made to answer a question."""
-    cfg = home_cfg(tools_file, tmp_path)
+    cfg = user_cfg(tools_file, tmp_path)
     llm = WritesUnlessMade("The heating is on.", {"mode": "heat"})
     reply, heard = await lone_reply(cfg, [Message("user", "Is the heating on?")], llm, tools=host(cfg))
     assert (reply.tool_calls, llm.required, heard) == ([], [None], UNCHECKED)
 
 
 async def test_a_question_does_not_run_a_tool_that_acts(tools_file: Path, tmp_path: Path) -> None:
-    cfg = home_cfg(tools_file, tmp_path)
+    cfg = user_cfg(tools_file, tmp_path)
     start = ToolRequest("call_1", "start_washing_machine", json.dumps({"program": "cotton"}))
     llm = ScriptedLLM("NULL", delay_s=0.001, tool_requests=[start])
     said = "Is the washing machine running?"
@@ -268,7 +212,7 @@ async def test_a_question_does_not_run_a_tool_that_acts(tools_file: Path, tmp_pa
 
 async def test_it_is_the_heating_for_a_claim_and_the_call_it_makes(tools_file: Path, tmp_path: Path) -> None:
     """The question it refers to left the history (answered by a notice): the reply is told of it."""
-    cfg = home_cfg(tools_file, tmp_path, "tools.results=tool")
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
     llm = WritesUnlessMade("The heating is off.", {"mode": "off"})
     said = "Okay, turn it off then."
     reply, heard = await lone_reply(
@@ -319,7 +263,7 @@ async def test_qwen_reads_what_it_is_asked_and_changes_only_what_it_is_told(
 ) -> None:
     """One conversation with the bundled Qwen: each question is answered by `get_thermostat` or not at
     all (never a state made up), no question starts the washing machine, and "it" is the heating."""
-    cfg = home_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b", "tools.results=tool")
+    cfg = user_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b", "tools.results=tool")
     tools, llm = host(cfg), make_llm(cfg.llm)
     history = [Message("system", system_prompt(cfg.llm))]
     await llm.warm_up(history, tools.llm_tools())

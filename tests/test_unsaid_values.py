@@ -11,8 +11,6 @@ what a real model does, and a scripted one for the orchestration around it.
 from __future__ import annotations
 
 import json
-import textwrap
-from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lone_reply import lone_reply
 from scripted import ScriptedLLM
+from user_tools import THERMOSTAT, WritesUnlessMade, host, user_cfg, written
 
-from assistant.config import Config, load_config
+from assistant.config import Config
 from assistant.engine.notices import ACKNOWLEDGED, UNABLE
-from assistant.engine.tooling import ToolHost, tool_says_results, toolbox_for
 from assistant.engine.unsaid import Said, said_choices, unsaid_options
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
@@ -32,24 +30,9 @@ from assistant.tools import make_tool
 from assistant.tools.intent.speech_act import is_statement, opens_with_a_verb
 from assistant.tts.markup import foreign_script
 
-TOOLS = '''
-from typing import Literal
-from assistant.tools import tool
-
-STATE = {"mode": "auto", "temperature": 21, "fan": "auto"}
-
-
-@tool
-def set_thermostat(
-    mode: Literal["heat", "cool", "dry", "auto", "off"] | None = None,
-    temperature: int | None = None,
-    fan: Literal["low", "medium", "high", "auto"] | None = None,
-) -> str:
-    """Change the thermostat: its mode, its target temperature in degrees Celsius, or its fan speed."""
-    given = {"mode": mode, "temperature": temperature, "fan": fan}
-    STATE.update({k: v for k, v in given.items() if v is not None})
-    return f"The thermostat is set to {STATE['mode']}, {STATE['temperature']} degrees, fan {STATE['fan']}."
-
+TOOLS = (
+    THERMOSTAT
+    + '''
 
 @tool
 def open_blinds(room: Literal["kitchen", "bedroom", "study"], percent: int | None = None) -> str:
@@ -62,35 +45,14 @@ def play_radio(station: Literal["news", "jazz", "classical"] | None = None, loud
     """Play the radio, on a station if one is named."""
     return f"Playing {station or 'the radio'}."
 '''
+)
 MODES = ["heat", "cool", "dry", "auto", "off"]
 FANS = ["low", "medium", "high", "auto"]
 
 
 @pytest.fixture(scope="module")
 def tools_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("tools") / "climate_tools.py"
-    path.write_text(textwrap.dedent(TOOLS))
-    return path
-
-
-def climate_cfg(tools_file: Path, tmp_path: Path, *extra: str) -> Config:
-    return load_config(
-        overrides=[
-            "llm.temperature=0",
-            f"tools.load=[{tools_file}]",
-            f"tools.data_dir={tmp_path / 'data'}",
-            "tools.entry_points=false",
-            *extra,
-        ]
-    )
-
-
-def host(cfg: Config) -> ToolHost:
-    """As a conversation makes it (`Conversation.tools`)."""
-    return ToolHost(
-        cfg.tools, toolbox_for(cfg.tools), "t", lambda _: None, lambda c, n: None, True,  # type: ignore[arg-type,return-value]
-        tool_says_results(cfg),
-    )  # fmt: skip
+    return written(tmp_path_factory.mktemp("tools"), "climate_tools.py", TOOLS)
 
 
 def thermostat(cfg: Config) -> Any:
@@ -101,7 +63,7 @@ def thermostat(cfg: Config) -> Any:
 
 
 def test_optional_values_nobody_said_are_left_out(tools_file: Path, tmp_path: Path) -> None:
-    tool = thermostat(climate_cfg(tools_file, tmp_path))
+    tool = thermostat(user_cfg(tools_file, tmp_path))
     invented = {"mode": "heat", "temperature": 25, "fan": "high"}
     assert unsaid_options(tool, invented, Said(["Turn the heating on."])) == {
         "temperature": 25,
@@ -117,7 +79,7 @@ def test_optional_values_nobody_said_are_left_out(tools_file: Path, tmp_path: Pa
 
 
 def test_required_arguments_and_booleans_stay_the_models(tools_file: Path, tmp_path: Path) -> None:
-    registry = host(climate_cfg(tools_file, tmp_path)).registry
+    registry = host(user_cfg(tools_file, tmp_path)).registry
     blinds, radio = registry.get("open_blinds"), registry.get("play_radio")
     assert unsaid_options(blinds, {"room": "study", "percent": 40}, Said(["Let some light in."])) == {
         "percent": 40
@@ -135,7 +97,7 @@ def test_required_arguments_and_booleans_stay_the_models(tools_file: Path, tmp_p
 def test_a_value_is_kept_exactly_when_it_was_said(
     tools_file: Path, mode: str, fan: str, degrees: int, says: set[str]
 ) -> None:
-    tool = thermostat(climate_cfg(tools_file, tools_file.parent))
+    tool = thermostat(user_cfg(tools_file, tools_file.parent))
     words = {
         "mode": f"switch it to {mode}",
         "fan": f"fan on {fan}",
@@ -166,7 +128,7 @@ def test_a_duration_said_in_words_says_its_numbers(tools_file: Path, tmp_path: P
 
 
 def test_the_choice_the_user_said_replaces_the_models_other_one(tools_file: Path, tmp_path: Path) -> None:
-    tool = thermostat(climate_cfg(tools_file, tmp_path))
+    tool = thermostat(user_cfg(tools_file, tmp_path))
     now = Said(["Put the fan on high and make it 20 degrees."])
     assert said_choices(tool, {"fan": "medium", "temperature": 20}, now) == {"fan": "high"}
     assert said_choices(tool, {"fan": "high"}, now) == {}
@@ -191,7 +153,7 @@ def test_the_choice_the_user_said_replaces_the_models_other_one(tools_file: Path
 def test_a_tool_without_examples_may_be_called_for_what_it_describes(
     tools_file: Path, tmp_path: Path, said: str, may_call: str | None
 ) -> None:
-    allowed = host(climate_cfg(tools_file, tmp_path)).callable(said)
+    allowed = host(user_cfg(tools_file, tmp_path)).callable(said)
     assert allowed is not None
     if may_call is None:
         assert not allowed & {"set_thermostat", "play_radio", "open_blinds"}, allowed
@@ -220,30 +182,11 @@ def test_liking_tells_and_would_like_asks(said: str, tells: bool) -> None:
 # ------------------------------------------------------------------ the reply around the call
 
 
-class ClaimsUnlessMade(ScriptedLLM):
-    """Writes that the deed is done, unless it is made to call a tool: then it calls that one, filling in
-    every optional argument, as Qwen 0.5B does."""
-
-    def __init__(self, claim: str, arguments: dict[str, Any]) -> None:
-        super().__init__(claim, delay_s=0.001)
-        self.arguments = arguments
-
-    async def stream(
-        self, messages: list[Message], tools: Sequence[Any] = (), allowed: Any = None, required: Any = None
-    ) -> AsyncIterator[str | ToolRequest]:
-        if required is not None and messages[-1].role == "user":
-            self.required.append(required)
-            yield ToolRequest("call_1", required, json.dumps(self.arguments))
-            return
-        async for piece in super().stream(messages, tools, allowed, required):
-            yield piece
-
-
 async def test_a_claimed_deed_makes_the_model_call_the_one_tool_it_may(
     tools_file: Path, tmp_path: Path
 ) -> None:
-    cfg = climate_cfg(tools_file, tmp_path, "tools.results=tool")
-    llm = ClaimsUnlessMade("Turning the heating on.", {"mode": "heat", "temperature": 25, "fan": "high"})
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
+    llm = WritesUnlessMade("Turning the heating on.", {"mode": "heat", "temperature": 25, "fan": "high"})
     said = "Turn the heating on."
     reply, heard = await lone_reply(cfg, [Message("user", said)], llm, tools=host(cfg))
     (call,) = reply.tool_calls
@@ -258,8 +201,8 @@ async def test_a_call_the_model_is_made_to_write_carries_only_this_turns_values(
 ) -> None:
     """An earlier request's number is left out of a call the model was made to write, not a reason to
     refuse it: "... for the vegetable bed?" had been refused for the last turn's `minutes=15`."""
-    cfg = climate_cfg(tools_file, tmp_path, "tools.results=tool")
-    llm = ClaimsUnlessMade("Turning the heating on.", {"mode": "heat", "temperature": 19})
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
+    llm = WritesUnlessMade("Turning the heating on.", {"mode": "heat", "temperature": 19})
     earlier = [Message("user", "Make it 19 degrees."), Message("assistant", "Done.")]
     messages = [*earlier, Message("user", "Turn the heating on.")]
     reply, _ = await lone_reply(cfg, messages, llm, tools=host(cfg))
@@ -269,8 +212,8 @@ async def test_a_call_the_model_is_made_to_write_carries_only_this_turns_values(
 
 
 async def test_a_claim_with_no_one_tool_to_call_stays_unsaid(tools_file: Path, tmp_path: Path) -> None:
-    cfg = climate_cfg(tools_file, tmp_path)
-    llm = ClaimsUnlessMade("The dishwasher is started.", {})
+    cfg = user_cfg(tools_file, tmp_path)
+    llm = WritesUnlessMade("The dishwasher is started.", {})
     reply, heard = await lone_reply(cfg, [Message("user", "Start the dishwasher.")], llm, tools=host(cfg))
     assert reply.tool_calls == [] and llm.required == [None] and heard == UNABLE
 
@@ -289,17 +232,17 @@ async def test_a_claim_with_no_one_tool_to_call_stays_unsaid(tools_file: Path, t
 def test_what_a_request_names_is_the_tools_or_not(
     tools_file: Path, tmp_path: Path, said: str, tool: str, only: bool
 ) -> None:
-    matcher = host(climate_cfg(tools_file, tmp_path)).matcher
+    matcher = host(user_cfg(tools_file, tmp_path)).matcher
     assert matcher is not None and matcher.about_it_only(tool, said) is only
 
 
 async def test_a_claim_about_other_things_makes_no_call(tools_file: Path, tmp_path: Path) -> None:
     """The one tool the words may call shares only a room with them: the model is not made to call it."""
-    cfg = climate_cfg(tools_file, tmp_path)
+    cfg = user_cfg(tools_file, tmp_path)
     tools = host(cfg)
     said = "Water the plants in the study."
     assert tools.callable(said) == {"open_blinds"}
-    llm = ClaimsUnlessMade("The plants in the study are watered.", {"room": "study"})
+    llm = WritesUnlessMade("The plants in the study are watered.", {"room": "study"})
     reply, heard = await lone_reply(cfg, [Message("user", said)], llm, tools=tools)
     assert reply.tool_calls == [] and llm.required == [None] and heard == UNABLE, heard
 
@@ -309,7 +252,7 @@ async def test_the_models_own_call_of_a_tool_about_other_things_is_not_run(
 ) -> None:
     """The room is all "Close the bedroom curtains." shares with the blinds: Qwen had switched the bedroom
     lights on for it, with examples/home_tools.py (2026-12-07)."""
-    cfg = climate_cfg(tools_file, tmp_path)
+    cfg = user_cfg(tools_file, tmp_path)
     tools = host(cfg)
     said = "Close the bedroom curtains."
     assert "open_blinds" in (tools.callable(said) or set())
@@ -322,7 +265,7 @@ async def test_the_models_own_call_of_a_tool_about_other_things_is_not_run(
 
 
 async def test_a_reply_the_voice_cannot_say_is_not_said_in_silence(tools_file: Path, tmp_path: Path) -> None:
-    cfg = climate_cfg(tools_file, tmp_path)
+    cfg = user_cfg(tools_file, tmp_path)
     llm = ScriptedLLM("抱歉，我无法回答这个请求。", delay_s=0.001)
     reply, heard = await lone_reply(cfg, [Message("user", "I love jazz.")], llm, tools=host(cfg))
     assert (reply.cut, heard) == ("foreign", ACKNOWLEDGED)
@@ -343,7 +286,7 @@ async def test_a_reply_the_voice_cannot_say_is_not_said_in_silence(tools_file: P
 async def test_qwen_calls_the_thermostat_with_what_was_said_only(
     tools_file: Path, tmp_path: Path, said: str, mode: str | None
 ) -> None:
-    cfg = climate_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b")
+    cfg = user_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b")
     tools, llm = host(cfg), make_llm(cfg.llm)
     history = [Message("system", system_prompt(cfg.llm)), Message("user", said)]
     await llm.warm_up(history[:1], tools.llm_tools())  # as a conversation does before its first turn
