@@ -126,6 +126,7 @@ def test_a_state_told_of_what_was_asked_about(sentence: str, made_up: bool) -> N
         ("Could you turn it up?", False),
         ("How about some jazz?", False),
         ("Is it possible to turn on the heating?", False),
+        ("Should I leave the garage door open overnight?", True),  # advice: it had opened the door
         ("Do you have a timer?", False),
         ("Turn the heating on.", False),
     ],
@@ -253,6 +254,30 @@ async def test_the_fast_path_reads_it_and_never_switches_for_a_question(tmp_path
         cfg, [Message("user", "Delete them.")], llm, tools=tools, earlier=["What are my notes?"]
     )
     assert notes[0].tool_calls == [] and tools.pending is None  # its object never said: nothing asked
+
+
+def test_a_file_that_marks_some_tools_says_which_it_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newcomer marked only the tools with examples; the oven's unmarked functions were left out
+    without a word, and the model made the oven's answers up (trial of 2026-12-08)."""
+    source = '''
+    from assistant.tools import tool
+
+    @tool(examples=["open the garage door"])
+    def set_garage_door(open: bool) -> str:
+        """Open or close the garage door."""
+        return "done"
+
+    def get_oven_temperature() -> str:
+        """Read the oven's temperature setting."""
+        return "off"
+    '''
+    cfg = user_cfg(written(tmp_path, "mixed.py", source), tmp_path)
+    with caplog.at_level("WARNING"):
+        names = {t.name for t in host(cfg).registry}
+    assert "set_garage_door" in names and "get_oven_temperature" not in names
+    assert "get_oven_temperature" in caplog.text and "@tool" in caplog.text
 
 
 # ------------------------------------------------------------------ the real model

@@ -23,7 +23,7 @@ from user_tools import THERMOSTAT, WritesUnlessMade, host, user_cfg, written
 
 from assistant.config import Config
 from assistant.engine.notices import ACKNOWLEDGED, UNABLE
-from assistant.engine.unsaid import Said, said_choices, unsaid_options
+from assistant.engine.unsaid import Said, said_choices, said_state, unsaid_options
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.tools import make_tool
@@ -125,6 +125,33 @@ def test_a_duration_said_in_words_says_its_numbers(tools_file: Path, tmp_path: P
     said = Said(["Run the sprinkler on the back lawn for half an hour."])
     assert unsaid_options(tool, {"zone": "back lawn", "minutes": 30}, said) == {}
     assert unsaid_options(tool, {"zone": "back lawn", "minutes": 45}, said) == {"minutes": 45}
+
+
+@pytest.mark.parametrize(
+    ("said", "model", "meant"),
+    [
+        ("Close the garage door.", True, False),
+        ("Shut the garage.", True, False),
+        ("Open it again please.", False, True),
+        ("Is the door open or shut?", True, None),  # both said: the model's stays
+        ("Leave the garage door.", True, None),  # neither said
+    ],
+)
+def test_a_state_the_user_said_replaces_the_models_opposite(
+    said: str, model: bool, meant: bool | None
+) -> None:
+    """A newcomer's `set_garage_door(open: bool)`: Qwen 0.5B wrote `open=True` for "Close the garage
+    door." and "Shut the garage.", and the door opened (trial of 2026-12-08)."""
+
+    def set_garage_door(open: bool) -> str:
+        """Open or close the garage door."""
+        return "done"
+
+    assert said_state("open", Said([said])) is meant
+    corrected = said_choices(make_tool(set_garage_door), {"open": model}, Said([said]))
+    assert corrected == ({} if meant is None or meant == model else {"open": meant})
+    assert said_state("is_on", Said(["Turn the heater off."])) is False
+    assert said_state("volume", Said(["Turn it off."])) is None  # no state in its name
 
 
 def test_the_choice_the_user_said_replaces_the_models_other_one(tools_file: Path, tmp_path: Path) -> None:

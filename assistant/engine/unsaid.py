@@ -66,17 +66,52 @@ def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[st
     return out
 
 
-def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, str]:
+def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, Any]:
     """The choices the user said in place of the model's, by parameter: where the model's choice is not
-    in `said` (this turn's words) and exactly one other choice of that parameter is. Qwen 0.5B wrote
+    in `said` (this turn's words) and exactly one other choice of that parameter is; and a `bool` named
+    after a state that the words say the opposite of (`said_state`). Qwen 0.5B wrote
     `size="medium"` for "I'd like a large americano with an extra shot please" (newcomer's trial,
     2026-12-07)."""
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     for param in describe_params(tool.arguments):
         value = arguments.get(param.name)
+        if param.kind == "bool" and isinstance(value, bool):
+            meant = said_state(param.name, said)
+            if meant is not None and meant != value:
+                out[param.name] = meant
+            continue
         if param.kind != "enum" or not isinstance(value, str) or said.holds_choice(value):
             continue
         heard = [c for c in param.choices if isinstance(c, str) and said.holds_choice(c)]
         if len(heard) == 1:
             out[param.name] = heard[0]
     return out
+
+
+OPPOSITES = {
+    "open": ("close", "shut"),
+    "on": ("off",),
+    "lock": ("unlock",),
+    "enable": ("disable",),
+    "start": ("stop",),
+    "up": ("down",),
+    "active": ("inactive",),
+}
+"""A state word and the words that say its opposite: a `bool` parameter named so (`open`, `is_on`,
+`locked`) is true for the one and false for the others."""
+
+
+def said_state(name: str, said: Said) -> bool | None:
+    """What this turn's words (`said`) say of a `bool` parameter named after a state (`OPPOSITES`): True
+    when they say the state and not its opposite, False for the opposite, None when they say neither or
+    both, or the name is no state. Qwen 0.5B wrote `open=True` for "Close the garage door." and "Shut the
+    garage." (a newcomer's `set_garage_door(open: bool)`, trial of 2026-12-08), and the door opened."""
+    for part in name.lower().split("_"):
+        forms = word_forms(part)
+        state = next((s for s in OPPOSITES if s in forms), None)
+        if state is None:
+            continue
+        yes = bool(word_forms(state) & said.words)
+        no = any(word_forms(o) & said.words for o in OPPOSITES[state])
+        return yes if yes != no else None
+    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import logging
 import sys
 from collections.abc import Callable, Iterable
 from importlib.metadata import entry_points
@@ -18,6 +19,8 @@ from types import ModuleType
 from typing import Any
 
 from assistant.tools.declare import FILE_MODULE, MARK, Tool, ToolDefinitionError, make_tool
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "assistant.tools"
 
@@ -56,12 +59,23 @@ def _import(spec: str) -> tuple[ModuleType, str]:
 
 
 def functions_in(module: ModuleType) -> list[Callable[..., Any]]:
-    """The marked functions, or every public function defined in the module if none is marked."""
+    """The marked functions, or every public function defined in the module if none is marked. A file
+    that marks some leaves its other public functions with docstrings out, and says so in the log: a
+    newcomer who marked only the tools with examples had an oven with no tools, and the model made its
+    answers up (trial of 2026-12-08)."""
     members = [obj for obj in vars(module).values() if inspect.isfunction(obj)]  # in definition order
+    public = [f for f in members if f.__module__ == module.__name__ and not f.__name__.startswith("_")]
     marked = [f for f in members if hasattr(f, MARK)]
-    if marked:
-        return marked
-    return [f for f in members if f.__module__ == module.__name__ and not f.__name__.startswith("_")]
+    if not marked:
+        return public
+    left = [f.__name__ for f in public if not hasattr(f, MARK) and f.__doc__]
+    if left:
+        log.warning(
+            "%s: only the functions marked @tool are tools; not %s (mark them to offer them)",
+            getattr(module, "__file__", None) or module.__name__,
+            ", ".join(left),
+        )
+    return marked
 
 
 def tools_from(functions: Iterable[Callable[..., Any]], origin: str) -> list[Tool]:

@@ -37,7 +37,9 @@ def changes_things(tool: Tool) -> bool:
     return bool(words) and bool(CHANGE_VERBS.intersection(readings(words[0]).get("VERB", ())))
 
 
-_STATE_OPENERS = frozenset("is are was were do does did has have what which who when where how".split())
+_STATE_OPENERS = frozenset(
+    "is are was were do does did has have should what which who when where how".split()
+)
 _NOT_ABOUT_STATE = re.compile(
     r"^(?:how|what) about\b|^(?:do|does|did|is|are|have|has) you\b"
     r"|^is (?:it possible|there (?:any |a )?way)\b"
@@ -46,7 +48,8 @@ _NOT_ABOUT_STATE = re.compile(
 
 def asks_how_things_are(text: str) -> bool:
     """Whether `text` is a question about how things are, not a request: it opens (after "so", "okay",
-    ...) with a copula, "do" or "have", or a question word other than "why", and holds no request frame.
+    ...) with a copula, "do", "have" or "should" ("Should I leave the garage door open overnight?" had
+    opened it), or a question word other than "why", and holds no request frame.
     "Is the washing machine running?", "What is the thermostat set to?", "Are the lights on?": True.
     "Can you start a wash?", "Could you turn it up?", "How about some jazz?", "Do you have a timer?",
     "Why don't you play jazz?", "Is it possible to turn on the heating?": False."""
