@@ -44,10 +44,11 @@ def unasked_choices(messages: list[Message], tools: ToolHost | None) -> list[str
     return [c for t in offered if t.name not in may for c in t.choices]
 
 
-def asked_about(meant: str, tools: ToolHost | None) -> frozenset[str]:
+def asked_about(meant: str, tools: ToolHost | None, may: set[str] | None) -> frozenset[str]:
     """The thing (noun lemmas) the user's turn (`meant`: `Reply.meant`) asks about, when a tool it may call
-    (`ToolHost.callable`) acts on it by name, parameter or choice, and the turn is a question that does not
-    ask for knowledge, about a thing named definitely ("the", "my"), first: "Is the heating on?" and a
+    (`may`: `ToolHost.callable` of `meant`, worked out once by the reply) acts on it by name, parameter
+    or choice, and the turn is a question that does not ask for knowledge, about a thing named
+    definitely ("the", "my"), first: "Is the heating on?" and a
     thermostat whose mode may be "heat": {heating}. A reply that tells its state with no tool called made
     it up (`claims.reports_reading`). Not "How many kilometres is a marathon?" (a marathon is no tool's),
     "What is a thermostat?" (knowledge), nor "... is it fine to use my barbecue inside the living room?"
@@ -55,21 +56,19 @@ def asked_about(meant: str, tools: ToolHost | None) -> frozenset[str]:
     if tools is None or not is_question(meant) or asks_for_deeds(meant) or asks_for_knowledge(meant):
         return frozenset()
     named = phrases(meant, definite=True)
-    may = tools.callable(meant) if named else None
-    if not may:
+    if not named or not may:
         return frozenset()
     own = {f for name in may for word in _own_words(tools, name) for f in word_forms(word)}
     return frozenset(lemma for lemma in noun_lemmas(named[0]) if word_forms(lemma) & own)
 
 
-def acted_on(meant: str, tools: ToolHost | None) -> frozenset[str]:
-    """The things (noun lemmas) the tools that the user's request (`meant`) may call act on, by name,
+def acted_on(meant: str, tools: ToolHost | None, may: set[str] | None) -> frozenset[str]:
+    """The things (noun lemmas) the tools that the user's request (`meant`) may call (`may`) act on, by name,
     parameter or choice, when it asks for a deed: a reply that gives one of them the value the user asked
     for, with no tool called, claims the deed (`claims.reports_state`). Qwen2.5-Coder 0.5B answered "Okay,
     turn it off then." (the heating) with "The thermostat is off.", no tool called (2026-12-07)."""
-    if tools is None or not asks_for_deeds(meant):
+    if tools is None or not asks_for_deeds(meant) or not may:
         return frozenset()
-    may = tools.callable(meant) or set()
     return noun_lemmas(w for name in sorted(may) for w in _own_words(tools, name))
 
 

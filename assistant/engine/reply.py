@@ -104,6 +104,8 @@ class Reply(ToolTurn):
         self.meant = resolved(self.user_text, earlier) if messages else ""
         """The user's words with "it" read as the thing they named before (`referent.resolved`): what the
         tools the model may call, a claimed deed's tool and a question's things are judged on."""
+        self._allowed = tools.callable(self.meant) if tools is not None and messages else set()
+        """The tools this request may call (None: any), worked out once (`ToolHost.callable`)."""
         self.text = ""
         self.error: str | None = None
         self.tool_calls: list[ToolCall] = []
@@ -135,9 +137,9 @@ class Reply(ToolTurn):
             sources=[m.content for m in messages[:-1] if m.role in ("user", "tool")],
             said_before=[m.content for m in messages[:-1] if m.role == "user"],
             choices=unasked_choices(messages, tools),
-            asked_about=(about := asked_about(self.meant, tools)),
+            asked_about=(about := asked_about(self.meant, tools, self._allowed)),
             meant=self.meant,
-            acted_on=acted_on(self.meant, tools),
+            acted_on=acted_on(self.meant, tools, self._allowed),
         )
         self._asks_about_tools = bool(about)
         """A question about what a tool acts on: with no answer from it, the reply could not check."""
@@ -265,7 +267,7 @@ class Reply(ToolTurn):
         """Stream the LLM; when it asks for tools, run them and let it go on (a few rounds at most)."""
         host = self._tools
         tools = host.llm_tools() if host is not None else []
-        allowed = host.callable(self.meant) if host is not None else set()
+        allowed = self._allowed
         messages = list(self.messages)
         notice = asyncio.create_task(self._notice_when_silent(), name=f"reply{self.id}-notice")
         try:
