@@ -250,11 +250,12 @@ _READ_LEAD = _YES_NO | frozenset("currently right now".split())
 def reports_reading(sentence: str, asked: frozenset[str]) -> bool:
     """Whether `sentence` tells the state of one of the things a question asked about (`asked`, noun
     lemmas: `guard_context.asked_about`): one of them, or "it"/"they" opening the sentence, then within
-    two words a form of "be" ("The heating is on.", "Your fan is currently on auto.", "Yes, it is.",
-    "The heating isn't on."), or a bare "Yes." or "No.". Said with no tool called, the state is made
-    up: Qwen2.5-Coder 0.5B answered "Is the heating on?", "What is the thermostat set to?" and "Is the
-    fan on auto?" so, offered a thermostat it never called (probe of 2026-12-07). A question back claims
-    nothing."""
+    two words a form of "be" or "has" ("The heating is on.", "Your fan is currently on auto.", "Yes, it
+    is.", "The heating isn't on.", "On it is rice."); one of them named anywhere in a sentence that has
+    such a verb ("Sugar is on the list."); a bare "Yes." or "No."; or a bare answer of a few words
+    (`FRAGMENT_WORDS`). Said with no tool called, the state is made up: Qwen2.5-Coder 0.5B answered "Is
+    the heating on?", "What is the thermostat set to?" and "Is the fan on auto?" so, offered a thermostat
+    it never called (probe of 2026-12-07). A question back claims nothing."""
     if not asked or sentence.rstrip().endswith("?"):
         return False
     norm = tokenize(sentence).norm  # contractions spelled out: "isn't" -> "is not"
@@ -263,11 +264,29 @@ def reports_reading(sentence: str, asked: frozenset[str]) -> bool:
         return True  # "Yes." to "Is there enough water in the coffee maker?" (a newcomer's trial)
     for i, word in enumerate(norm):
         named = asked.intersection(readings(word).get("NOUN", ()))
-        subject = (i == start and word in _SUBJECTS) or bool(named)
-        be = next((j for j in range(i + 1, min(i + 3, len(norm))) if norm[j] in _BE), None)
+        subject = (start <= i <= start + 1 and word in _SUBJECTS) or bool(named)  # "On it is rice."
+        be = next((j for j in range(i + 1, min(i + 3, len(norm))) if norm[j] in _TELLS), None)
         if subject and be is not None and not _A_KIND.intersection(norm[be + 1 : be + 3]):
             return True
-    return False
+    names = any(asked.intersection(readings(w).get("NOUN", ())) for w in norm)
+    tells = [j for j, w in enumerate(norm) if w in _TELLS and not _A_KIND.intersection(norm[j + 1 : j + 3])]
+    if names and tells:
+        return True  # "Sugar is on the list.": where the thing asked about is said, it is told too
+    rest = norm[start:]
+    return 0 < len(rest) <= FRAGMENT_WORDS and not _CLAUSE_WORDS.intersection(rest)
+
+
+_TELLS = _BE | frozenset("has have had holds contains shows says reads".split())
+"""After the thing asked about, a verb that tells its state or contents: "Your list has bread."."""
+FRAGMENT_WORDS = 4
+"""A sentence this short with no verb "be", "have", "do", modal or pronoun in it is a bare answer: "On
+eggs and milk." and "On bread." to "What's on the shopping list?" and "Is bread on the list?" (Qwen 0.5B,
+a newcomer's shopping list, no tool called; probe of 2026-12-08)."""
+_CLAUSE_WORDS = (
+    _DONE_AUX
+    | _PRONOUNS
+    | frozenset("am do does did can could will would shall should may might must let please sorry".split())
+)
 
 
 _A_KIND = frozenset({"a", "an"})

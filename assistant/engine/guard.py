@@ -338,10 +338,14 @@ class ReplyGuard:
             return Verdict("")
         return Verdict(self._with_held(clause), self.stopped)
 
-    def tool_called(self) -> None:
+    def tool_called(self, refused: str = "") -> None:
         """The model called a tool this turn (whether it ran, failed or was refused): the reply may say
-        that it did not work."""
+        that it did not work. `refused`: what the calls that did not run told the model (their errors),
+        written for it, never for the user's ears: said back, it is a leak ("Invalid arguments:
+        Unterminated string starting at: line 1 column 100" had been said, probe of 2026-12-08)."""
         self._called = True
+        if refused:
+            self._leaks = self._leaks | _runs([w.lower() for w in _WORD.findall(refused)])
 
     def tool_answered(self, result: str = "") -> None:
         """A tool answered this turn (`result`: what it returned): the reply may say again what the

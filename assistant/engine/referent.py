@@ -7,14 +7,17 @@ once made to call the one tool "turn it off" matched, it cancelled a timer (a ne
 probe of 2026-12-07). Read as "Okay, turn the heating off then.", it is the thermostat's.
 
 The thing named before is the last of the user's earlier turns that names one (a noun that is not a
-function word nor a pronoun, LemmInflect's parts of speech), in the words the user said it.
+function word nor a pronoun, LemmInflect's parts of speech), in the words the user said it. A phrase that
+says where is no thing: after "Start the vacuum in the hall.", "What is it doing now?" asks about the
+vacuum (it had been read as "the vacuum hall", and the tool that reads the vacuum was never called).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from assistant.tools import Tool
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.text import readings, tokenize
 
@@ -26,18 +29,24 @@ back (`gate.retracted`), "Is that right?" asks about words."""
 DETERMINERS = frozenset("the a an my your our his her their this that these those some".split())
 
 
+WHERE = frozenset("in at into inside outside from to near under behind beside through around".split())
+"""Prepositions whose phrase says where ("in the hall"), not what. Not "on", "off", "up", "over": they
+are also particles of a verb ("Switch on the heating")."""
 DEFINITE = frozenset("the my your our his her their this that these those".split())
 """Determiners that name one thing in particular ("the heating"), not a kind ("a marathon")."""
 
 
-def phrases(text: str, definite: bool = False) -> list[list[str]]:
+def phrases(text: str, definite: bool = False, where: bool = True) -> list[list[str]]:
     """The nouns of each phrase a determiner opens, up to the next function word, in order and as said
-    ("Switch on the kitchen lights." -> [["kitchen", "lights"]]); `definite`: only after "the", "my", ...
-    A bare word is not taken: "turn", "set" and "high" can be nouns."""
+    ("Switch on the kitchen lights." -> [["kitchen", "lights"]]); `definite`: only after "the", "my", ...;
+    `where=False`: not those that say where (after a preposition of `WHERE`: "in the hall"). A bare word
+    is not taken: "turn", "set" and "high" can be nouns."""
     norm = tokenize(text).norm
     found: list[list[str]] = []
     for i, word in enumerate(norm):
         if word not in (DEFINITE if definite else DETERMINERS):
+            continue
+        if not where and i > 0 and norm[i - 1] in WHERE:
             continue
         nouns = []
         for after in norm[i + 1 :]:
@@ -50,10 +59,11 @@ def phrases(text: str, definite: bool = False) -> list[list[str]]:
     return found
 
 
-def things(text: str) -> list[str]:
-    """The words of `text` that name things (`phrases`), in order and as said ("Is the heating on?" ->
-    ["heating"])."""
-    return [w for phrase in phrases(text) for w in phrase]
+def thing(text: str) -> list[str]:
+    """The words of the thing `text` acts on or asks about: its first phrase that does not say where
+    (`phrases`), as said ("Is the heating on?" -> ["heating"], "Start the vacuum in the hall." ->
+    ["vacuum"]); [] when it names none ("Start it in the kitchen.")."""
+    return next(iter(phrases(text, where=False)), [])
 
 
 def noun_lemmas(words: Iterable[str]) -> frozenset[str]:
@@ -61,21 +71,38 @@ def noun_lemmas(words: Iterable[str]) -> frozenset[str]:
     return frozenset(lemma for w in words for lemma in readings(w).get("NOUN", ()))
 
 
-def resolved(text: str, earlier: Sequence[str]) -> str:
+def resolved(text: str, earlier: Sequence[str], kinds: Mapping[str, str] | None = None) -> str:
     """`text` with its first referring pronoun ("it", "them") replaced by the words of the thing named
     last before it (`earlier`: the user's earlier turns, oldest first); `text` unchanged when it names a
-    thing itself, holds no such pronoun, or nothing was named before. "Okay, turn it off then." after
+    thing itself, holds no such pronoun, or nothing was named before. A thing named only by a tool's
+    choices is read with what they are kinds of (`kinds`: `ToolHost.kinds`). "Okay, turn it off then." after
     "Is the heating on?" -> "Okay, turn the heating off then."."""
     if not unresolved(text):
         return text
-    named = next((t for turn in reversed(earlier) if (t := things(turn))), None)
+    named = next((t for turn in reversed(earlier) if (t := thing(turn))), None)
     if named is None:
         return text
+    kind = {kinds.get(w) for w in named} if kinds else {None}
+    if len(kind) == 1 and (what := kind.pop()) is not None:
+        named = [*named, what]  # "Play some jazz." then "Pause it.": the jazz music, not the jazz
     pattern = re.compile(rf"\b(?:{'|'.join(sorted(REFERRING))})\b", re.IGNORECASE)
     return pattern.sub(f"the {' '.join(named)}", text, count=1)
 
 
 def unresolved(text: str) -> bool:
-    """Whether `text` names its thing only by a pronoun ("Turn it off.") and names nothing else: what it
-    acts on is not known (`resolved` found nothing named before)."""
-    return not things(text) and bool(REFERRING.intersection(tokenize(text).norm))
+    """Whether `text` names its thing only by a pronoun ("Turn it off.", "Start it in the kitchen."): what
+    it acts on is not known (`resolved` found nothing named before)."""
+    return not thing(text) and bool(REFERRING.intersection(tokenize(text).norm))
+
+
+def kinds_of(tools: Iterable[Tool]) -> dict[str, str]:
+    """What each one-word choice of a tool is a kind of: the words of the tool's name after its verb
+    (`play_music(genre: "jazz" | ...)`: {"jazz": "music"}; `set_lights(room: "kitchen" | ...)`:
+    {"kitchen": "lights"}), for the choices only one such thing claims (`resolved`'s `kinds`)."""
+    found: dict[str, set[str]] = {}
+    for tool in tools:
+        thing = " ".join(tool.name.lower().split("_")[1:])
+        for choice in tool.choices if thing else ():
+            if choice.isalpha():
+                found.setdefault(choice.lower(), set()).add(thing)
+    return {choice: next(iter(things)) for choice, things in found.items() if len(things) == 1}

@@ -101,7 +101,8 @@ class Reply(ToolTurn):
         self._patience = patience
         if earlier is None:
             earlier = [m.content for m in messages[:-1] if m.role == "user"]
-        self.meant = resolved(self.user_text, earlier) if messages else ""
+        kinds = tools.kinds if tools is not None else None
+        self.meant = resolved(self.user_text, earlier, kinds) if messages else ""
         """The user's words with "it" read as the thing they named before (`referent.resolved`): what the
         tools the model may call, a claimed deed's tool and a question's things are judged on."""
         self._allowed = tools.callable(self.meant) if tools is not None and messages else set()
@@ -315,7 +316,7 @@ class Reply(ToolTurn):
             if all((r.name, r.arguments) in made for r in requests):
                 break  # a small model asks again for what it just got: never run a call twice
             made |= {(r.name, r.arguments) for r in requests}
-            results, answered = [], []
+            results, answered, refused = [], [], []
             said = Said(m.content for m in messages if m.role in ("user", "tool"))
             for request in requests:
                 call = await self._llm_call(host, request, said)
@@ -331,8 +332,10 @@ class Reply(ToolTurn):
                 if tool is not None and call.error is None and not call.extra.get("not_run"):
                     answered.append((tool, call))
                 results.append(Message("tool", call.result_text(), tool_call_id=request.id))
+                if call.extra.get("not_run"):
+                    refused.append(call.result_text())  # written for the model, never to be said
             messages += [Message("assistant", "", tool_calls=tuple(requests)), *results]
-            self._guard.tool_called()
+            self._guard.tool_called(" ".join(refused))
             if answered:  # what a tool did may be said; a refused or failed call did nothing
                 self._guard.tool_answered(" ".join(m.content for m in results))
             if host.says_results and answered and all(a_sentence(call.result) for _, call in answered):

@@ -17,6 +17,7 @@ from text_to_num import alpha2digit
 
 from assistant.tools.intent.gate import FUNCTION_WORDS
 from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, is_statement, opens_with_a_verb
+from assistant.tools.intent.text import spelled_out
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _USER_SENTENCE = re.compile(r"(?<=[.!?…])\s+")
@@ -35,8 +36,9 @@ shorter ones only when they ask, tell or command ("Mute the television."): a sho
 
 def _echo_words(text: str) -> tuple[str, ...]:
     """Words to compare for an echo: lower case, numbers as digits (text2num), so that the model writing
-    "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), and "your" is "my"."""
-    digits = _THOUSANDS.sub("", alpha2digit(text, "en"))
+    "10" for the "ten" Whisper heard still matches ("450,000" as "450000"), contractions spelled out
+    ("What's playing?" said back as "What is playing?"), and "your" is "my"."""
+    digits = _THOUSANDS.sub("", alpha2digit(spelled_out(text), "en"))
     return tuple(_OWNER.get(w, w) for w in (w.lower() for w in _WORD.findall(digits)))
 
 

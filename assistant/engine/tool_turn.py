@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from assistant.engine.claims import asks_for_deeds
+from assistant.engine.claims import asks_for_deeds, requested_verbs
 from assistant.engine.live import cannot_check
 from assistant.engine.referent import unresolved
 from assistant.engine.tooling import (
@@ -25,10 +25,15 @@ from assistant.engine.tooling import (
     spoken_result,
     spoken_undo,
 )
-from assistant.engine.unsaid import Said, said_choices, unsaid_options
+from assistant.engine.unsaid import Said, said_choices, says_the_opposite, takes_what_was_said, unsaid_options
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
-from assistant.tools.intent.deeds import refused_for_question
+from assistant.tools.intent.deeds import (
+    asks_how_things_are,
+    reads_things,
+    refused_for_deed,
+    refused_for_question,
+)
 from assistant.tools.intent.gate import is_destructive
 from assistant.tools.intent.speech_act import is_question, opens_with_a_verb
 
@@ -36,25 +41,16 @@ FILLER = "One moment."
 DECLINED = "Okay, I won't."
 
 
-READING_VERBS = frozenset("get read check show list query fetch find look search current status".split())
-"""The first word of a tool's name that says it reads: `get_thermostat`, `list_timers`, `current_time`."""
-
-
 def _the_reader(host: ToolHost, allowed: set[str]) -> str | None:
-    """The one tool of `allowed` whose name says it reads (`READING_VERBS`) and that does not ask first,
-    or None: a question about a thermostat may make the model call `get_thermostat`, never the tool that
-    sets it."""
+    """The one tool of `allowed` that only reads (`deeds.reads_things`: `get_thermostat`, `oven_status`,
+    "Check what the robot vacuum cleaner is doing.") and does not ask first, or None: a question about a
+    thermostat may make the model call `get_thermostat`, never the tool that sets it."""
     readers = [
         name
-        for name in allowed
-        if _reads(name) and (tool := host.registry.get(name)) is not None and not tool.options.confirm
+        for name in sorted(allowed)
+        if (tool := host.registry.get(name)) is not None and reads_things(tool) and not tool.options.confirm
     ]
     return readers[0] if len(readers) == 1 else None
-
-
-def _reads(name: str) -> bool:
-    """Whether the tool's name says it reads (`READING_VERBS`)."""
-    return name.split("_")[0].lower() in READING_VERBS
 
 
 def cannot_change(parameter: str) -> str:
@@ -234,24 +230,45 @@ class ToolTurn:
         heating on." with "Turning the heating on." (newcomer's trial, 2026-12-07): both had been said as
         "Sorry, I can't do that.". The one tool is the only one of those it may call that acts on every
         thing the request names and does not just read ("Put it on high." after "Is the fan on auto?":
-        `set_thermostat`, not `get_thermostat`). A request that says "it" is judged as it is meant
+        `set_thermostat`, not `get_thermostat`; "Turn the oven on to 180.": `set_oven`, not `oven_off`, whose
+        name says the opposite, `unsaid.says_the_opposite`). A request that says "it" is judged as it is meant
         (`Reply.meant`):
         "Okay, turn it off then." after "Is the heating on?" is the thermostat's, not the timer's. None when
         the tool is not that clear: the claim stays unsaid. A state told with no tool called (the guard's
-        "unread") makes the model call the one tool it may call that reads (`_the_reader`)."""
-        if host is None or self._spoke or self.tool_calls or not allowed:
+        "unread"), or a question about how things are said back (the guard's "echo"), makes the model
+        call the one tool it may call that reads (`_the_reader`). A request for a
+        deed that the model answered with a wrong tool, refused (one that only reads,
+        `deeds.refused_for_deed`, or one whose name says the opposite), makes it call the one tool as for
+        a claim, whatever it wrote after: "Turn the oven on to 180." had read the oven, and then been said
+        as "Sorry, I can't do that."; "Turn the sauna on to 80." had switched it off. The user's own words
+        must give that tool something it takes (`unsaid.takes_what_was_said`)."""
+        wrong = bool(self.tool_calls) and all(c.extra.get("wrong_tool") for c in self.tool_calls)
+        if host is None or self._spoke or (self.tool_calls and not wrong) or not allowed:
             return None
-        if self.cut == "unread":
-            return _the_reader(host, allowed)
-        if self.cut not in ("claim", "echo"):
+        if self.cut == "unread" or (self.cut == "echo" and asks_how_things_are(self.meant)):
+            return _the_reader(host, allowed)  # "What's playing?" said back: `now_playing` tells
+        if self.cut not in ("claim", "echo") and not wrong:
             return None
         if not asks_for_deeds(self.meant) or host.matcher is None or unresolved(self.meant):
             return None  # "Turn it off." with nothing named before: "it" may be anything
-        about = [n for n in allowed if host.about_it(n, self.meant) and not _reads(n)]
+        tools = [t for n in sorted(allowed) if (t := host.registry.get(n)) is not None]
+        about = [
+            t.name
+            for t in tools
+            if host.about_it(t.name, self.meant)
+            and not reads_things(t)
+            and not says_the_opposite(t.name, Said([self.meant]))
+            and takes_what_was_said(t, self.user_text)
+        ]
         if len(about) != 1:
             return None  # "Water the plants in the kitchen.": the kitchen is all it shares with the lights
         tool = host.registry.get(about[0])
-        if tool is None or tool.options.confirm or is_destructive(tool) or host.refusal(tool, self.user_text):
+        if (
+            tool is None
+            or tool.options.confirm
+            or is_destructive(tool)
+            or host.refusal(tool, self.user_text, self.meant)
+        ):
             return None
         return tool.name
 
@@ -302,7 +319,16 @@ class ToolTurn:
         if (reason := refused_for_question(tool, self.meant)) is not None:
             call.error = reason
             return self._not_run(call)  # "Is the washing machine running?" had started it
-        if (reason := host.refusal(tool, self.user_text)) is not None:
+        if (reason := refused_for_deed(tool, requested_verbs(self.meant))) is not None:
+            call.error, call.extra["wrong_tool"] = reason, True
+            return self._not_run(call)  # "Turn the oven on to 180." had read the oven
+        if says_the_opposite(tool.name, Said([self.meant])):
+            call.error, call.extra["wrong_tool"] = (
+                f"not called: {tool.name!r} does the opposite of what the user said",
+                True,
+            )
+            return self._not_run(call)  # "Turn the sauna on to 80." had switched it off
+        if (reason := host.refusal(tool, self.user_text, self.meant)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             return self._not_run(call)
         if request.name == self.required and not host.said_numbers(kept, self.user_text):

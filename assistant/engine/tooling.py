@@ -7,6 +7,7 @@ its own ToolHost with its context, its timers and its pending confirmation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import re
 import time
@@ -19,6 +20,7 @@ from assistant.config import Config, ToolsConfig
 from assistant.engine.claims import TOOL_FAILED
 from assistant.engine.commands import is_stop_command
 from assistant.engine.endpointing import spoken_words
+from assistant.engine.referent import kinds_of
 from assistant.engine.take_back import takes_back
 from assistant.engine.unsaid import Said
 from assistant.llm.catalog import BUNDLED
@@ -177,6 +179,11 @@ class ToolHost:
         self.says_results = says_results
         """A call the LLM made is answered in the tool's own sentence (`tool_says_results`)."""
 
+    @functools.cached_property
+    def kinds(self) -> dict[str, str]:
+        """What each one-word choice of a tool is a kind of (`referent.kinds_of`)."""
+        return kinds_of(self.registry)
+
     def llm_tools(self) -> list[Tool]:
         """The tools in the LLM's prompt: all of them, for every turn, so that the prompt's long prefix
         (Qwen's tool descriptions, ~1,000 tokens) stays cached. Dropping them for a "Thank you!" made the
@@ -224,10 +231,10 @@ class ToolHost:
         allowed = self.callable(text)
         return allowed is None or name in allowed
 
-    def refusal(self, tool: Tool, text: str) -> str | None:
+    def refusal(self, tool: Tool, text: str, meant: str | None = None) -> str | None:
         """Why the LLM's call of `tool` must not run for the user's words `text` (a non-request, or a
-        destructive tool whose object they did not name), or None."""
-        return refusal(tool, text)
+        destructive tool whose object they did not name; `meant`: `gate.refusal`), or None."""
+        return refusal(tool, text, meant)
 
     def asks_for_more(self, text: str) -> bool:
         """The words clearly ask for a tool but leave out what it needs: "Take a note.", "Set a timer."

@@ -9,7 +9,9 @@ optional number or choice that neither the user nor a tool's result ever said in
 left out of the call, and the call runs with the rest; a choice the model wrote in place of the one the
 user said is the user's (`said_choices`). Required arguments stay the model's (the call
 needs them; `ToolHost.said_numbers` checks a call the model was made to write). Free text (a note, a
-place) is the model's wording of the user's and is not compared.
+place) is the model's wording of the user's: it is left out only when none of its words was ever said
+(made to call a newcomer's `play_music(artist, genre)` for "Turn it down a little.", Qwen 0.5B wrote
+`artist="The Beatles"`, probe of 2026-12-08).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from assistant.tools import Tool
 from assistant.tools.intent.numbers import NUMBER_RE
 from assistant.tools.intent.params import describe_params
 from assistant.tools.intent.spans import find_durations
-from assistant.tools.intent.text import tokenize, word_forms
+from assistant.tools.intent.text import STOPWORDS, tokenize, word_forms
 
 
 class Said:
@@ -50,8 +52,8 @@ class Said:
 
 def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, Any]:
     """The optional arguments of a call of `tool` whose value is a number or a choice (an enum value)
-    that `said` does not hold, by name: to be left out. Booleans, free text and required arguments are
-    never in it."""
+    that `said` does not hold, or free text none of whose words (`STOPWORDS` aside) it holds in any form,
+    by name: to be left out. Booleans and required arguments are never in it."""
     out: dict[str, Any] = {}
     for param in describe_params(tool.arguments):
         value = arguments.get(param.name)
@@ -62,6 +64,10 @@ def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[st
                 out[param.name] = value
         elif param.kind == "enum" and isinstance(value, str) and value in param.choices:
             if not said.holds_choice(value):
+                out[param.name] = value
+        elif param.kind == "str" and isinstance(value, str):
+            words = [w for w in tokenize(value).norm if w not in STOPWORDS and not NUMBER_RE.fullmatch(w)]
+            if words and not any(word_forms(w) & said.words for w in words):
                 out[param.name] = value
     return out
 
@@ -94,6 +100,7 @@ OPPOSITES = {
     "lock": ("unlock",),
     "enable": ("disable",),
     "start": ("stop",),
+    "play": ("pause", "stop"),
     "up": ("down",),
     "active": ("inactive",),
 }
@@ -115,3 +122,39 @@ def said_state(name: str, said: Said) -> bool | None:
         no = any(word_forms(o) & said.words for o in OPPOSITES[state])
         return yes if yes != no else None
     return None
+
+
+def says_the_opposite(name: str, said: Said) -> bool:
+    """Whether a tool named `name` does the opposite of what the words (`said`) ask: its name says a
+    state or its opposite (`OPPOSITES`: `oven_off`, `open_garage`) and the words say only the other one
+    ("Turn the oven on to 180." is not `oven_off`'s)."""
+    for part in name.lower().split("_"):
+        forms = word_forms(part)
+        for state, opposites in OPPOSITES.items():
+            names_state = state in forms
+            if not names_state and not forms & set(opposites):
+                continue
+            asked = said_state(state, said)
+            return asked is not None and asked != names_state
+    return False
+
+
+def takes_what_was_said(tool: Tool, text: str) -> bool:
+    """Whether the user's own words `text` give `tool` something it takes: its verb (the first word of its
+    description, else of its name: `set_reminder` reminds), one of its choices, a number for a number, a
+    duration for a duration, or the state a `bool` is named after. "Turn it down a little." after "Play
+    some jazz." gives `play_music` nothing (the jazz was named before): Qwen 0.5B, made to call it for its
+    claim, had played other music."""
+    said = Said([text])
+    head = tokenize(tool.description).norm[:1] or tokenize(tool.name.replace("_", " ")).norm[:1]
+    if any(word_forms(w) & said.words for w in head):
+        return True
+    durations = bool(find_durations(tokenize(text).norm))
+    for param in describe_params(tool.arguments):
+        if param.kind == "enum" and any(isinstance(c, str) and said.holds_choice(c) for c in param.choices):
+            return True
+        if (param.kind in ("int", "float") and said.numbers) or (param.kind == "duration" and durations):
+            return True
+        if param.kind == "bool" and said_state(param.name, said) is not None:
+            return True
+    return False

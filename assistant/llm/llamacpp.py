@@ -156,8 +156,8 @@ class LlamaCppLLM:
         # After a tool result the model answers in words: a small model would rather call the tool again
         # or write the result out as JSON. Tools not allowed stay in the prompt (its prefix is cached).
         callable_ = [] if answering else [t for t in tools if allowed is None or t.name in allowed]
-        must = [t for t in callable_ if t.name == required]
-        if must:  # the call is written under the grammar of that one tool from the turn's start
+        must = [t for t in tools if t.name == required and (allowed is None or t.name in allowed)]
+        if must:  # the call is written under the grammar of that one tool, also after a refused call
             emit(self._write_call(prompt, must, {must[0].name}))
             return
         # Speech never needs markup (code fences, bold, headings, tables) nor, when no call may be made,

@@ -84,7 +84,8 @@ class OpenAICompatibleLLM:
                     extra["tool_choice"] = (
                         _tool_choice(self._cfg.tool_choice, first_round) if allowed != set() else "none"
                     )
-                    if required is not None and first_round and (allowed is None or required in allowed):
+                    if required is not None and (allowed is None or required in allowed):
+                        # also after a refused call: the one it is made to write instead
                         extra["tool_choice"] = {"type": "function", "function": {"name": required}}
                 stream = await self._client.chat.completions.create(
                     model=self._cfg.model,

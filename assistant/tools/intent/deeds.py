@@ -6,6 +6,9 @@ started a newcomer's washing machine for the first, and the fast path switched t
 the second, matched on "kitchen lights on" (probes of 2026-12-07). A tool changes things when its
 docstring opens with such a verb ("Start the washing machine ...", "Turn the lights in a room on or off",
 "Change the thermostat ..."): its name alone misleads (`order_status` looks an order up).
+
+A request for a deed ("Turn the oven on to 180.") is not answered by a tool that only reads: Qwen2.5-Coder
+0.5B called a newcomer's `oven_status` for it and said the oven's temperature (probe of 2026-12-08).
 """
 
 from __future__ import annotations
@@ -30,6 +33,33 @@ CHANGE_VERBS = ACTION_VERBS | frozenset("change adjust raise lower increase decr
 """Verbs of tools that change things (lemmas)."""
 
 
+READING_VERBS = frozenset("check read get show list look find search fetch query tell report return".split())
+"""Verbs of tools that only read (lemmas): a description that opens with one ("Check the oven: ...",
+"Return the current time") reads, as does a name that opens with one (`get_thermostat`)."""
+READING_NAME_WORDS = frozenset("status state current info".split())
+"""Words of a tool's name that say it reads, wherever they stand (`oven_status`, `current_time`)."""
+
+
+READING_OPENERS = frozenset("what which whether how where who when is are".split())
+"""Words that open a description of what a tool tells ("What the speaker is playing, and how loud.")."""
+
+
+def reads_things(tool: Tool) -> bool:
+    """Whether `tool` only reads how things are: it does not change them (`changes_things`), and its name
+    opens with a reading verb or holds a word of `READING_NAME_WORDS`, or its description opens with a
+    reading verb (`READING_VERBS`) or says what it tells (`READING_OPENERS`: `now_playing`, "What the
+    speaker is playing")."""
+    if changes_things(tool):
+        return False
+    name = tool.name.lower().split("_")
+    if name[0] in READING_VERBS or READING_NAME_WORDS.intersection(name):
+        return True
+    words = tokenize(tool.description).norm
+    if not words:
+        return False
+    return words[0] in READING_OPENERS or bool(READING_VERBS.intersection(readings(words[0]).get("VERB", ())))
+
+
 def changes_things(tool: Tool) -> bool:
     """Whether `tool` changes things: its description opens with a verb of `CHANGE_VERBS`, or, with no
     description, its name does."""
@@ -40,6 +70,7 @@ def changes_things(tool: Tool) -> bool:
 _STATE_OPENERS = frozenset(
     "is are was were do does did has have should what which who when where how".split()
 )
+_BE = frozenset("is are was were am".split())
 _NOT_ABOUT_STATE = re.compile(
     r"^(?:how|what) about\b|^(?:do|does|did|is|are|have|has) you\b"
     r"|^is (?:it possible|there (?:any |a )?way)\b"
@@ -62,8 +93,27 @@ def asks_how_things_are(text: str) -> bool:
     return bool(opening) and opening.split()[0] in _STATE_OPENERS and not _NOT_ABOUT_STATE.match(opening)
 
 
+def asks_whether_it_is(text: str) -> bool:
+    """Whether `text` asks whether something is so: a question about how things are (`asks_how_things_are`)
+    that opens with a form of "be" ("Is it ready?", "Are the lights on?"), whose words name states."""
+    if not asks_how_things_are(text):
+        return False
+    opening = after_lead(list(tokenize(text).norm), COMMAND_LEAD, text)
+    return bool(opening) and opening[0] in _BE
+
+
 def refused_for_question(tool: Tool, text: str) -> str | None:
     """Why `tool` must not run for `text`, a question about how things are, or None."""
     if changes_things(tool) and asks_how_things_are(text):
         return f"not called: the user asked how things are; {tool.name!r} would change them"
+    return None
+
+
+def refused_for_deed(tool: Tool, asked: frozenset[str]) -> str | None:
+    """Why `tool` must not run for a request whose asked-for verbs (lemmas, `claims.requested_verbs`) are
+    `asked`, or None: they ask for a change (`CHANGE_VERBS`) and none of them for reading, and the tool
+    only reads (`reads_things`)."""
+    if asked & CHANGE_VERBS and not asked & READING_VERBS and reads_things(tool):
+        verb = sorted(asked & CHANGE_VERBS)[0]
+        return f"not called: the user asked to {verb} something; {tool.name!r} only reads it"
     return None

@@ -15,8 +15,9 @@ switch, or a capitalised place after a continuation) makes the follow-up, with t
 kept. Free text is not carried over, and taken from the turn only when it is named ("now another one
 *called pasta* for eleven minutes"): "now another one for eleven minutes" after the "pasta" timer is a
 new timer, not a second "pasta", and the words left around an elliptical turn ("another one") are no
-label. A destructive tool or one that asks for confirmation is never called
-this way.
+label. A required free text that names a thing is the exception: "And milk." after "Put eggs on the
+shopping list." is one more item (Qwen 0.5B had answered it "Added milk." and called nothing, probe of
+2026-12-08). A destructive tool or one that asks for confirmation is never called this way.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from typing import Any
 from assistant.tools.declare import Tool
 from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, is_destructive
 from assistant.tools.intent.slots import Fill, Param, ToolWords, Utterance, fill_slots
+from assistant.tools.intent.speech_act import WH_WORDS, is_question, opens_with_a_verb
+from assistant.tools.intent.text import readings, tokenize
 
 CONTINUATIONS = (
     ("and", "what", "about"),
@@ -48,6 +51,8 @@ _CARRIED_OVER_ROLES = frozenset("place unit unit_from unit_to".split())
 MAX_UNEXPLAINED = 2
 """Content words beyond the new values that a follow-up may hold ("bring *them down* to forty percent")."""
 MAX_PLACE_WORDS = 4
+MAX_ITEM_WORDS = 4
+"""Words of one more item given after a continuation ("and a loaf of bread")."""
 MAX_UNIT_WORDS = 3
 UNIT_INTRODUCERS = frozenset("in into to as".split())
 NAMED = frozenset("called named labelled labeled".split())
@@ -83,7 +88,39 @@ def _bare_value(
     target = next((p for p in params if p.role == "unit_to" and p.name not in new), None)
     if target is not None and 1 < len(rest) <= MAX_UNIT_WORDS + 1 and norm[rest[0]] in UNIT_INTRODUCERS:
         found[target.name] = utterance.tokens.text(range(rest[1], rest[-1] + 1))
+    item = next((p for p in params if p.kind == "str" and p.required and not _typed(p)), None)
+    last = previous.get(item.name) if item is not None else None
+    words = [norm[i] for i in rest]
+    asks = is_question(utterance.text)  # "And what about dinner?" asks; it adds no dinner
+    if (
+        item is not None
+        and isinstance(last, str)
+        and not found
+        and not new
+        and not asks
+        and _items(words, last)
+    ):
+        found[item.name] = utterance.tokens.text(range(rest[0], rest[-1] + 1))
     return {k: v for k, v in found.items() if v != previous.get(k)}
+
+
+def _items(words: list[str], last: str) -> bool:
+    """Whether the words after a continuation are one more of what the last call's required free text
+    named: both are things ("Put eggs on the shopping list." then "And milk.", "Also some bread."), a few
+    words each, no question. Not a deed ("Add a note to call the plumber." then "And the electrician.":
+    half a note) nor a request of its own ("and call mom")."""
+    if words[:1] and (words[0] in WH_WORDS or words[0] in STATE_QUESTIONS):
+        return False
+    return _a_thing(words) and _a_thing(list(tokenize(last).norm))
+
+
+def _a_thing(words: list[str]) -> bool:
+    """A few words that name a thing: one noun ("milk"), or words that do not open with a verb."""
+    if not 0 < len(words) <= MAX_ITEM_WORDS:
+        return False
+    if len(words) == 1:
+        return "NOUN" in readings(words[0])
+    return not opens_with_a_verb(" ".join(words))
 
 
 def _named(params: list[Param], utterance: Utterance, previous: dict[str, Any]) -> dict[str, Any]:

@@ -244,11 +244,13 @@ def names_object(tool: Tool, text: str) -> bool:
     return bool(object_words(tool) & said)
 
 
-def refusal(tool: Tool, text: str) -> str | None:
-    """Why a call of `tool` for the user's words `text` must not run, or None when it may.
+def refusal(tool: Tool, text: str, meant: str | None = None) -> str | None:
+    """Why a call of `tool` for the user's words `text` must not run, or None when it may. `meant`: the
+    words with "it" read as the thing named before ("What is the vacuum doing now?" for "What is it doing
+    now?"), which may ask for a tool; a destructive tool's object must still be in `text`.
 
     For the LLM path: the reason goes back to the model as the call's error, so it can ask instead."""
-    if not is_request(text):
+    if not is_request(meant or text):
         return "not called: the user's words name nothing to act on (an interjection or a short command)"
     if is_destructive(tool) and not names_object(tool, text):
         what = " or ".join(sorted(object_words(tool)))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent import relative, topic
-from assistant.tools.intent.deeds import refused_for_question
+from assistant.tools.intent.deeds import asks_whether_it_is, refused_for_question
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
@@ -144,6 +144,12 @@ class IntentMatcher:
         for word in sorted(self._vocabulary):
             self._sounds.setdefault(sound(word), []).append(word)
 
+    def _corrector(self, text: str) -> Callable[[str], str]:
+        """How `text`'s words are read: with misheard tool words corrected (`_correct`), except in a
+        question whether something is so (`deeds.asks_whether_it_is`), whose words are states: "Is it
+        ready?" and "Is it red?" had been read as "Is it read?" and read the user's notes."""
+        return (lambda key: key) if asks_whether_it_is(text) else self._correct
+
     def _correct(self, key: str) -> str:
         """A word no tool knows, that sounds like one a tool knows, is taken for that one ("timeer")."""
         if key in self._vocabulary or key in STOPWORDS or is_number(key) or len(key) < 3:
@@ -170,7 +176,7 @@ class IntentMatcher:
         tool without examples whose name, description or choices the text says in any form ("heating" for
         a mode "heat"): its developer gave nothing else to compare with, so the model may call it
         (`ToolHost.callable`: a user's `set_thermostat` had been kept from "Turn the fan up to high.")."""
-        utterance = Utterance.parse(text, self._correct)
+        utterance = Utterance.parse(text, self._corrector(text))
         if not asks(utterance.tokens.norm):
             return []  # "stop", "never mind", "okay thanks", "don't delete my notes": no request at all
         said = {k for t, k in zip(utterance.tokens.norm, utterance.keys, strict=True) if t not in STOPWORDS}
@@ -305,7 +311,7 @@ class IntentMatcher:
         set; None when the text is matched, or asks for no such tool (`relative.refused`)."""
         if self.match(text) is not None:
             return None
-        utterance = Utterance.parse(text, self._correct)
+        utterance = Utterance.parse(text, self._corrector(text))
         for entry in self._tools:
             if not entry.amounts.sets:
                 continue
@@ -352,7 +358,7 @@ class IntentMatcher:
         entry = next((e for e in self._tools if e.tool.name == name), None)
         if entry is None:
             return None
-        utterance = Utterance.parse(text, self._correct)
+        utterance = Utterance.parse(text, self._corrector(text))
         arguments = carry_over(entry.tool, entry.params, entry.words, utterance, previous)
         if arguments is None:
             return None

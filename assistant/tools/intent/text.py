@@ -132,11 +132,17 @@ class Tokens:
         return " ".join(self.surface[i] for i in indices)
 
 
-def tokenize(text: str) -> Tokens:
-    text = _JOINED_VERB.sub(lambda m: m.group(1) + _JOINED[m.group(2).lower()], text)
+def spelled_out(text: str) -> str:
+    """`text` with its contractions spelled out ("What's" -> "What is", "isn't" -> "is not") and a
+    phrasal verb written as its noun where a command opens made a verb again (`_JOINED_VERB`)."""
+    text = _JOINED_VERB.sub(lambda m: m.group(1) + _JOINED[m.group(2).lower()], text.replace("’", "'"))
     for pattern, repl in _CONTRACTIONS_RE:
         text = pattern.sub(repl, text)
-    text = text.replace("’", "'")
+    return text
+
+
+def tokenize(text: str) -> Tokens:
+    text = spelled_out(text)
     for pattern, repl in _SYMBOLS_RE:
         text = pattern.sub(repl, text)
     words = text.split()

@@ -63,6 +63,7 @@ VALUES_THAT_ASK = 2
 class Indexed(Protocol):
     """What the matcher knows of a tool that this module reads."""
 
+    tool: Tool
     anchors: frozenset[str]
     verbs: frozenset[str]
     params: list[Param]
@@ -72,11 +73,16 @@ class Indexed(Protocol):
     words: ToolWords
 
 
+def name_things(tool: Tool) -> frozenset[str]:
+    """The stems of a tool's name after its first word: what it acts on (`shopping_list`: {list})."""
+    return frozenset(stem(w) for w in tool.name.lower().split("_")[1:])
+
+
 def verbs(tool: Tool, actions: frozenset[str]) -> frozenset[str]:
     """The tool's `actions` (the stems its examples open with, and its name's first word) that can be
     verbs, less the words of its name after the first ("light" of `set_lights`, "note" of `add_note`):
     sharing only these, a request may be about something else."""
-    things = {stem(w) for w in tool.name.lower().split("_")[1:]}
+    things = name_things(tool)
     return frozenset(a for a in actions if a not in things and "VERB" in getAllLemmas(a))
 
 
@@ -91,9 +97,11 @@ def elsewhere(
     thing (`THING`: "take the bins out" is no note). Empty: the request may be for the tool.
     `heard`: the request's stems that are evidence (not free text or small words)."""
     named = {k for k, content in zip(utterance.keys, utterance.content, strict=True) if content}
-    if (entry.anchors & heard & named) - ACTION_KEYS - entry.verbs:
-        return ()
-    out = [w for w in unexplained if w in named]
+    shared = entry.anchors & heard & named
+    if shared - ACTION_KEYS - entry.verbs or shared & as_nouns(utterance) & name_things(entry.tool):
+        return ()  # "Is bread on the list?": "the list" is `shopping_list`'s thing, not a verb
+    names = proper_names(utterance) if any(p.kind == "str" for p in entry.params) else frozenset()
+    out = [w for w in unexplained if w in named and w not in names]  # "Play Miles Davis.": no miles
     if not any(p.kind in TYPED and p.name in fill.arguments for p in entry.params):
         labels = [
             value
@@ -101,8 +109,37 @@ def elsewhere(
             if (value := fill.text_values.get(p.name))
             and (not p.required or names_a_thing(value, utterance.tokens.norm))
         ]
-        out += [w for label in labels for w in content_words(label)]
+        out += [w for label in labels for w in content_words(label) if w not in names]
     return tuple(dict.fromkeys(out))
+
+
+_DETERMINERS = frozenset("the a an my your our this that these those".split())
+
+
+def as_nouns(utterance: Utterance) -> frozenset[str]:
+    """The keys of the words a determiner leads ("the list", "my timers"), as said (not taken for a
+    misheard tool word): nouns, not verbs."""
+    norm = utterance.tokens.norm
+    return frozenset(
+        k
+        for i, k in enumerate(utterance.keys)
+        if i > 0 and norm[i - 1] in _DETERMINERS and k == stem(norm[i])
+    )
+
+
+def proper_names(utterance: Utterance) -> frozenset[str]:
+    """The keys of the words written with a capital inside a sentence ("Play Miles Davis." -> {miles,
+    davis}): Whisper capitalises names. Such a word may be the value of a tool's free text; it does not
+    name the thing another tool acts on."""
+    surface = utterance.tokens.surface
+    return frozenset(
+        key
+        for i, key in enumerate(utterance.keys)
+        if i > 0
+        and surface[i][:1].isupper()
+        and not surface[i - 1].endswith((".", "!", "?"))
+        and surface[i] != "I"
+    )
 
 
 def light_opener(entry: Indexed, utterance: Utterance) -> str:
