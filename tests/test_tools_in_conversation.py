@@ -192,6 +192,21 @@ async def test_a_question_said_back_makes_the_model_call_the_tool_that_reads(
     assert heard == "The radio is off.", heard
 
 
+async def test_a_claim_makes_no_call_of_a_tool_the_user_gave_nothing(
+    tools_file: Path, tmp_path: Path
+) -> None:
+    """ "Turn it down a little." after "Put on some jazz." (the jazz radio): `tune_radio` acts on the
+    radio, but the user's words give it nothing it takes; made to call it, a model had played other music.
+    The claim is not said, and nothing is called."""
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
+    down = WritesUnlessMade("I turned it down.", {"station": "Jazz FM"})
+    reply, heard = await lone_reply(
+        cfg, [Message("user", "Turn it down a little.")], down, tools=host(cfg), earlier=["Put on some jazz."]
+    )
+    assert down.required == [None] and reply.tool_calls == [], (down.required, reply.tool_calls)
+    assert "turned" not in heard, heard
+
+
 # ------------------------------------------------------------------ the real model
 
 
