@@ -114,6 +114,10 @@ def test_a_choice_named_before_is_read_with_its_thing(tools) -> None:  # type: i
     assert tools.kinds["jazz"] == "radio" and "kitchen" not in tools.kinds
     assert resolved("Pause it.", ["Put on some jazz."], tools.kinds) == "Pause the jazz radio."
     assert resolved("Pause it.", ["Put on some jazz."]) == "Pause the jazz."
+    assert (
+        resolved("How loud are they?", ["Are the bedroom speakers on?"])
+        == "How loud are the bedroom speakers?"
+    )
     assert says_the_opposite("tune_radio", Said(["Pause the jazz radio."])) is False
     assert says_the_opposite("play_radio", Said(["Pause the jazz radio."])) is True
 

@@ -154,6 +154,31 @@ def test_a_state_the_user_said_replaces_the_models_opposite(
     assert said_state("volume", Said(["Turn it off."])) is None  # no state in its name
 
 
+@pytest.mark.parametrize(
+    ("said", "model", "meant"),
+    [
+        ("Close the bedroom blinds.", 100, 0),
+        ("Open the lounge blinds all the way.", 0, 100),
+        ("Open them halfway.", 50, None),  # a number was said ("halfway": 50)
+        ("Set the blinds to 30 percent.", 30, None),
+        ("Close the blinds to 30 percent.", 100, None),  # a number was said: the model's stays
+    ],
+)
+def test_a_percentage_named_after_a_state_is_all_or_none_of_it(
+    said: str, model: int, meant: int | None
+) -> None:
+    """A newcomer's `set_blinds(room, percent_open)`: Qwen 0.5B wrote `percent_open=100` for "Close the
+    bedroom blinds." and opened them (probe of 2026-12-08)."""
+
+    def set_blinds(room: Literal["bedroom", "lounge"], percent_open: int) -> str:
+        """Open or close the blinds in a room, to a percentage open."""
+        return "done"
+
+    corrected = said_choices(make_tool(set_blinds), {"room": "bedroom", "percent_open": model}, Said([said]))
+    assert corrected.get("percent_open") == meant
+    assert {50.0, 0.5} <= Said(["Open them halfway."]).numbers
+
+
 def test_the_choice_the_user_said_replaces_the_models_other_one(tools_file: Path, tmp_path: Path) -> None:
     tool = thermostat(user_cfg(tools_file, tmp_path))
     now = Said(["Put the fan on high and make it 20 degrees."])

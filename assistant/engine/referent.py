@@ -19,13 +19,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.tools import Tool
 from assistant.tools.intent.gate import FUNCTION_WORDS
-from assistant.tools.intent.text import readings, tokenize
+from assistant.tools.intent.text import readings, spelled_out, tokenize
 
 REMEMBERED_TURNS = 8
 """How many of the user's turns a conversation keeps for "it" to stand for (`Conversation.user_said`)."""
-REFERRING = frozenset({"it", "them"})
-"""Pronouns that stand for a thing named before. Not "that" and "this": "Cancel that." takes a request
-back (`gate.retracted`), "Is that right?" asks about words."""
+REFERRING = frozenset({"it", "them", "they"})
+"""Pronouns that stand for a thing named before ("How far open are they?" after "Close the bedroom
+blinds."). Not "that" and "this": "Cancel that." takes a request back (`gate.retracted`), "Is that
+right?" asks about words."""
 DETERMINERS = frozenset("the a an my your our his her their this that these those some".split())
 
 
@@ -85,8 +86,8 @@ def resolved(text: str, earlier: Sequence[str], kinds: Mapping[str, str] | None 
     kind = {kinds.get(w) for w in named} if kinds else {None}
     if len(kind) == 1 and (what := kind.pop()) is not None:
         named = [*named, what]  # "Play some jazz." then "Pause it.": the jazz music, not the jazz
-    pattern = re.compile(rf"\b(?:{'|'.join(sorted(REFERRING))})\b", re.IGNORECASE)
-    return pattern.sub(f"the {' '.join(named)}", text, count=1)
+    pattern = re.compile(rf"\b(?:{'|'.join(sorted(REFERRING))})\b(?!['’])", re.IGNORECASE)
+    return pattern.sub(f"the {' '.join(named)}", spelled_out(text), count=1)  # "they're": "they are"
 
 
 def unresolved(text: str) -> bool:

@@ -25,6 +25,9 @@ from assistant.tools.intent.params import describe_params
 from assistant.tools.intent.spans import find_durations
 from assistant.tools.intent.text import STOPWORDS, tokenize, word_forms
 
+_FRACTIONS = {"half": 0.5, "halfway": 0.5, "quarter": 0.25}
+"""Words that say a fraction, as a share and as a percentage."""
+
 
 class Said:
     """The numbers and word forms of some texts (what the user and the tools said)."""
@@ -39,6 +42,8 @@ class Said:
                     self.numbers.add(float(token))
                 else:
                     self.words |= word_forms(token)
+                if token in _FRACTIONS:  # "Open them halfway.": 50 (percent), 0.5
+                    self.numbers |= {_FRACTIONS[token], _FRACTIONS[token] * 100}
             for span in find_durations(norm):  # "half an hour" says 30 (minutes), 0.5 (hours), 1800 (s)
                 seconds = span.value.total_seconds()  # type: ignore[attr-defined]
                 self.numbers |= {seconds, seconds / 60, seconds / 3600, seconds / 86400}
@@ -77,7 +82,9 @@ def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str,
     in `said` (this turn's words) and exactly one other choice of that parameter is; and a `bool` named
     after a state that the words say the opposite of (`said_state`). Qwen 0.5B wrote
     `size="medium"` for "I'd like a large americano with an extra shot please" (newcomer's trial,
-    2026-12-07)."""
+    2026-12-07); and a percentage named after a state (`percent_open`) when the words say the state or
+    its opposite and no number: all of it or none ("Close the bedroom blinds." had been called with
+    `percent_open=100`, probe of 2026-12-08)."""
     out: dict[str, Any] = {}
     for param in describe_params(tool.arguments):
         value = arguments.get(param.name)
@@ -85,6 +92,11 @@ def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str,
             meant = said_state(param.name, said)
             if meant is not None and meant != value:
                 out[param.name] = meant
+            continue
+        if param.kind in ("int", "float") and isinstance(value, int | float) and "percent" in param.keywords:
+            whole = said_state(param.name, said) if not said.numbers else None
+            if whole is not None and float(value) != (100.0 if whole else 0.0):
+                out[param.name] = 100 if whole else 0  # "Close the blinds.": not `percent_open=100`
             continue
         if param.kind != "enum" or not isinstance(value, str) or said.holds_choice(value):
             continue
