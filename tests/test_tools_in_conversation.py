@@ -23,8 +23,8 @@ from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.referent import resolved
 from assistant.engine.replies import remembered
-from assistant.engine.unsaid import Said, says_the_opposite, takes_what_was_said, unsaid_options
-from assistant.llm import Message, make_llm
+from assistant.engine.unsaid import Said, made_up_text, says_the_opposite, takes_what_was_said, unsaid_options
+from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
 from assistant.tools.intent.deeds import reads_things
 
@@ -69,6 +69,12 @@ def add_to_grocery_list(item: str) -> str:
     """Put an item on the grocery list."""
     GROCERIES.append(item)
     return f"{item} is on the list."
+
+
+@tool
+def leave_voice_note(person: str, words: str) -> str:
+    """Leave a voice note for someone in the house, saying some words."""
+    return f"I'll tell {person}."
 
 
 @tool
@@ -183,7 +189,37 @@ def test_a_question_said_back_with_its_contraction_spelled_out_is_an_echo() -> N
         assert ReplyGuard(heard=heard).admit(reply, last=True).stop == "echo", (heard, reply)
 
 
+def test_words_to_pass_on_must_be_the_users(tools) -> None:  # type: ignore[no-untyped-def]
+    note = tools.registry.get("leave_voice_note")
+    asked = Said(["Leave a voice note for Tom."])
+    assert made_up_text(note, {"person": "Tom", "words": "Hello, how are you?"}, asked) == "words"
+    said = Said(["Tell Tom that dinner is at eight."])
+    assert made_up_text(note, {"person": "Tom", "words": "Dinner is at 8."}, said) is None
+
+
+def test_a_reading_is_not_taken_for_a_command_to_change(tools) -> None:  # type: ignore[no-untyped-def]
+    """The fast path, and a follow-up of a reading: "Move it to the news." after `on_air` read the radio
+    is no reading of the news."""
+    matcher = tools.matcher
+    on_air = tools.registry.get("on_air")
+    assert matcher.follow_up("Move it to the news.", "on_air", {}) is None
+    assert matcher.follow_up("Switch it to folk.", "tune_radio", {"genre": "jazz"}) is not None
+    assert on_air is not None and not reads_things(tools.registry.get("pause_radio"))
+
+
 # ------------------------------------------------------------------ the reply around them (scripted)
+
+
+async def test_words_nobody_said_are_asked_for_not_passed_on(tools_file: Path, tmp_path: Path) -> None:
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
+    llm = WritesUnlessMade("Done.", {})
+    llm.tool_requests = [ToolRequest("call_1", "leave_voice_note", '{"person": "Tom", "words": "Hello, see you soon!"}')]
+    reply, heard = await lone_reply(
+        cfg, [Message("user", "Leave a voice note for Tom.")], llm, tools=host(cfg)
+    )
+    (call,) = reply.tool_calls
+    assert call.extra.get("not_run") and call.extra.get("ask_for") == "words", call
+    assert heard == "What should the words be?", heard
 
 
 async def test_a_question_said_back_makes_the_model_call_the_tool_that_reads(

@@ -166,7 +166,10 @@ class Reply(ToolTurn):
             self._flush_text()
             left_out = self._guard.repeated or self._guard.restated
             said_nothing_right = self.cut in SAID_NOTHING_RIGHT or left_out
-            if not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
+            asks = next((c.extra["ask_for"] for c in self.tool_calls if "ask_for" in c.extra), None)
+            if not self._spoke and asks is not None:
+                self._say(f"What should the {asks.replace('_', ' ')} be?")  # "Send a message to my mum."
+            elif not self._spoke:  # nothing, only punctuation or emoji, a loop or an echo from the start
                 self._say(
                     after_cut(self.user_text, self.cut, self._asks_about_tools)
                     if said_nothing_right

@@ -25,7 +25,14 @@ from assistant.engine.tooling import (
     spoken_result,
     spoken_undo,
 )
-from assistant.engine.unsaid import Said, said_choices, says_the_opposite, takes_what_was_said, unsaid_options
+from assistant.engine.unsaid import (
+    Said,
+    made_up_text,
+    said_choices,
+    says_the_opposite,
+    takes_what_was_said,
+    unsaid_options,
+)
 from assistant.llm import ToolRequest
 from assistant.tools import Tool, ToolCall
 from assistant.tools.intent.deeds import (
@@ -331,6 +338,12 @@ class ToolTurn:
         if (reason := host.refusal(tool, self.user_text, self.meant)) is not None:
             call.error = reason  # "stop" asks for nothing; "delete it" does not say what
             return self._not_run(call)
+        if (invented := made_up_text(tool, kept, said)) is not None:
+            call.error, call.extra["ask_for"] = (
+                f"not called: the user never said the {invented}; ask them",
+                invented,
+            )
+            return self._not_run(call)  # "Send a message to my mum." had sent her "Hello, how are you?"
         if request.name == self.required and not host.said_numbers(kept, self.user_text):
             call.error = "the user did not say these numbers; ask them"
             return self._not_run(call)  # a call the model was made to write must not make one up

@@ -77,6 +77,20 @@ def unsaid_options(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[st
     return out
 
 
+def made_up_text(tool: Tool, arguments: dict[str, Any], said: Said) -> str | None:
+    """The first required free-text argument of a call of `tool` none of whose words (`STOPWORDS` aside)
+    `said` holds in any form, by name, or None: what a message says, a note, an event's title must be
+    the user's. Asked "Send a message to my mum.", Qwen 0.5B sent her "Hello, how are you?" (a
+    newcomer's `send_text(contact, message)`, probe of 2026-12-08)."""
+    for param in describe_params(tool.arguments):
+        value = arguments.get(param.name)
+        if param.required and param.kind == "str" and param.role == "text" and isinstance(value, str):
+            words = [w for w in tokenize(value).norm if w not in STOPWORDS and not NUMBER_RE.fullmatch(w)]
+            if words and not any(word_forms(w) & said.words for w in words):
+                return param.name
+    return None
+
+
 def said_choices(tool: Tool, arguments: dict[str, Any], said: Said) -> dict[str, Any]:
     """The choices the user said in place of the model's, by parameter: where the model's choice is not
     in `said` (this turn's words) and exactly one other choice of that parameter is; and a `bool` named

@@ -102,6 +102,15 @@ def asks_whether_it_is(text: str) -> bool:
     return bool(opening) and opening[0] in _BE
 
 
+def asks_for_a_change(text: str) -> bool:
+    """Whether `text` is a command whose verb changes things (`CHANGE_VERBS`): "Move it to Monday.",
+    "Okay, turn the oven on."; not a question, nor "Check the oven."."""
+    if is_question(text):
+        return False
+    opening = after_lead(list(tokenize(text).norm), COMMAND_LEAD, text)
+    return bool(opening) and bool(CHANGE_VERBS.intersection(readings(opening[0]).get("VERB", ())))
+
+
 def refused_for_question(tool: Tool, text: str) -> str | None:
     """Why `tool` must not run for `text`, a question about how things are, or None."""
     if changes_things(tool) and asks_how_things_are(text):

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.tools.declare import Tool
+from assistant.tools.intent.deeds import asks_for_a_change, reads_things
 from assistant.tools.intent.gate import INTERJECTIONS, RESPONSES, is_destructive
 from assistant.tools.intent.slots import Fill, Param, ToolWords, Utterance, fill_slots
 from assistant.tools.intent.speech_act import WH_WORDS, is_question, opens_with_a_verb
@@ -156,6 +157,13 @@ def _unexplained(utterance: Utterance, fill: Fill, words: ToolWords) -> int:
     )
 
 
+def _changes_what_was_read(tool: Tool, utterance: Utterance) -> bool:
+    """Whether the turn asks for a change (`deeds.asks_for_a_change`) where the last call only read
+    (`deeds.reads_things`): "Move it to Monday." after the calendar's Friday was read is no reading of
+    Monday's."""
+    return reads_things(tool) and asks_for_a_change(utterance.text)
+
+
 def _typed(param: Param) -> bool:
     return param.kind != "str" or param.role in _CARRIED_OVER_ROLES
 
@@ -165,7 +173,7 @@ def carry_over(
 ) -> dict[str, Any] | None:
     """The arguments of `tool` for a turn that continues its call with `previous` (its arguments), or
     None when the turn does not continue it or gives no new typed value."""
-    if is_destructive(tool) or tool.options.confirm:
+    if is_destructive(tool) or tool.options.confirm or _changes_what_was_read(tool, utterance):
         return None
     norm = utterance.tokens.norm
     after = _opening(norm)

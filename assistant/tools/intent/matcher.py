@@ -22,7 +22,12 @@ from rapidfuzz import fuzz
 
 from assistant.tools.declare import Tool
 from assistant.tools.intent import relative, topic
-from assistant.tools.intent.deeds import asks_whether_it_is, refused_for_question
+from assistant.tools.intent.deeds import (
+    asks_for_a_change,
+    asks_whether_it_is,
+    reads_things,
+    refused_for_question,
+)
 from assistant.tools.intent.follow_up import carry_over
 from assistant.tools.intent.gate import (
     ACTION_KEYS,
@@ -298,11 +303,15 @@ class IntentMatcher:
 
     def _confident(self, text: str) -> IntentMatch | None:
         """The best candidate when it is sure and complete, and not a tool that changes things answering a
-        question about how they are (`deeds.refused_for_question`: "Are the kitchen lights on?")."""
+        question about how they are (`deeds.refused_for_question`: "Are the kitchen lights on?"), nor one
+        that only reads answering a command to change them (`deeds.asks_for_a_change`)."""
         found = self.candidates(text)
         if not found or found[0].missing or found[0].confidence < self.threshold:
             return None
-        return None if refused_for_question(found[0].tool, text) else found[0]
+        tool = found[0].tool
+        if refused_for_question(tool, text) or (reads_things(tool) and asks_for_a_change(text)):
+            return None  # "Move my dentist to Monday." is no reading of Monday
+        return found[0]
 
     def refused_change(self, text: str) -> tuple[Tool, str] | None:
         """The tool `text` clearly asks for but for an amount said as a change, which the tool cannot make
