@@ -213,7 +213,8 @@ def test_a_reading_is_not_taken_for_a_command_to_change(tools) -> None:  # type:
 async def test_words_nobody_said_are_asked_for_not_passed_on(tools_file: Path, tmp_path: Path) -> None:
     cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
     llm = WritesUnlessMade("Done.", {})
-    llm.tool_requests = [ToolRequest("call_1", "leave_voice_note", '{"person": "Tom", "words": "Hello, see you soon!"}')]
+    note = '{"person": "Tom", "words": "Hello, see you soon!"}'
+    llm.tool_requests = [ToolRequest("call_1", "leave_voice_note", note)]
     reply, heard = await lone_reply(
         cfg, [Message("user", "Leave a voice note for Tom.")], llm, tools=host(cfg)
     )
