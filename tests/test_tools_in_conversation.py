@@ -21,6 +21,7 @@ from user_tools import WritesUnlessMade, host, user_cfg, written
 
 from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
+from assistant.engine.guard_context import asked_about
 from assistant.engine.referent import resolved
 from assistant.engine.replies import remembered
 from assistant.engine.unsaid import Said, made_up_text, says_the_opposite, takes_what_was_said, unsaid_options
@@ -75,6 +76,12 @@ def add_to_grocery_list(item: str) -> str:
 def leave_voice_note(person: str, words: str) -> str:
     """Leave a voice note for someone in the house, saying some words."""
     return f"I'll tell {person}."
+
+
+@tool
+def chores_due(day: Literal["monday", "tuesday", "wednesday", "thursday", "friday"]) -> str:
+    """Which chores are due on a weekday."""
+    return "Bins on Tuesday." if day == "tuesday" else "No chores."
 
 
 @tool
@@ -156,6 +163,16 @@ def test_the_list_asked_about_is_the_lists_tool(tools) -> None:  # type: ignore[
     """ "list" is also a verb ("list my timers"); after "the", it is `grocery_list`'s thing."""
     assert "grocery_list" in (tools.callable("Is bread on the list?") or set())
     assert "list_timers" not in (tools.callable("Give me a list of five healthy snacks.") or set())
+
+
+def test_a_question_that_names_no_thing_asks_about_the_one_reader_it_gives_a_value(tools) -> None:  # type: ignore[no-untyped-def]
+    """ "Do I have anything on Tuesday?" names no thing; `chores_due` reads, and takes "tuesday"."""
+    said = "Do I have anything on Tuesday?"
+    asked = asked_about(said, tools, tools.callable(said))
+    assert "tuesday" in asked, asked
+    assert reports_reading("Yes, you have the laundry on Tuesday.", asked)
+    assert reports_reading("I have a list of chores for Tuesday.", asked)
+    assert not reports_reading("Would you like me to check Tuesday?", asked)
 
 
 @pytest.mark.parametrize(

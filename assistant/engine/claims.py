@@ -263,13 +263,15 @@ def reports_reading(sentence: str, asked: frozenset[str]) -> bool:
     if norm and start == len(norm) and _YES_NO.intersection(norm):
         return True  # "Yes." to "Is there enough water in the coffee maker?" (a newcomer's trial)
     for i, word in enumerate(norm):
-        named = asked.intersection(readings(word).get("NOUN", ()))
+        named = asked.intersection(readings(word).get("NOUN", ())) or word in asked  # "monday": no lemma
         subject = (start <= i <= start + 1 and word in _SUBJECTS) or bool(named)  # "On it is rice."
         be = next((j for j in range(i + 1, min(i + 3, len(norm))) if norm[j] in _TELLS), None)
         if subject and be is not None and not _A_KIND.intersection(norm[be + 1 : be + 3]):
             return True
-    names = any(asked.intersection(readings(w).get("NOUN", ())) for w in norm)
-    tells = [j for j, w in enumerate(norm) if w in _TELLS and not _A_KIND.intersection(norm[j + 1 : j + 3])]
+    names = any(w in asked or asked.intersection(readings(w).get("NOUN", ())) for w in norm)
+    tells = [
+        j for j, w in enumerate(norm) if w in _TELLS and not (w in _BE and _A_KIND & set(norm[j + 1 : j + 3]))
+    ]
     if names and tells:
         return True  # "Sugar is on the list.": where the thing asked about is said, it is told too
     rest = norm[start:]

@@ -13,9 +13,11 @@ import re
 from assistant.engine.claims import asks_for_deeds
 from assistant.engine.referent import noun_lemmas, phrases
 from assistant.engine.tooling import ToolHost
+from assistant.engine.unsaid import takes_what_was_said
 from assistant.llm import LanguageModel, Message
+from assistant.tools.intent.deeds import asks_how_things_are, reads_things
 from assistant.tools.intent.speech_act import asks_for_knowledge, is_question
-from assistant.tools.intent.text import word_forms
+from assistant.tools.intent.text import readings, word_forms
 
 _IDENTITY = re.compile(r"(?:^|(?<=[.!?]))\s*You are [^.!?]*[.!?]")
 
@@ -50,16 +52,29 @@ def asked_about(meant: str, tools: ToolHost | None, may: set[str] | None) -> fro
     or choice, and the turn is a question that does not ask for knowledge, about a thing named
     definitely ("the", "my"), first: "Is the heating on?" and a
     thermostat whose mode may be "heat": {heating}. A reply that tells its state with no tool called made
-    it up (`claims.reports_reading`). Not "How many kilometres is a marathon?" (a marathon is no tool's),
+    it up (`claims.reports_reading`). A question about how things are that names no such thing but gives
+    the one tool it may call that reads a value it takes ("What do I have on Monday?" and a calendar's
+    `list_events(day)`) asks about that tool's things: Qwen 0.5B had answered it "The dentist's
+    appointment is on Monday at 10:00.", nothing read (probe of 2026-12-08). Not "How many kilometres is
+    a marathon?" (a marathon is no tool's),
     "What is a thermostat?" (knowledge), nor "... is it fine to use my barbecue inside the living room?"
     (a barbecue, not the room of `set_lights`)."""
-    if tools is None or not is_question(meant) or asks_for_deeds(meant) or asks_for_knowledge(meant):
+    deeds = asks_for_deeds(meant) and not asks_how_things_are(meant)  # "Do I have anything on Sunday?"
+    if tools is None or not is_question(meant) or deeds or asks_for_knowledge(meant):
         return frozenset()
     named = phrases(meant, definite=True)
-    if not named or not may:
+    if not may:
         return frozenset()
     own = {f for name in may for word in _own_words(tools, name) for f in word_forms(word)}
-    return frozenset(lemma for lemma in noun_lemmas(named[0]) if word_forms(lemma) & own)
+    asked = frozenset(lemma for lemma in noun_lemmas(named[0]) if word_forms(lemma) & own) if named else None
+    if asked or not asks_how_things_are(meant):
+        return asked or frozenset()
+    readers = [t for name in sorted(may) if (t := tools.registry.get(name)) and reads_things(t)]
+    readers = [t for t in readers if takes_what_was_said(t, meant)]
+    if len(readers) != 1:
+        return frozenset()
+    words = _own_words(tools, readers[0].name)
+    return noun_lemmas(words) | {w.lower() for w in words if not readings(w)}  # "monday": no lemma
 
 
 def acted_on(meant: str, tools: ToolHost | None, may: set[str] | None) -> frozenset[str]:
