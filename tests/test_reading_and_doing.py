@@ -20,12 +20,11 @@ from typing import Any
 import pytest
 from lone_reply import lone_reply
 from scripted import ScriptedLLM
-from user_tools import host, user_cfg, written
+from user_tools import conversation, host, user_cfg, written
 
 from assistant.config import load_config
 from assistant.engine.claims import requested_verbs
 from assistant.engine.referent import resolved
-from assistant.engine.replies import remembered
 from assistant.engine.unsaid import Said, says_the_opposite
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.llm.prompt import system_prompt
@@ -229,21 +228,12 @@ async def test_qwen_does_what_it_is_told_and_reads_what_it_is_asked(tools_file: 
     mower, and "Is it ready?" never reads the notes."""
     cfg = user_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b", "tools.results=tool")
     tools, llm = host(cfg), make_llm(cfg.llm)
-    history = [Message("system", system_prompt(cfg.llm))]
-    await llm.warm_up(history, tools.llm_tools())
-    said: list[str] = []
     turns = {
         "Turn the sauna on to 80.": "set_sauna",
         "Is it ready?": "sauna_status",
         "Start the mower on the back lawn.": "start_mower",
         "What is it doing now?": "where_is_mower",
     }
-    for text, tool in turns.items():
-        reply, heard = await lone_reply(
-            cfg, [*history, Message("user", text)], llm, tools=tools, earlier=said
-        )
-        said.append(text)
-        kept = remembered(reply, heard, interrupted=False)
-        history += [Message("user", text), kept] if kept is not None else []
+    async for text, reply, heard in conversation(cfg, llm, tools, list(turns)):
         ran = [c.name for c in reply.tool_calls if not c.extra.get("not_run")]
-        assert tool in ran and "read_notes" not in ran, (text, reply.tool_calls, heard)
+        assert turns[text] in ran and "read_notes" not in ran, (text, reply.tool_calls, heard)

@@ -17,16 +17,14 @@ from pathlib import Path
 
 import pytest
 from lone_reply import lone_reply
-from user_tools import WritesUnlessMade, host, user_cfg, written
+from user_tools import WritesUnlessMade, conversation, host, user_cfg, written
 
 from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.guard_context import asked_about
 from assistant.engine.referent import resolved
-from assistant.engine.replies import remembered
 from assistant.engine.unsaid import Said, made_up_text, says_the_opposite, takes_what_was_said, unsaid_options
 from assistant.llm import Message, ToolRequest, make_llm
-from assistant.llm.prompt import system_prompt
 from assistant.tools.intent.deeds import reads_things
 
 TOOLS = '''
@@ -273,21 +271,14 @@ async def test_qwen_keeps_a_list_and_reads_it_back(tools_file: Path, tmp_path: P
     questions about the list answered by reading it, never from the model's head."""
     cfg = user_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b", "tools.results=tool")
     tools, llm = host(cfg), make_llm(cfg.llm)
-    history = [Message("system", system_prompt(cfg.llm))]
-    await llm.warm_up(history, tools.llm_tools())
-    said: list[str] = []
     turns = {
         "Put rice on the grocery list.": ("add_to_grocery_list", {"item": "rice"}),
         "And flour.": ("add_to_grocery_list", {"item": "flour"}),
         "What's on it?": ("grocery_list", {}),
         "Is sugar on the list?": ("grocery_list", {}),
     }
-    for text, (tool, arguments) in turns.items():
-        messages = [*history, Message("user", text)]
-        reply, heard = await lone_reply(cfg, messages, llm, tools=tools, earlier=said)
-        said.append(text)
-        kept = remembered(reply, heard, interrupted=False)
-        history += [Message("user", text), kept] if kept is not None else []
+    heard = ""
+    async for text, reply, heard in conversation(cfg, llm, tools, list(turns)):
         ran = [(c.name, c.arguments) for c in reply.tool_calls if not c.extra.get("not_run")]
-        assert ran == [(tool, arguments)], (text, reply.tool_calls, heard)
+        assert ran == [turns[text]], (text, reply.tool_calls, heard)
     assert "rice" in heard.lower() and "flour" in heard.lower() and "sugar" not in heard.lower(), heard

@@ -20,17 +20,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lone_reply import lone_reply
 from scripted import ScriptedLLM
-from user_tools import THERMOSTAT, WritesUnlessMade, host, user_cfg, written
+from user_tools import THERMOSTAT, WritesUnlessMade, conversation, host, user_cfg, written
 
 from assistant.config import load_config
 from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.notices import UNCHECKED
 from assistant.engine.referent import noun_lemmas, phrases, resolved
-from assistant.engine.replies import remembered
 from assistant.engine.said_back import _echo_words, copies_result
 from assistant.llm import Message, ToolRequest, make_llm
-from assistant.llm.prompt import system_prompt
 from assistant.tools.intent.deeds import asks_how_things_are
 
 TOOLS = (
@@ -290,18 +288,9 @@ async def test_qwen_reads_what_it_is_asked_and_changes_only_what_it_is_told(
     all (never a state made up), no question starts the washing machine, and "it" is the heating."""
     cfg = user_cfg(tools_file, tmp_path, "llm.model=bundled:qwen2.5-0.5b", "tools.results=tool")
     tools, llm = host(cfg), make_llm(cfg.llm)
-    history = [Message("system", system_prompt(cfg.llm))]
-    await llm.warm_up(history, tools.llm_tools())
-    said: list[str] = []
     turns = ["What is the thermostat set to?", "Is the washing machine running?", "Is the heating on?"]
     turns.append("Okay, turn it off then.")
-    for text in turns:
-        reply, heard = await lone_reply(
-            cfg, [*history, Message("user", text)], llm, tools=tools, earlier=said
-        )
-        said.append(text)
-        kept = remembered(reply, heard, interrupted=False)
-        history += [Message("user", text), kept] if kept is not None else []
+    async for text, reply, heard in conversation(cfg, llm, tools, turns):
         ran = [c.name for c in reply.tool_calls if not c.extra.get("not_run")]
         if text.endswith("?"):
             assert not {"start_washing_machine", "set_thermostat"} & set(ran), (text, reply.tool_calls)

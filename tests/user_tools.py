@@ -1,8 +1,9 @@
 """A user's own tools file, loaded as `--tools FILE.py` loads it, for tests of what the model may do with it.
 
 `written(...)` writes the file, `user_cfg` loads a config with it (greedy, no entry points), `host` makes
-the `ToolHost` a conversation makes, and `WritesUnlessMade` is a scripted model that writes its words
-unless the reply makes it call a tool (`required`), as the bundled Qwen does when made to.
+the `ToolHost` a conversation makes, `conversation` says turns one after another to a real model as a
+conversation keeps them, and `WritesUnlessMade` is a scripted model that writes its words unless the reply
+makes it call a tool (`required`), as the bundled Qwen does when made to.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from lone_reply import lone_reply
 from scripted import ScriptedLLM
 
 from assistant.config import Config, load_config
+from assistant.engine.replies import remembered
+from assistant.engine.reply import Reply
 from assistant.engine.tooling import ToolHost, tool_says_results, toolbox_for
 from assistant.llm import Message, ToolRequest
+from assistant.llm.prompt import system_prompt
 
 THERMOSTAT = '''
 from typing import Literal
@@ -86,3 +91,21 @@ class WritesUnlessMade(ScriptedLLM):
             return
         async for piece in super().stream(messages, tools, allowed, required):
             yield piece
+
+
+async def conversation(
+    cfg: Config, llm: Any, tools: ToolHost, turns: Sequence[str]
+) -> AsyncIterator[tuple[str, Reply, str]]:
+    """Each of `turns` said in one conversation with `llm` (warmed on the system prompt and the tools
+    first), its history kept as a conversation keeps it (`replies.remembered`) and the user's earlier
+    turns given for "it": each turn's words, its reply and what was heard of it."""
+    history = [Message("system", system_prompt(cfg.llm))]
+    await llm.warm_up(history, tools.llm_tools())
+    said: list[str] = []
+    for text in turns:
+        messages = [*history, Message("user", text)]
+        reply, heard = await lone_reply(cfg, messages, llm, tools=tools, earlier=said)
+        said.append(text)
+        kept = remembered(reply, heard, interrupted=False)
+        history += [Message("user", text), kept] if kept is not None else []
+        yield text, reply, heard
