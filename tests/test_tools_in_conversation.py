@@ -23,6 +23,7 @@ from assistant.engine.claims import reports_reading
 from assistant.engine.guard import ReplyGuard
 from assistant.engine.guard_context import asked_about
 from assistant.engine.referent import resolved
+from assistant.engine.tool_turn import _the_reader
 from assistant.engine.unsaid import Said, made_up_text, says_the_opposite, takes_what_was_said, unsaid_options
 from assistant.llm import Message, ToolRequest, make_llm
 from assistant.tools.intent.deeds import reads_things
@@ -261,6 +262,21 @@ async def test_a_claim_makes_no_call_of_a_tool_the_user_gave_nothing(
     )
     assert down.required == [None] and reply.tool_calls == [], (down.required, reply.tool_calls)
     assert "turned" not in heard, heard
+
+
+async def test_of_several_readers_the_one_that_names_the_thing_reads_it(
+    tools_file: Path, tmp_path: Path
+) -> None:
+    """`on_air`, `grocery_list` and `chores_due` all read; "the radio" is named only by `on_air`'s
+    docstring. With several readers, "Sorry, I couldn't check that." had been said (a newcomer's pool,
+    trial of 2026-12-08)."""
+    cfg = user_cfg(tools_file, tmp_path, "tools.results=tool")
+    tools = host(cfg)
+    assert _the_reader(tools, {"tune_radio", "pause_radio"}, frozenset({"radio"})) == "on_air"
+    assert _the_reader(tools, {"tune_radio"}, frozenset({"weather"})) is None
+    llm = WritesUnlessMade("The radio is on.", {})
+    _, heard = await lone_reply(cfg, [Message("user", "Is the radio on?")], llm, tools=tools)
+    assert llm.required == [None, "on_air"] and heard == "The radio is off.", (llm.required, heard)
 
 
 # ------------------------------------------------------------------ the real model

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from assistant.tools import Tool
 from assistant.tools.intent.gate import FUNCTION_WORDS
+from assistant.tools.intent.speech_act import COMMAND_LEAD, is_question, opens_with_a_verb
 from assistant.tools.intent.text import readings, spelled_out, tokenize
 
 REMEMBERED_TURNS = 8
@@ -78,6 +79,8 @@ def resolved(text: str, earlier: Sequence[str], kinds: Mapping[str, str] | None 
     thing itself, holds no such pronoun, or nothing was named before. A thing named only by a tool's
     choices is read with what they are kinds of (`kinds`: `ToolHost.kinds`). "Okay, turn it off then." after
     "Is the heating on?" -> "Okay, turn the heating off then."."""
+    if (again := elided(text, earlier)) is not None:
+        return again
     if not unresolved(text):
         return text
     named = next((t for turn in reversed(earlier) if (t := thing(turn))), None)
@@ -88,6 +91,37 @@ def resolved(text: str, earlier: Sequence[str], kinds: Mapping[str, str] | None 
         named = [*named, what]  # "Play some jazz." then "Pause it.": the jazz music, not the jazz
     pattern = re.compile(rf"\b(?:{'|'.join(sorted(REFERRING))})\b(?!['’])", re.IGNORECASE)
     return pattern.sub(f"the {' '.join(named)}", spelled_out(text), count=1)  # "they're": "they are"
+
+
+_ALSO = re.compile(
+    r"^\W*(?:(?:and|also|plus)\s+)+(?P<what>(?:the|my|your|our|this|that)\s+[\w\s'-]+?)"
+    r"(?:\s+(?:too|as well|also))?\W*$",
+    re.IGNORECASE,
+)
+OBJECT_WITHIN = 2
+"""The command's object's determiner stands this near its verb: next to it, or after a particle ("Switch
+off the pump.")."""
+
+
+def elided(text: str, earlier: Sequence[str]) -> str | None:
+    """The last command said again of another thing, when `text` is only "and" that thing ("And the
+    heater too." after "Switch off the pump." -> "Switch off the heater."), or None. Only a command whose
+    object, a phrase a determiner opens, follows its verb at once (`OBJECT_WITHIN`): "And milk." after
+    "Put eggs on the shopping list." is one more item (`follow_up`), not the list. Qwen 0.5B had answered
+    it "The pool heater is off.", no tool called (a newcomer's pool, trial of 2026-12-08)."""
+    found = _ALSO.match(text)
+    if found is None or not earlier or not opens_with_a_verb(earlier[-1]) or is_question(earlier[-1]):
+        return None
+    last = earlier[-1]
+    norm = tokenize(last).norm
+    start = next((i for i, w in enumerate(norm) if w not in COMMAND_LEAD), 0)
+    near = range(start + 1, min(start + 1 + OBJECT_WITHIN, len(norm)))
+    at = next((i for i in near if norm[i] in DEFINITE), None)
+    if at is None or not (words := phrases(" ".join(norm[at:]), definite=True)):
+        return None
+    old = re.compile(r"\b" + r"\W+".join(map(re.escape, [norm[at], *words[0]])) + r"\b", re.IGNORECASE)
+    new, n = old.subn(found["what"], spelled_out(last), count=1)
+    return new if n else None
 
 
 def unresolved(text: str) -> bool:

@@ -142,6 +142,7 @@ class Reply(ToolTurn):
             meant=self.meant,
             acted_on=acted_on(self.meant, tools, self._allowed),
         )
+        self._asked = about
         self._asks_about_tools = bool(about)
         """A question about what a tool acts on: with no answer from it, the reply could not check."""
         self._spoke = False
@@ -311,6 +312,7 @@ class Reply(ToolTurn):
                 self._flush_text()  # the model is done: judge its last sentence now
             if not requests and required is None and (required := self._instead_of_claim(host, allowed)):
                 self.required, self.text = required, ""  # the claim was never said
+                allowed = allowed if allowed is None else allowed | {required}  # a reader of the thing
                 self._guard.resume()
                 continue
             required = None

@@ -43,21 +43,32 @@ from assistant.tools.intent.deeds import (
 )
 from assistant.tools.intent.gate import is_destructive
 from assistant.tools.intent.speech_act import is_question, opens_with_a_verb
+from assistant.tools.intent.text import tokenize, word_forms
 
 FILLER = "One moment."
 DECLINED = "Okay, I won't."
 
 
-def _the_reader(host: ToolHost, allowed: set[str]) -> str | None:
+def _the_reader(host: ToolHost, allowed: set[str], asked: frozenset[str] = frozenset()) -> str | None:
     """The one tool of `allowed` that only reads (`deeds.reads_things`: `get_thermostat`, `oven_status`,
-    "Check what the robot vacuum cleaner is doing.") and does not ask first, or None: a question about a
-    thermostat may make the model call `get_thermostat`, never the tool that sets it."""
-    readers = [
-        name
-        for name in sorted(allowed)
-        if (tool := host.registry.get(name)) is not None and reads_things(tool) and not tool.options.confirm
-    ]
-    return readers[0] if len(readers) == 1 else None
+    "Check what the robot vacuum cleaner is doing.") and does not ask first, or else the one tool of all
+    that reads and names a thing `asked` about (noun lemmas) in its name, parameters, choices or
+    description ("Is the heater on now?" and a pool's `check_pool_water`, "Read the pool's water
+    temperature, chlorine level, heater setting ...", beside `get_pool_pump`: a newcomer's trial of
+    2026-12-08 had "Sorry, I couldn't check that."), or None: a question about a thermostat may make the
+    model call `get_thermostat`, never the tool that sets it."""
+    tools = [t for t in host.registry if reads_things(t) and not t.options.confirm]
+    readers = [t.name for t in tools if t.name in allowed]
+    if len(readers) == 1:
+        return readers[0]
+    named = [t.name for t in tools if asked & {f for w in _words_of(t) for f in word_forms(w)}]
+    return named[0] if len(named) == 1 else None
+
+
+def _words_of(tool: Tool) -> list[str]:
+    """The words of a tool's name, parameters, choices and description."""
+    words = [*tool.name.split("_"), *tool.parameters_schema().get("properties", {}), *tool.choices]
+    return [*(w for word in words for w in word.replace("_", " ").split()), *tokenize(tool.description).norm]
 
 
 def cannot_change(parameter: str) -> str:
@@ -80,6 +91,8 @@ class ToolTurn:
     aside: bool
     required: str | None
     """The tool the model must call this turn: the fast path knows which, not with what (`_fast_path`)."""
+    _asked: frozenset[str]
+    """The things (noun lemmas) a question asks about that a tool may read (`guard_context.asked_about`)."""
 
     if TYPE_CHECKING:
 
@@ -253,7 +266,7 @@ class ToolTurn:
         if host is None or self._spoke or (self.tool_calls and not wrong) or not allowed:
             return None
         if self.cut == "unread" or (self.cut == "echo" and asks_how_things_are(self.meant)):
-            return _the_reader(host, allowed)  # "What's playing?" said back: `now_playing` tells
+            return _the_reader(host, allowed, self._asked)  # "What's playing?" said back: `now_playing`
         if self.cut not in ("claim", "echo") and not wrong:
             return None
         if not asks_for_deeds(self.meant) or host.matcher is None or unresolved(self.meant):
@@ -317,7 +330,7 @@ class ToolTurn:
         if tool is None:
             call.error = f"there is no tool named {request.name!r}"
             return self._not_run(call)
-        if not host.may_call(request.name, self.meant):
+        if request.name != self.required and not host.may_call(request.name, self.meant):
             call.error = f"the user did not ask for {request.name!r}; it was not run"
             return self._not_run(call)  # a server's model called a tool the request does not mention
         if request.name != self.required and host.about_other_things(request.name, self.meant):
