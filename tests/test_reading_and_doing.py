@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from lone_reply import lone_reply
 from scripted import ScriptedLLM
-from user_tools import conversation, host, user_cfg, written
+from user_tools import WritesUnlessMade, conversation, host, user_cfg, written
 
 from assistant.config import load_config
 from assistant.engine.claims import requested_verbs
@@ -199,6 +199,37 @@ async def test_a_deed_read_instead_is_done_by_the_one_tool_that_does_it(
     assert read.name == "sauna_status" and read.extra.get("not_run"), read
     assert (done.name, done.arguments, done.error) == ("set_sauna", {"celsius": 80}, None)
     assert llm.required == [None, None, "set_sauna"] and heard == "The sauna is heating to 80 degrees."
+
+
+POWER = """
+from assistant.tools import tool
+
+
+@tool
+def fountain_power(on: bool) -> str:
+    \"\"\"Turn the garden fountain on or off.\"\"\"
+    return f"The fountain is {'on' if on else 'off'}."
+
+
+@tool
+def lantern_power(on: bool) -> str:
+    \"\"\"Turn the garden lanterns on or off.\"\"\"
+    return f"The lanterns are {'on' if on else 'off'}."
+"""
+
+
+async def test_an_elided_command_is_the_last_one_said_again(tmp_path: Path) -> None:
+    """ "And the lanterns too." after "Switch off the fountain.": "Switch off the lanterns." The model's
+    claim ("The lanterns are off.", no call) is not said, and the call it is made to write switches them
+    off whatever it wrote (a newcomer's pool: "And the heater too." had been answered "The pool heater is
+    off.", nothing called, trial of 2026-12-08)."""
+    cfg = user_cfg(written(tmp_path, "garden_power.py", POWER), tmp_path, "tools.results=tool")
+    llm = WritesUnlessMade("The lanterns are off.", {"on": True})
+    said, before = "And the lanterns too.", ["Switch off the fountain."]
+    reply, heard = await lone_reply(cfg, [Message("user", said)], llm, tools=host(cfg), earlier=before)
+    assert reply.meant == "Switch off the lanterns."
+    assert [(c.name, c.arguments) for c in reply.tool_calls] == [("lantern_power", {"on": False})]
+    assert heard == "The lanterns are off." and llm.required == [None, "lantern_power"], (heard, llm.required)
 
 
 # ------------------------------------------------------------------ the real model

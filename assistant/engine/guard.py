@@ -183,7 +183,7 @@ class ReplyGuard:
         own cautious answer may be), and those of earlier replies that said what a tool did, at any length:
         "Timer set for 25 minutes." said again to a request Whisper garbled, no tool called (spoken pass
         of 2026-12-04), makes a deed up."""
-        self._deeds = requested_deeds(heard)
+        self._deeds = requested_deeds(meant or heard)
         """What the user asked to be done (`claims.py`): a reply that says it was done, or only says yes
         ("Sure!", `claims.accepts`), while no tool answered, is not said; until one does, each sentence is
         held back until it ends (the clause chunker cuts "Sure, I'd be happy" from "to order a pizza for
@@ -192,7 +192,7 @@ class ReplyGuard:
         self._change = (verbs, things | acted_on if verbs else things)
         """The deed asked for and the things it acts on: a reply that says one of them had it done
         ("Timer subtracted one minute.") while no tool answered, is not said (`claims.reports_change`)."""
-        self._asked_deed = asks_for_deeds(heard)
+        self._asked_deed = asks_for_deeds(meant or heard)
         self._asked_about = asked_about
         """A reply that tells their state while no tool was called made it up (`claims.reports_reading`);
         until one is called, each sentence is held back until it ends (the clause chunker cuts "Yes, the
@@ -200,6 +200,9 @@ class ReplyGuard:
         """Any deed asked for: a reply that says one was done ("they have now been turned on") while no
         tool answered, is not said (`claims.reports_done`)."""
         self._heard = heard
+        self._meant = meant or heard
+        """`heard` with "it" and an elided command read as meant ("And the heater too." after "Switch off
+        the pump.": "Switch off the heater."): the values a state told of the thing was asked to have."""
         self._address = asks_for_address(heard)
         """The user asked for a web address: one that no user or tool gave (`addresses.py`) is made up."""
         self._given = given([heard, *results, *sources]) if self._address else set()
@@ -270,7 +273,7 @@ class ReplyGuard:
             (self._deeds and claims(said, self._deeds))
             or (not self._called and ends_sentence and copies_result(so_far, self._told))
             or reports_change(said, *self._change)
-            or reports_state(said, self._change[1], self._heard)
+            or reports_state(said, self._change[1], self._meant)
             or (self._asked_deed and reports_done(said))
             or (self._deeds and ends_sentence and accepts(said))
             or (not self._called and made_up)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from assistant.engine.claims import asks_for_deeds, requested_verbs
 from assistant.engine.live import cannot_check
-from assistant.engine.referent import unresolved
+from assistant.engine.referent import REFERRING, unresolved
 from assistant.engine.tooling import (
     PendingConfirmation,
     ToolHost,
@@ -278,7 +278,7 @@ class ToolTurn:
             if host.about_it(t.name, self.meant)
             and not reads_things(t)
             and not says_the_opposite(t.name, Said([self.meant]))
-            and takes_what_was_said(t, self.user_text)
+            and takes_what_was_said(t, self._own_words())
         ]
         if len(about) != 1:
             return None  # "Water the plants in the kitchen.": the kitchen is all it shares with the lights
@@ -291,6 +291,12 @@ class ToolTurn:
         ):
             return None
         return tool.name
+
+    def _own_words(self) -> str:
+        """What the user said this turn, with an elided command said again ("And the heater too." after
+        "Switch off the pump.": "Switch off the heater.", `referent.elided`), but not with "it" read as
+        a thing named before (the user gave that thing no value now)."""
+        return self.user_text if REFERRING & set(tokenize(self.user_text).norm) else self.meant
 
     def _not_run(self, call: ToolCall) -> ToolCall:
         """A call the model asked for that was not run: its error goes back to the model, never to the
@@ -315,7 +321,7 @@ class ToolTurn:
             call = ToolCall(request.name, {"raw": request.arguments}, via="llm", id=request.id)
             call.error = f"invalid arguments: {exc}"
             return self._not_run(call)
-        now = Said([self.user_text])
+        now = Said([self._own_words()])
         if request.name == self.required:
             said = now  # made to call: what it carries must be said now, not in an earlier request
         corrected = said_choices(tool, arguments, now) if tool is not None else {}

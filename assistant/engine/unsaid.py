@@ -165,14 +165,19 @@ def says_the_opposite(name: str, said: Said) -> bool:
     return False
 
 
+_GENERIC_VERBS = frozenset("set get do make run use".split())
+"""Verbs that open many tools' names and say no deed of their own (`set_reminder` reminds)."""
+
+
 def takes_what_was_said(tool: Tool, text: str) -> bool:
     """Whether the user's own words `text` give `tool` something it takes: its verb (the first word of its
-    description, else of its name: `set_reminder` reminds), one of its choices, a number for a number, a
-    duration for a duration, or the state a `bool` is named after. "Turn it down a little." after "Play
-    some jazz." gives `play_music` nothing (the jazz was named before): Qwen 0.5B, made to call it for its
-    claim, had played other music."""
+    description or of its name, `log_pool_maintenance`, but not a generic one: `set_reminder` reminds),
+    one of its choices, a number for a number, a duration for a duration, or the state a `bool` is named
+    after. "Turn it down a little." after "Play some jazz." gives `play_music` nothing (the jazz was named
+    before): Qwen 0.5B, made to call it for its claim, had played other music."""
     said = Said([text])
-    head = tokenize(tool.description).norm[:1] or tokenize(tool.name.replace("_", " ")).norm[:1]
+    named = [w for w in tokenize(tool.name.replace("_", " ")).norm[:1] if w not in _GENERIC_VERBS]
+    head = [*tokenize(tool.description).norm[:1], *named]
     if any(word_forms(w) & said.words for w in head):
         return True
     durations = bool(find_durations(tokenize(text).norm))
