@@ -16,6 +16,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lone_reply import lone_reply
 from user_tools import WritesUnlessMade, conversation, host, user_cfg, written
 
@@ -221,6 +223,26 @@ def test_a_reading_is_not_taken_for_a_command_to_change(tools) -> None:  # type:
     assert matcher.follow_up("Move it to the news.", "on_air", {}) is None
     assert matcher.follow_up("Switch it to folk.", "tune_radio", {"genre": "jazz"}) is not None
     assert on_air is not None and not reads_things(tools.registry.get("pause_radio"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    said=st.text(max_size=80) | st.sampled_from(["And the ", "and the radio too", "Is it", "they're on?"]),
+    earlier=st.lists(st.text(max_size=60) | st.just("Switch off the radio."), max_size=3),
+)
+def test_any_words_are_read_without_error(tools_file: Path, said: str, earlier: list[str]) -> None:
+    """Hostile or broken transcripts through every rule this file tests: no exception, answers of the
+    right kind."""
+    tools = host(user_cfg(tools_file, tools_file.parent))
+    meant = resolved(said, earlier, tools.kinds)
+    assert isinstance(meant, str)
+    may = tools.callable(meant)
+    asked = asked_about(meant, tools, may)
+    assert isinstance(reports_reading(said, asked | {"radio"}), bool)
+    for tool in tools.registry:
+        assert isinstance(takes_what_was_said(tool, said), bool)
+    found = tools.matcher.follow_up(said, "add_to_grocery_list", {"item": "rice"})
+    assert found is None or isinstance(found.arguments.get("item"), str)
 
 
 # ------------------------------------------------------------------ the reply around them (scripted)

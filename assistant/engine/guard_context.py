@@ -15,6 +15,7 @@ from assistant.engine.referent import noun_lemmas, phrases
 from assistant.engine.tooling import ToolHost
 from assistant.engine.unsaid import takes_what_was_said
 from assistant.llm import LanguageModel, Message
+from assistant.tools import Tool
 from assistant.tools.intent.deeds import asks_how_things_are, reads_things
 from assistant.tools.intent.speech_act import asks_for_knowledge, is_question
 from assistant.tools.intent.text import readings, word_forms
@@ -88,11 +89,14 @@ def acted_on(meant: str, tools: ToolHost | None, may: set[str] | None) -> frozen
 
 
 def _own_words(tools: ToolHost, name: str) -> list[str]:
-    """The words of a tool's name, parameters and choices: what it acts on."""
+    """The words of the tool `name`'s name, parameters and choices (`tool_words`); [] for no such tool."""
     tool = tools.registry.get(name)
-    if tool is None:
-        return []
-    words = [*name.split("_"), *tool.parameters_schema().get("properties", {}), *tool.choices]
+    return [] if tool is None else tool_words(tool)
+
+
+def tool_words(tool: Tool) -> list[str]:
+    """The words of a tool's name, parameters and choices: what it acts on."""
+    words = [*tool.name.split("_"), *tool.parameters_schema().get("properties", {}), *tool.choices]
     return [w for word in words for w in word.replace("_", " ").split()]
 
 

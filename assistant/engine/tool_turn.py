@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from assistant.engine.claims import asks_for_deeds, requested_verbs
+from assistant.engine.guard_context import tool_words
 from assistant.engine.live import cannot_check
 from assistant.engine.referent import REFERRING, unresolved
 from assistant.engine.tooling import (
@@ -61,14 +62,9 @@ def _the_reader(host: ToolHost, allowed: set[str], asked: frozenset[str] = froze
     readers = [t.name for t in tools if t.name in allowed]
     if len(readers) == 1:
         return readers[0]
-    named = [t.name for t in tools if asked & {f for w in _words_of(t) for f in word_forms(w)}]
+    words = {t.name: [*tool_words(t), *tokenize(t.description).norm] for t in tools}
+    named = [name for name, said in words.items() if asked & {f for w in said for f in word_forms(w)}]
     return named[0] if len(named) == 1 else None
-
-
-def _words_of(tool: Tool) -> list[str]:
-    """The words of a tool's name, parameters, choices and description."""
-    words = [*tool.name.split("_"), *tool.parameters_schema().get("properties", {}), *tool.choices]
-    return [*(w for word in words for w in word.replace("_", " ").split()), *tokenize(tool.description).norm]
 
 
 def cannot_change(parameter: str) -> str:
